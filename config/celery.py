@@ -1,0 +1,22 @@
+"""The Celery app and the one beat schedule (every periodic job is listed here)."""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("closeloop")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Keyed by cadence and purpose; every entry expires so a backlog never replays.
+app.conf.beat_schedule = {
+    "every-minute-worker-heartbeat": {
+        "task": "core.tasks.heartbeat_record_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+}

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET
+
+from core import selectors as core_selectors
+from core.roles import is_manager
+from engagements import selectors as engagement_selectors
+from staff import selectors as staff_selectors
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    member = staff_selectors.staff_member_for_user(user=request.user)
+    context: dict[str, object] = {
+        "member": member,
+        "worker": core_selectors.worker_status(),
+    }
+    if member is not None:
+        context["my_tasks"] = engagement_selectors.task_list_open_for_assignee(assignee=member)[:10]
+        context["my_counts"] = engagement_selectors.task_status_counts(assignee=member)
+    if is_manager(request.user):
+        context["firm"] = engagement_selectors.firm_snapshot()
+    return render(request, "core/home.html", context)
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})

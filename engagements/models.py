@@ -1,0 +1,333 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from dateutil.rrule import rrulestr
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from core.models import TimeStampedModel
+from engagements.choices import (
+    BufferUnit,
+    Complexity,
+    DeadlineBasis,
+    EngagementSource,
+    Milestone,
+    Priority,
+    TaskRole,
+    TaskStatus,
+    TriggerEvent,
+)
+from staff.choices import Seniority, SkillLevel
+
+
+def validate_rrule(value: str) -> None:
+    if not value:
+        return
+    try:
+        rrulestr(value, ignoretz=True)
+    except (ValueError, TypeError) as exc:
+        raise ValidationError(f"Not a valid RFC 5545 recurrence rule: {exc}") from exc
+
+
+def validate_checklist(value: object) -> None:
+    if not isinstance(value, list) or any(
+        not isinstance(item, str) or not item.strip() for item in value
+    ):
+        raise ValidationError("The document checklist must be a list of document names.")
+    if len({item.strip().lower() for item in value}) != len(value):
+        raise ValidationError("The document checklist names a document twice.")
+
+
+class WorkType(TimeStampedModel):
+    """A kind of work and the rules that drive it — data the admin edits, not code."""
+
+    code = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    required_skills = models.ManyToManyField(
+        "staff.SkillTag", through="WorkTypeSkill", related_name="work_types", blank=True
+    )
+    default_estimated_hours = models.DecimalField(
+        max_digits=6, decimal_places=2, null=True, blank=True
+    )
+    complexity_weight = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("1.00"),
+        help_text="Multiplies committed hours in the capacity model (1.00 = plain hours).",
+    )
+    min_seniority = models.PositiveSmallIntegerField(
+        choices=Seniority.choices,
+        null=True,
+        blank=True,
+        help_text="Seniority guardrail for high-complexity work of this type.",
+    )
+    trigger_event = models.CharField(max_length=32, choices=TriggerEvent.choices)
+    qualifying_condition = models.CharField(max_length=200, blank=True)
+    deadline_basis = models.CharField(max_length=20, choices=DeadlineBasis.choices)
+    statutory_month = models.PositiveSmallIntegerField(null=True, blank=True)
+    statutory_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    period_end_offset_business_days = models.PositiveSmallIntegerField(
+        default=0, help_text="For period-end deadlines: business days after the period ends."
+    )
+    deadline_buffer = models.PositiveSmallIntegerField(
+        default=0, help_text="Internal deadline this far before the basis date."
+    )
+    deadline_buffer_unit = models.CharField(
+        max_length=16, choices=BufferUnit.choices, default=BufferUnit.BUSINESS_DAYS
+    )
+    recurrence_rule = models.CharField(
+        max_length=200,
+        blank=True,
+        validators=[validate_rrule],
+        help_text="RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYMONTHDAY=1. Empty for one-off work.",
+    )
+    reviewer_required = models.BooleanField(default=True)
+    reviewer_min_seniority = models.PositiveSmallIntegerField(
+        choices=Seniority.choices, null=True, blank=True
+    )
+    standard_rate = models.DecimalField(
+        max_digits=8, decimal_places=2, null=True, blank=True, help_text="Hourly rate."
+    )
+    fixed_fee = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    document_checklist = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_checklist],
+        help_text="Documents the client must send, one name per item.",
+    )
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    suppressed_in_december = models.BooleanField(
+        default=False, help_text="Hold from auto-assignment in December (low-priority work)."
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(complexity_weight__gt=0),
+                name="worktype_complexity_weight_positive",
+                violation_error_message="Complexity weight must be greater than zero.",
+            ),
+            models.CheckConstraint(
+                condition=Q(default_estimated_hours__isnull=True)
+                | Q(default_estimated_hours__gt=0),
+                name="worktype_default_hours_positive",
+                violation_error_message="A default estimate must be more than zero hours.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(deadline_basis=DeadlineBasis.STATUTORY_DATE)
+                | (
+                    Q(statutory_month__gte=1)
+                    & Q(statutory_month__lte=12)
+                    & Q(statutory_day__gte=1)
+                    & Q(statutory_day__lte=31)
+                ),
+                name="worktype_statutory_date_complete",
+                violation_error_message="A statutory deadline needs a month (1–12) and a day (1–31).",
+            ),
+            models.CheckConstraint(
+                condition=Q(reviewer_required=False) | Q(reviewer_min_seniority__isnull=False),
+                name="worktype_reviewer_seniority_when_required",
+                violation_error_message="Set the reviewer's minimum seniority when a review is required.",
+            ),
+            models.CheckConstraint(
+                condition=Q(standard_rate__isnull=True) | Q(fixed_fee__isnull=True),
+                name="worktype_rate_or_fee_not_both",
+                violation_error_message="Price a work type by hourly rate or by fixed fee, not both.",
+            ),
+            models.CheckConstraint(
+                condition=(Q(standard_rate__isnull=True) | Q(standard_rate__gte=0))
+                & (Q(fixed_fee__isnull=True) | Q(fixed_fee__gte=0)),
+                name="worktype_prices_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkTypeSkill(models.Model):
+    work_type = models.ForeignKey(WorkType, on_delete=models.CASCADE, related_name="skill_rules")
+    skill = models.ForeignKey("staff.SkillTag", on_delete=models.PROTECT)
+    min_level = models.PositiveSmallIntegerField(
+        choices=SkillLevel.choices, default=SkillLevel.WORKING
+    )
+
+    class Meta:
+        ordering = ["skill__name"]
+        verbose_name = "required skill"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["work_type", "skill"],
+                name="worktypeskill_unique",
+                violation_error_message="This skill is already required by the work type.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.work_type}: {self.skill} ≥ {self.min_level}"
+
+
+class Engagement(TimeStampedModel):
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="engagements")
+    work_type = models.ForeignKey(WorkType, on_delete=models.PROTECT, related_name="engagements")
+    name = models.CharField(max_length=200, blank=True)
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
+    milestone = models.CharField(max_length=24, choices=Milestone.choices, default=Milestone.NEW)
+    due_date = models.DateField()
+    estimated_hours = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    complexity = models.CharField(
+        max_length=8, choices=Complexity.choices, default=Complexity.MEDIUM
+    )
+    priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
+    requested_staff = models.ForeignKey(
+        "staff.StaffMember",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="requested_engagements",
+        help_text="A staff member the client asked for on this engagement.",
+    )
+    special_instructions = models.TextField(blank=True)
+    source = models.CharField(
+        max_length=20, choices=EngagementSource.choices, default=EngagementSource.MANUAL
+    )
+    external_id = models.CharField(max_length=128, blank=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="engagement_external_id_unique_per_source",
+                violation_error_message="An engagement with this id from that source already exists.",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_start__isnull=True)
+                | Q(period_end__isnull=True)
+                | Q(period_end__gte=F("period_start")),
+                name="engagement_period_ordered",
+                violation_error_message="The period cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(estimated_hours__isnull=True) | Q(estimated_hours__gt=0),
+                name="engagement_estimate_positive",
+                violation_error_message="An estimate must be more than zero hours.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["milestone", "due_date"]),
+            models.Index(fields=["period_end"]),
+        ]
+
+    def __str__(self) -> str:
+        label = self.name or self.work_type.name
+        period = f" {self.period_end:%b %Y}" if self.period_end else ""
+        return f"{self.client} · {label}{period}"
+
+
+class EngagementMilestone(models.Model):
+    """When an engagement reached each milestone (one timestamp per milestone)."""
+
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="milestone_times"
+    )
+    milestone = models.CharField(max_length=24, choices=Milestone.choices)
+    reached_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["reached_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "milestone"],
+                name="engagement_milestone_reached_once",
+                violation_error_message="This engagement already has a time for that milestone.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_milestone_display()} at {self.reached_at:%Y-%m-%d %H:%M}"
+
+
+class Task(TimeStampedModel):
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="tasks")
+    role = models.CharField(max_length=10, choices=TaskRole.choices, default=TaskRole.PREPARER)
+    title = models.CharField(max_length=200, blank=True)
+    assignee = models.ForeignKey(
+        "staff.StaffMember",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tasks",
+    )
+    estimated_hours = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    status = models.CharField(
+        max_length=12, choices=TaskStatus.choices, default=TaskStatus.UNASSIGNED
+    )
+    due_date = models.DateField()
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "role", "title"],
+                name="task_unique_role_title_per_engagement",
+                violation_error_message="This engagement already has that task.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=[TaskStatus.UNASSIGNED, TaskStatus.CANCELLED])
+                | Q(assignee__isnull=False),
+                name="task_assigned_statuses_need_assignee",
+                violation_error_message="An assigned, accepted, started or completed task needs an assignee.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=TaskStatus.COMPLETED) | Q(completed_at__isnull=False),
+                name="task_completed_has_timestamp",
+                violation_error_message="A completed task needs its completion time.",
+            ),
+            models.CheckConstraint(
+                condition=Q(estimated_hours__isnull=True) | Q(estimated_hours__gt=0),
+                name="task_estimate_positive",
+                violation_error_message="An estimate must be more than zero hours.",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["assignee", "status"]),
+            models.Index(fields=["status", "due_date"]),
+        ]
+
+    def __str__(self) -> str:
+        label = self.title or self.get_role_display()
+        return f"{label} — {self.engagement}"
+
+
+class RequiredDocument(models.Model):
+    engagement = models.ForeignKey(
+        Engagement, on_delete=models.CASCADE, related_name="required_documents"
+    )
+    name = models.CharField(max_length=200)
+    received_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["engagement", "name"],
+                name="requireddocument_unique_per_engagement",
+                violation_error_message="This document is already on the engagement's checklist.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        state = "received" if self.received_at else "outstanding"
+        return f"{self.name} ({state})"
