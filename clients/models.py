@@ -65,7 +65,11 @@ class Client(TimeStampedModel):
         constraints = [
             models.CheckConstraint(
                 condition=(
-                    Q(billing_model=BillingModel.RETAINER, retainer_amount__gt=0)
+                    Q(
+                        billing_model=BillingModel.RETAINER,
+                        retainer_amount__isnull=False,
+                        retainer_amount__gt=0,
+                    )
                     | (~Q(billing_model=BillingModel.RETAINER) & Q(retainer_amount__isnull=True))
                 ),
                 name="client_retainer_amount_iff_retainer",

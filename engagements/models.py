@@ -121,7 +121,8 @@ class WorkType(TimeStampedModel):
             models.CheckConstraint(
                 condition=~Q(deadline_basis=DeadlineBasis.STATUTORY_DATE)
                 | (
-                    Q(statutory_month__gte=1)
+                    Q(statutory_month__isnull=False, statutory_day__isnull=False)
+                    & Q(statutory_month__gte=1)
                     & Q(statutory_month__lte=12)
                     & Q(statutory_day__gte=1)
                     & Q(statutory_day__lte=31)

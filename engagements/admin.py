@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+from django.contrib import admin
+
+from engagements.models import (
+    Engagement,
+    EngagementMilestone,
+    RequiredDocument,
+    Task,
+    WorkType,
+    WorkTypeSkill,
+)
+
+
+class WorkTypeSkillInline(admin.TabularInline):
+    model = WorkTypeSkill
+    extra = 1
+    autocomplete_fields = ["skill"]
+
+
+@admin.register(WorkType)
+class WorkTypeAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "code",
+        "trigger_event",
+        "deadline_basis",
+        "default_estimated_hours",
+        "complexity_weight",
+        "priority",
+        "suppressed_in_december",
+        "active",
+    ]
+    list_filter = ["trigger_event", "deadline_basis", "priority", "suppressed_in_december", "active"]
+    search_fields = ["name", "code"]
+    inlines = [WorkTypeSkillInline]
+    fieldsets = [
+        (None, {"fields": ["code", "name", "description", "active", "priority"]}),
+        ("Trigger", {"fields": ["trigger_event", "qualifying_condition", "recurrence_rule"]}),
+        (
+            "Deadline",
+            {
+                "fields": [
+                    "deadline_basis",
+                    ("statutory_month", "statutory_day"),
+                    "period_end_offset_business_days",
+                    ("deadline_buffer", "deadline_buffer_unit"),
+                ]
+            },
+        ),
+        (
+            "Effort and staffing",
+            {
+                "fields": [
+                    "default_estimated_hours",
+                    "complexity_weight",
+                    "min_seniority",
+                    "reviewer_required",
+                    "reviewer_min_seniority",
+                    "suppressed_in_december",
+                ]
+            },
+        ),
+        ("Pricing", {"fields": ["standard_rate", "fixed_fee"]}),
+        ("Client documents", {"fields": ["document_checklist"]}),
+    ]
+
+
+class RequiredDocumentInline(admin.TabularInline):
+    model = RequiredDocument
+    extra = 0
+
+
+class TaskInline(admin.TabularInline):
+    model = Task
+    extra = 0
+    fields = ["role", "title", "assignee", "estimated_hours", "status", "due_date"]
+    autocomplete_fields = ["assignee"]
+    show_change_link = True
+
+
+class EngagementMilestoneInline(admin.TabularInline):
+    model = EngagementMilestone
+    extra = 0
+
+
+@admin.register(Engagement)
+class EngagementAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "work_type",
+        "milestone",
+        "due_date",
+        "estimated_hours",
+        "priority",
+        "source",
+    ]
+    list_filter = ["milestone", "work_type", "priority", "complexity", "source"]
+    list_select_related = ["client", "work_type"]
+    search_fields = ["client__name", "name", "external_id"]
+    autocomplete_fields = ["client", "requested_staff"]
+    date_hierarchy = "due_date"
+    inlines = [RequiredDocumentInline, TaskInline, EngagementMilestoneInline]
+    show_full_result_count = False
+
+
+@admin.register(Task)
+class TaskAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "role", "assignee", "status", "estimated_hours", "due_date"]
+    list_filter = ["status", "role", "engagement__work_type"]
+    list_select_related = ["engagement__client", "engagement__work_type", "assignee__user"]
+    search_fields = [
+        "title",
+        "engagement__client__name",
+        "assignee__user__first_name",
+        "assignee__user__last_name",
+    ]
+    autocomplete_fields = ["engagement", "assignee"]
+    date_hierarchy = "due_date"
+    show_full_result_count = False
+
+
+@admin.register(RequiredDocument)
+class RequiredDocumentAdmin(admin.ModelAdmin):
+    list_display = ["name", "engagement", "received_at"]
+    list_select_related = ["engagement__client", "engagement__work_type"]
+    search_fields = ["name", "engagement__client__name"]
+    autocomplete_fields = ["engagement"]
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+
+
+@admin.register(EngagementMilestone)
+class EngagementMilestoneAdmin(admin.ModelAdmin):
+    list_display = ["engagement", "milestone", "reached_at"]
+    list_filter = ["milestone"]
+    list_select_related = ["engagement__client", "engagement__work_type"]
+    search_fields = ["engagement__client__name"]
+    autocomplete_fields = ["engagement"]
+    date_hierarchy = "reached_at"
+    show_full_result_count = False

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+
+from staff.choices import Weekday
+from staff.models import SkillTag, StaffMember, StaffSkill, TimeOff
+from staff.services import staff_member_sync_role
+
+
+class StaffMemberForm(forms.ModelForm):
+    working_days = forms.TypedMultipleChoiceField(
+        choices=Weekday.choices,
+        coerce=int,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Days this person works.",
+    )
+
+    class Meta:
+        model = StaffMember
+        fields = "__all__"
+
+    def clean_working_days(self) -> list[int]:
+        return sorted(self.cleaned_data["working_days"])
+
+
+class StaffSkillInline(admin.TabularInline):
+    model = StaffSkill
+    extra = 1
+    autocomplete_fields = ["skill"]
+    fields = ["skill", "level", "certified_until"]
+
+
+class TimeOffInline(admin.TabularInline):
+    model = TimeOff
+    extra = 0
+    fields = ["start_date", "end_date", "hours_per_day", "reason"]
+
+
+@admin.register(StaffMember)
+class StaffMemberAdmin(admin.ModelAdmin):
+    form = StaffMemberForm
+    list_display = [
+        "display_name",
+        "role",
+        "seniority",
+        "manager",
+        "weekly_capacity_hours",
+        "bill_rate",
+        "active",
+    ]
+    list_filter = ["role", "seniority", "active", "skills"]
+    list_select_related = ["user", "manager__user"]
+    search_fields = ["user__first_name", "user__last_name", "user__username", "user__email"]
+    autocomplete_fields = ["user", "manager"]
+    inlines = [StaffSkillInline, TimeOffInline]
+    fieldsets = [
+        (None, {"fields": ["user", "title", "role", "seniority", "manager", "active"]}),
+        ("Capacity", {"fields": ["weekly_capacity_hours", "working_days"]}),
+        ("Rates", {"fields": ["cost_rate", "bill_rate"]}),
+        ("Contact", {"fields": ["mobile", "slack_member_id"]}),
+    ]
+
+    @admin.display(description="Name", ordering="user__last_name")
+    def display_name(self, obj: StaffMember) -> str:
+        return obj.display_name
+
+    def save_related(self, request: HttpRequest, form, formsets, change) -> None:  # type: ignore[no-untyped-def]
+        super().save_related(request, form, formsets, change)
+        # The role decides the auth groups; keep them in step on every save.
+        staff_member_sync_role(staff_member=form.instance)
+
+
+@admin.register(SkillTag)
+class SkillTagAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "category"]
+    list_filter = ["category"]
+    search_fields = ["name", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(StaffSkill)
+class StaffSkillAdmin(admin.ModelAdmin):
+    list_display = ["staff_member", "skill", "level", "certified_until"]
+    list_filter = ["skill__category", "level", "skill"]
+    list_select_related = ["staff_member__user", "skill"]
+    search_fields = ["staff_member__user__first_name", "staff_member__user__last_name", "skill__name"]
+    autocomplete_fields = ["staff_member", "skill"]
+    date_hierarchy = "certified_until"
+
+
+@admin.register(TimeOff)
+class TimeOffAdmin(admin.ModelAdmin):
+    list_display = ["staff_member", "start_date", "end_date", "hours_per_day", "reason"]
+    list_select_related = ["staff_member__user"]
+    search_fields = ["staff_member__user__first_name", "staff_member__user__last_name", "reason"]
+    autocomplete_fields = ["staff_member"]
+    date_hierarchy = "start_date"
