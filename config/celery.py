@@ -19,4 +19,9 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "every-15-minutes-dispatch-deadline-sweep": {
+        "task": "dispatch.tasks.dispatch_sweep_task",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 14 * 60},
+    },
 }

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from core import selectors as core_selectors
 from core.roles import is_manager
+from dispatch import selectors as dispatch_selectors
 from engagements import selectors as engagement_selectors
 from staff import selectors as staff_selectors
 
@@ -24,6 +25,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["my_counts"] = engagement_selectors.task_status_counts(assignee=member)
     if is_manager(request.user):
         context["firm"] = engagement_selectors.firm_snapshot()
+        context["attention"] = dispatch_selectors.attention_summary()
     return render(request, "core/home.html", context)
 
 

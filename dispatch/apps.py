@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class DispatchConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "dispatch"
+
+    def ready(self) -> None:
+        from dispatch import receivers  # noqa: F401  (connects the engagement triggers)

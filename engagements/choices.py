@@ -87,3 +87,11 @@ OPEN_TASK_STATUSES = (
     TaskStatus.ACCEPTED,
     TaskStatus.IN_PROGRESS,
 )
+
+
+class ReadyReason(models.TextChoices):
+    """Why work became ready to dispatch (values shared with dispatch's triggers)."""
+
+    ENGAGEMENT_CREATED = "engagement_created", "Engagement created"
+    DOCUMENTS_RECEIVED = "documents_received", "Required documents all received"
+    PRIOR_TASK_COMPLETED = "prior_task_completed", "Prior task completed"

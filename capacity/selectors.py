@@ -1,0 +1,168 @@
+"""Reads that turn the database into capacity figures, in a constant number of queries."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db.models import Prefetch, QuerySet
+
+from capacity.ledger import (
+    OpenWork,
+    StaffCalendar,
+    committed_between,
+    utilization,
+    week_bounds,
+)
+from capacity.models import DEFAULT_REVIEWER_THRESHOLD, DEFAULT_THRESHOLD, CapacityRule
+from core.calendar import BusinessCalendar, firm_calendar
+from engagements.choices import TaskStatus
+from engagements.models import Task
+from staff.models import StaffMember, StaffSkill, TimeOff
+
+# Statuses that hold someone's hours: assigned work counts before it is accepted.
+COMMITTED_STATUSES = (TaskStatus.ASSIGNED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    preparer: float
+    reviewer: float
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The capacity rules in force on one day."""
+
+    rules: tuple[tuple[CapacityRule, frozenset[str]], ...]
+    day: date
+
+    def thresholds_for(self, skill_slugs: Iterable[str]) -> Thresholds:
+        held = set(skill_slugs)
+        preparer = [DEFAULT_THRESHOLD]
+        reviewer = [DEFAULT_REVIEWER_THRESHOLD]
+        applicable = [
+            rule
+            for rule, skills in self.rules
+            if rule.applies_on(self.day) and (not skills or skills & held)
+        ]
+        # A rule's threshold replaces the default; the highest applicable one wins.
+        with_threshold = [r.threshold_percent for r in applicable if r.threshold_percent]
+        with_reviewer = [
+            r.reviewer_threshold_percent for r in applicable if r.reviewer_threshold_percent
+        ]
+        if with_threshold:
+            preparer = with_threshold
+        if with_reviewer:
+            reviewer = with_reviewer
+        return Thresholds(float(max(preparer)) / 100, float(max(reviewer)) / 100)
+
+    @property
+    def suppresses_flagged_work(self) -> bool:
+        return any(
+            rule.suppress_flagged_work_types and rule.applies_on(self.day) for rule, _ in self.rules
+        )
+
+
+def capacity_policy(*, day: date) -> Policy:
+    rules = CapacityRule.objects.filter(active=True).prefetch_related("skills")
+    return Policy(
+        rules=tuple((rule, frozenset(s.slug for s in rule.skills.all())) for rule in rules),
+        day=day,
+    )
+
+
+@dataclass(frozen=True)
+class StaffLoad:
+    """One person's capacity as the engine and the pages see it."""
+
+    member: StaffMember
+    calendar: StaffCalendar
+    open_work: tuple[OpenWork, ...]
+    skills: tuple[StaffSkill, ...]
+    thresholds: Thresholds
+    available_week: float
+    committed_week: float
+
+    @property
+    def utilization(self) -> float:
+        return utilization(self.committed_week, self.available_week)
+
+    def available(self, start: date, end: date) -> float:
+        return self.calendar.available(start, end)
+
+
+def remaining_weighted_hours(task: Task) -> float:
+    """Estimate minus hours already logged (never below zero), times complexity weight.
+
+    Until time entries exist the remaining hours are the estimate.
+    """
+    estimate = task.estimated_hours or Decimal("0")
+    weight = task.engagement.work_type.complexity_weight
+    return float(max(Decimal("0"), estimate) * weight)
+
+
+def staff_loads(
+    *,
+    staff: QuerySet[StaffMember] | None = None,
+    today: date,
+    horizon: date | None = None,
+    calendar: BusinessCalendar | None = None,
+    policy: Policy | None = None,
+) -> dict[int, StaffLoad]:
+    """Capacity for many people at once: six queries whatever the team size.
+
+    ``horizon`` bounds the time off and holidays loaded (default: 26 weeks out);
+    open work due later still counts, spread to its own due date.
+    """
+    calendar = calendar or firm_calendar()
+    policy = policy or capacity_policy(day=today)
+    horizon = horizon or today + timedelta(weeks=26)
+    queryset = staff if staff is not None else StaffMember.objects.filter(active=True)
+    members = list(
+        queryset.select_related("user").prefetch_related(
+            Prefetch("staff_skills", queryset=StaffSkill.objects.select_related("skill"))
+        )
+    )
+    ids = [m.pk for m in members]
+    time_off: dict[int, dict[date, float]] = defaultdict(dict)
+    for entry in TimeOff.objects.filter(
+        staff_member_id__in=ids, end_date__gte=today, start_date__lte=horizon
+    ):
+        day = max(entry.start_date, today)
+        while day <= min(entry.end_date, horizon):
+            bucket = time_off[entry.staff_member_id]
+            bucket[day] = bucket.get(day, 0.0) + float(entry.hours_per_day)
+            day += timedelta(days=1)
+    open_work: dict[int, list[OpenWork]] = defaultdict(list)
+    for task in Task.objects.filter(
+        assignee_id__in=ids, status__in=COMMITTED_STATUSES
+    ).select_related("engagement__work_type"):
+        open_work[task.assignee_id].append(
+            OpenWork(task_id=task.pk, due_date=task.due_date, hours=remaining_weighted_hours(task))
+        )
+    holidays = frozenset(calendar.holidays_between(today, max(horizon, today)))
+    _, week_end = week_bounds(today)
+    loads: dict[int, StaffLoad] = {}
+    for member in members:
+        staff_calendar = StaffCalendar(
+            weekly_hours=float(member.weekly_capacity_hours),
+            working_days=frozenset(member.working_days),
+            holidays=holidays,
+            time_off=time_off.get(member.pk, {}),
+        )
+        work = tuple(sorted(open_work.get(member.pk, []), key=lambda w: (w.due_date, w.task_id)))
+        skills = tuple(member.staff_skills.all())
+        loads[member.pk] = StaffLoad(
+            member=member,
+            calendar=staff_calendar,
+            open_work=work,
+            skills=skills,
+            thresholds=policy.thresholds_for(s.skill.slug for s in skills),
+            available_week=staff_calendar.available(today, week_end),
+            committed_week=committed_between(staff_calendar, work, today, today, week_end),
+        )
+    return loads

@@ -1,0 +1,51 @@
+from __future__ import annotations
+
+from django.contrib import admin
+from django.template.loader import render_to_string
+from django.utils.safestring import SafeString
+
+from dispatch.models import DispatchDecision, Escalation
+
+
+@admin.register(DispatchDecision)
+class DispatchDecisionAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "task",
+        "trigger",
+        "outcome",
+        "assignee",
+        "is_override",
+        "urgent_override",
+        "over_threshold",
+        "duration_ms",
+    ]
+    list_filter = ["outcome", "trigger", "is_override", "urgent_override", "over_threshold"]
+    list_select_related = ["task__engagement__client", "task__engagement__work_type", "assignee__user"]
+    search_fields = ["task__engagement__client__name", "task__title"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = [f.name for f in DispatchDecision._meta.fields] + ["candidate_table"]
+    exclude = ["candidates"]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False  # decisions are written by the dispatch service only
+
+    def has_change_permission(self, request, obj=None) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+    @admin.display(description="Candidates")
+    def candidate_table(self, obj: DispatchDecision) -> SafeString:
+        return SafeString(
+            render_to_string("dispatch/_candidate_table.html", {"candidates": obj.candidates})
+        )
+
+
+@admin.register(Escalation)
+class EscalationAdmin(admin.ModelAdmin):
+    list_display = ["task", "status", "gap_hours", "created_at", "resolved_at"]
+    list_filter = ["status"]
+    list_select_related = ["task__engagement__client", "task__engagement__work_type"]
+    search_fields = ["task__engagement__client__name", "summary"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["task", "decision", "summary", "gap_hours", "created_at"]

@@ -1,0 +1,26 @@
+from django.db import models
+
+
+class Trigger(models.TextChoices):
+    ENGAGEMENT_CREATED = "engagement_created", "Engagement created"
+    DOCUMENTS_RECEIVED = "documents_received", "Required documents all received"
+    PRIOR_TASK_COMPLETED = "prior_task_completed", "Prior task completed"
+    DEADLINE_PROXIMITY = "deadline_proximity", "Deadline approaching (sweep)"
+    ESTIMATE_SUPPLIED = "estimate_supplied", "Estimate supplied"
+    SEASON_ENDED = "season_ended", "Suppression season ended"
+    MANUAL = "manual", "Manual assignment"
+    CONFIRMATION = "confirmation", "Manager confirmed requested staffer"
+    REASSIGNMENT = "reassignment", "Reassignment requested"
+
+
+class DecisionOutcome(models.TextChoices):
+    ASSIGNED = "assigned", "Assigned"
+    ESCALATED = "escalated", "Escalated"
+    HELD_MISSING_ESTIMATE = "held_missing_estimate", "Held: estimate needed"
+    NEEDS_CONFIRMATION = "needs_confirmation", "Waiting for manager confirmation"
+    SUPPRESSED = "suppressed", "Held for the season"
+
+
+class EscalationStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"

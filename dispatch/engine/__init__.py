@@ -1,0 +1,23 @@
+"""The assignment engine: plain data in, a decision out (no Django, no clock, no I/O)."""
+
+from dispatch.engine.rules import decide
+from dispatch.engine.types import (
+    CandidateRow,
+    CandidateSnapshot,
+    Decision,
+    HeldSkill,
+    Outcome,
+    SkillRequirement,
+    TaskToPlace,
+)
+
+__all__ = [
+    "CandidateRow",
+    "CandidateSnapshot",
+    "Decision",
+    "HeldSkill",
+    "Outcome",
+    "SkillRequirement",
+    "TaskToPlace",
+    "decide",
+]

@@ -1,0 +1,256 @@
+"""The assignment rule, in order, with every rejection explained.
+
+1. Skill match: every required skill at the required level, not expired.
+2. Seniority guardrail: at or above the task's minimum seniority.
+3. Reviewer rules: reviewers come from the senior pool, never the preparer.
+4. Capacity: under the threshold after adding the task, and enough free hours
+   before the deadline for the estimate.
+5. Deadline fit: earliest-deadline-first over all their open work plus this task.
+6. Rank the survivors: requested staff member, client familiarity, (preparers)
+   lowest qualified seniority, most free hours, then staff id.
+
+Exception paths: a missing estimate holds the task; a season suppression holds
+it visibly; urgent work skips capacity (never skills) and goes to the first
+qualified person; a client-requested staffer overrides the rule and, if that
+overloads them, waits for a manager; no fit escalates with the conflict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from capacity.ledger import (
+    OpenWork,
+    committed_between,
+    deadline_fit,
+    utilization,
+    week_bounds,
+)
+from dispatch.engine.types import (
+    CandidateRow,
+    CandidateSnapshot,
+    Decision,
+    Outcome,
+    TaskToPlace,
+)
+
+PREPARER, REVIEWER = "preparer", "reviewer"
+
+
+@dataclass(frozen=True)
+class _Evaluation:
+    candidate: CandidateSnapshot
+    row: CandidateRow
+    within_threshold: bool
+    fits: bool
+
+
+def _skill_problem(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -> str | None:
+    for requirement in task.required_skills:
+        held = candidate.skills.get(requirement.slug)
+        if held is None:
+            return f"lacks skill {requirement.slug}"
+        if held.level < requirement.min_level:
+            return f"{requirement.slug} level {held.level} < required {requirement.min_level}"
+        if held.certified_until is not None and held.certified_until < today:
+            return f"{requirement.slug} certification expired {held.certified_until.isoformat()}"
+    return None
+
+
+def _evaluate(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -> _Evaluation:
+    calendar = candidate.calendar
+    new_work = OpenWork(task_id=task.task_id, due_date=task.due_date, hours=task.weighted_hours)
+    week_start, week_end = week_bounds(today)
+    available_week = calendar.available(today, week_end)
+    committed_week = committed_between(calendar, candidate.open_work, today, today, week_end)
+    added_week = committed_between(calendar, (new_work,), today, today, week_end)
+    before = utilization(committed_week, available_week)
+    after = utilization(committed_week + added_week, available_week)
+    due = max(task.due_date, today)
+    free_before_deadline = calendar.available(today, due) - committed_between(
+        calendar, candidate.open_work, today, today, due
+    )
+    threshold = candidate.reviewer_threshold if task.role == REVIEWER else candidate.threshold
+    fit = deadline_fit(calendar, candidate.open_work, today, extra=new_work)
+
+    qualified = False
+    kept = False
+    within_threshold = after <= threshold + 1e-9
+    reason: str
+    skill_problem = _skill_problem(task, candidate, today)
+    if candidate.staff_id in task.excluded_staff_ids:
+        reason = "asked to be reassigned off this task"
+    elif skill_problem:
+        reason = skill_problem
+    elif task.min_seniority is not None and candidate.seniority < task.min_seniority:
+        reason = f"seniority {candidate.seniority} < required {task.min_seniority}"
+    elif task.role == REVIEWER and candidate.staff_id == task.preparer_id:
+        reason = "prepared this work; cannot review it"
+    else:
+        qualified = True
+        if not within_threshold:
+            reason = f"utilization {after:.0%} after this task > threshold {threshold:.0%}"
+        elif free_before_deadline + 1e-9 < task.weighted_hours:
+            reason = (
+                f"{free_before_deadline:.1f} h free before {task.due_date.isoformat()} "
+                f"< {task.weighted_hours:.1f} h needed"
+            )
+        elif not fit.fits:
+            reason = (
+                f"deadline fit fails at {fit.broken_deadline.isoformat() if fit.broken_deadline else '?'}: "
+                f"{fit.hours_due:.1f} h due vs {fit.hours_available:.1f} h available"
+            )
+        else:
+            kept = True
+            reason = "passes every rule"
+    row = CandidateRow(
+        staff_id=candidate.staff_id,
+        name=candidate.name,
+        seniority=candidate.seniority,
+        utilization=before,
+        utilization_after=after,
+        threshold=threshold,
+        available_before_deadline=free_before_deadline,
+        familiarity=candidate.client_familiarity,
+        qualified=qualified,
+        kept=kept,
+        reason=reason,
+    )
+    return _Evaluation(candidate, row, within_threshold, fit.fits)
+
+
+def _rank_key(task: TaskToPlace, evaluation: _Evaluation) -> tuple[object, ...]:
+    row = evaluation.row
+    requested = 0 if row.staff_id == task.requested_staff_id else 1
+    seniority = row.seniority if task.role == PREPARER else 0
+    return (requested, -row.familiarity, seniority, -row.available_before_deadline, row.staff_id)
+
+
+def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: date) -> Decision:
+    """Pick an assignee for ``task`` among ``candidates`` as of ``today``, or say why not."""
+    if task.estimated_hours is None or task.estimated_hours <= 0:
+        return Decision(
+            outcome=Outcome.HELD_MISSING_ESTIMATE,
+            assignee_id=None,
+            reasons=("No estimate: held until someone supplies the hours.",),
+            rule_path=("estimate",),
+            candidates=(),
+        )
+    if task.suppressed and not task.urgent:
+        return Decision(
+            outcome=Outcome.SUPPRESSED,
+            assignee_id=None,
+            reasons=(
+                "Low-priority work is held from auto-assignment this season; "
+                "it dispatches when the season ends or a manager assigns it.",
+            ),
+            rule_path=("season",),
+            candidates=(),
+        )
+
+    evaluations = [_evaluate(task, candidate, today) for candidate in candidates]
+    table = tuple(sorted((e.row for e in evaluations), key=lambda r: (not r.kept, not r.qualified, r.staff_id)))
+    qualified = sorted((e for e in evaluations if e.row.qualified), key=lambda e: _rank_key(task, e))
+    path: list[str] = ["skill", "guardrail", "reviewer"]
+
+    # Client-requested staffer: overrides ranking and capacity, never skills.
+    requested = next((e for e in qualified if e.row.staff_id == task.requested_staff_id), None)
+    if task.requested_staff_id is not None:
+        path.append("requested")
+        if requested is not None:
+            if requested.row.kept:
+                return Decision(
+                    outcome=Outcome.ASSIGNED,
+                    assignee_id=requested.row.staff_id,
+                    reasons=(f"Client asked for {requested.row.name}, who has room.",),
+                    rule_path=tuple(path),
+                    candidates=table,
+                    requested_override=True,
+                )
+            if not task.urgent:
+                return Decision(
+                    outcome=Outcome.NEEDS_CONFIRMATION,
+                    assignee_id=requested.row.staff_id,
+                    reasons=(
+                        f"Client asked for {requested.row.name}, but {requested.row.reason}; "
+                        "a manager must confirm.",
+                    ),
+                    rule_path=tuple(path),
+                    candidates=table,
+                    over_threshold=not requested.within_threshold,
+                    requested_override=True,
+                )
+        else:
+            path.append("requested-not-qualified")
+
+    if task.urgent:
+        path.append("urgent")
+        if qualified:
+            chosen = requested or qualified[0]
+            over = not chosen.within_threshold
+            reasons = [f"Urgent: assigned to the first qualified person, {chosen.row.name}."]
+            if over:
+                reasons.append(
+                    f"{chosen.row.name} is now at {chosen.row.utilization_after:.0%} "
+                    f"(threshold {chosen.row.threshold:.0%}); their manager is told."
+                )
+            return Decision(
+                outcome=Outcome.ASSIGNED,
+                assignee_id=chosen.row.staff_id,
+                reasons=tuple(reasons),
+                rule_path=tuple(path),
+                candidates=table,
+                over_threshold=over,
+                urgent_override=True,
+            )
+        return _escalation(task, table, path, "Urgent, but nobody holds the required skills.")
+
+    path += ["capacity", "deadline-fit", "rank"]
+    survivors = [e for e in qualified if e.row.kept]
+    if survivors:
+        chosen = survivors[0]
+        why = [
+            f"{chosen.row.name} at {chosen.row.utilization_after:.0%} this week with the task "
+            f"(threshold {chosen.row.threshold:.0%})"
+        ]
+        if chosen.row.familiarity:
+            why.append(f"has worked {chosen.row.familiarity} task(s) for this client")
+        return Decision(
+            outcome=Outcome.ASSIGNED,
+            assignee_id=chosen.row.staff_id,
+            reasons=("; ".join(why) + ".",),
+            rule_path=tuple(path),
+            candidates=table,
+        )
+    if not qualified:
+        return _escalation(task, table, path, "Nobody holds the required skills and seniority.")
+    return _escalation(
+        task, table, path, f"{len(qualified)} qualified, none with room before {task.due_date.isoformat()}."
+    )
+
+
+def _escalation(
+    task: TaskToPlace, table: tuple[CandidateRow, ...], path: list[str], headline: str
+) -> Decision:
+    qualified = [row for row in table if row.qualified]
+    gap = None
+    if qualified:
+        best_free = max(row.available_before_deadline for row in qualified)
+        gap = max(0.0, task.weighted_hours - best_free)
+    reasons = [headline]
+    for row in qualified:
+        reasons.append(
+            f"{row.name}: {row.utilization:.0%} now, {row.available_before_deadline:.1f} h free "
+            f"before the deadline — {row.reason}"
+        )
+    if gap is not None:
+        reasons.append(f"Gap to the deadline: {gap:.1f} h beyond the most free qualified person.")
+    return Decision(
+        outcome=Outcome.ESCALATED,
+        assignee_id=None,
+        reasons=tuple(reasons),
+        rule_path=(*path, "escalate"),
+        candidates=table,
+        deadline_gap_hours=gap,
+    )

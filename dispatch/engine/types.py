@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+
+from capacity.ledger import OpenWork, StaffCalendar
+
+
+class Outcome(str, Enum):
+    ASSIGNED = "assigned"
+    ESCALATED = "escalated"
+    HELD_MISSING_ESTIMATE = "held_missing_estimate"
+    NEEDS_CONFIRMATION = "needs_confirmation"
+    SUPPRESSED = "suppressed"
+
+
+@dataclass(frozen=True)
+class SkillRequirement:
+    slug: str
+    min_level: int
+
+
+@dataclass(frozen=True)
+class HeldSkill:
+    level: int
+    certified_until: date | None = None
+
+
+@dataclass(frozen=True)
+class TaskToPlace:
+    task_id: int
+    role: str  # "preparer" | "reviewer"
+    client_id: int
+    due_date: date
+    estimated_hours: float | None
+    weight: float = 1.0
+    required_skills: tuple[SkillRequirement, ...] = ()
+    min_seniority: int | None = None
+    urgent: bool = False
+    requested_staff_id: int | None = None
+    preparer_id: int | None = None
+    excluded_staff_ids: frozenset[int] = frozenset()
+    suppressed: bool = False  # the season holds this work type from auto-assignment
+
+    @property
+    def weighted_hours(self) -> float:
+        return (self.estimated_hours or 0.0) * self.weight
+
+
+@dataclass(frozen=True)
+class CandidateSnapshot:
+    staff_id: int
+    name: str
+    seniority: int
+    calendar: StaffCalendar
+    skills: Mapping[str, HeldSkill] = field(default_factory=dict)
+    open_work: tuple[OpenWork, ...] = ()
+    threshold: float = 0.8
+    reviewer_threshold: float = 0.7
+    client_familiarity: int = 0
+    manager_id: int | None = None
+
+
+@dataclass(frozen=True)
+class CandidateRow:
+    """One line of the candidate table: the person, their load, and the verdict."""
+
+    staff_id: int
+    name: str
+    seniority: int
+    utilization: float  # this week, before the task
+    utilization_after: float  # this week, with the task
+    threshold: float
+    available_before_deadline: float  # free hours from today to the due date
+    familiarity: int
+    qualified: bool  # passed skill, guardrail and reviewer rules
+    kept: bool  # passed every rule
+    reason: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "staff_id": self.staff_id,
+            "name": self.name,
+            "seniority": self.seniority,
+            "utilization": _round(self.utilization),
+            "utilization_after": _round(self.utilization_after),
+            "threshold": self.threshold,
+            "available_before_deadline": _round(self.available_before_deadline),
+            "familiarity": self.familiarity,
+            "qualified": self.qualified,
+            "kept": self.kept,
+            "reason": self.reason,
+        }
+
+
+def _round(value: float) -> float | None:
+    return None if value == float("inf") else round(value, 3)
+
+
+@dataclass(frozen=True)
+class Decision:
+    outcome: Outcome
+    assignee_id: int | None
+    reasons: tuple[str, ...]
+    rule_path: tuple[str, ...]
+    candidates: tuple[CandidateRow, ...]
+    over_threshold: bool = False  # the assignee ends above their threshold (urgent)
+    urgent_override: bool = False
+    requested_override: bool = False
+    deadline_gap_hours: float | None = None  # escalations: best qualified shortfall
+
+    @property
+    def qualified(self) -> tuple[CandidateRow, ...]:
+        return tuple(row for row in self.candidates if row.qualified)

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django import forms
+
+from staff.models import StaffMember
+
+
+class ManualAssignForm(forms.Form):
+    staff_member = forms.ModelChoiceField(
+        queryset=StaffMember.objects.none(), label="Assign to", empty_label="Choose a person"
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=500,
+        help_text="Logged with the assignment as an override.",
+    )
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["staff_member"].queryset = StaffMember.objects.filter(
+            active=True
+        ).select_related("user")
+
+    def clean_reason(self) -> str:
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Give a reason for assigning by hand.")
+        return reason
+
+
+class EstimateForm(forms.Form):
+    hours = forms.DecimalField(
+        min_value=Decimal("0.25"), max_value=Decimal("2000"), decimal_places=2, label="Estimated hours"
+    )

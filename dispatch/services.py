@@ -1,0 +1,277 @@
+"""Writes for assignment: dispatch a task, assign by hand, confirm, supply an estimate.
+
+Every path runs the same way:
+1. lock the task row (and, on PostgreSQL, every candidate's staff row in
+   primary-key order; SQLite's IMMEDIATE transaction already holds the write lock),
+2. build the snapshot from the database, run the pure engine,
+3. apply the decision — task, capacity, decision row, escalation — in the same
+   transaction, and queue follow-up work on commit.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import date
+from decimal import Decimal
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from capacity.selectors import capacity_policy
+from dispatch import signals
+from dispatch.choices import DecisionOutcome, EscalationStatus, Trigger
+from dispatch.engine import Decision, Outcome, decide
+from dispatch.models import DispatchDecision, Escalation
+from dispatch.selectors import candidate_staff, dispatch_inputs, task_for_dispatch, task_to_place
+from engagements.choices import TaskStatus
+from engagements.models import Task
+from staff.models import StaffMember
+
+logger = logging.getLogger(__name__)
+
+
+class DispatchError(ValidationError):
+    """A dispatch action that cannot be carried out, with a message for the user."""
+
+
+def _lock_staff(staff_ids: Iterable[int]) -> None:
+    # Primary-key order so two dispatches never wait on each other in a cycle.
+    list(
+        StaffMember.objects.select_for_update()
+        .filter(pk__in=sorted(set(staff_ids)))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _locked_task(task_id: int) -> Task:
+    task = task_for_dispatch(task_id=task_id).select_for_update(of=("self",)).first()
+    if task is None:
+        raise DispatchError(f"Task {task_id} does not exist.")
+    return task
+
+
+def _record(
+    *,
+    task: Task,
+    decision: Decision,
+    trigger: str,
+    started: float,
+    actor: AbstractBaseUser | None = None,
+    is_override: bool = False,
+    override_reason: str = "",
+) -> DispatchDecision:
+    record = DispatchDecision.objects.create(
+        task=task,
+        trigger=trigger,
+        outcome=decision.outcome.value,
+        assignee_id=decision.assignee_id,
+        reasons=list(decision.reasons),
+        rule_path=list(decision.rule_path),
+        candidates=[row.as_dict() for row in decision.candidates],
+        duration_ms=round((time.perf_counter() - started) * 1000, 3),
+        is_override=is_override,
+        urgent_override=decision.urgent_override,
+        requested_override=decision.requested_override,
+        over_threshold=decision.over_threshold,
+        override_reason=override_reason,
+        actor=actor,
+    )
+    logger.info(
+        "dispatch task=%s trigger=%s outcome=%s assignee=%s",
+        task.pk,
+        trigger,
+        record.outcome,
+        record.assignee_id,
+    )
+    return record
+
+
+def _assign(task: Task, staff_id: int, record: DispatchDecision, actor: AbstractBaseUser | None) -> None:
+    now = timezone.now()
+    task.assignee_id = staff_id
+    task.status = TaskStatus.ASSIGNED
+    task.assigned_at = now
+    task.save(update_fields=["assignee", "status", "assigned_at", "updated_at"])
+    Escalation.objects.filter(task=task, status=EscalationStatus.OPEN).update(
+        status=EscalationStatus.RESOLVED,
+        resolved_at=now,
+        resolved_by=actor,
+        resolution=f"Assigned to {record.assignee} ({record.get_trigger_display().lower()}).",
+    )
+    transaction.on_commit(
+        lambda: signals.task_assigned.send(sender=DispatchDecision, decision_id=record.pk)
+    )
+
+
+def _escalate(task: Task, record: DispatchDecision, decision: Decision) -> None:
+    summary = "\n".join(decision.reasons)
+    updated = Escalation.objects.filter(task=task, status=EscalationStatus.OPEN).update(
+        decision=record, summary=summary, gap_hours=decision.deadline_gap_hours
+    )
+    if not updated:
+        escalation = Escalation.objects.create(
+            task=task,
+            decision=record,
+            summary=summary,
+            gap_hours=decision.deadline_gap_hours,
+        )
+        transaction.on_commit(
+            lambda: signals.escalation_opened.send(sender=Escalation, escalation_id=escalation.pk)
+        )
+
+
+def task_dispatch(
+    *,
+    task_id: int,
+    trigger: str,
+    today: date | None = None,
+    exclude_staff_ids: Iterable[int] = (),
+    actor: AbstractBaseUser | None = None,
+) -> DispatchDecision | None:
+    """Run the engine for one unassigned task and apply its decision.
+
+    Returns None when the task is no longer waiting (already assigned, completed or
+    cancelled): retries and duplicate triggers are harmless.
+    """
+    started = time.perf_counter()
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        task = _locked_task(task_id)
+        if task.status != TaskStatus.UNASSIGNED:
+            return None
+        if _awaiting_confirmation(task) and trigger != Trigger.REASSIGNMENT:
+            return None
+        policy = capacity_policy(day=today)
+        staff = candidate_staff(task)
+        _lock_staff(staff.values_list("pk", flat=True))
+        spec = task_to_place(task, policy=policy, exclude_staff_ids=frozenset(exclude_staff_ids))
+        _, candidates = dispatch_inputs(task=task, today=today, policy=policy, staff=staff)
+        decision = decide(spec, candidates, today)
+        record = _record(task=task, decision=decision, trigger=trigger, started=started, actor=actor)
+        if decision.outcome == Outcome.ASSIGNED:
+            assert decision.assignee_id is not None
+            _assign(task, decision.assignee_id, record, actor)
+            if decision.over_threshold:
+                transaction.on_commit(
+                    lambda: signals.staff_overloaded.send(sender=DispatchDecision, decision_id=record.pk)
+                )
+        elif decision.outcome == Outcome.ESCALATED:
+            _escalate(task, record, decision)
+        elif decision.outcome == Outcome.NEEDS_CONFIRMATION:
+            transaction.on_commit(
+                lambda: signals.confirmation_needed.send(sender=DispatchDecision, decision_id=record.pk)
+            )
+        return record
+
+
+def _awaiting_confirmation(task: Task) -> bool:
+    return DispatchDecision.objects.filter(
+        task=task, outcome=DecisionOutcome.NEEDS_CONFIRMATION, confirmed_at__isnull=True
+    ).exists()
+
+
+def task_assign_manual(
+    *,
+    task_id: int,
+    staff_id: int,
+    reason: str,
+    actor: AbstractBaseUser,
+    today: date | None = None,
+) -> DispatchDecision:
+    """A manager assigns by hand: logged as an override with their reason, counted in capacity.
+
+    The engine still runs so the log shows where the chosen person stood.
+    """
+    reason = reason.strip()
+    if not reason:
+        raise DispatchError("Give a reason for assigning by hand.")
+    started = time.perf_counter()
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        task = _locked_task(task_id)
+        if task.status not in (TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED, TaskStatus.ACCEPTED):
+            raise DispatchError("Only work that has not started can be assigned by hand.")
+        member = StaffMember.objects.filter(pk=staff_id, active=True).first()
+        if member is None:
+            raise DispatchError("That staff member does not exist or is inactive.")
+        policy = capacity_policy(day=today)
+        staff = StaffMember.objects.filter(
+            Q(pk__in=candidate_staff(task).values("pk")) | Q(pk=staff_id)
+        ).order_by("pk")
+        _lock_staff(staff.values_list("pk", flat=True))
+        spec = task_to_place(task, policy=policy)
+        spec = replace(spec, excluded_staff_ids=frozenset(), requested_staff_id=None, urgent=False)
+        _, candidates = dispatch_inputs(task=task, today=today, policy=policy, staff=staff)
+        engine = decide(spec, candidates, today)
+        row = next((r for r in engine.candidates if r.staff_id == staff_id), None)
+        over = row is not None and row.utilization_after > row.threshold
+        reasons = [f"Assigned by hand to {member.display_name}: {reason}"]
+        if row is not None and not row.kept:
+            reasons.append(f"The rule would not have chosen them: {row.reason}.")
+        decision = Decision(
+            outcome=Outcome.ASSIGNED,
+            assignee_id=staff_id,
+            reasons=tuple(reasons),
+            rule_path=("manual",),
+            candidates=engine.candidates,
+            over_threshold=over,
+        )
+        record = _record(
+            task=task,
+            decision=decision,
+            trigger=Trigger.MANUAL,
+            started=started,
+            actor=actor,
+            is_override=True,
+            override_reason=reason,
+        )
+        DispatchDecision.objects.filter(
+            task=task, outcome=DecisionOutcome.NEEDS_CONFIRMATION, confirmed_at__isnull=True
+        ).update(confirmed_at=timezone.now(), confirmed_by=actor)
+        _assign(task, staff_id, record, actor)
+        return record
+
+
+def decision_confirm_requested(*, decision_id: int, actor: AbstractBaseUser) -> DispatchDecision:
+    """A manager confirms a client-requested staffer the rule flagged as over threshold."""
+    with transaction.atomic():
+        record = DispatchDecision.objects.select_for_update().get(pk=decision_id)
+        if not record.awaiting_confirmation:
+            raise DispatchError("This assignment is not waiting for confirmation.")
+        task = _locked_task(record.task_id)
+        if task.status != TaskStatus.UNASSIGNED:
+            raise DispatchError("The task has already been placed.")
+        assert record.assignee_id is not None
+        _lock_staff([record.assignee_id])
+        record.confirmed_at = timezone.now()
+        record.confirmed_by = actor
+        record.save(update_fields=["confirmed_at", "confirmed_by"])
+        _assign(task, record.assignee_id, record, actor)
+        return record
+
+
+def task_estimate_set(*, task_id: int, hours: Decimal, actor: AbstractBaseUser | None = None) -> Task:
+    """Supply a held task's estimate; the task dispatches as soon as it commits."""
+    if hours is None or hours <= 0:
+        raise DispatchError("An estimate must be more than zero hours.")
+    with transaction.atomic():
+        task = Task.objects.select_for_update().get(pk=task_id)
+        task.estimated_hours = hours
+        task.save(update_fields=["estimated_hours", "updated_at"])
+        if task.status == TaskStatus.UNASSIGNED:
+            queue_dispatch(task_id=task.pk, trigger=Trigger.ESTIMATE_SUPPLIED)
+    return task
+
+
+def queue_dispatch(*, task_id: int, trigger: str) -> None:
+    """Dispatch ``task_id`` in the worker once the current transaction commits."""
+    from dispatch.tasks import task_dispatch_task
+
+    transaction.on_commit(lambda: task_dispatch_task.delay(task_id, trigger))

@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from core.roles import is_manager
+from dispatch import selectors, services
+from dispatch.forms import EstimateForm, ManualAssignForm
+from dispatch.models import DispatchDecision
+from engagements.models import Task
+
+
+def _task_or_404(request: HttpRequest, pk: int) -> Task:
+    task = selectors.task_get_for_user(user=request.user, pk=pk)
+    if task is None:
+        raise Http404("No such task in your queue.")
+    return task
+
+
+def _render_task(
+    request: HttpRequest,
+    task: Task,
+    *,
+    assign_form: ManualAssignForm | None = None,
+    estimate_form: EstimateForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    manager = is_manager(request.user)
+    context = {
+        "task": task,
+        "decisions": selectors.decision_list_for_task(task=task),
+        "open_escalation": selectors.open_escalation_for_task(task=task),
+        "is_manager": manager,
+        "assign_form": assign_form or (ManualAssignForm() if manager else None),
+        "estimate_form": estimate_form or (EstimateForm() if manager else None),
+    }
+    return render(request, "dispatch/task_detail.html", context, status=status)
+
+
+@require_GET
+def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _render_task(request, _task_or_404(request, pk))
+
+
+def _require_manager(request: HttpRequest) -> None:
+    if not is_manager(request.user):
+        raise PermissionDenied("Only managers can do this.")
+
+
+@require_POST
+def task_assign(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_manager(request)
+    task = _task_or_404(request, pk)
+    form = ManualAssignForm(request.POST)
+    if not form.is_valid():
+        return _render_task(request, task, assign_form=form, status=400)
+    try:
+        services.task_assign_manual(
+            task_id=task.pk,
+            staff_id=form.cleaned_data["staff_member"].pk,
+            reason=form.cleaned_data["reason"],
+            actor=request.user,
+        )
+    except services.DispatchError as exc:
+        form.add_error(None, exc.messages[0])
+        return _render_task(request, task, assign_form=form, status=400)
+    messages.success(request, f"Assigned to {form.cleaned_data['staff_member']}.")
+    return redirect("dispatch:task-detail", pk=task.pk)
+
+
+@require_POST
+def task_estimate(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_manager(request)
+    task = _task_or_404(request, pk)
+    form = EstimateForm(request.POST)
+    if not form.is_valid():
+        return _render_task(request, task, estimate_form=form, status=400)
+    services.task_estimate_set(task_id=task.pk, hours=form.cleaned_data["hours"], actor=request.user)
+    messages.success(request, "Estimate saved; the task will be dispatched now.")
+    return redirect("dispatch:task-detail", pk=task.pk)
+
+
+@require_POST
+def decision_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_manager(request)
+    decision = get_object_or_404(DispatchDecision, pk=pk)
+    try:
+        services.decision_confirm_requested(decision_id=decision.pk, actor=request.user)
+    except services.DispatchError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, f"Confirmed: {decision.assignee} takes the task.")
+    return redirect("dispatch:task-detail", pk=decision.task_id)

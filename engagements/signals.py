@@ -1,0 +1,9 @@
+"""Engagement events other apps react to; sent inside the writing transaction.
+
+Receivers must queue their work with ``transaction.on_commit``.
+"""
+
+from django.dispatch import Signal
+
+# task_ids: tasks whose trigger has fired; trigger: a dispatch.choices.Trigger value.
+work_ready = Signal()

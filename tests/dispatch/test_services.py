@@ -1,0 +1,340 @@
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from capacity.selectors import staff_loads
+from dispatch.choices import DecisionOutcome, EscalationStatus, Trigger
+from dispatch.models import DispatchDecision, Escalation
+from dispatch.services import (
+    DispatchError,
+    decision_confirm_requested,
+    task_assign_manual,
+    task_dispatch,
+    task_estimate_set,
+)
+from dispatch.sweeps import dispatch_sweep
+from engagements.choices import Priority, TaskRole, TaskStatus
+from engagements.models import Engagement, Task, WorkType
+from engagements.services import engagement_create, required_document_receive, task_complete
+from staff.choices import Seniority
+from staff.models import StaffMember
+from tests.factories import TaskFactory, TimeOffFactory
+
+pytestmark = pytest.mark.django_db
+
+TODAY = date(2026, 11, 23)
+
+
+def bookkeeping(client, **kwargs) -> Engagement:
+    return engagement_create(
+        client=client,
+        work_type=WorkType.objects.get(code="monthly_bookkeeping"),
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 30),
+        **kwargs,
+    )
+
+
+def preparer_of(engagement: Engagement) -> Task:
+    return engagement.tasks.get(role=TaskRole.PREPARER)
+
+
+def dispatch(task: Task, trigger: str = Trigger.ENGAGEMENT_CREATED) -> DispatchDecision | None:
+    return task_dispatch(task_id=task.pk, trigger=trigger, today=TODAY)
+
+
+def load_up(member: StaffMember, hours_: str, due: date) -> Task:
+    """Give ``member`` an accepted task of ``hours_`` due on ``due``."""
+    return TaskFactory(
+        assignee=member,
+        status=TaskStatus.ACCEPTED,
+        estimated_hours=Decimal(hours_),
+        due_date=due,
+        engagement__work_type=WorkType.objects.get(code="monthly_bookkeeping"),
+    )
+
+
+def test_engagement_created_queues_dispatch_that_assigns_a_skilled_person(
+    skilled, client_co, django_capture_on_commit_callbacks, monkeypatch
+):
+    skilled("nobook", "payroll")
+    booker = skilled("booker", "bookkeeping")
+    sent = []
+    monkeypatch.setattr(
+        "dispatch.tasks.task_dispatch_task.delay", lambda task_id, trigger: sent.append((task_id, trigger))
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        engagement = bookkeeping(client_co)
+    task = preparer_of(engagement)
+    decision = dispatch(task, sent[0][1])
+
+    assert sent == [(task.pk, "engagement_created")]
+    task.refresh_from_db()
+    assert task.assignee == booker
+    assert task.status == TaskStatus.ASSIGNED
+    assert decision.outcome == DecisionOutcome.ASSIGNED
+    assert {row["name"] for row in decision.candidates} == {"Booker Test"}
+
+
+def test_1040_waits_for_documents_then_dispatches(
+    skilled, client_co, django_capture_on_commit_callbacks, monkeypatch
+):
+    skilled("preparer", "individual_tax_certified")
+    sent = []
+    monkeypatch.setattr(
+        "dispatch.tasks.task_dispatch_task.delay", lambda task_id, trigger: sent.append((task_id, trigger))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        engagement = engagement_create(
+            client=client_co,
+            work_type=WorkType.objects.get(code="1040"),
+            period_start=date(2026, 1, 1),
+            period_end=date(2026, 12, 31),
+        )
+    documents = list(engagement.required_documents.all())
+    assert sent == []
+    assert engagement.due_date == date(2027, 3, 25)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for document in documents[:-1]:
+            required_document_receive(document_id=document.pk)
+    assert sent == []
+    with django_capture_on_commit_callbacks(execute=True):
+        completed = required_document_receive(document_id=documents[-1].pk)
+        duplicate = required_document_receive(document_id=documents[-1].pk)
+
+    assert completed and not duplicate
+    assert sent == [(preparer_of(engagement).pk, "documents_received")]
+    engagement.refresh_from_db()
+    assert engagement.milestone == "documents_received"
+
+
+def test_completed_preparation_dispatches_review_to_someone_else(
+    skilled, client_co, django_capture_on_commit_callbacks, monkeypatch
+):
+    preparer = skilled("prep", "bookkeeping", seniority=Seniority.ASSOCIATE)
+    reviewer = skilled("rev", "bookkeeping", seniority=Seniority.SENIOR)
+    sent = []
+    monkeypatch.setattr(
+        "dispatch.tasks.task_dispatch_task.delay", lambda task_id, trigger: sent.append((task_id, trigger))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        engagement = engagement_create(
+            client=client_co,
+            work_type=WorkType.objects.get(code="month_end_close"),
+            period_start=date(2026, 11, 1),
+            period_end=date(2026, 11, 30),
+        )
+    prep_task = preparer_of(engagement)
+    dispatch(prep_task)
+    prep_task.refresh_from_db()
+    assert prep_task.assignee == preparer  # lowest qualified seniority prepares
+
+    with django_capture_on_commit_callbacks(execute=True):
+        task_complete(task_id=prep_task.pk)
+    review_task = engagement.tasks.get(role=TaskRole.REVIEWER)
+    decision = dispatch(review_task, Trigger.PRIOR_TASK_COMPLETED)
+
+    assert sent[-1] == (review_task.pk, "prior_task_completed")
+    review_task.refresh_from_db()
+    assert review_task.assignee == reviewer
+    prep_row = next(r for r in decision.candidates if r["name"] == "Prep Test")
+    assert not prep_row["kept"]
+
+
+def test_dispatch_twice_assigns_once(skilled, client_co):
+    skilled("booker", "bookkeeping")
+    task = preparer_of(bookkeeping(client_co))
+
+    first = dispatch(task)
+    second = dispatch(task)
+
+    assert first is not None and second is None
+    assert DispatchDecision.objects.filter(task=task).count() == 1
+
+
+def test_missing_estimate_holds_until_supplied(
+    skilled, client_co, django_capture_on_commit_callbacks, monkeypatch
+):
+    booker = skilled("booker", "bookkeeping")
+    task = preparer_of(bookkeeping(client_co))
+    Task.objects.filter(pk=task.pk).update(estimated_hours=None)
+    sent = []
+    monkeypatch.setattr(
+        "dispatch.tasks.task_dispatch_task.delay", lambda task_id, trigger: sent.append((task_id, trigger))
+    )
+
+    held = dispatch(task)
+    with django_capture_on_commit_callbacks(execute=True):
+        task_estimate_set(task_id=task.pk, hours=Decimal("5"))
+    assigned = dispatch(task, sent[0][1])
+
+    assert held.outcome == DecisionOutcome.HELD_MISSING_ESTIMATE
+    assert sent == [(task.pk, "estimate_supplied")]
+    assert assigned.outcome == DecisionOutcome.ASSIGNED
+    assert assigned.assignee == booker
+
+
+def test_no_fit_escalates_once_with_the_conflict_and_resolves_on_assignment(skilled, client_co):
+    busy = skilled("busy", "bookkeeping")
+    load_up(busy, "60", date(2026, 11, 27))
+    task = preparer_of(bookkeeping(client_co))
+
+    first = dispatch(task, Trigger.DEADLINE_PROXIMITY)
+    second = dispatch(task, Trigger.DEADLINE_PROXIMITY)
+
+    assert first.outcome == second.outcome == DecisionOutcome.ESCALATED
+    escalation = Escalation.objects.get(task=task)
+    assert escalation.status == EscalationStatus.OPEN
+    assert "Busy Test" in escalation.summary
+    assert "Gap to the deadline" in escalation.summary
+    assert escalation.decision == second
+
+    manager = skilled("mgr", role="manager", seniority=Seniority.MANAGER)
+    task_assign_manual(task_id=task.pk, staff_id=busy.pk, reason="Client insists", actor=manager.user)
+
+    escalation.refresh_from_db()
+    assert escalation.status == EscalationStatus.RESOLVED
+    assert escalation.resolved_by == manager.user
+
+
+def test_urgent_skips_threshold_and_flags_overload(skilled, client_co):
+    busy = skilled("busy", "bookkeeping")
+    load_up(busy, "90", date(2026, 12, 4))
+    task = preparer_of(bookkeeping(client_co, priority=Priority.URGENT))
+
+    decision = dispatch(task)
+
+    assert decision.outcome == DecisionOutcome.ASSIGNED
+    assert decision.assignee == busy
+    assert decision.urgent_override and decision.over_threshold
+
+
+def test_requested_staffer_over_threshold_waits_for_confirmation(skilled, client_co):
+    favourite = skilled("fav", "bookkeeping")
+    skilled("free", "bookkeeping")
+    load_up(favourite, "30", date(2026, 11, 27))
+    manager = skilled("mgr", role="manager", seniority=Seniority.MANAGER)
+    task = preparer_of(bookkeeping(client_co, requested_staff=favourite))
+
+    waiting = dispatch(task)
+    sweep_again = dispatch(task, Trigger.DEADLINE_PROXIMITY)
+    confirmed = decision_confirm_requested(decision_id=waiting.pk, actor=manager.user)
+
+    assert waiting.outcome == DecisionOutcome.NEEDS_CONFIRMATION
+    assert waiting.assignee == favourite
+    assert sweep_again is None
+    task.refresh_from_db()
+    assert task.assignee == favourite and task.status == TaskStatus.ASSIGNED
+    assert confirmed.confirmed_by == manager.user
+    with pytest.raises(DispatchError):
+        decision_confirm_requested(decision_id=waiting.pk, actor=manager.user)
+
+
+def test_manual_assignment_needs_reason_is_logged_and_counted(skilled, client_co):
+    booker = skilled("booker", "bookkeeping")
+    manager = skilled("mgr", role="manager", seniority=Seniority.MANAGER)
+    task = preparer_of(bookkeeping(client_co))
+
+    with pytest.raises(DispatchError, match="reason"):
+        task_assign_manual(task_id=task.pk, staff_id=booker.pk, reason="  ", actor=manager.user)
+    decision = task_assign_manual(
+        task_id=task.pk, staff_id=booker.pk, reason="Knows the client", actor=manager.user
+    )
+
+    assert decision.is_override and decision.override_reason == "Knows the client"
+    assert decision.rule_path == ["manual"]
+    load = staff_loads(staff=StaffMember.objects.filter(pk=booker.pk), today=TODAY)[booker.pk]
+    assert [w.task_id for w in load.open_work] == [task.pk]
+    assert load.committed_week > 0
+
+
+def test_time_off_moves_work_to_someone_available(skilled, client_co):
+    away = skilled("away", "bookkeeping")
+    present = skilled("present", "bookkeeping", seniority=Seniority.SENIOR_ASSOCIATE)
+    TimeOffFactory(staff_member=away, start_date=date(2026, 11, 23), end_date=date(2026, 12, 11))
+    task = preparer_of(bookkeeping(client_co))
+
+    decision = dispatch(task)
+
+    assert decision.assignee == present
+    away_row = next(r for r in decision.candidates if r["name"] == "Away Test")
+    assert not away_row["kept"]
+
+
+def test_december_suppression_holds_low_priority_work_until_the_season_ends(skilled, client_co):
+    skilled("advisor", "cfo_advisory", seniority=Seniority.SENIOR)
+    engagement = engagement_create(
+        client=client_co,
+        work_type=WorkType.objects.get(code="cfo_advisory"),
+        event_date=date(2026, 12, 15),
+    )
+    task = preparer_of(engagement)
+
+    held = task_dispatch(task_id=task.pk, trigger=Trigger.ENGAGEMENT_CREATED, today=date(2026, 12, 2))
+    tried_in_december = dispatch_sweep(today=date(2026, 12, 3))
+    tried_in_january = dispatch_sweep(today=date(2027, 1, 4))
+
+    assert held.outcome == DecisionOutcome.SUPPRESSED
+    assert tried_in_december == 0
+    assert tried_in_january == 1
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ASSIGNED
+
+
+def test_tax_season_surge_threshold_applies_to_tax_trained_staff(skilled):
+    tax = skilled("tax", "individual_tax_certified")
+    books = skilled("books", "bookkeeping")
+
+    february = staff_loads(today=date(2027, 2, 10))
+    november = staff_loads(today=date(2026, 11, 23))
+
+    assert february[tax.pk].thresholds.preparer == pytest.approx(0.9)
+    assert february[books.pk].thresholds.preparer == pytest.approx(0.8)
+    assert november[tax.pk].thresholds.preparer == pytest.approx(0.8)
+
+
+def test_sweep_dispatches_unassigned_work_near_its_deadline(skilled, client_co):
+    booker = skilled("booker", "bookkeeping")
+    near = preparer_of(bookkeeping(client_co))  # due Dec 7: within 10 business days
+    far = TaskFactory(due_date=date(2027, 3, 1))
+
+    tried = dispatch_sweep(today=TODAY)
+
+    near.refresh_from_db()
+    far.refresh_from_db()
+    assert tried == 1
+    assert near.assignee == booker
+    assert far.status == TaskStatus.UNASSIGNED
+
+
+def test_staff_loads_query_count_is_constant(skilled, django_assert_num_queries):
+    for index in range(3):
+        load_up(skilled(f"s{index}", "bookkeeping"), "5", date(2026, 12, 1))
+    with django_assert_num_queries(6):
+        small = staff_loads(today=TODAY)
+    for index in range(3, 15):
+        load_up(skilled(f"s{index}", "bookkeeping"), "5", date(2026, 12, 1))
+    with django_assert_num_queries(6):
+        large = staff_loads(today=TODAY)
+
+    assert len(small) == 3 and len(large) == 15
+
+
+def test_dispatch_query_count_does_not_grow_with_team(skilled, client_co, django_assert_max_num_queries):
+    for index in range(3):
+        load_up(skilled(f"a{index}", "bookkeeping"), "5", date(2026, 12, 1))
+    first = preparer_of(bookkeeping(client_co))
+    with django_assert_max_num_queries(30) as small:
+        dispatch(first)
+    for index in range(20):
+        load_up(skilled(f"b{index}", "bookkeeping"), "5", date(2026, 12, 1))
+    second = preparer_of(bookkeeping(client_co, name="second"))
+    with django_assert_max_num_queries(30) as large:
+        dispatch(second)
+
+    assert len(large.captured_queries) == len(small.captured_queries)

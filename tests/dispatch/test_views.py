@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from dispatch.choices import Trigger
+from dispatch.models import DispatchDecision
+from dispatch.services import task_dispatch
+from engagements.choices import TaskRole, TaskStatus
+from engagements.models import Task, WorkType
+from engagements.services import engagement_create
+from staff.models import SkillTag, StaffSkill
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def dispatched_task(alice, bob, client_co):
+    for member in (alice, bob):
+        StaffSkill.objects.create(
+            staff_member=member, skill=SkillTag.objects.get(slug="bookkeeping"), level=3
+        )
+    engagement = engagement_create(
+        client=client_co,
+        work_type=WorkType.objects.get(code="monthly_bookkeeping"),
+        period_start=date(2026, 11, 1),
+        period_end=date(2026, 11, 30),
+    )
+    task = engagement.tasks.get(role=TaskRole.PREPARER)
+    task_dispatch(task_id=task.pk, trigger=Trigger.ENGAGEMENT_CREATED, today=date(2026, 11, 23))
+    task.refresh_from_db()
+    return task
+
+
+def test_assignee_sees_task_page_with_decision_log(client, dispatched_task):
+    client.force_login(dispatched_task.assignee.user)
+
+    response = client.get(reverse("dispatch:task-detail", args=[dispatched_task.pk]))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Decision log" in body
+    assert "passes every rule" in body
+    assert "Assign by hand" not in body
+
+
+def test_other_staff_cannot_see_the_task(client, dispatched_task, alice, bob):
+    other = bob if dispatched_task.assignee == alice else alice
+    client.force_login(other.user)
+
+    response = client.get(reverse("dispatch:task-detail", args=[dispatched_task.pk]))
+
+    assert response.status_code == 404
+
+
+def test_staff_cannot_assign_by_hand(client, dispatched_task, alice, bob):
+    client.force_login(dispatched_task.assignee.user)
+    other = bob if dispatched_task.assignee == alice else alice
+
+    response = client.post(
+        reverse("dispatch:task-assign", args=[dispatched_task.pk]),
+        {"staff_member": other.pk, "reason": "swap"},
+    )
+
+    assert response.status_code == 403
+    dispatched_task.refresh_from_db()
+    assert dispatched_task.assignee != other
+
+
+def test_manager_assigns_by_hand_with_reason(client, manager, dispatched_task, alice, bob):
+    other = bob if dispatched_task.assignee == alice else alice
+    client.force_login(manager.user)
+
+    missing = client.post(
+        reverse("dispatch:task-assign", args=[dispatched_task.pk]), {"staff_member": other.pk}
+    )
+    done = client.post(
+        reverse("dispatch:task-assign", args=[dispatched_task.pk]),
+        {"staff_member": other.pk, "reason": "Knows this client"},
+    )
+
+    assert missing.status_code == 400
+    assert "This field is required" in missing.content.decode()
+    assert done.status_code == 302
+    dispatched_task.refresh_from_db()
+    assert dispatched_task.assignee == other
+    override = DispatchDecision.objects.filter(task=dispatched_task, is_override=True).get()
+    assert override.override_reason == "Knows this client"
+    assert override.actor == manager.user
+
+
+def test_manager_supplies_missing_estimate(client, manager, client_co, django_capture_on_commit_callbacks, monkeypatch):
+    task = Task.objects.create(
+        engagement=engagement_create(
+            client=client_co,
+            work_type=WorkType.objects.get(code="audit"),
+            due_date=date(2027, 2, 26),
+        ),
+        role=TaskRole.PREPARER,
+        title="Fieldwork",
+        due_date=date(2027, 2, 20),
+    )
+    sent = []
+    monkeypatch.setattr(
+        "dispatch.tasks.task_dispatch_task.delay", lambda task_id, trigger: sent.append((task_id, trigger))
+    )
+    client.force_login(manager.user)
+
+    bad = client.post(reverse("dispatch:task-estimate", args=[task.pk]), {"hours": "-3"})
+    with django_capture_on_commit_callbacks(execute=True):
+        good = client.post(reverse("dispatch:task-estimate", args=[task.pk]), {"hours": "12.5"})
+
+    assert bad.status_code == 400
+    assert good.status_code == 302
+    task.refresh_from_db()
+    assert str(task.estimated_hours) == "12.50"
+    assert sent == [(task.pk, "estimate_supplied")]
+    assert task.status == TaskStatus.UNASSIGNED
+
+
+def test_task_page_query_count_is_flat(client, manager, dispatched_task, django_assert_max_num_queries):
+    for _ in range(5):
+        DispatchDecision.objects.create(
+            task=dispatched_task, trigger="deadline_proximity", outcome="escalated", reasons=["x"]
+        )
+    client.force_login(manager.user)
+
+    with django_assert_max_num_queries(12):
+        response = client.get(reverse("dispatch:task-detail", args=[dispatched_task.pk]))
+
+    assert response.status_code == 200
