@@ -69,21 +69,27 @@ def week_bounds(today: date) -> tuple[date, date]:
 def spread(calendar: StaffCalendar, work: OpenWork, today: date) -> dict[date, float]:
     """Where ``work``'s hours fall: evenly over working days from today to its due date.
 
-    Work that is overdue, or due before the next working day, lands on today.
+    Work that is overdue, or due before the next working day, lands on the next
+    working day (today when today is one).
     """
-    start = today
-    if work.due_date <= today:
-        return {today: work.hours}
     days = []
-    day = start
+    day = today
     while day <= work.due_date:
         if calendar.is_working_day(day):
             days.append(day)
         day += timedelta(days=1)
     if not days:
-        return {today: work.hours}
+        return {_next_working_day(calendar, today): work.hours}
     share = work.hours / len(days)
     return {day: share for day in days}
+
+
+def _next_working_day(calendar: StaffCalendar, day: date) -> date:
+    for offset in range(14):
+        candidate = day + timedelta(days=offset)
+        if calendar.is_working_day(candidate):
+            return candidate
+    return day  # nobody works in the next fortnight: keep it on today
 
 
 def committed_between(

@@ -50,13 +50,18 @@ class CapacityRule(models.Model):
         ordering = ["start_month", "start_day", "name"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(start_month__gte=1, start_month__lte=12, end_month__gte=1, end_month__lte=12)
+                condition=Q(
+                    start_month__gte=1, start_month__lte=12, end_month__gte=1, end_month__lte=12
+                )
                 & Q(start_day__gte=1, start_day__lte=31, end_day__gte=1, end_day__lte=31),
                 name="capacityrule_dates_valid",
                 violation_error_message="Months run 1–12 and days 1–31.",
             ),
             models.CheckConstraint(
-                condition=(Q(threshold_percent__isnull=True) | Q(threshold_percent__gt=0, threshold_percent__lte=200))
+                condition=(
+                    Q(threshold_percent__isnull=True)
+                    | Q(threshold_percent__gt=0, threshold_percent__lte=200)
+                )
                 & (
                     Q(reviewer_threshold_percent__isnull=True)
                     | Q(reviewer_threshold_percent__gt=0, reviewer_threshold_percent__lte=200)

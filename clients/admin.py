@@ -37,11 +37,22 @@ class ClientAdmin(admin.ModelAdmin):
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["name", "entity_type", "industry_tags", "notes"]}),
-        ("Relationship", {"fields": ["value_tier", "min_seniority", "relationship_partner", "preferred_staff"]}),
+        (
+            "Relationship",
+            {"fields": ["value_tier", "min_seniority", "relationship_partner", "preferred_staff"]},
+        ),
         ("Contact", {"fields": ["contact_name", "email", "mobile"]}),
         (
             "Billing",
-            {"fields": ["billing_model", "retainer_amount", "payment_plan", "autopay", "account_hold"]},
+            {
+                "fields": [
+                    "billing_model",
+                    "retainer_amount",
+                    "payment_plan",
+                    "autopay",
+                    "account_hold",
+                ]
+            },
         ),
     ]
 

@@ -39,7 +39,9 @@ class Client(TimeStampedModel):
     )
     contact_name = models.CharField("primary contact", max_length=200, blank=True)
     email = models.EmailField(blank=True)
-    mobile = PhoneNumberField(blank=True, help_text="International (E.164) format, e.g. +15551234567.")
+    mobile = PhoneNumberField(
+        blank=True, help_text="International (E.164) format, e.g. +15551234567."
+    )
     preferred_staff = models.ForeignKey(
         "staff.StaffMember",
         null=True,

@@ -21,7 +21,11 @@ class DispatchDecisionAdmin(admin.ModelAdmin):
         "duration_ms",
     ]
     list_filter = ["outcome", "trigger", "is_override", "urgent_override", "over_threshold"]
-    list_select_related = ["task__engagement__client", "task__engagement__work_type", "assignee__user"]
+    list_select_related = [
+        "task__engagement__client",
+        "task__engagement__work_type",
+        "assignee__user",
+    ]
     search_fields = ["task__engagement__client__name", "task__title"]
     date_hierarchy = "created_at"
     show_full_result_count = False

@@ -32,5 +32,8 @@ class ManualAssignForm(forms.Form):
 
 class EstimateForm(forms.Form):
     hours = forms.DecimalField(
-        min_value=Decimal("0.25"), max_value=Decimal("2000"), decimal_places=2, label="Estimated hours"
+        min_value=Decimal("0.25"),
+        max_value=Decimal("2000"),
+        decimal_places=2,
+        label="Estimated hours",
     )

@@ -48,7 +48,9 @@ class DispatchDecision(models.Model):
         indexes = [models.Index(fields=["outcome", "created_at"])]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(outcome__in=[DecisionOutcome.ASSIGNED, DecisionOutcome.NEEDS_CONFIRMATION])
+                condition=~Q(
+                    outcome__in=[DecisionOutcome.ASSIGNED, DecisionOutcome.NEEDS_CONFIRMATION]
+                )
                 | Q(assignee__isnull=False),
                 name="decision_assignment_names_assignee",
             ),
@@ -61,7 +63,9 @@ class DispatchDecision(models.Model):
 
     def __str__(self) -> str:
         who = f" → {self.assignee}" if self.assignee_id else ""
-        return f"{self.get_outcome_display()}{who} ({self.get_trigger_display()}, task {self.task_id})"
+        return (
+            f"{self.get_outcome_display()}{who} ({self.get_trigger_display()}, task {self.task_id})"
+        )
 
     @property
     def awaiting_confirmation(self) -> bool:
@@ -71,8 +75,12 @@ class DispatchDecision(models.Model):
 class Escalation(models.Model):
     """A task nobody fits: open until a manager acts or a later dispatch places it."""
 
-    task = models.ForeignKey("engagements.Task", on_delete=models.CASCADE, related_name="escalations")
-    decision = models.ForeignKey(DispatchDecision, on_delete=models.CASCADE, related_name="escalations")
+    task = models.ForeignKey(
+        "engagements.Task", on_delete=models.CASCADE, related_name="escalations"
+    )
+    decision = models.ForeignKey(
+        DispatchDecision, on_delete=models.CASCADE, related_name="escalations"
+    )
     status = models.CharField(
         max_length=10, choices=EscalationStatus.choices, default=EscalationStatus.OPEN
     )

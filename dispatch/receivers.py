@@ -9,6 +9,8 @@ from engagements.signals import work_ready
 
 
 @receiver(work_ready, dispatch_uid="dispatch-work-ready")
-def dispatch_ready_work(sender: object, *, task_ids: list[int], trigger: str, **kwargs: object) -> None:
+def dispatch_ready_work(
+    sender: object, *, task_ids: list[int], trigger: str, **kwargs: object
+) -> None:
     for task_id in task_ids:
         queue_dispatch(task_id=task_id, trigger=trigger)

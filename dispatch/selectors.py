@@ -16,9 +16,11 @@ from staff.models import StaffMember
 
 
 def task_for_dispatch(*, task_id: int) -> QuerySet[Task]:
-    return Task.objects.select_related(
-        "engagement__client", "engagement__work_type"
-    ).prefetch_related("engagement__work_type__skill_rules__skill").filter(pk=task_id)
+    return (
+        Task.objects.select_related("engagement__client", "engagement__work_type")
+        .prefetch_related("engagement__work_type__skill_rules__skill")
+        .filter(pk=task_id)
+    )
 
 
 def effective_estimate(task: Task) -> float | None:

@@ -93,7 +93,9 @@ def _record(
     return record
 
 
-def _assign(task: Task, staff_id: int, record: DispatchDecision, actor: AbstractBaseUser | None) -> None:
+def _assign(
+    task: Task, staff_id: int, record: DispatchDecision, actor: AbstractBaseUser | None
+) -> None:
     now = timezone.now()
     task.assignee_id = staff_id
     task.status = TaskStatus.ASSIGNED
@@ -154,19 +156,25 @@ def task_dispatch(
         spec = task_to_place(task, policy=policy, exclude_staff_ids=frozenset(exclude_staff_ids))
         _, candidates = dispatch_inputs(task=task, today=today, policy=policy, staff=staff)
         decision = decide(spec, candidates, today)
-        record = _record(task=task, decision=decision, trigger=trigger, started=started, actor=actor)
+        record = _record(
+            task=task, decision=decision, trigger=trigger, started=started, actor=actor
+        )
         if decision.outcome == Outcome.ASSIGNED:
             assert decision.assignee_id is not None
             _assign(task, decision.assignee_id, record, actor)
             if decision.over_threshold:
                 transaction.on_commit(
-                    lambda: signals.staff_overloaded.send(sender=DispatchDecision, decision_id=record.pk)
+                    lambda: signals.staff_overloaded.send(
+                        sender=DispatchDecision, decision_id=record.pk
+                    )
                 )
         elif decision.outcome == Outcome.ESCALATED:
             _escalate(task, record, decision)
         elif decision.outcome == Outcome.NEEDS_CONFIRMATION:
             transaction.on_commit(
-                lambda: signals.confirmation_needed.send(sender=DispatchDecision, decision_id=record.pk)
+                lambda: signals.confirmation_needed.send(
+                    sender=DispatchDecision, decision_id=record.pk
+                )
             )
         return record
 
@@ -257,7 +265,9 @@ def decision_confirm_requested(*, decision_id: int, actor: AbstractBaseUser) -> 
         return record
 
 
-def task_estimate_set(*, task_id: int, hours: Decimal, actor: AbstractBaseUser | None = None) -> Task:
+def task_estimate_set(
+    *, task_id: int, hours: Decimal, actor: AbstractBaseUser | None = None
+) -> Task:
     """Supply a held task's estimate; the task dispatches as soon as it commits."""
     if hours is None or hours <= 0:
         raise DispatchError("An estimate must be more than zero hours.")

@@ -78,7 +78,9 @@ def task_estimate(request: HttpRequest, pk: int) -> HttpResponse:
     form = EstimateForm(request.POST)
     if not form.is_valid():
         return _render_task(request, task, estimate_form=form, status=400)
-    services.task_estimate_set(task_id=task.pk, hours=form.cleaned_data["hours"], actor=request.user)
+    services.task_estimate_set(
+        task_id=task.pk, hours=form.cleaned_data["hours"], actor=request.user
+    )
     messages.success(request, "Estimate saved; the task will be dispatched now.")
     return redirect("dispatch:task-detail", pk=task.pk)
 

@@ -31,7 +31,13 @@ class WorkTypeAdmin(admin.ModelAdmin):
         "suppressed_in_december",
         "active",
     ]
-    list_filter = ["trigger_event", "deadline_basis", "priority", "suppressed_in_december", "active"]
+    list_filter = [
+        "trigger_event",
+        "deadline_basis",
+        "priority",
+        "suppressed_in_december",
+        "active",
+    ]
     search_fields = ["name", "code"]
     inlines = [WorkTypeSkillInline]
     fieldsets = [

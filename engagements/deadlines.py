@@ -45,7 +45,9 @@ def internal_due_date(
         base = statutory_date_for(work_type, period_end=period_end)
     elif basis == DeadlineBasis.PERIOD_END:
         if period_end is None:
-            raise DeadlineRuleError(f"{work_type.code}: a period-end deadline needs the period end.")
+            raise DeadlineRuleError(
+                f"{work_type.code}: a period-end deadline needs the period end."
+            )
         base = calendar.add_business_days(period_end, work_type.period_end_offset_business_days)
     elif basis == DeadlineBasis.EVENT_DATE:
         if event_date is None:

@@ -174,7 +174,9 @@ class WorkTypeSkill(models.Model):
 
 
 class Engagement(TimeStampedModel):
-    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="engagements")
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.PROTECT, related_name="engagements"
+    )
     work_type = models.ForeignKey(WorkType, on_delete=models.PROTECT, related_name="engagements")
     name = models.CharField(max_length=200, blank=True)
     period_start = models.DateField(null=True, blank=True)

@@ -211,4 +211,3 @@ def task_complete(*, task_id: int, completed_at: datetime | None = None) -> Task
                 sender=Engagement, task_ids=reviewers, trigger=ReadyReason.PRIOR_TASK_COMPLETED
             )
     return task
-

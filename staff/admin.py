@@ -19,7 +19,20 @@ class StaffMemberForm(forms.ModelForm):
 
     class Meta:
         model = StaffMember
-        fields = "__all__"
+        fields = [
+            "user",
+            "title",
+            "role",
+            "seniority",
+            "manager",
+            "active",
+            "weekly_capacity_hours",
+            "working_days",
+            "cost_rate",
+            "bill_rate",
+            "mobile",
+            "slack_member_id",
+        ]
 
     def clean_working_days(self) -> list[int]:
         return sorted(self.cleaned_data["working_days"])
@@ -85,7 +98,11 @@ class StaffSkillAdmin(admin.ModelAdmin):
     list_display = ["staff_member", "skill", "level", "certified_until"]
     list_filter = ["skill__category", "level", "skill"]
     list_select_related = ["staff_member__user", "skill"]
-    search_fields = ["staff_member__user__first_name", "staff_member__user__last_name", "skill__name"]
+    search_fields = [
+        "staff_member__user__first_name",
+        "staff_member__user__last_name",
+        "skill__name",
+    ]
     autocomplete_fields = ["staff_member", "skill"]
     date_hierarchy = "certified_until"
 

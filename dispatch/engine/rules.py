@@ -150,8 +150,14 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
         )
 
     evaluations = [_evaluate(task, candidate, today) for candidate in candidates]
-    table = tuple(sorted((e.row for e in evaluations), key=lambda r: (not r.kept, not r.qualified, r.staff_id)))
-    qualified = sorted((e for e in evaluations if e.row.qualified), key=lambda e: _rank_key(task, e))
+    table = tuple(
+        sorted(
+            (e.row for e in evaluations), key=lambda r: (not r.kept, not r.qualified, r.staff_id)
+        )
+    )
+    qualified = sorted(
+        (e for e in evaluations if e.row.qualified), key=lambda e: _rank_key(task, e)
+    )
     path: list[str] = ["skill", "guardrail", "reviewer"]
 
     # Client-requested staffer: overrides ranking and capacity, never skills.
@@ -187,13 +193,14 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
     if task.urgent:
         path.append("urgent")
         if qualified:
-            chosen = requested or qualified[0]
-            over = not chosen.within_threshold
+            # Someone with room takes it without an override when there is such a person.
+            chosen = requested or next((e for e in qualified if e.row.kept), qualified[0])
+            over = not chosen.row.kept
             reasons = [f"Urgent: assigned to the first qualified person, {chosen.row.name}."]
             if over:
                 reasons.append(
-                    f"{chosen.row.name} is now at {chosen.row.utilization_after:.0%} "
-                    f"(threshold {chosen.row.threshold:.0%}); their manager is told."
+                    f"{chosen.row.name} is now overloaded ({chosen.row.reason}); "
+                    "their manager is told."
                 )
             return Decision(
                 outcome=Outcome.ASSIGNED,
@@ -226,7 +233,10 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
     if not qualified:
         return _escalation(task, table, path, "Nobody holds the required skills and seniority.")
     return _escalation(
-        task, table, path, f"{len(qualified)} qualified, none with room before {task.due_date.isoformat()}."
+        task,
+        table,
+        path,
+        f"{len(qualified)} qualified, none with room before {task.due_date.isoformat()}.",
     )
 
 

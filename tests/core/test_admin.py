@@ -26,7 +26,9 @@ def demo_admin_client(client, django_db_blocker):
 @pytest.mark.parametrize(("app_label", "model_name"), REGISTERED)
 def test_admin_pages_load_with_demo_firm(demo_admin_client, app_label, model_name):
     model = next(
-        m for m in admin.site._registry if (m._meta.app_label, m._meta.model_name) == (app_label, model_name)
+        m
+        for m in admin.site._registry
+        if (m._meta.app_label, m._meta.model_name) == (app_label, model_name)
     )
 
     changelist = demo_admin_client.get(reverse(f"admin:{app_label}_{model_name}_changelist"))
@@ -53,7 +55,12 @@ def test_admin_search_and_filters_work_on_tasks(demo_admin_client):
 
 
 def test_admin_changelists_have_flat_query_counts(demo_admin_client, django_assert_max_num_queries):
-    for name in ("engagements_task", "engagements_engagement", "clients_client", "staff_staffmember"):
+    for name in (
+        "engagements_task",
+        "engagements_engagement",
+        "clients_client",
+        "staff_staffmember",
+    ):
         with django_assert_max_num_queries(20):
             response = demo_admin_client.get(reverse(f"admin:{name}_changelist"))
         assert response.status_code == 200

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from clients.models import Client, ClientExternalId
 from engagements.models import WorkType
-from staff.models import StaffMember, TimeOff
+from staff.models import TimeOff
 from tests.factories import ClientFactory, StaffMemberFactory
 
 pytestmark = pytest.mark.django_db
@@ -218,4 +218,3 @@ def test_work_type_bad_recurrence_rule_is_a_form_error(admin_client_logged_in):
     assert "Not a valid RFC 5545 recurrence rule" in _errors(response)
     work_type.refresh_from_db()
     assert work_type.recurrence_rule == "FREQ=MONTHLY;BYMONTHDAY=1"
-

@@ -68,4 +68,6 @@ def test_internal_due_date_follows_seed_rules(code, period_end, event_date, expe
 @pytest.mark.django_db
 def test_internal_due_date_refuses_per_engagement_rule():
     with pytest.raises(DeadlineRuleError, match="set per engagement"):
-        internal_due_date(WorkType.objects.get(code="audit"), calendar=US, period_end=date(2026, 12, 31))
+        internal_due_date(
+            WorkType.objects.get(code="audit"), calendar=US, period_end=date(2026, 12, 31)
+        )

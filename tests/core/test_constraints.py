@@ -31,7 +31,9 @@ def assert_rejected(factory, **kwargs):
 
 def test_client_retainer_needs_amount_and_others_take_none():
     assert_rejected(ClientFactory, billing_model=BillingModel.RETAINER, retainer_amount=None)
-    assert_rejected(ClientFactory, billing_model=BillingModel.HOURLY, retainer_amount=Decimal("500"))
+    assert_rejected(
+        ClientFactory, billing_model=BillingModel.HOURLY, retainer_amount=Decimal("500")
+    )
     assert ClientFactory(billing_model=BillingModel.RETAINER, retainer_amount=Decimal("900"))
 
 
@@ -95,6 +97,8 @@ def test_seeded_work_types_cover_the_seed_table():
         "1099",
         "month_end_close",
     }
-    assert WorkType.objects.get(code="1040").required_skills.filter(
-        slug="individual_tax_certified"
-    ).exists()
+    assert (
+        WorkType.objects.get(code="1040")
+        .required_skills.filter(slug="individual_tax_certified")
+        .exists()
+    )

@@ -54,7 +54,9 @@ def test_logout_requires_post_and_ends_session(client, alice):
 
 
 def test_home_shows_only_my_tasks_to_staff(client, alice, bob):
-    mine = TaskFactory(assignee=alice, status=TaskStatus.ASSIGNED, engagement__client__name="Mine Co")
+    mine = TaskFactory(
+        assignee=alice, status=TaskStatus.ASSIGNED, engagement__client__name="Mine Co"
+    )
     TaskFactory(assignee=bob, status=TaskStatus.ASSIGNED, engagement__client__name="Theirs Co")
     client.force_login(alice.user)
 

@@ -64,7 +64,8 @@ def test_engagement_created_queues_dispatch_that_assigns_a_skilled_person(
     booker = skilled("booker", "bookkeeping")
     sent = []
     monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay", lambda task_id, trigger: sent.append((task_id, trigger))
+        "dispatch.tasks.task_dispatch_task.delay",
+        lambda task_id, trigger: sent.append((task_id, trigger)),
     )
 
     with django_capture_on_commit_callbacks(execute=True):
@@ -86,7 +87,8 @@ def test_1040_waits_for_documents_then_dispatches(
     skilled("preparer", "individual_tax_certified")
     sent = []
     monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay", lambda task_id, trigger: sent.append((task_id, trigger))
+        "dispatch.tasks.task_dispatch_task.delay",
+        lambda task_id, trigger: sent.append((task_id, trigger)),
     )
     with django_capture_on_commit_callbacks(execute=True):
         engagement = engagement_create(
@@ -120,7 +122,8 @@ def test_completed_preparation_dispatches_review_to_someone_else(
     reviewer = skilled("rev", "bookkeeping", seniority=Seniority.SENIOR)
     sent = []
     monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay", lambda task_id, trigger: sent.append((task_id, trigger))
+        "dispatch.tasks.task_dispatch_task.delay",
+        lambda task_id, trigger: sent.append((task_id, trigger)),
     )
     with django_capture_on_commit_callbacks(execute=True):
         engagement = engagement_create(
@@ -165,7 +168,8 @@ def test_missing_estimate_holds_until_supplied(
     Task.objects.filter(pk=task.pk).update(estimated_hours=None)
     sent = []
     monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay", lambda task_id, trigger: sent.append((task_id, trigger))
+        "dispatch.tasks.task_dispatch_task.delay",
+        lambda task_id, trigger: sent.append((task_id, trigger)),
     )
 
     held = dispatch(task)
@@ -195,7 +199,9 @@ def test_no_fit_escalates_once_with_the_conflict_and_resolves_on_assignment(skil
     assert escalation.decision == second
 
     manager = skilled("mgr", role="manager", seniority=Seniority.MANAGER)
-    task_assign_manual(task_id=task.pk, staff_id=busy.pk, reason="Client insists", actor=manager.user)
+    task_assign_manual(
+        task_id=task.pk, staff_id=busy.pk, reason="Client insists", actor=manager.user
+    )
 
     escalation.refresh_from_db()
     assert escalation.status == EscalationStatus.RESOLVED
@@ -275,7 +281,9 @@ def test_december_suppression_holds_low_priority_work_until_the_season_ends(skil
     )
     task = preparer_of(engagement)
 
-    held = task_dispatch(task_id=task.pk, trigger=Trigger.ENGAGEMENT_CREATED, today=date(2026, 12, 2))
+    held = task_dispatch(
+        task_id=task.pk, trigger=Trigger.ENGAGEMENT_CREATED, today=date(2026, 12, 2)
+    )
     tried_in_december = dispatch_sweep(today=date(2026, 12, 3))
     tried_in_january = dispatch_sweep(today=date(2027, 1, 4))
 
@@ -325,7 +333,9 @@ def test_staff_loads_query_count_is_constant(skilled, django_assert_num_queries)
     assert len(small) == 3 and len(large) == 15
 
 
-def test_dispatch_query_count_does_not_grow_with_team(skilled, client_co, django_assert_max_num_queries):
+def test_dispatch_query_count_does_not_grow_with_team(
+    skilled, client_co, django_assert_max_num_queries
+):
     for index in range(3):
         load_up(skilled(f"a{index}", "bookkeeping"), "5", date(2026, 12, 1))
     first = preparer_of(bookkeeping(client_co))

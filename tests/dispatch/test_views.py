@@ -91,7 +91,9 @@ def test_manager_assigns_by_hand_with_reason(client, manager, dispatched_task, a
     assert override.actor == manager.user
 
 
-def test_manager_supplies_missing_estimate(client, manager, client_co, django_capture_on_commit_callbacks, monkeypatch):
+def test_manager_supplies_missing_estimate(
+    client, manager, client_co, django_capture_on_commit_callbacks, monkeypatch
+):
     task = Task.objects.create(
         engagement=engagement_create(
             client=client_co,
@@ -104,7 +106,8 @@ def test_manager_supplies_missing_estimate(client, manager, client_co, django_ca
     )
     sent = []
     monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay", lambda task_id, trigger: sent.append((task_id, trigger))
+        "dispatch.tasks.task_dispatch_task.delay",
+        lambda task_id, trigger: sent.append((task_id, trigger)),
     )
     client.force_login(manager.user)
 
@@ -120,7 +123,9 @@ def test_manager_supplies_missing_estimate(client, manager, client_co, django_ca
     assert task.status == TaskStatus.UNASSIGNED
 
 
-def test_task_page_query_count_is_flat(client, manager, dispatched_task, django_assert_max_num_queries):
+def test_task_page_query_count_is_flat(
+    client, manager, dispatched_task, django_assert_max_num_queries
+):
     for _ in range(5):
         DispatchDecision.objects.create(
             task=dispatched_task, trigger="deadline_proximity", outcome="escalated", reasons=["x"]
