@@ -11,5 +11,6 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("", include("dispatch.urls")),
+    path("", include("engagements.urls")),
     path("", include("core.urls")),
 ]

@@ -41,6 +41,8 @@ class NavItem:
 def navigation_for(user: AbstractBaseUser) -> list[NavItem]:
     """The navigation a role sees; pages add themselves here as they land."""
     items = [NavItem("Home", "core:home")]
+    if user.has_perm("engagements.add_engagement"):
+        items.append(NavItem("New engagement", "engagements:engagement-create"))
     if user.is_staff:
         items.append(NavItem("Admin", "admin:index"))
     return items

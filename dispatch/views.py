@@ -10,6 +10,7 @@ from core.roles import is_manager
 from dispatch import selectors, services
 from dispatch.forms import EstimateForm, ManualAssignForm
 from dispatch.models import DispatchDecision
+from engagements.choices import TaskStatus
 from engagements.models import Task
 
 
@@ -34,6 +35,9 @@ def _render_task(
         "decisions": selectors.decision_list_for_task(task=task),
         "open_escalation": selectors.open_escalation_for_task(task=task),
         "is_manager": manager,
+        "can_complete": task.status
+        in (TaskStatus.ASSIGNED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+        and (manager or (task.assignee is not None and task.assignee.user_id == request.user.pk)),
         "assign_form": assign_form or (ManualAssignForm() if manager else None),
         "estimate_form": estimate_form or (EstimateForm() if manager else None),
     }

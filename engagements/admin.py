@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
 from engagements.models import (
     Engagement,
@@ -10,6 +12,7 @@ from engagements.models import (
     WorkType,
     WorkTypeSkill,
 )
+from engagements.services import required_document_receive
 
 
 class WorkTypeSkillInline(admin.TabularInline):
@@ -109,6 +112,13 @@ class EngagementAdmin(admin.ModelAdmin):
     inlines = [RequiredDocumentInline, TaskInline, EngagementMilestoneInline]
     show_full_result_count = False
 
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context=None
+    ) -> HttpResponse:  # type: ignore[no-untyped-def]
+        # One write path: new engagements get their checklist, tasks and dispatch
+        # from the service behind the "New engagement" page.
+        return HttpResponseRedirect(reverse("engagements:engagement-create"))
+
 
 @admin.register(Task)
 class TaskAdmin(admin.ModelAdmin):
@@ -126,8 +136,23 @@ class TaskAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
+@admin.action(description="Mark selected documents received")
+def mark_received(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset) -> None:  # type: ignore[no-untyped-def]
+    completed = sum(
+        1
+        for pk in queryset.filter(received_at__isnull=True).values_list("pk", flat=True)
+        if required_document_receive(document_id=pk)
+    )
+    modeladmin.message_user(
+        request,
+        f"Marked received; {completed} engagement(s) now have every document and were dispatched.",
+        messages.SUCCESS,
+    )
+
+
 @admin.register(RequiredDocument)
 class RequiredDocumentAdmin(admin.ModelAdmin):
+    actions = [mark_received]
     list_display = ["name", "engagement", "received_at"]
     list_select_related = ["engagement__client", "engagement__work_type"]
     search_fields = ["name", "engagement__client__name"]

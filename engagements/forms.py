@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from django import forms
+
+from clients.models import Client
+from engagements.choices import DeadlineBasis
+from engagements.models import Engagement, WorkType
+from staff.models import StaffMember
+
+
+class EngagementCreateForm(forms.ModelForm):
+    event_date = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Payroll run or session date, for work types whose deadline hangs on an event.",
+    )
+
+    class Meta:
+        model = Engagement
+        fields = [
+            "client",
+            "work_type",
+            "name",
+            "period_start",
+            "period_end",
+            "due_date",
+            "estimated_hours",
+            "complexity",
+            "priority",
+            "requested_staff",
+            "special_instructions",
+        ]
+        widgets = {
+            "period_start": forms.DateInput(attrs={"type": "date"}),
+            "period_end": forms.DateInput(attrs={"type": "date"}),
+            "due_date": forms.DateInput(attrs={"type": "date"}),
+            "special_instructions": forms.Textarea(attrs={"rows": 3}),
+        }
+        help_texts = {
+            "due_date": "Leave empty to use the work type's deadline rule.",
+            "estimated_hours": "Leave empty to use the work type's default.",
+            "priority": "Urgent work skips the capacity threshold (never the skill match).",
+        }
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["client"].queryset = Client.objects.order_by("name")
+        self.fields["work_type"].queryset = WorkType.objects.filter(active=True)
+        self.fields["requested_staff"].queryset = StaffMember.objects.filter(
+            active=True
+        ).select_related("user")
+        self.fields["due_date"].required = False
+        self.fields["priority"].required = False
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean()
+        work_type: WorkType | None = data.get("work_type")
+        if work_type is None or data.get("due_date"):
+            return data
+        basis = work_type.deadline_basis
+        if basis == DeadlineBasis.ENGAGEMENT:
+            self.add_error("due_date", "This work type needs a due date per engagement.")
+        elif basis in (DeadlineBasis.STATUTORY_DATE, DeadlineBasis.PERIOD_END) and not data.get(
+            "period_end"
+        ):
+            self.add_error("period_end", "Give the period end so the deadline can be worked out.")
+        elif basis == DeadlineBasis.EVENT_DATE and not data.get("event_date"):
+            self.add_error("event_date", "Give the event date so the deadline can be worked out.")
+        return data

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from django.urls import reverse
+
+from engagements.choices import TaskRole, TaskStatus
+from engagements.models import Engagement, RequiredDocument, WorkType
+from engagements.services import engagement_create
+from tests.factories import ClientFactory, TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_manager_opens_engagement_and_is_sent_to_its_task(
+    client, manager, django_capture_on_commit_callbacks, monkeypatch
+):
+    sent = []
+    monkeypatch.setattr(
+        "dispatch.tasks.task_dispatch_task.delay",
+        lambda task_id, trigger: sent.append((task_id, trigger)),
+    )
+    client_co = ClientFactory()
+    client.force_login(manager.user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("engagements:engagement-create"),
+            {
+                "client": client_co.pk,
+                "work_type": WorkType.objects.get(code="monthly_bookkeeping").pk,
+                "period_start": "2026-11-01",
+                "period_end": "2026-11-30",
+                "complexity": "medium",
+            },
+        )
+
+    engagement = Engagement.objects.get(client=client_co)
+    preparer = engagement.tasks.get(role=TaskRole.PREPARER)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dispatch:task-detail", args=[preparer.pk])
+    assert engagement.due_date == date(2026, 12, 7)
+    assert sent == [(preparer.pk, "engagement_created")]
+    assert set(
+        RequiredDocument.objects.filter(engagement=engagement).values_list("name", flat=True)
+    ) == {
+        "Bank statements",
+        "Credit card statements",
+    }
+
+
+def test_engagement_form_explains_missing_deadline_inputs(client, manager):
+    client.force_login(manager.user)
+
+    response = client.post(
+        reverse("engagements:engagement-create"),
+        {
+            "client": ClientFactory().pk,
+            "work_type": WorkType.objects.get(code="audit").pk,
+            "complexity": "high",
+        },
+    )
+
+    assert response.status_code == 400
+    assert "needs a due date per engagement" in response.content.decode()
+    assert not Engagement.objects.exists()
+
+
+def test_staff_cannot_open_engagements(client, alice):
+    client.force_login(alice.user)
+
+    assert client.get(reverse("engagements:engagement-create")).status_code == 403
+
+
+def test_assignee_completes_task_but_others_cannot(client, alice, bob):
+    task = TaskFactory(assignee=alice, status=TaskStatus.ACCEPTED)
+
+    client.force_login(bob.user)
+    refused = client.post(reverse("engagements:task-complete", args=[task.pk]))
+    client.force_login(alice.user)
+    done = client.post(reverse("engagements:task-complete", args=[task.pk]))
+
+    assert refused.status_code == 403
+    assert done.status_code == 302
+    task.refresh_from_db()
+    assert task.status == TaskStatus.COMPLETED and task.completed_at is not None
+
+
+def test_admin_add_engagement_goes_through_the_service_page(admin_client):
+    response = admin_client.get(reverse("admin:engagements_engagement_add"))
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("engagements:engagement-create")
+
+
+def test_admin_mark_received_completes_checklist(
+    admin_client, django_capture_on_commit_callbacks, monkeypatch
+):
+    monkeypatch.setattr("dispatch.tasks.task_dispatch_task.delay", lambda *args: None)
+    engagement = engagement_create(
+        client=ClientFactory(),
+        work_type=WorkType.objects.get(code="1040"),
+        period_start=date(2026, 1, 1),
+        period_end=date(2026, 12, 31),
+    )
+    ids = list(engagement.required_documents.values_list("pk", flat=True))
+
+    response = admin_client.post(
+        reverse("admin:engagements_requireddocument_changelist"),
+        {"action": "mark_received", "_selected_action": ids},
+    )
+
+    assert response.status_code == 302
+    engagement.refresh_from_db()
+    assert engagement.milestone == "documents_received"
