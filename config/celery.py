@@ -19,6 +19,11 @@ app.conf.beat_schedule = {
         "schedule": 60.0,
         "options": {"expires": 55},
     },
+    "every-10-minutes-dispatch-checkpoints": {
+        "task": "dispatch.tasks.checkpoints_run_task",
+        "schedule": 10 * 60.0,
+        "options": {"expires": 9 * 60},
+    },
     "every-15-minutes-dispatch-deadline-sweep": {
         "task": "dispatch.tasks.dispatch_sweep_task",
         "schedule": 15 * 60.0,

@@ -191,6 +191,24 @@ EMAIL_BACKEND = os.environ.get(
 )
 DEFAULT_FROM_EMAIL = os.environ.get("CLOSELOOP_FROM_EMAIL", "Closeloop <closeloop@localhost>")
 
+# --- Notifications ----------------------------------------------------------
+# Slack: a bot token DMs each staff member by their Slack member id; without one,
+# an incoming-webhook URL posts to one channel, mentioning them. Neither: no Slack.
+SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
+SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
+SLACK_API_URL = os.environ.get("SLACK_API_URL", "https://slack.com/api/chat.postMessage")
+SLACK_TIMEOUT_SECONDS = float(os.environ.get("SLACK_TIMEOUT_SECONDS", "5"))
+NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("CLOSELOOP_NOTIFICATION_MAX_ATTEMPTS", "5"))
+# The client hears "your work is scheduled" a few minutes after assignment, so a
+# quick "request reassignment" never sends them the wrong name.
+CLIENT_CONFIRMATION_DELAY_SECONDS = int(
+    os.environ.get("CLOSELOOP_CLIENT_CONFIRMATION_DELAY_SECONDS", "300")
+)
+ACTION_LINK_MAX_AGE_SECONDS = int(
+    os.environ.get("CLOSELOOP_ACTION_LINK_MAX_AGE_SECONDS", str(7 * 24 * 3600))
+)
+FIRM_NAME = os.environ.get("CLOSELOOP_FIRM_NAME", "Closeloop CPA")
+
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [

@@ -41,6 +41,15 @@ class NavItem:
 def navigation_for(user: AbstractBaseUser) -> list[NavItem]:
     """The navigation a role sees; pages add themselves here as they land."""
     items = [NavItem("Home", "core:home")]
+    groups = user_groups(user)
+    if STAFF in groups:
+        items.append(NavItem("My work", "dispatch:queue"))
+    if groups & {MANAGER, PARTNER, ADMIN}:
+        items += [
+            NavItem("Team", "dispatch:team"),
+            NavItem("Escalations", "dispatch:escalations"),
+            NavItem("Confirmations", "dispatch:confirmations"),
+        ]
     if user.has_perm("engagements.add_engagement"):
         items.append(NavItem("New engagement", "engagements:engagement-create"))
     if user.is_staff:

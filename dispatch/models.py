@@ -4,7 +4,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from dispatch.choices import DecisionOutcome, EscalationStatus, Trigger
+from dispatch.choices import (
+    Channel,
+    Checkpoint,
+    DecisionOutcome,
+    EscalationStatus,
+    NotificationStatus,
+    NotificationTemplate,
+    Trigger,
+)
 
 
 class DispatchDecision(models.Model):
@@ -37,7 +45,10 @@ class DispatchDecision(models.Model):
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_at = models.DateTimeField(
+        null=True, blank=True, help_text="When a manager confirmed or declined a requested staffer."
+    )
+    declined = models.BooleanField(default=False)
     confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -92,6 +103,10 @@ class Escalation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     resolution = models.TextField(blank=True)
+    client_informed_at = models.DateTimeField(null=True, blank=True)
+    client_informed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -109,3 +124,108 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"Escalation for task {self.task_id} ({self.get_status_display()})"
+
+
+class Notification(models.Model):
+    """One message to one recipient on one channel, sent at most once.
+
+    ``idempotency_key`` names the (object, step, channel, recipient) it is for;
+    the unique constraint makes a retried trigger or a second beat tick a no-op.
+    """
+
+    idempotency_key = models.CharField(max_length=200, unique=True)
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    template = models.CharField(max_length=40, choices=NotificationTemplate.choices)
+    recipient = models.CharField(max_length=254, help_text="Email address or Slack member id.")
+    subject = models.CharField(max_length=255)
+    body = models.TextField()
+    html_body = models.TextField(blank=True)
+    task = models.ForeignKey(
+        "engagements.Task",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    staff_member = models.ForeignKey(
+        "staff.StaffMember",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="notifications",
+        help_text="The staff member it is for, when it is for one.",
+    )
+    status = models.CharField(
+        max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    send_after = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=NotificationStatus.SENT) | Q(sent_at__isnull=False),
+                name="notification_sent_has_time",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_template_display()} → {self.recipient} ({self.get_channel_display()}, {self.get_status_display()})"
+
+
+class CheckpointFiring(models.Model):
+    """A status checkpoint that fired for a task: at most once per (task, checkpoint)."""
+
+    task = models.ForeignKey(
+        "engagements.Task", on_delete=models.CASCADE, related_name="checkpoint_firings"
+    )
+    checkpoint = models.CharField(max_length=20, choices=Checkpoint.choices)
+    fired_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-fired_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "checkpoint"], name="checkpoint_fires_once_per_task"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_checkpoint_display()} · task {self.task_id}"
+
+
+class ReassignmentRequest(models.Model):
+    """A staff member asked to be taken off a task: feedback on the decision that chose them."""
+
+    task = models.ForeignKey(
+        "engagements.Task", on_delete=models.CASCADE, related_name="reassignment_requests"
+    )
+    staff_member = models.ForeignKey(
+        "staff.StaffMember", on_delete=models.CASCADE, related_name="reassignment_requests"
+    )
+    decision = models.ForeignKey(
+        DispatchDecision,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reassignment_requests",
+    )
+    reason = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["task", "staff_member"], name="reassignment_once_per_task_and_person"
+            ),
+            models.CheckConstraint(condition=~Q(reason=""), name="reassignment_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_member} asked off task {self.task_id}"

@@ -29,7 +29,11 @@ def effective_estimate(task: Task) -> float | None:
 
 
 def task_to_place(
-    task: Task, *, policy: Policy, exclude_staff_ids: frozenset[int] = frozenset()
+    task: Task,
+    *,
+    policy: Policy,
+    exclude_staff_ids: frozenset[int] = frozenset(),
+    ignore_requested: bool = False,
 ) -> TaskToPlace:
     engagement = task.engagement
     work_type = engagement.work_type
@@ -49,7 +53,9 @@ def task_to_place(
             .values_list("assignee_id", flat=True)
             .first()
         )
-    requested = engagement.requested_staff_id or client.preferred_staff_id
+    requested = (
+        None if ignore_requested else (engagement.requested_staff_id or client.preferred_staff_id)
+    )
     return TaskToPlace(
         task_id=task.pk,
         role=task.role,
@@ -67,6 +73,9 @@ def task_to_place(
         preparer_id=preparer_id,
         excluded_staff_ids=exclude_staff_ids,
         suppressed=work_type.suppressed_in_december and policy.suppresses_flagged_work,
+        threshold_override=(
+            task.threshold_override_percent / 100 if task.threshold_override_percent else None
+        ),
     )
 
 

@@ -136,6 +136,7 @@ def task_dispatch(
     today: date | None = None,
     exclude_staff_ids: Iterable[int] = (),
     actor: AbstractBaseUser | None = None,
+    ignore_requested: bool = False,
 ) -> DispatchDecision | None:
     """Run the engine for one unassigned task and apply its decision.
 
@@ -153,7 +154,16 @@ def task_dispatch(
         policy = capacity_policy(day=today)
         staff = candidate_staff(task)
         _lock_staff(staff.values_list("pk", flat=True))
-        spec = task_to_place(task, policy=policy, exclude_staff_ids=frozenset(exclude_staff_ids))
+        # Whoever asked off this task stays off it, whatever triggered this dispatch.
+        excluded = set(exclude_staff_ids) | set(
+            task.reassignment_requests.values_list("staff_member_id", flat=True)
+        )
+        spec = task_to_place(
+            task,
+            policy=policy,
+            exclude_staff_ids=frozenset(excluded),
+            ignore_requested=ignore_requested or _requested_declined(task),
+        )
         _, candidates = dispatch_inputs(task=task, today=today, policy=policy, staff=staff)
         decision = decide(spec, candidates, today)
         record = _record(
@@ -161,13 +171,8 @@ def task_dispatch(
         )
         if decision.outcome == Outcome.ASSIGNED:
             assert decision.assignee_id is not None
+            # Notifying the assignee also tells their manager when urgent work overloaded them.
             _assign(task, decision.assignee_id, record, actor)
-            if decision.over_threshold:
-                transaction.on_commit(
-                    lambda: signals.staff_overloaded.send(
-                        sender=DispatchDecision, decision_id=record.pk
-                    )
-                )
         elif decision.outcome == Outcome.ESCALATED:
             _escalate(task, record, decision)
         elif decision.outcome == Outcome.NEEDS_CONFIRMATION:
@@ -177,6 +182,12 @@ def task_dispatch(
                 )
             )
         return record
+
+
+def _requested_declined(task: Task) -> bool:
+    return DispatchDecision.objects.filter(
+        task=task, outcome=DecisionOutcome.NEEDS_CONFIRMATION, declined=True
+    ).exists()
 
 
 def _awaiting_confirmation(task: Task) -> bool:
@@ -285,3 +296,68 @@ def queue_dispatch(*, task_id: int, trigger: str) -> None:
     from dispatch.tasks import task_dispatch_task
 
     transaction.on_commit(lambda: task_dispatch_task.delay(task_id, trigger))
+
+
+def decision_decline_requested(
+    *, decision_id: int, actor: AbstractBaseUser
+) -> DispatchDecision | None:
+    """A manager declines the client-requested staffer: the normal rule places the task."""
+    with transaction.atomic():
+        record = DispatchDecision.objects.select_for_update().get(pk=decision_id)
+        if not record.awaiting_confirmation:
+            raise DispatchError("This assignment is not waiting for confirmation.")
+        record.confirmed_at = timezone.now()
+        record.confirmed_by = actor
+        record.declined = True
+        record.save(update_fields=["confirmed_at", "confirmed_by", "declined"])
+        return task_dispatch(task_id=record.task_id, trigger=Trigger.CONFIRMATION, actor=actor)
+
+
+def _open_escalation(escalation_id: int) -> Escalation:
+    escalation = Escalation.objects.select_for_update().filter(pk=escalation_id).first()
+    if escalation is None or escalation.status != EscalationStatus.OPEN:
+        raise DispatchError("This escalation is already resolved.")
+    return escalation
+
+
+def escalation_raise_threshold(
+    *, escalation_id: int, threshold_percent: int, actor: AbstractBaseUser
+) -> DispatchDecision:
+    """Let this one task go to someone up to ``threshold_percent`` busy, and re-dispatch it."""
+    with transaction.atomic():
+        escalation = _open_escalation(escalation_id)
+        Task.objects.filter(pk=escalation.task_id).update(
+            threshold_override_percent=threshold_percent
+        )
+        record = task_dispatch(
+            task_id=escalation.task_id, trigger=Trigger.ESCALATION_ACTION, actor=actor
+        )
+        if record is None:
+            raise DispatchError("The task is no longer waiting to be placed.")
+        return record
+
+
+def escalation_extend_deadline(
+    *, escalation_id: int, due_date: date, actor: AbstractBaseUser
+) -> DispatchDecision:
+    """Move the task's internal deadline later and re-dispatch it."""
+    with transaction.atomic():
+        escalation = _open_escalation(escalation_id)
+        task = Task.objects.select_for_update().get(pk=escalation.task_id)
+        if due_date <= task.due_date:
+            raise DispatchError("The new deadline must be later than the current one.")
+        task.due_date = due_date
+        task.save(update_fields=["due_date", "updated_at"])
+        record = task_dispatch(task_id=task.pk, trigger=Trigger.ESCALATION_ACTION, actor=actor)
+        if record is None:
+            raise DispatchError("The task is no longer waiting to be placed.")
+        return record
+
+
+def escalation_mark_client_informed(*, escalation_id: int, actor: AbstractBaseUser) -> Escalation:
+    with transaction.atomic():
+        escalation = _open_escalation(escalation_id)
+        escalation.client_informed_at = timezone.now()
+        escalation.client_informed_by = actor
+        escalation.save(update_fields=["client_informed_at", "client_informed_by"])
+        return escalation

@@ -2,7 +2,6 @@
 
 from django.dispatch import Signal
 
-task_assigned = Signal()  # decision_id
-staff_overloaded = Signal()  # decision_id: an urgent override pushed someone past threshold
+task_assigned = Signal()  # decision_id (urgent overloads are told to the manager from here)
 confirmation_needed = Signal()  # decision_id: a requested staffer over threshold
 escalation_opened = Signal()  # escalation_id

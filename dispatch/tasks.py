@@ -4,8 +4,14 @@ from celery import shared_task
 from django.core.cache import cache
 from django.db import OperationalError
 
+from dispatch import notifications
+from dispatch.checkpoints import checkpoints_run
+from dispatch.choices import NotificationStatus
 from dispatch.services import task_dispatch
 from dispatch.sweeps import dispatch_sweep
+
+SWEEP_LOCK = "dispatch:sweep-lock"
+CHECKPOINT_LOCK = "dispatch:checkpoint-lock"
 
 
 @shared_task(
@@ -18,15 +24,45 @@ def task_dispatch_task(task_id: int, trigger: str) -> None:
     task_dispatch(task_id=task_id, trigger=trigger)
 
 
-SWEEP_LOCK = "dispatch:sweep-lock"
+def _locked(key: str, timeout: int, job) -> None:  # type: ignore[no-untyped-def]
+    # One run at a time: a slow run must not be overlapped by the next beat tick.
+    if not cache.add(key, "1", timeout=timeout):
+        return
+    try:
+        job()
+    finally:
+        cache.delete(key)
 
 
 @shared_task(name="dispatch.tasks.dispatch_sweep_task")
 def dispatch_sweep_task() -> None:
-    # One sweep at a time: a slow sweep must not be overlapped by the next tick.
-    if not cache.add(SWEEP_LOCK, "1", timeout=14 * 60):
-        return
-    try:
-        dispatch_sweep()
-    finally:
-        cache.delete(SWEEP_LOCK)
+    _locked(SWEEP_LOCK, 14 * 60, dispatch_sweep)
+
+
+@shared_task(name="dispatch.tasks.checkpoints_run_task")
+def checkpoints_run_task() -> None:
+    _locked(CHECKPOINT_LOCK, 9 * 60, checkpoints_run)
+
+
+@shared_task(bind=True, name="dispatch.tasks.notification_send_task", max_retries=None)
+def notification_send_task(self, notification_id: int) -> None:  # type: ignore[no-untyped-def]
+    status = notifications.notification_send(notification_id=notification_id)
+    if status == NotificationStatus.RETRYING:
+        # 30 s, 60 s, 120 s, ... capped at an hour; the row counts attempts and gives up.
+        countdown = min(3600, 30 * 2**self.request.retries)
+        raise self.retry(countdown=countdown)
+
+
+@shared_task(name="dispatch.tasks.notify_task_assigned_task")
+def notify_task_assigned_task(decision_id: int) -> None:
+    notifications.notify_task_assigned(decision_id=decision_id)
+
+
+@shared_task(name="dispatch.tasks.notify_confirmation_needed_task")
+def notify_confirmation_needed_task(decision_id: int) -> None:
+    notifications.notify_confirmation_needed(decision_id=decision_id)
+
+
+@shared_task(name="dispatch.tasks.notify_escalation_opened_task")
+def notify_escalation_opened_task(escalation_id: int) -> None:
+    notifications.notify_escalation_opened(escalation_id=escalation_id)

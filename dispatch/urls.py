@@ -1,10 +1,26 @@
 from django.urls import path
 
-from dispatch import views
+from dispatch import manager_views, queue_views, views
 
 app_name = "dispatch"
 
 urlpatterns = [
+    path("queue/", queue_views.queue, name="queue"),
+    path("queue/tasks/<int:pk>/<str:action>/", queue_views.queue_action, name="queue-action"),
+    path("act/<str:token>/", queue_views.task_action, name="task-action"),
+    path("escalations/", manager_views.escalations, name="escalations"),
+    path(
+        "escalations/<int:pk>/<str:action>/",
+        manager_views.escalation_action,
+        name="escalation-action",
+    ),
+    path("team/", manager_views.team, name="team"),
+    path("confirmations/", manager_views.confirmations, name="confirmations"),
+    path(
+        "decisions/<int:pk>/decline/",
+        manager_views.confirmation_decline,
+        name="decision-decline",
+    ),
     path("tasks/<int:pk>/", views.task_detail, name="task-detail"),
     path("tasks/<int:pk>/assign/", views.task_assign, name="task-assign"),
     path("tasks/<int:pk>/estimate/", views.task_estimate, name="task-estimate"),

@@ -274,6 +274,11 @@ class Task(TimeStampedModel):
         max_length=12, choices=TaskStatus.choices, default=TaskStatus.UNASSIGNED
     )
     due_date = models.DateField()
+    threshold_override_percent = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="A manager's capacity threshold for this task only (resolving an escalation).",
+    )
     assigned_at = models.DateTimeField(null=True, blank=True)
     accepted_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)

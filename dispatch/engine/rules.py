@@ -72,6 +72,8 @@ def _evaluate(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -> _
         calendar, candidate.open_work, today, today, due
     )
     threshold = candidate.reviewer_threshold if task.role == REVIEWER else candidate.threshold
+    if task.threshold_override is not None:
+        threshold = task.threshold_override
     fit = deadline_fit(calendar, candidate.open_work, today, extra=new_work)
 
     qualified = False

@@ -43,6 +43,7 @@ class TaskToPlace:
     preparer_id: int | None = None
     excluded_staff_ids: frozenset[int] = frozenset()
     suppressed: bool = False  # the season holds this work type from auto-assignment
+    threshold_override: float | None = None  # a manager raised the threshold for this task
 
     @property
     def weighted_hours(self) -> float:

@@ -1,0 +1,98 @@
+"""How a stored notification leaves the building: email (with ICS) or Slack."""
+
+from __future__ import annotations
+
+import requests
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives
+from django.utils import timezone
+
+from core.calendar import firm_calendar
+from dispatch.choices import Channel, NotificationTemplate
+from dispatch.ics import assignment_calendar
+from dispatch.models import Notification
+
+
+class TransientSendError(Exception):
+    """A failure worth retrying (timeouts, 5xx, rate limits)."""
+
+
+class PermanentSendError(Exception):
+    """A failure retrying will not fix (bad address, revoked token)."""
+
+
+def _ics_for(notification: Notification) -> bytes | None:
+    task = notification.task
+    if (
+        notification.template != NotificationTemplate.TASK_ASSIGNED
+        or task is None
+        or not task.estimated_hours
+    ):
+        return None
+    engagement = task.engagement
+    return assignment_calendar(
+        uid_prefix=f"task-{task.pk}-staff-{task.assignee_id}",
+        summary=f"{engagement.client.name}: {engagement.work_type.name} ({task.get_role_display()})",
+        description=notification.body,
+        url=settings.SITE_URL + f"/tasks/{task.pk}/",
+        due=task.due_date,
+        hours=float(task.estimated_hours),
+        calendar=firm_calendar(),
+        today=timezone.localdate(),
+        tz_name=settings.TIME_ZONE,
+    )
+
+
+def send_email(notification: Notification) -> None:
+    message = EmailMultiAlternatives(
+        subject=notification.subject,
+        body=notification.body,
+        to=[notification.recipient],
+        headers={"X-Closeloop-Notification": notification.idempotency_key},
+    )
+    if notification.html_body:
+        message.attach_alternative(notification.html_body, "text/html")
+    ics = _ics_for(notification)
+    if ics is not None:
+        message.attach("assignment.ics", ics, "text/calendar; method=PUBLISH")
+    try:
+        message.send(fail_silently=False)
+    except (OSError, TimeoutError) as exc:
+        raise TransientSendError(f"Mail server: {exc}") from exc
+
+
+def slack_configured() -> bool:
+    return bool(settings.SLACK_BOT_TOKEN or settings.SLACK_WEBHOOK_URL)
+
+
+def send_slack(notification: Notification) -> None:
+    text = f"*{notification.subject}*\n{notification.body}"
+    if settings.SLACK_BOT_TOKEN:
+        url = settings.SLACK_API_URL
+        payload: dict[str, object] = {"channel": notification.recipient, "text": text}
+        headers = {"Authorization": f"Bearer {settings.SLACK_BOT_TOKEN}"}
+    else:
+        url = settings.SLACK_WEBHOOK_URL
+        mention = f"<@{notification.recipient}> " if notification.recipient.startswith("U") else ""
+        payload = {"text": mention + text}
+        headers = {}
+    headers["X-Closeloop-Idempotency-Key"] = notification.idempotency_key
+    try:
+        response = requests.post(
+            url, json=payload, headers=headers, timeout=settings.SLACK_TIMEOUT_SECONDS
+        )
+    except requests.RequestException as exc:
+        raise TransientSendError(f"Slack unreachable: {exc}") from exc
+    if response.status_code == 429 or response.status_code >= 500:
+        raise TransientSendError(f"Slack answered {response.status_code}")
+    if response.status_code >= 400:
+        raise PermanentSendError(
+            f"Slack refused the message: {response.status_code} {response.text[:200]}"
+        )
+    if settings.SLACK_BOT_TOKEN:
+        body = response.json() if response.content else {}
+        if not body.get("ok", False):
+            raise PermanentSendError(f"Slack error: {body.get('error', 'unknown')}")
+
+
+SENDERS = {Channel.EMAIL: send_email, Channel.SLACK: send_slack}

@@ -1,0 +1,154 @@
+"""Status checkpoints (seeds' table), run by beat; each fires at most once per task.
+
+| checkpoint | when | who hears |
+| not started | 48 hours after assignment, not started | the assignee's manager |
+| due soon | due date minus 3 days, not completed | the assignee |
+| past due | the due date has passed, not completed | the client's partner (or every partner), with a job summary |
+| review overdue | a review not done 2 business days after assignment | the managing partner |
+
+Firing = inserting a CheckpointFiring row (unique per task and checkpoint) and
+storing its notifications in the same transaction: two beat ticks, or two
+workers at once, send each alert exactly once. A completed task never matches.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils import timezone
+
+from core.calendar import firm_calendar
+from dispatch.choices import Checkpoint, NotificationTemplate
+from dispatch.models import CheckpointFiring
+from dispatch.notifications import Message, _task_facts, notify
+from engagements.choices import TaskRole, TaskStatus
+from engagements.models import Task
+from staff.choices import Role, Seniority
+from staff.models import StaffMember
+
+logger = logging.getLogger(__name__)
+
+NOT_STARTED_AFTER = timedelta(hours=48)
+DUE_SOON_DAYS = 3
+REVIEW_BUSINESS_DAYS = 2
+BATCH = 500
+WORKING = (TaskStatus.ASSIGNED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+
+
+def _not_fired(checkpoint: str) -> Exists:
+    return ~Exists(CheckpointFiring.objects.filter(task=OuterRef("pk"), checkpoint=checkpoint))
+
+
+def _due(now: datetime) -> dict[str, QuerySet[Task]]:
+    today = timezone.localdate(now)
+    calendar = firm_calendar()
+    review_cutoff_day = calendar.add_business_days(today, -REVIEW_BUSINESS_DAYS)
+    base = Task.objects.filter(status__in=WORKING).select_related(
+        "assignee__user", "engagement__client", "engagement__work_type"
+    )
+    return {
+        Checkpoint.NOT_STARTED_48H: base.filter(
+            status__in=(TaskStatus.ASSIGNED, TaskStatus.ACCEPTED),
+            started_at__isnull=True,
+            assigned_at__lte=now - NOT_STARTED_AFTER,
+        ).filter(_not_fired(Checkpoint.NOT_STARTED_48H)),
+        Checkpoint.DUE_IN_3_DAYS: base.filter(
+            due_date__gt=today, due_date__lte=today + timedelta(days=DUE_SOON_DAYS)
+        ).filter(_not_fired(Checkpoint.DUE_IN_3_DAYS)),
+        Checkpoint.PAST_DUE: base.filter(due_date__lt=today).filter(
+            _not_fired(Checkpoint.PAST_DUE)
+        ),
+        Checkpoint.REVIEW_OVERDUE: base.filter(
+            role=TaskRole.REVIEWER, assigned_at__date__lte=review_cutoff_day
+        ).filter(_not_fired(Checkpoint.REVIEW_OVERDUE)),
+    }
+
+
+def _partners() -> list[StaffMember]:
+    return list(
+        StaffMember.objects.filter(active=True, role=Role.PARTNER)
+        .select_related("user")
+        .order_by("-seniority", "pk")
+    )
+
+
+def _recipients(checkpoint: str, task: Task, partners: list[StaffMember]) -> list[StaffMember]:
+    assignee = task.assignee
+    if checkpoint == Checkpoint.DUE_IN_3_DAYS:
+        return [assignee] if assignee else []
+    if checkpoint == Checkpoint.NOT_STARTED_48H:
+        if assignee and assignee.manager_id:
+            return list(
+                StaffMember.objects.filter(pk=assignee.manager_id, active=True).select_related(
+                    "user"
+                )
+            )
+        return partners[:1]
+    if checkpoint == Checkpoint.PAST_DUE:
+        partner_id = task.engagement.client.relationship_partner_id
+        chosen = [p for p in partners if p.pk == partner_id]
+        return chosen or partners
+    # Review overdue: the managing partner, the most senior partner on file.
+    managing = [p for p in partners if p.seniority >= Seniority.PARTNER]
+    return (managing or partners)[:1]
+
+
+HEADLINES = {
+    Checkpoint.NOT_STARTED_48H: ("checkpoint_not_started", "Not started 48 hours after assignment"),
+    Checkpoint.DUE_IN_3_DAYS: ("checkpoint_due_soon", "Due in 3 days — how is it going?"),
+    Checkpoint.PAST_DUE: ("checkpoint_past_due", "Past due and not completed"),
+    Checkpoint.REVIEW_OVERDUE: ("checkpoint_review_overdue", "Review overdue by 2 business days"),
+}
+
+
+def _summary(task: Task) -> str:
+    engagement = task.engagement
+    lines = [
+        f"Engagement: {engagement}",
+        f"Milestone: {engagement.get_milestone_display()}",
+        f"Status: {task.get_status_display()}",
+    ]
+    if task.assigned_at:
+        lines.append(f"Assigned: {timezone.localtime(task.assigned_at):%b %-d %H:%M}")
+    if task.started_at:
+        lines.append(f"Started: {timezone.localtime(task.started_at):%b %-d %H:%M}")
+    return "\n".join(lines)
+
+
+def _fire(checkpoint: str, task: Task, partners: list[StaffMember]) -> bool:
+    template, headline = HEADLINES[checkpoint]
+    try:
+        with transaction.atomic():
+            CheckpointFiring.objects.create(task=task, checkpoint=checkpoint)
+            notify(
+                Message(
+                    key=f"checkpoint:{checkpoint}:{task.pk}",
+                    template=NotificationTemplate(template),
+                    subject=f"{headline}: {task.engagement.client.name} — {task.engagement.work_type.name}",
+                    context={**_task_facts(task), "headline": headline, "summary": _summary(task)},
+                    task=task,
+                    layout="checkpoint",
+                ),
+                staff=_recipients(checkpoint, task, partners),
+            )
+    except IntegrityError:
+        return False  # another run fired it first
+    return True
+
+
+def checkpoints_run(*, now: datetime | None = None) -> dict[str, int]:
+    """Fire every checkpoint now due; returns how many fired of each."""
+    now = now or timezone.now()
+    partners = _partners()
+    fired: dict[str, int] = {}
+    for checkpoint, queryset in _due(now).items():
+        count = 0
+        for task in queryset.order_by("due_date", "pk")[:BATCH]:
+            count += _fire(checkpoint, task, partners)
+        fired[checkpoint] = count
+    if any(fired.values()):
+        logger.info("checkpoints fired: %s", fired)
+    return fired

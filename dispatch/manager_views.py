@@ -1,0 +1,131 @@
+"""Manager pages: escalations, the team, and requested-staff confirmations."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+
+from core.roles import is_manager
+from dispatch import queue_selectors as selectors
+from dispatch import services
+from dispatch.models import DispatchDecision, Escalation
+from staff.selectors import staff_member_for_user
+
+
+def _require_manager(request: HttpRequest) -> None:
+    if not is_manager(request.user):
+        raise PermissionDenied("Only managers can see this page.")
+
+
+@require_GET
+def escalations(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    return render(
+        request, "dispatch/escalation_list.html", {"escalations": selectors.escalation_list()}
+    )
+
+
+class ThresholdForm(forms.Form):
+    threshold_percent = forms.IntegerField(
+        min_value=1, max_value=150, label="Threshold for this task (%)"
+    )
+
+
+class DeadlineForm(forms.Form):
+    due_date = forms.DateField(
+        widget=forms.DateInput(attrs={"type": "date"}), label="New internal deadline"
+    )
+
+
+@require_POST
+def escalation_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Resolve an escalation: assign a listed person, raise the threshold, move the
+    internal deadline, or record that the client was told."""
+    _require_manager(request)
+    escalation = get_object_or_404(Escalation, pk=pk)
+    try:
+        if action == "assign":
+            services.task_assign_manual(
+                task_id=escalation.task_id,
+                staff_id=int(request.POST.get("staff_id") or 0),
+                reason=request.POST.get("reason", ""),
+                actor=request.user,
+            )
+            messages.success(request, "Assigned; the escalation is resolved.")
+        elif action == "threshold":
+            form = ThresholdForm(request.POST)
+            if not form.is_valid():
+                raise services.DispatchError(form.errors.as_text())
+            decision = services.escalation_raise_threshold(
+                escalation_id=escalation.pk,
+                threshold_percent=form.cleaned_data["threshold_percent"],
+                actor=request.user,
+            )
+            messages.success(
+                request,
+                f"Re-dispatched with the higher threshold: {decision.get_outcome_display().lower()}.",
+            )
+        elif action == "deadline":
+            form = DeadlineForm(request.POST)
+            if not form.is_valid():
+                raise services.DispatchError(form.errors.as_text())
+            decision = services.escalation_extend_deadline(
+                escalation_id=escalation.pk,
+                due_date=form.cleaned_data["due_date"],
+                actor=request.user,
+            )
+            messages.success(
+                request,
+                f"Deadline moved and re-dispatched: {decision.get_outcome_display().lower()}.",
+            )
+        elif action == "informed":
+            services.escalation_mark_client_informed(
+                escalation_id=escalation.pk, actor=request.user
+            )
+            messages.success(request, "Recorded that the client was informed.")
+        else:
+            raise services.DispatchError("Unknown action.")
+    except (services.DispatchError, ValueError) as exc:
+        messages.error(request, getattr(exc, "messages", [str(exc)])[0])
+        return render(
+            request,
+            "dispatch/escalation_list.html",
+            {"escalations": selectors.escalation_list()},
+            status=400,
+        )
+    return redirect("dispatch:escalations")
+
+
+@require_GET
+def team(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    me = staff_member_for_user(user=request.user)
+    rows = selectors.team_for_manager(manager=me) if me else []
+    return render(request, "dispatch/team.html", {"rows": rows, "today": date.today()})
+
+
+@require_GET
+def confirmations(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    return render(
+        request, "dispatch/confirmation_list.html", {"decisions": selectors.confirmation_list()}
+    )
+
+
+@require_POST
+def confirmation_decline(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_manager(request)
+    decision = get_object_or_404(DispatchDecision, pk=pk)
+    try:
+        services.decision_decline_requested(decision_id=decision.pk, actor=request.user)
+    except services.DispatchError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, "Declined; the task was dispatched by the normal rule.")
+    return redirect("dispatch:confirmations")

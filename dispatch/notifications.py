@@ -1,0 +1,283 @@
+"""Every notification Closeloop sends, in one place: who gets what, on which channel.
+
+1. A builder decides recipients and renders the message for one event.
+2. ``notify`` stores one row per (channel, recipient) under an idempotency key;
+   a second call for the same event finds the rows and sends nothing new.
+3. After commit, a worker sends each row: claimed by a conditional update, so a
+   retried task never sends twice; failures retry with backoff, then show as failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from dispatch.channels import SENDERS, PermanentSendError, TransientSendError, slack_configured
+from dispatch.choices import Channel, NotificationStatus, NotificationTemplate
+from dispatch.links import action_url
+from dispatch.models import DispatchDecision, Escalation, Notification
+from engagements.choices import TaskRole
+from engagements.models import Task
+from staff.choices import Role
+from staff.models import StaffMember
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Message:
+    key: str  # idempotency key for the event; channel and recipient are appended
+    template: str
+    subject: str
+    context: dict[str, object]
+    task: Task | None = None
+    layout: str | None = None  # template files to render, when shared (checkpoints)
+
+
+def _task_url(task: Task) -> str:
+    return settings.SITE_URL + reverse("dispatch:task-detail", args=[task.pk])
+
+
+def _task_facts(task: Task) -> dict[str, object]:
+    engagement = task.engagement
+    return {
+        "task": task,
+        "engagement": engagement,
+        "client": engagement.client,
+        "work_type": engagement.work_type,
+        "task_url": _task_url(task),
+        "firm_name": settings.FIRM_NAME,
+    }
+
+
+def _render(template: str, context: dict[str, object]) -> tuple[str, str]:
+    text = render_to_string(f"emails/{template}.txt", context).strip() + "\n"
+    html = render_to_string(f"emails/{template}.html", context)
+    return text, html
+
+
+def notify(
+    message: Message,
+    *,
+    staff: list[StaffMember] = (),  # type: ignore[assignment]
+    emails: list[str] = (),  # type: ignore[assignment]
+    countdown: int = 0,
+) -> list[Notification]:
+    """Store the message for each recipient (email, plus Slack for staff) and queue the sends."""
+    text, html = _render(message.layout or message.template, message.context)
+    send_after = timezone.now() + timedelta(seconds=countdown) if countdown else None
+    rows: list[tuple[str, str, StaffMember | None]] = []
+    for member in staff:
+        if member.email:
+            rows.append((Channel.EMAIL, member.email, member))
+        if slack_configured() and (member.slack_member_id or not settings.SLACK_BOT_TOKEN):
+            rows.append((Channel.SLACK, member.slack_member_id or member.display_name, member))
+    rows += [(Channel.EMAIL, address, None) for address in emails if address]
+    created: list[Notification] = []
+    for channel, recipient, member in rows:
+        key = f"{message.key}:{channel}:{recipient}"[:200]
+        try:
+            with transaction.atomic():
+                notification = Notification.objects.create(
+                    idempotency_key=key,
+                    channel=channel,
+                    template=message.template,
+                    recipient=recipient,
+                    subject=message.subject,
+                    body=text,
+                    html_body=html if channel == Channel.EMAIL else "",
+                    task=message.task,
+                    staff_member=member,
+                    send_after=send_after,
+                )
+        except IntegrityError:
+            continue  # this event already notified this recipient on this channel
+        created.append(notification)
+        _queue_send(notification.pk, countdown)
+    return created
+
+
+def _queue_send(notification_id: int, countdown: int) -> None:
+    from dispatch.tasks import notification_send_task
+
+    transaction.on_commit(
+        lambda: notification_send_task.apply_async((notification_id,), countdown=countdown or None)
+    )
+
+
+def _still_applies(notification: Notification) -> bool:
+    """Notifications about a task that has since moved on are skipped, not sent."""
+    task = notification.task
+    if task is None:
+        return True
+    template = notification.template
+    if template == NotificationTemplate.CLIENT_CONFIRMATION:
+        # key: client_confirmation:<engagement>:<assignee>:<channel>:<recipient>
+        named = notification.idempotency_key.split(":")[2]
+        return str(task.assignee_id) == named
+    if template in (NotificationTemplate.TASK_ASSIGNED,):
+        return task.assignee_id == notification.staff_member_id
+    if template.startswith("checkpoint_") or template == NotificationTemplate.STAFF_OVERLOADED:
+        return task.status not in ("completed", "cancelled")
+    return True
+
+
+def notification_send(*, notification_id: int) -> str:
+    """Send one stored notification at most once; returns its status afterwards.
+
+    ``retrying`` tells the caller to try again later; every other status is final.
+    """
+    claimed = Notification.objects.filter(
+        pk=notification_id,
+        status__in=[NotificationStatus.PENDING, NotificationStatus.RETRYING],
+    ).update(status=NotificationStatus.SENDING, attempts=F("attempts") + 1)
+    if not claimed:
+        # Someone else sent it (or is sending it), or it already gave up.
+        return (
+            Notification.objects.filter(pk=notification_id).values_list("status", flat=True).first()
+            or "missing"
+        )
+    notification = Notification.objects.select_related(
+        "task__engagement__client", "task__engagement__work_type"
+    ).get(pk=notification_id)
+    if not _still_applies(notification):
+        notification.status = NotificationStatus.SKIPPED
+        notification.save(update_fields=["status"])
+        return notification.status
+    try:
+        SENDERS[notification.channel](notification)
+    except TransientSendError as exc:
+        final = notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
+        notification.status = NotificationStatus.FAILED if final else NotificationStatus.RETRYING
+        notification.last_error = str(exc)[:2000]
+    except PermanentSendError as exc:
+        notification.status = NotificationStatus.FAILED
+        notification.last_error = str(exc)[:2000]
+    else:
+        notification.status = NotificationStatus.SENT
+        notification.sent_at = timezone.now()
+        notification.last_error = ""
+    notification.save(update_fields=["status", "last_error", "sent_at"])
+    if notification.status == NotificationStatus.FAILED:
+        logger.error(
+            "notification %s failed for good: %s", notification.pk, notification.last_error
+        )
+    return notification.status
+
+
+# --- Builders: one per event --------------------------------------------------
+
+
+def _managers_of(member: StaffMember | None) -> list[StaffMember]:
+    if member is not None and member.manager_id:
+        manager = StaffMember.objects.select_related("user").get(pk=member.manager_id)
+        if manager.active:
+            return [manager]
+    return list(
+        StaffMember.objects.filter(
+            active=True, role__in=[Role.MANAGER, Role.PARTNER]
+        ).select_related("user")[:3]
+    )
+
+
+def notify_task_assigned(*, decision_id: int) -> None:
+    decision = DispatchDecision.objects.select_related(
+        "assignee__user", "task__engagement__client", "task__engagement__work_type"
+    ).get(pk=decision_id)
+    task, assignee = decision.task, decision.assignee
+    if assignee is None or task.assignee_id != assignee.pk:
+        return
+    context = {
+        **_task_facts(task),
+        "assignee": assignee,
+        "accept_url": action_url(task_id=task.pk, staff_id=assignee.pk, action="accept"),
+        "reassign_url": action_url(task_id=task.pk, staff_id=assignee.pk, action="reassign"),
+        "decision": decision,
+    }
+    engagement = task.engagement
+    notify(
+        Message(
+            key=f"task_assigned:{decision.pk}",
+            template=NotificationTemplate.TASK_ASSIGNED,
+            subject=f"New assignment: {engagement.client.name} — {engagement.work_type.name} (due {task.due_date:%b %-d})",
+            context=context,
+            task=task,
+        ),
+        staff=[assignee],
+    )
+    if task.role == TaskRole.PREPARER and engagement.client.email:
+        notify_client_confirmation(task=task, assignee=assignee)
+    if decision.over_threshold and decision.urgent_override:
+        notify(
+            Message(
+                key=f"staff_overloaded:{decision.pk}",
+                template=NotificationTemplate.STAFF_OVERLOADED,
+                subject=f"Urgent work overloaded {assignee.display_name}",
+                context={**context, "reasons": decision.reasons},
+                task=task,
+            ),
+            staff=_managers_of(assignee),
+        )
+
+
+def notify_client_confirmation(*, task: Task, assignee: StaffMember) -> None:
+    engagement = task.engagement
+    outstanding = list(
+        engagement.required_documents.filter(received_at__isnull=True).values_list(
+            "name", flat=True
+        )
+    )
+    notify(
+        Message(
+            key=f"client_confirmation:{engagement.pk}:{assignee.pk}",
+            template=NotificationTemplate.CLIENT_CONFIRMATION,
+            subject=f"Your {engagement.work_type.name} is scheduled",
+            context={**_task_facts(task), "assignee": assignee, "outstanding": outstanding},
+            task=task,
+        ),
+        emails=[engagement.client.email],
+        countdown=settings.CLIENT_CONFIRMATION_DELAY_SECONDS,
+    )
+
+
+def notify_confirmation_needed(*, decision_id: int) -> None:
+    decision = DispatchDecision.objects.select_related(
+        "assignee__user", "task__engagement__client", "task__engagement__work_type"
+    ).get(pk=decision_id)
+    task = decision.task
+    notify(
+        Message(
+            key=f"confirmation_needed:{decision.pk}",
+            template=NotificationTemplate.CONFIRMATION_NEEDED,
+            subject=f"Confirm {decision.assignee} for {task.engagement.client.name}",
+            context={**_task_facts(task), "decision": decision, "reasons": decision.reasons},
+            task=task,
+        ),
+        staff=_managers_of(decision.assignee),
+    )
+
+
+def notify_escalation_opened(*, escalation_id: int) -> None:
+    escalation = Escalation.objects.select_related(
+        "task__engagement__client__relationship_partner__user", "task__engagement__work_type"
+    ).get(pk=escalation_id)
+    task = escalation.task
+    recipients = _managers_of(None)
+    notify(
+        Message(
+            key=f"escalation_opened:{escalation.pk}",
+            template=NotificationTemplate.ESCALATION_OPENED,
+            subject=f"Nobody fits: {task.engagement.client.name} — {task.engagement.work_type.name}",
+            context={**_task_facts(task), "escalation": escalation},
+            task=task,
+        ),
+        staff=recipients,
+    )

@@ -1,0 +1,158 @@
+"""The staff queue ("My work") and the one-click email links.
+
+HTMX posts get back the changed row plus the counts (out of band); plain posts
+redirect back to the queue, so every button works without JavaScript.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dispatch import actions
+from dispatch import queue_selectors as selectors
+from dispatch.links import LinkError, read_action_token
+from dispatch.services import DispatchError
+from engagements.models import Task
+from staff.models import StaffMember
+from staff.selectors import staff_member_for_user
+
+PAGE = "dispatch/queue.html"
+
+
+def _me(request: HttpRequest) -> StaffMember:
+    member = staff_member_for_user(user=request.user)
+    if member is None:
+        raise PermissionDenied("Only staff members have a queue.")
+    return member
+
+
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    me = _me(request)
+    context = {
+        "tasks": list(selectors.queue_tasks(staff=me)),
+        "counts": selectors.queue_counts(staff=me),
+        "today": timezone.localdate(),
+    }
+    template = PAGE + "#queue-table" if request.htmx and not request.htmx.boosted else PAGE
+    return render(request, template, context)
+
+
+def _row_response(
+    request: HttpRequest, me: StaffMember, task_id: int, *, error: str = "", note: str = ""
+) -> HttpResponse:
+    task = selectors.queue_task_get(staff=me, pk=task_id)
+    context = {
+        "task": task,
+        "task_id": task_id,
+        "row_error": error,
+        "row_note": note,
+        "counts": selectors.queue_counts(staff=me),
+        "oob": True,
+        "today": timezone.localdate(),
+    }
+    html = render_to_string(PAGE + "#task-row", context, request=request)
+    html += render_to_string(PAGE + "#queue-counts", context, request=request)
+    return HttpResponse(html, status=400 if error else 200)
+
+
+ACTIONS = {
+    "accept": (actions.task_accept, "Accepted."),
+    "start": (actions.task_start, "Started."),
+    "complete": (actions.task_finish, "Completed: it has left your queue."),
+}
+
+
+@require_POST
+def queue_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    me = _me(request)
+    error = note = ""
+    try:
+        if action == "reassign":
+            decision = actions.task_request_reassignment(
+                task_id=pk, staff=me, reason=request.POST.get("reason", "")
+            )
+            note = "Sent for reassignment" + (
+                f": now with {decision.assignee}."
+                if decision and decision.assignee
+                else "; a manager will place it."
+            )
+        elif action in ACTIONS:
+            service, note = ACTIONS[action]
+            service(task_id=pk, staff=me)
+        else:
+            error = "Unknown action."
+    except actions.NotYourTask as exc:
+        raise PermissionDenied(exc.messages[0]) from exc
+    except DispatchError as exc:
+        error = exc.messages[0]
+    if request.htmx:
+        return _row_response(request, me, pk, error=error, note=note)
+    if error:
+        messages.error(request, error)
+    else:
+        messages.success(request, note)
+    return redirect("dispatch:queue")
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def task_action(request: HttpRequest, token: str) -> HttpResponse:
+    """The email's one-click link: GET only shows a confirmation; POST acts.
+
+    Mail scanners follow links, so a GET never changes anything. The signed
+    token binds the task, the staff member and the action, and expires.
+    """
+    try:
+        link = read_action_token(token)
+    except LinkError as exc:
+        return render(
+            request, "dispatch/task_action_invalid.html", {"message": exc.message}, status=400
+        )
+    task = (
+        Task.objects.select_related("engagement__client", "engagement__work_type", "assignee__user")
+        .filter(pk=link.task_id)
+        .first()
+    )
+    staff = StaffMember.objects.select_related("user").filter(pk=link.staff_id, active=True).first()
+    if task is None or staff is None or task.assignee_id != staff.pk:
+        return render(
+            request,
+            "dispatch/task_action_invalid.html",
+            {"message": "This task is no longer assigned to you, so the link no longer works."},
+            status=410,
+        )
+    signed_in_as_other = request.user.is_authenticated and request.user.pk != staff.user_id
+    if signed_in_as_other:
+        return render(
+            request,
+            "dispatch/task_action_invalid.html",
+            {"message": "This link belongs to someone else. Log out first, or use your own queue."},
+            status=403,
+        )
+    context = {"task": task, "staff": staff, "action": link.action, "token": token}
+    if request.method == "GET":
+        return render(request, "dispatch/task_action_confirm.html", context)
+    try:
+        if link.action == "accept":
+            actions.task_accept(task_id=task.pk, staff=staff)
+            done = "You accepted the task."
+        else:
+            actions.task_request_reassignment(
+                task_id=task.pk, staff=staff, reason=request.POST.get("reason", "")
+            )
+            done = "The task has been sent for reassignment."
+    except DispatchError as exc:
+        context["error"] = exc.messages[0]
+        return render(request, "dispatch/task_action_confirm.html", context, status=400)
+    if request.user.is_authenticated:
+        messages.success(request, done)
+        return redirect("dispatch:queue")
+    return render(request, "dispatch/task_action_done.html", {"message": done, "task": task})
