@@ -144,6 +144,7 @@ else:
         # Exchange bindings (fanout, remote control); kombu's default is ./control.
         "control_folder": str(CELERY_BROKER_DIR / "control"),
     }
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
@@ -189,6 +190,7 @@ MEDIA_ROOT = VAR_DIR / "media"
 EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
+EMAIL_FILE_PATH = os.environ.get("DJANGO_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 DEFAULT_FROM_EMAIL = os.environ.get("CLOSELOOP_FROM_EMAIL", "Closeloop <closeloop@localhost>")
 
 # --- Notifications ----------------------------------------------------------
@@ -199,6 +201,8 @@ SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
 SLACK_API_URL = os.environ.get("SLACK_API_URL", "https://slack.com/api/chat.postMessage")
 SLACK_TIMEOUT_SECONDS = float(os.environ.get("SLACK_TIMEOUT_SECONDS", "5"))
 NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("CLOSELOOP_NOTIFICATION_MAX_ATTEMPTS", "5"))
+# First retry after this many seconds, doubling each time (capped at an hour).
+NOTIFICATION_RETRY_BASE_SECONDS = int(os.environ.get("CLOSELOOP_NOTIFICATION_RETRY_BASE_SECONDS", "30"))
 # The client hears "your work is scheduled" a few minutes after assignment, so a
 # quick "request reassignment" never sends them the wrong name.
 CLIENT_CONFIRMATION_DELAY_SECONDS = int(

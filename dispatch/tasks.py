@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError
 
@@ -49,7 +50,7 @@ def notification_send_task(self, notification_id: int) -> None:  # type: ignore[
     status = notifications.notification_send(notification_id=notification_id)
     if status == NotificationStatus.RETRYING:
         # 30 s, 60 s, 120 s, ... capped at an hour; the row counts attempts and gives up.
-        countdown = min(3600, 30 * 2**self.request.retries)
+        countdown = min(3600, settings.NOTIFICATION_RETRY_BASE_SECONDS * 2**self.request.retries)
         raise self.retry(countdown=countdown)
 
 

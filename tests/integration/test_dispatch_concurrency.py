@@ -36,7 +36,9 @@ def _dispatch(task_id: int) -> str | None:
         connection.close()
 
 
-def test_parallel_dispatches_respect_thresholds_and_assign_each_task_once(transactional_db):
+def test_parallel_dispatches_respect_thresholds_and_assign_each_task_once(
+    transactional_db, django_db_serialized_rollback
+):
     require_service(
         connection.vendor == "postgresql",
         "needs PostgreSQL (DATABASE_URL): SQLite serialises writers, so this proves nothing there",

@@ -1,0 +1,148 @@
+"""Real services for integration tests: Redis, PostgreSQL and a Celery worker.
+
+Locally each fixture skips with the reason when its service is absent; with
+CI=true (``.ci/run``) a missing service fails the test instead.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import redis
+from django.conf import settings
+from django.db import connection
+
+from tests.conftest import require_service
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str:
+    """The Redis that settings use as broker and cache (REDIS_URL), answering a PING."""
+    url = settings.REDIS_URL
+    require_service(bool(url), "needs Redis: set REDIS_URL (e.g. redis://127.0.0.1:6379/0)")
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.ping()
+        error = ""
+    except redis.RedisError as exc:
+        error = str(exc)
+    finally:
+        client.close()
+    require_service(not error, f"needs Redis at {url}, which did not answer: {error}")
+    return url
+
+
+@pytest.fixture
+def shared_database_url(transactional_db, django_db_serialized_rollback) -> str:
+    """A DATABASE_URL for the test database that another process can open.
+
+    Only PostgreSQL qualifies: SQLite's test database lives in this process's memory.
+    Data must be committed to be seen there, hence ``transactional_db``; the
+    serialized rollback puts back the rows migrations seed (roles, work types,
+    skill tags), which a transactional test's flush would otherwise wipe.
+    """
+    require_service(
+        connection.vendor == "postgresql",
+        "needs PostgreSQL (DATABASE_URL) so a worker process can share the test database",
+    )
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "", safe="")
+    if db["PASSWORD"]:
+        credentials += ":" + quote(db["PASSWORD"], safe="")
+    host = db["HOST"] or "localhost"
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"
+
+
+@dataclass
+class WorkerProcess:
+    queue: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def describe(self) -> str:
+        state = "running" if self.process.poll() is None else f"exited {self.process.returncode}"
+        return f"Celery worker ({state}) output:\n{self.output()}"
+
+
+@pytest.fixture
+def worker_env() -> dict[str, str]:
+    """Extra environment for the worker process; tests override this fixture."""
+    return {}
+
+
+@pytest.fixture
+def celery_worker(
+    redis_url: str, shared_database_url: str, tmp_path: Path, worker_env: dict[str, str]
+) -> Iterator[WorkerProcess]:
+    """A real ``celery worker`` process consuming a queue of its own, on the test database.
+
+    Tasks the worker queues itself go to that queue too (its default queue).
+    """
+    queue = f"test-{uuid.uuid4().hex[:12]}"
+    log_path = tmp_path / "celery-worker.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": shared_database_url,
+        "REDIS_URL": redis_url,
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "PYTHONUNBUFFERED": "1",
+        "CELERY_TASK_DEFAULT_QUEUE": queue,
+        **worker_env,
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--pool=solo",
+        "--concurrency=1",
+        "-Q",
+        queue,
+        "-n",
+        f"{queue}@%h",
+        "--without-heartbeat",
+        "--without-mingle",
+        "--without-gossip",
+        "--loglevel=info",
+    ]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    worker = WorkerProcess(queue=queue, process=process, log_path=log_path)
+    try:
+        yield worker
+    finally:
+        # Stop it before the test database is flushed; warm shutdown, then kill.
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+        _forget_queue(redis_url, queue)
+
+
+def _forget_queue(url: str, queue: str) -> None:
+    """Drop the keys kombu keeps for a one-off queue so test runs leave Redis clean."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
+    try:
+        client.delete(queue, f"_kombu.binding.{queue}")
+    except redis.RedisError:
+        pass
+    finally:
+        client.close()
