@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -30,3 +31,9 @@ app.conf.beat_schedule = {
         "options": {"expires": 14 * 60},
     },
 }
+
+
+@worker_ready.connect
+def _heartbeat_on_start(sender: object, **kwargs: object) -> None:
+    """Report at once, so the home page does not say "not reported yet" for a minute."""
+    app.send_task("core.tasks.heartbeat_record_task")

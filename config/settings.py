@@ -8,6 +8,7 @@ console email) so a fresh machine runs with no services. Production and CI set
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -128,9 +129,15 @@ else:
 
 # --- Celery -----------------------------------------------------------------
 CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
+# Under pytest with no Redis, work queued on commit goes to an in-memory broker: it
+# must never land in var/ where a developer's running worker would pick it up.
+TESTING = "pytest" in sys.modules
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+elif TESTING:
+    CELERY_BROKER_URL = "memory://"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {}
 else:
     # kombu's filesystem transport: an embedded broker that needs no server.
     for sub in ("queue", "processed", "control"):
@@ -202,7 +209,9 @@ SLACK_API_URL = os.environ.get("SLACK_API_URL", "https://slack.com/api/chat.post
 SLACK_TIMEOUT_SECONDS = float(os.environ.get("SLACK_TIMEOUT_SECONDS", "5"))
 NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("CLOSELOOP_NOTIFICATION_MAX_ATTEMPTS", "5"))
 # First retry after this many seconds, doubling each time (capped at an hour).
-NOTIFICATION_RETRY_BASE_SECONDS = int(os.environ.get("CLOSELOOP_NOTIFICATION_RETRY_BASE_SECONDS", "30"))
+NOTIFICATION_RETRY_BASE_SECONDS = int(
+    os.environ.get("CLOSELOOP_NOTIFICATION_RETRY_BASE_SECONDS", "30")
+)
 # The client hears "your work is scheduled" a few minutes after assignment, so a
 # quick "request reassignment" never sends them the wrong name.
 CLIENT_CONFIRMATION_DELAY_SECONDS = int(

@@ -8,6 +8,7 @@ from django.views.decorators.http import require_GET
 
 from core import selectors as core_selectors
 from core.roles import is_manager
+from dispatch import queue_selectors
 from dispatch import selectors as dispatch_selectors
 from engagements import selectors as engagement_selectors
 from staff import selectors as staff_selectors
@@ -22,7 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
     }
     if member is not None:
         context["my_tasks"] = engagement_selectors.task_list_open_for_assignee(assignee=member)[:10]
-        context["my_counts"] = engagement_selectors.task_status_counts(assignee=member)
+        context["my_counts"] = queue_selectors.queue_counts(staff=member)
     if is_manager(request.user):
         context["firm"] = engagement_selectors.firm_snapshot()
         context["attention"] = dispatch_selectors.attention_summary()

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
@@ -15,19 +15,6 @@ def task_list_open_for_assignee(*, assignee: StaffMember) -> QuerySet[Task]:
         Task.objects.filter(assignee=assignee, status__in=OPEN_TASK_STATUSES)
         .select_related("engagement__client", "engagement__work_type")
         .order_by("due_date", "id")
-    )
-
-
-def task_status_counts(*, assignee: StaffMember, today: date | None = None) -> dict[str, int]:
-    today = today or timezone.localdate()
-    open_q = Q(status__in=OPEN_TASK_STATUSES)
-    return Task.objects.filter(assignee=assignee).aggregate(
-        awaiting=Count("id", filter=Q(status=TaskStatus.ASSIGNED)),
-        in_progress=Count("id", filter=Q(status=TaskStatus.IN_PROGRESS)),
-        due_soon=Count(
-            "id", filter=open_q & Q(due_date__gte=today, due_date__lte=today + timedelta(days=7))
-        ),
-        overdue=Count("id", filter=open_q & Q(due_date__lt=today)),
     )
 
 

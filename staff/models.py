@@ -183,4 +183,6 @@ class TimeOff(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.staff_member}: {self.start_date} – {self.end_date} ({self.hours_per_day} h/day)"
+        return (
+            f"{self.staff_member}: {self.start_date} – {self.end_date} ({self.hours_per_day} h/day)"
+        )

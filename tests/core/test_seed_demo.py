@@ -1,0 +1,425 @@
+"""``manage.py seed_demo``: a believable, deterministic, idempotent demo firm.
+
+Every test builds the demo size around 2026-11-22 (about a second each); the
+large size is exercised by ``bench/seed_demo_bench.py``, never here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from datetime import date, timedelta
+from decimal import Decimal
+from io import StringIO
+
+import phonenumbers
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate, get_user_model
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from clients.choices import BillingModel, EntityType, ExternalSource, ValueTier
+from clients.models import Client, ClientExternalId
+from core.calendar import firm_calendar
+from core.demo import ADMIN_USERNAME, DEMO_PASSWORD
+from engagements.choices import (
+    DeadlineBasis,
+    EngagementSource,
+    Milestone,
+    TaskRole,
+    TaskStatus,
+    TriggerEvent,
+)
+from engagements.deadlines import internal_due_date
+from engagements.models import Engagement, EngagementMilestone, Task, WorkTypeSkill
+from staff.choices import Role, SkillCategory
+from staff.models import StaffMember, StaffSkill, TimeOff
+
+TODAY = "2026-11-22"
+TODAY_DATE = date(2026, 11, 22)
+DEMO_DOMAIN = "@demo-cpa.example"
+MILESTONES = list(Milestone.values)
+OPEN = (TaskStatus.ASSIGNED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+
+pytestmark = pytest.mark.django_db
+
+
+def seed_demo(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", "--today", TODAY, *args, stdout=out)
+    return out.getvalue()
+
+
+def delete_demo() -> None:
+    """Remove everything the command built (engagements first: tasks protect their assignee)."""
+    Engagement.objects.filter(source=EngagementSource.DEMO).delete()
+    Client.objects.filter(external_ids__source=ExternalSource.DEMO).delete()
+    get_user_model().objects.filter(email__endswith=DEMO_DOMAIN).delete()
+
+
+def snapshot() -> dict[str, list[tuple[object, ...]]]:
+    """What a seed decides, in a canonical order."""
+
+    def rows(queryset, *fields: str) -> list[tuple[object, ...]]:
+        return sorted(queryset.values_list(*fields), key=repr)
+
+    demo_engagements = Engagement.objects.filter(source=EngagementSource.DEMO)
+    return {
+        "staff": rows(
+            StaffMember.objects.all(),
+            "user__username",
+            "role",
+            "seniority",
+            "manager__user__username",
+            "weekly_capacity_hours",
+            "mobile",
+        ),
+        "skills": rows(
+            StaffSkill.objects.all(), "staff_member__user__username", "skill__slug", "level"
+        ),
+        "clients": rows(
+            ClientExternalId.objects.filter(source=ExternalSource.DEMO),
+            "external_id",
+            "client__name",
+            "client__entity_type",
+            "client__billing_model",
+        ),
+        "engagements": rows(
+            demo_engagements, "external_id", "due_date", "milestone", "estimated_hours"
+        ),
+        "tasks": rows(
+            Task.objects.filter(engagement__in=demo_engagements),
+            "engagement__external_id",
+            "role",
+            "title",
+            "status",
+            "assignee__user__username",
+            "assigned_at",
+            "completed_at",
+        ),
+    }
+
+
+def login_lines(output: str) -> list[tuple[str, str]]:
+    """(username, role) from the command's logins table."""
+    return [
+        (line.split()[0], line.split()[1])
+        for line in output.splitlines()
+        if line.strip().endswith(DEMO_PASSWORD) and "username" not in line
+    ]
+
+
+def model_counts() -> dict[str, int]:
+    return {model._meta.label: model.objects.count() for model in apps.get_models()}
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    # The command hashes once per run; PBKDF2 would only make this suite slower.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+# --- Staff ----------------------------------------------------------------------
+
+
+def test_seed_demo_builds_fifteen_staff_with_the_role_mix():
+    seed_demo()
+
+    staff = list(StaffMember.objects.select_related("user", "manager"))
+    assert len(staff) == 15
+    assert Counter(s.role for s in staff) == {
+        Role.PARTNER: 2,
+        Role.MANAGER: 3,
+        Role.SENIOR: 4,
+        Role.STAFF: 6,
+    }
+    allowed = {
+        Role.PARTNER: {6},
+        Role.MANAGER: {4, 5},
+        Role.SENIOR: {3},
+        Role.STAFF: {1, 2},
+    }
+    reports_to = {Role.PARTNER: None, Role.MANAGER: Role.PARTNER, Role.SENIOR: Role.MANAGER}
+    reports_to[Role.STAFF] = Role.MANAGER
+    for person in staff:
+        assert person.seniority in allowed[person.role], person
+        assert (person.manager.role if person.manager else None) == reports_to[person.role]
+        assert re.fullmatch(r"[a-z]+\.[a-z]+@demo-cpa\.example", person.user.email)
+        assert person.user.username == person.user.email.split("@")[0]
+        assert phonenumbers.is_valid_number(person.mobile)
+        assert re.fullmatch(r"U0DEMO\d\d", person.slack_member_id)
+        assert person.bill_rate > person.cost_rate > Decimal("0")
+
+
+def test_seed_demo_gives_two_part_timers_one_working_monday_to_thursday():
+    seed_demo()
+
+    part_time = StaffMember.objects.filter(weekly_capacity_hours__lt=40)
+    assert part_time.count() == 2
+    assert all(Decimal("24") <= s.weekly_capacity_hours <= Decimal("32") for s in part_time)
+    assert sorted(len(s.working_days) for s in part_time) == [4, 5]
+    assert StaffMember.objects.filter(weekly_capacity_hours=40).count() == 13
+
+
+def test_seed_demo_gives_skills_with_a_couple_of_licences_expiring_soon():
+    seed_demo()
+
+    certified = StaffSkill.objects.filter(skill__category=SkillCategory.CERTIFICATION)
+    assert certified.filter(certified_until__isnull=True).count() == 0
+    soon = certified.filter(certified_until__range=(TODAY_DATE, TODAY_DATE + timedelta(days=60)))
+    assert soon.count() >= 2
+    assert certified.filter(certified_until__lt=TODAY_DATE).count() == 0
+    assert not StaffMember.objects.filter(staff_skills__isnull=True).exists()
+    assert TimeOff.objects.count() >= 3
+    assert TimeOff.objects.filter(start_date__month=12, start_date__day__gte=20).exists()
+
+
+def test_seed_demo_creates_a_superuser_admin_without_a_staff_record():
+    seed_demo()
+
+    admin = get_user_model().objects.get(username=ADMIN_USERNAME)
+    assert admin.is_superuser and admin.is_staff
+    assert not StaffMember.objects.filter(user=admin).exists()
+
+
+# --- Clients --------------------------------------------------------------------
+
+
+def test_seed_demo_builds_at_least_120_varied_clients():
+    seed_demo()
+
+    clients = list(Client.objects.prefetch_related("industry_tags", "external_ids"))
+    assert len(clients) >= 120
+    assert len({c.name for c in clients}) == len(clients)
+    assert {c.entity_type for c in clients} == set(EntityType.values)
+    assert {c.billing_model for c in clients} == set(BillingModel.values)
+    key_accounts = [c for c in clients if c.value_tier == ValueTier.KEY]
+    assert 0.07 <= len(key_accounts) / len(clients) <= 0.13
+    assert all(c.min_seniority in (3, 4) for c in key_accounts)
+    for client in clients:
+        assert [e.source for e in client.external_ids.all()] == [ExternalSource.DEMO]
+        assert client.relationship_partner.role == Role.PARTNER
+        assert all(t.category == SkillCategory.INDUSTRY for t in client.industry_tags.all())
+        if client.mobile:
+            assert phonenumbers.is_valid_number(client.mobile)
+    assert any(c.payment_plan for c in clients)
+    assert any(c.autopay for c in clients)
+    assert any(c.account_hold for c in clients)
+    assert 0.04 <= sum(1 for c in clients if c.preferred_staff_id) / len(clients) <= 0.12
+
+
+# --- Engagements and tasks -----------------------------------------------------------
+
+
+def test_seed_demo_builds_a_season_of_engagements_across_work_types():
+    seed_demo()
+
+    engagements = list(Engagement.objects.select_related("work_type", "client"))
+    assert 250 <= len(engagements) <= 310
+    codes = Counter(e.work_type.code for e in engagements)
+    assert len(codes) >= 6
+    assert codes["1040"] == Client.objects.filter(entity_type=EntityType.INDIVIDUAL).count()
+    returns = [e for e in engagements if e.work_type.code == "1040"]
+    assert {(e.period_start, e.period_end) for e in returns} == {
+        (date(2026, 1, 1), date(2026, 12, 31))
+    }
+    assert {e.period_end for e in engagements if e.work_type.code == "month_end_close"} == {
+        date(2026, 10, 31),
+        date(2026, 11, 30),
+    }
+    assert all(e.source == EngagementSource.DEMO and e.external_id for e in engagements)
+    missing_estimate = sum(1 for e in engagements if e.estimated_hours is None)
+    assert 1 <= missing_estimate <= 0.06 * len(engagements)
+    assert any(e.priority == "urgent" for e in engagements)
+
+
+def test_seed_demo_due_dates_follow_the_work_type_rules():
+    seed_demo()
+
+    calendar = firm_calendar()
+    for engagement in Engagement.objects.select_related("work_type"):
+        work_type = engagement.work_type
+        if work_type.deadline_basis == DeadlineBasis.ENGAGEMENT:
+            assert engagement.due_date > engagement.period_end
+            continue
+        if work_type.deadline_basis == DeadlineBasis.EVENT_DATE:
+            continue  # the event (pay day, session) is not stored on the engagement
+        expected = internal_due_date(work_type, calendar=calendar, period_end=engagement.period_end)
+        assert engagement.due_date == expected, engagement
+
+
+def test_seed_demo_milestone_times_match_the_milestone_reached():
+    seed_demo()
+
+    times = defaultdict(list)
+    for engagement_id, milestone, reached_at in EngagementMilestone.objects.order_by(
+        "engagement_id", "reached_at", "id"
+    ).values_list("engagement_id", "milestone", "reached_at"):
+        times[engagement_id].append((milestone, reached_at))
+    for engagement in Engagement.objects.prefetch_related("required_documents"):
+        reached = times[engagement.pk]
+        index = MILESTONES.index(engagement.milestone)
+        assert [m for m, _ in reached] == MILESTONES[: index + 1], engagement
+        assert [t for _, t in reached] == sorted(t for _, t in reached)
+        documents = list(engagement.required_documents.all())
+        if index >= MILESTONES.index(Milestone.DOCUMENTS_RECEIVED):
+            assert all(d.received_at for d in documents), engagement
+
+
+def test_seed_demo_task_statuses_agree_with_the_milestone():
+    seed_demo()
+
+    tasks = Task.objects.select_related("engagement__work_type")
+    assert {t.status for t in tasks} >= {
+        TaskStatus.UNASSIGNED,
+        TaskStatus.ACCEPTED,
+        TaskStatus.IN_PROGRESS,
+        TaskStatus.COMPLETED,
+    }
+    for task in tasks:
+        index = MILESTONES.index(task.engagement.milestone)
+        if task.status == TaskStatus.UNASSIGNED:
+            assert task.assignee_id is None and task.assigned_at is None
+        else:
+            assert task.assignee_id and task.assigned_at
+        if task.status == TaskStatus.COMPLETED:
+            assert task.assigned_at <= task.accepted_at <= task.started_at <= task.completed_at
+        done = MILESTONES.index(
+            Milestone.PREPARATION_COMPLETE
+            if task.role == TaskRole.PREPARER
+            else Milestone.REVIEW_COMPLETE
+        )
+        assert (task.status == TaskStatus.COMPLETED) == (index >= done), task
+        work_type = task.engagement.work_type
+        waits = work_type.trigger_event == TriggerEvent.DOCUMENTS_COMPLETE
+        if task.role == TaskRole.PREPARER and waits and task.status != TaskStatus.UNASSIGNED:
+            assert index >= MILESTONES.index(Milestone.DOCUMENTS_RECEIVED)
+    # Work still waiting on its documents has nobody on it yet.
+    waiting = Task.objects.filter(
+        role=TaskRole.PREPARER,
+        engagement__work_type__code="1040",
+        engagement__milestone=Milestone.DOCUMENTS_REQUESTED,
+    )
+    assert waiting.exists()
+    assert not waiting.exclude(status=TaskStatus.UNASSIGNED).exists()
+
+
+def test_seed_demo_each_engagement_has_one_preparer_and_a_reviewer_when_required():
+    seed_demo()
+
+    for engagement in Engagement.objects.select_related("work_type").prefetch_related("tasks"):
+        roles = sorted(t.role for t in engagement.tasks.all())
+        expected = [TaskRole.PREPARER]
+        if engagement.work_type.reviewer_required:
+            expected.append(TaskRole.REVIEWER)
+        assert roles == expected, engagement
+
+
+def test_seed_demo_assignees_hold_the_skills_and_seniority_the_work_needs():
+    seed_demo()
+
+    rules = defaultdict(list)
+    for rule in WorkTypeSkill.objects.all():
+        rules[rule.work_type_id].append(rule)
+    held = {
+        (s.staff_member_id, s.skill_id): s for s in StaffSkill.objects.all()
+    }  # (staff, skill) -> StaffSkill
+    tasks = Task.objects.filter(assignee__isnull=False).select_related(
+        "assignee", "engagement__work_type", "engagement__client"
+    )
+    preparers = {t.engagement_id: t.assignee_id for t in tasks if t.role == TaskRole.PREPARER}
+    assert tasks.count() > 100
+    for task in tasks:
+        work_type, client = task.engagement.work_type, task.engagement.client
+        for rule in rules[work_type.pk]:
+            skill = held.get((task.assignee_id, rule.skill_id))
+            assert skill is not None and skill.level >= rule.min_level, task
+            assert skill.certified_until is None or skill.certified_until >= TODAY_DATE
+        assert task.assignee.seniority >= (client.min_seniority or 1), task
+        if task.role == TaskRole.PREPARER:
+            assert task.assignee.seniority >= (work_type.min_seniority or 1), task
+        else:
+            assert task.assignee.seniority >= work_type.reviewer_min_seniority, task
+            assert task.assignee_id != preparers[task.engagement_id], task
+
+
+def test_seed_demo_keeps_everyones_open_work_within_capacity():
+    seed_demo()
+
+    # Open hours x complexity weight, spread evenly over business days up to the due date
+    # (overdue work lands on the next business day), as the capacity ledger counts them.
+    calendar = firm_calendar()
+    start = calendar.add_business_days(TODAY_DATE, 0)
+    load: dict[tuple[int, int], float] = defaultdict(float)
+    for task in Task.objects.filter(status__in=OPEN).select_related("engagement__work_type"):
+        hours = float(task.estimated_hours or 0) * float(
+            task.engagement.work_type.complexity_weight
+        )
+        days = list(calendar.business_days(start, task.due_date)) or [start]
+        for day in days:
+            load[(task.assignee_id, (day - start).days // 7)] += hours / len(days)
+    for person in StaffMember.objects.all():
+        for week in range(4):
+            assert load[(person.pk, week)] <= float(person.weekly_capacity_hours), person
+
+
+# --- Idempotence, determinism, logins ----------------------------------------------------
+
+
+def test_seed_demo_second_run_creates_nothing_and_still_prints_the_logins():
+    seed_demo()
+    before = model_counts()
+
+    output = seed_demo()
+
+    assert model_counts() == before
+    assert re.search(r"engagements\s+0\s+\d+", output)
+    partners = set(
+        StaffMember.objects.filter(role=Role.PARTNER).values_list("user__username", flat=True)
+    )
+    logins = dict(login_lines(output))
+    assert logins.keys() & partners
+    assert logins[ADMIN_USERNAME] == "admin"
+
+
+def test_seed_demo_same_seed_rebuilds_the_same_firm_and_another_seed_does_not():
+    seed_demo("--seed", "42")
+    first = snapshot()
+    delete_demo()
+    assert not Engagement.objects.exists() and not StaffMember.objects.exists()
+
+    seed_demo("--seed", "42")
+    again = snapshot()
+    delete_demo()
+    seed_demo("--seed", "7")
+    other = snapshot()
+
+    assert again == first
+    for part in ("staff", "clients", "engagements", "tasks"):
+        assert other[part] != first[part], part
+
+
+def test_seed_demo_refuses_a_database_built_with_another_seed():
+    seed_demo("--seed", "42")
+
+    with pytest.raises(CommandError, match="another --seed"):
+        seed_demo("--seed", "7")
+
+
+def test_seed_demo_rejects_a_malformed_date():
+    with pytest.raises(CommandError, match="YYYY-MM-DD"):
+        call_command("seed_demo", "--today", "22/11/2026", stdout=StringIO())
+
+
+def test_seed_demo_logins_authenticate_with_the_demo_password():
+    logins = login_lines(seed_demo())
+
+    assert [role for _, role in logins] == ["partner", "manager", "senior", "associate", "admin"]
+    for username, _role in logins:
+        assert authenticate(username=username, password=DEMO_PASSWORD) is not None, username
+    partner = get_user_model().objects.get(username=logins[0][0])
+    assert set(partner.groups.values_list("name", flat=True)) == {"staff", "manager", "partner"}
+    associate = get_user_model().objects.get(username=logins[3][0])
+    assert set(associate.groups.values_list("name", flat=True)) == {"staff"}
+    assert Task.objects.filter(assignee__user=associate, status__in=OPEN).exists()
