@@ -281,3 +281,22 @@ def notify_escalation_opened(*, escalation_id: int) -> None:
         ),
         staff=recipients,
     )
+
+
+def failed_notification_list(*, limit: int = 200) -> list[Notification]:
+    return list(
+        Notification.objects.filter(status=NotificationStatus.FAILED)
+        .select_related("task__engagement__client", "task__engagement__work_type")
+        .order_by("-created_at")[:limit]
+    )
+
+
+@transaction.atomic
+def notification_retry(*, notification_id: int) -> bool:
+    """A manager sends a permanently failed notification again (attempts start over)."""
+    reset = Notification.objects.filter(
+        pk=notification_id, status=NotificationStatus.FAILED
+    ).update(status=NotificationStatus.PENDING, attempts=0, last_error="")
+    if reset:
+        _queue_send(notification_id, 0)
+    return bool(reset)

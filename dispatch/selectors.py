@@ -7,9 +7,9 @@ from datetime import date
 from django.db.models import Count, Q, QuerySet
 
 from capacity.selectors import Policy, StaffLoad, staff_loads
-from dispatch.choices import DecisionOutcome, EscalationStatus
+from dispatch.choices import DecisionOutcome, EscalationStatus, NotificationStatus
 from dispatch.engine import CandidateSnapshot, HeldSkill, SkillRequirement, TaskToPlace
-from dispatch.models import DispatchDecision, Escalation
+from dispatch.models import DispatchDecision, Escalation, Notification
 from engagements.choices import Complexity, Priority, TaskRole
 from engagements.models import Task
 from staff.models import StaffMember
@@ -172,4 +172,5 @@ def attention_summary(*, limit: int = 10) -> dict[str, object]:
             distinct=True,
         ),
     )
-    return {"escalations": escalations, **counts}
+    failed = Notification.objects.filter(status=NotificationStatus.FAILED).count()
+    return {"escalations": escalations, "failed_notifications": failed, **counts}

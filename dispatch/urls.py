@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dispatch import manager_views, queue_views, views
+from dispatch import manager_views, notification_views, queue_views, views
 
 app_name = "dispatch"
 
@@ -15,6 +15,16 @@ urlpatterns = [
         name="escalation-action",
     ),
     path("team/", manager_views.team, name="team"),
+    path(
+        "notifications/failed/",
+        notification_views.failed_notifications,
+        name="notifications-failed",
+    ),
+    path(
+        "notifications/<int:pk>/retry/",
+        notification_views.notification_retry,
+        name="notification-retry",
+    ),
     path("confirmations/", manager_views.confirmations, name="confirmations"),
     path(
         "decisions/<int:pk>/decline/",
