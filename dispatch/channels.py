@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -61,6 +63,9 @@ def send_email(notification: Notification) -> None:
         raise TransientSendError(f"Mail server: {exc}") from exc
 
 
+SLACK_MEMBER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+
+
 def slack_configured() -> bool:
     return bool(settings.SLACK_BOT_TOKEN or settings.SLACK_WEBHOOK_URL)
 
@@ -73,7 +78,12 @@ def send_slack(notification: Notification) -> None:
         headers = {"Authorization": f"Bearer {settings.SLACK_BOT_TOKEN}"}
     else:
         url = settings.SLACK_WEBHOOK_URL
-        mention = f"<@{notification.recipient}> " if notification.recipient.startswith("U") else ""
+        # Without a member id the recipient is a display name ("Uma Patel"): no mention.
+        mention = (
+            f"<@{notification.recipient}> "
+            if SLACK_MEMBER_ID.fullmatch(notification.recipient)
+            else ""
+        )
         payload = {"text": mention + text}
         headers = {}
     headers["X-Closeloop-Idempotency-Key"] = notification.idempotency_key

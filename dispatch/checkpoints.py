@@ -14,13 +14,13 @@ workers at once, send each alert exactly once. A completed task never matches.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
-from core.calendar import firm_calendar
+from core.calendar import BusinessCalendar, firm_calendar
 from dispatch.choices import Checkpoint, NotificationTemplate
 from dispatch.models import CheckpointFiring
 from dispatch.notifications import Message, _task_facts, notify
@@ -42,10 +42,27 @@ def _not_fired(checkpoint: str) -> Exists:
     return ~Exists(CheckpointFiring.objects.filter(task=OuterRef("pk"), checkpoint=checkpoint))
 
 
+def _review_cutoff(now: datetime, calendar: BusinessCalendar) -> datetime:
+    """Reviews assigned at or before this moment have had their 2 business days by ``now``.
+
+    Business time stands still on weekends and holidays: Thursday 09:00 plus two
+    business days is Monday 09:00, and work assigned on a Saturday starts Monday 00:00.
+    """
+    local = timezone.localtime(now)
+    if calendar.is_business_day(local.date()):
+        day, at = calendar.add_business_days(local.date(), -REVIEW_BUSINESS_DAYS), local.time()
+    else:
+        # The clock stopped when the last business day ended: two business days
+        # before that is the start of the business day before it.
+        last = calendar.previous_business_day(local.date())
+        day, at = calendar.add_business_days(last, 1 - REVIEW_BUSINESS_DAYS), time.min
+    return timezone.make_aware(datetime.combine(day, at))
+
+
 def _due(now: datetime) -> dict[str, QuerySet[Task]]:
     today = timezone.localdate(now)
     calendar = firm_calendar()
-    review_cutoff_day = calendar.add_business_days(today, -REVIEW_BUSINESS_DAYS)
+    review_cutoff = _review_cutoff(now, calendar)
     base = Task.objects.filter(status__in=WORKING).select_related(
         "assignee__user", "engagement__client", "engagement__work_type"
     )
@@ -62,7 +79,7 @@ def _due(now: datetime) -> dict[str, QuerySet[Task]]:
             _not_fired(Checkpoint.PAST_DUE)
         ),
         Checkpoint.REVIEW_OVERDUE: base.filter(
-            role=TaskRole.REVIEWER, assigned_at__date__lte=review_cutoff_day
+            role=TaskRole.REVIEWER, assigned_at__lte=review_cutoff
         ).filter(_not_fired(Checkpoint.REVIEW_OVERDUE)),
     }
 

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from core.roles import is_manager
 from dispatch import queue_selectors as selectors
 from dispatch import services
+from dispatch.choices import EscalationStatus
 from dispatch.models import DispatchDecision, Escalation
 from staff.selectors import staff_member_for_user
 
@@ -51,6 +52,9 @@ def escalation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     escalation = get_object_or_404(Escalation, pk=pk)
     try:
         if action == "assign":
+            if escalation.status != EscalationStatus.OPEN:
+                # A stale page must not take the task from whoever has it since.
+                raise services.DispatchError("This escalation is already resolved.")
             services.task_assign_manual(
                 task_id=escalation.task_id,
                 staff_id=int(request.POST.get("staff_id") or 0),

@@ -1,0 +1,424 @@
+"""Manager pages: escalations (and the four ways out), the team, and confirmations
+of client-requested staff. Staff are refused everywhere."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from dispatch.choices import DecisionOutcome, EscalationStatus, Trigger
+from dispatch.models import DispatchDecision, Escalation
+from dispatch.services import task_dispatch
+from engagements.choices import TaskStatus
+from tests.dispatch.builders import DUE, FRIDAY, FROZEN_NOW, TODAY, bookkeeping_task, load_up
+from tests.factories import TaskFactory
+
+pytestmark = pytest.mark.django_db
+
+ESCALATIONS = reverse("dispatch:escalations")
+
+
+def escalation_action(escalation: Escalation, action: str) -> str:
+    return reverse("dispatch:escalation-action", args=[escalation.pk, action])
+
+
+@pytest.fixture
+def busy(skilled, manager):
+    """The only qualified person: 27 h (21.6 weighted) of the 32 h left this week."""
+    member = skilled("busy", "bookkeeping", manager=manager)
+    load_up(member, "27")
+    return member
+
+
+@pytest.fixture
+def escalated(frozen_now, busy, skilled, client_co) -> Escalation:
+    """A 6 h (4.8 weighted) task due Friday: Busy would be at 82.5 %, over the 80 % threshold."""
+    skilled("novice", "bookkeeping", level=1)  # holds the skill, below the level required
+    task = bookkeeping_task(client_co, due_date=FRIDAY)
+    decision = task_dispatch(task_id=task.pk, trigger=Trigger.DEADLINE_PROXIMITY, today=TODAY)
+    assert decision.outcome == DecisionOutcome.ESCALATED
+    return Escalation.objects.get(task=task)
+
+
+@pytest.fixture
+def awaiting(frozen_now, skilled, manager, client_co) -> DispatchDecision:
+    """The client asked for Fav, who is full this week; Free has room."""
+    favourite = skilled("fav", "bookkeeping", manager=manager)
+    skilled("free", "bookkeeping", manager=manager)
+    load_up(favourite, "40")
+    task = bookkeeping_task(client_co, requested_staff=favourite)
+    decision = task_dispatch(task_id=task.pk, trigger=Trigger.ENGAGEMENT_CREATED, today=TODAY)
+    assert decision.outcome == DecisionOutcome.NEEDS_CONFIRMATION
+    return decision
+
+
+def still_open(escalation: Escalation) -> bool:
+    task = escalation.task
+    before = (task.assignee_id, task.status, task.due_date, task.threshold_override_percent)
+    escalation.refresh_from_db()
+    task.refresh_from_db()
+    after = (task.assignee_id, task.status, task.due_date, task.threshold_override_percent)
+    return escalation.status == EscalationStatus.OPEN and before == after
+
+
+# --- Staff are refused ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["dispatch:escalations", "dispatch:team", "dispatch:confirmations"]
+)
+def test_manager_pages_refuse_staff(client, alice, name):
+    client.force_login(alice.user)
+
+    response = client.get(reverse(name))
+
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("action", "data"),
+    [
+        ("assign", {"staff_id": "busy", "reason": "I can do it"}),
+        ("threshold", {"threshold_percent": "150"}),
+        ("deadline", {"due_date": "2026-12-31"}),
+        ("informed", {}),
+    ],
+)
+def test_staff_cannot_act_on_an_escalation(client, escalated, alice, busy, action, data):
+    client.force_login(alice.user)
+    if data.get("staff_id") == "busy":
+        data = {**data, "staff_id": busy.pk}
+
+    response = client.post(escalation_action(escalated, action), data)
+
+    assert response.status_code == 403
+    assert still_open(escalated)
+    assert escalated.client_informed_at is None
+
+
+@pytest.mark.parametrize("name", ["dispatch:decision-confirm", "dispatch:decision-decline"])
+def test_staff_cannot_confirm_or_decline_a_requested_staffer(client, awaiting, alice, name):
+    client.force_login(alice.user)
+
+    response = client.post(reverse(name, args=[awaiting.pk]))
+
+    assert response.status_code == 403
+    awaiting.refresh_from_db()
+    assert awaiting.awaiting_confirmation
+    assert awaiting.task.status == TaskStatus.UNASSIGNED
+
+
+# --- Escalations -----------------------------------------------------------------
+
+
+def test_escalations_page_shows_the_conflict(client, manager, escalated, busy):
+    client.force_login(manager.user)
+
+    response = client.get(ESCALATIONS)
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert "Harbor Point Dental" in body and "Monthly bookkeeping" in body
+    assert "1 qualified, none with room before 2026-11-20." in body
+    assert "Busy Test: 68% now, 10.4 h free before the deadline" in body
+    assert "utilization 82% after this task &gt; threshold 80%" in body
+    assert "gap to the deadline <strong>0.0 h</strong>" in body
+    assert f'<option value="{busy.pk}">Busy Test — 68% now, 10.4 h free</option>' in body
+    assert "Novice Test" not in body  # not qualified, so not offered
+
+
+def test_escalation_assign_logs_an_override_and_resolves_it(client, manager, escalated, busy):
+    client.force_login(manager.user)
+
+    response = client.post(
+        escalation_action(escalated, "assign"),
+        {"staff_id": busy.pk, "reason": "Busy knows this client; Friday is fine"},
+    )
+    page = client.get(ESCALATIONS).content.decode()
+
+    assert response.status_code == 302 and response["Location"] == ESCALATIONS
+    escalated.refresh_from_db()
+    assert escalated.status == EscalationStatus.RESOLVED and escalated.resolved_by == manager.user
+    task = escalated.task
+    task.refresh_from_db()
+    assert task.assignee == busy and task.status == TaskStatus.ASSIGNED
+    override = DispatchDecision.objects.filter(task=task).first()
+    assert override.is_override and override.trigger == Trigger.MANUAL
+    assert override.override_reason == "Busy knows this client; Friday is fine"
+    assert override.actor == manager.user and override.over_threshold
+    assert "Assigned; the escalation is resolved." in page
+    assert "No open escalations." in page
+
+
+def test_escalation_assign_needs_a_reason(client, manager, escalated, busy):
+    client.force_login(manager.user)
+
+    response = client.post(escalation_action(escalated, "assign"), {"staff_id": busy.pk})
+
+    assert response.status_code == 400
+    assert "Give a reason for assigning by hand." in response.content.decode()
+    assert still_open(escalated)
+
+
+def test_escalation_already_resolved_cannot_be_assigned_again(
+    client, manager, escalated, busy, skilled
+):
+    other = skilled("other", "bookkeeping")
+    client.force_login(manager.user)
+    client.post(escalation_action(escalated, "assign"), {"staff_id": busy.pk, "reason": "Fine"})
+
+    stale = client.post(
+        escalation_action(escalated, "assign"), {"staff_id": other.pk, "reason": "Old page"}
+    )
+
+    assert stale.status_code == 400
+    assert "already resolved" in stale.content.decode()
+    task = escalated.task
+    task.refresh_from_db()
+    assert task.assignee == busy
+    assert DispatchDecision.objects.filter(task=task, is_override=True).count() == 1
+
+
+def test_escalation_raised_threshold_assigns_once_it_leaves_room(client, manager, escalated, busy):
+    client.force_login(manager.user)
+
+    too_low = client.post(escalation_action(escalated, "threshold"), {"threshold_percent": "81"})
+    task = escalated.task
+    task.refresh_from_db()
+    after_too_low = (task.threshold_override_percent, task.status)
+    enough = client.post(escalation_action(escalated, "threshold"), {"threshold_percent": "90"})
+
+    assert too_low.status_code == enough.status_code == 302
+    assert after_too_low == (81, TaskStatus.UNASSIGNED)
+    task.refresh_from_db()
+    assert task.threshold_override_percent == 90
+    assert task.assignee == busy and task.status == TaskStatus.ASSIGNED
+    escalated.refresh_from_db()
+    assert escalated.status == EscalationStatus.RESOLVED
+    decision = DispatchDecision.objects.filter(task=task).first()
+    assert decision.trigger == Trigger.ESCALATION_ACTION and decision.actor == manager.user
+
+
+@pytest.mark.parametrize("value", ["", "0", "151", "lots"])
+def test_escalation_threshold_must_be_a_sensible_percentage(client, manager, escalated, value):
+    client.force_login(manager.user)
+
+    response = client.post(escalation_action(escalated, "threshold"), {"threshold_percent": value})
+
+    assert response.status_code == 400
+    assert still_open(escalated)
+
+
+def test_escalation_deadline_must_move_later(client, manager, escalated):
+    client.force_login(manager.user)
+
+    earlier = client.post(escalation_action(escalated, "deadline"), {"due_date": "2026-11-19"})
+    same = client.post(escalation_action(escalated, "deadline"), {"due_date": "2026-11-20"})
+
+    assert earlier.status_code == same.status_code == 400
+    assert "The new deadline must be later than the current one." in earlier.content.decode()
+    assert still_open(escalated)
+    assert escalated.task.due_date == FRIDAY
+
+
+def test_escalation_later_deadline_redispatches(client, manager, escalated, busy):
+    client.force_login(manager.user)
+
+    response = client.post(escalation_action(escalated, "deadline"), {"due_date": DUE.isoformat()})
+
+    assert response.status_code == 302
+    task = escalated.task
+    task.refresh_from_db()
+    assert task.due_date == DUE
+    assert task.assignee == busy  # spread over three weeks, it fits under 80 %
+    escalated.refresh_from_db()
+    assert escalated.status == EscalationStatus.RESOLVED
+
+
+def test_escalation_mark_client_informed(client, manager, escalated):
+    client.force_login(manager.user)
+
+    response = client.post(escalation_action(escalated, "informed"))
+    page = client.get(ESCALATIONS).content.decode()
+
+    assert response.status_code == 302
+    escalated.refresh_from_db()
+    assert escalated.client_informed_at == FROZEN_NOW
+    assert escalated.client_informed_by == manager.user
+    assert escalated.status == EscalationStatus.OPEN  # the work still needs someone
+    assert "client informed Nov 17" in page
+    assert "Mark client informed" not in page
+
+
+def test_escalations_page_query_count_does_not_grow(client, manager, django_assert_max_num_queries):
+    def escalate(count: int) -> None:
+        for _ in range(count):
+            task = TaskFactory()
+            decision = DispatchDecision.objects.create(
+                task=task,
+                trigger=Trigger.DEADLINE_PROXIMITY,
+                outcome=DecisionOutcome.ESCALATED,
+                reasons=["1 qualified, none with room."],
+                candidates=[
+                    {
+                        "staff_id": manager.pk,
+                        "name": "Mia Manager",
+                        "qualified": True,
+                        "utilization": 0.9,
+                        "available_before_deadline": 2.0,
+                    }
+                ],
+            )
+            Escalation.objects.create(task=task, decision=decision, summary="x", gap_hours=4.0)
+
+    client.force_login(manager.user)
+    escalate(3)
+    with django_assert_max_num_queries(12) as small:
+        first = client.get(ESCALATIONS)
+    escalate(27)
+    with django_assert_max_num_queries(12) as large:
+        second = client.get(ESCALATIONS)
+
+    assert first.content.decode().count('class="card escalation"') == 3
+    assert second.content.decode().count('class="card escalation"') == 30
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+# --- Team ------------------------------------------------------------------------
+
+
+def section(body: str, member) -> str:
+    return body.split(f'id="member-{member.pk}"', 1)[1].split("</section>", 1)[0]
+
+
+def test_team_page_shows_each_reports_work_utilization_and_pending(
+    client, frozen_now, manager, alice, bob, skilled
+):
+    waiting = load_up(alice, "20", status=TaskStatus.ASSIGNED)  # 16 of 32 weighted hours
+    started = load_up(alice, "10", status=TaskStatus.IN_PROGRESS)  # 8 more: 75 %
+    done = TaskFactory(assignee=alice, status=TaskStatus.COMPLETED, completed_at=FROZEN_NOW)
+    load_up(skilled("outsider", "bookkeeping"), "5")  # reports to nobody here
+    client.force_login(manager.user)
+
+    response = client.get(reverse("dispatch:team"))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    mine = section(body, alice)
+    assert "<strong>75%</strong> of this week (threshold 80%)" in mine
+    assert "<strong>2</strong> open tasks" in mine
+    assert "<strong>1</strong> awaiting acceptance" in mine
+    assert waiting.engagement.client.name in mine and started.engagement.client.name in mine
+    assert done.engagement.client.name not in body
+    assert "No open work." in section(body, bob) and "<strong>0%</strong>" in section(body, bob)
+    assert "Outsider Test" not in body
+
+
+def test_team_page_query_count_does_not_grow(
+    client, frozen_now, manager, skilled, django_assert_max_num_queries
+):
+    def hire(count: int, start: int) -> None:
+        for index in range(start, start + count):
+            member = skilled(f"report{index}", "bookkeeping", manager=manager)
+            load_up(member, "4", status=TaskStatus.ASSIGNED)
+
+    client.force_login(manager.user)
+    hire(3, 0)
+    with django_assert_max_num_queries(13) as small:
+        client.get(reverse("dispatch:team"))
+    hire(12, 3)
+    with django_assert_max_num_queries(13) as large:
+        response = client.get(reverse("dispatch:team"))
+
+    assert response.content.decode().count('class="card" id="member-') == 15
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+# --- Confirmations of client-requested staff -------------------------------------
+
+
+def test_confirmations_page_lists_the_requested_staffer_waiting(client, manager, awaiting):
+    client.force_login(manager.user)
+
+    response = client.get(reverse("dispatch:confirmations"))
+
+    body = response.content.decode()
+    assert response.status_code == 200
+    row = body.split(f'id="confirmation-{awaiting.pk}"', 1)[1].split("</tr>", 1)[0]
+    assert "Harbor Point Dental" in row and "Fav Test" in row
+    assert "a manager must confirm" in row
+    assert reverse("dispatch:decision-confirm", args=[awaiting.pk]) in row
+    assert reverse("dispatch:decision-decline", args=[awaiting.pk]) in row
+
+
+def test_confirm_assigns_the_requested_staffer(client, manager, awaiting):
+    client.force_login(manager.user)
+
+    response = client.post(reverse("dispatch:decision-confirm", args=[awaiting.pk]))
+    page = client.get(reverse("dispatch:confirmations")).content.decode()
+
+    assert response.status_code == 302
+    task = awaiting.task
+    task.refresh_from_db()
+    assert task.assignee == awaiting.assignee and task.status == TaskStatus.ASSIGNED
+    awaiting.refresh_from_db()
+    assert awaiting.confirmed_by == manager.user and not awaiting.declined
+    assert "Nothing waits for your confirmation." in page
+
+
+def test_decline_dispatches_by_the_normal_rule_to_someone_else(client, manager, awaiting):
+    client.force_login(manager.user)
+
+    response = client.post(reverse("dispatch:decision-decline", args=[awaiting.pk]))
+    page = client.get(reverse("dispatch:confirmations")).content.decode()
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("dispatch:confirmations")
+    task = awaiting.task
+    task.refresh_from_db()
+    assert task.assignee.display_name == "Free Test"
+    awaiting.refresh_from_db()
+    assert awaiting.declined and awaiting.confirmed_by == manager.user
+    rerun = DispatchDecision.objects.filter(task=task).first()
+    assert (rerun.trigger, rerun.outcome) == (Trigger.CONFIRMATION, DecisionOutcome.ASSIGNED)
+    assert "Declined; the task was dispatched by the normal rule." in page
+    assert "Nothing waits for your confirmation." in page
+
+
+def test_confirmations_page_query_count_does_not_grow(
+    client, manager, alice, django_assert_max_num_queries
+):
+    def request_alice(count: int) -> None:
+        for _ in range(count):
+            DispatchDecision.objects.create(
+                task=TaskFactory(),
+                trigger=Trigger.ENGAGEMENT_CREATED,
+                outcome=DecisionOutcome.NEEDS_CONFIRMATION,
+                assignee=alice,
+                reasons=["Client asked for Alice Associate; a manager must confirm."],
+                requested_override=True,
+            )
+
+    client.force_login(manager.user)
+    request_alice(3)
+    with django_assert_max_num_queries(12) as small:
+        first = client.get(reverse("dispatch:confirmations"))
+    request_alice(27)
+    with django_assert_max_num_queries(12) as large:
+        second = client.get(reverse("dispatch:confirmations"))
+
+    assert first.content.decode().count('id="confirmation-') == 3
+    assert second.content.decode().count('id="confirmation-') == 30
+    assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_confirmations_page_drops_work_placed_some_other_way(client, manager, awaiting, skilled):
+    task = awaiting.task
+    task.assignee = skilled("someone", "bookkeeping")
+    task.status = TaskStatus.ASSIGNED
+    task.save()
+    client.force_login(manager.user)
+
+    body = client.get(reverse("dispatch:confirmations")).content.decode()
+
+    assert f"confirmation-{awaiting.pk}" not in body
