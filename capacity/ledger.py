@@ -66,6 +66,19 @@ def week_bounds(today: date) -> tuple[date, date]:
     return monday, monday + timedelta(days=6)
 
 
+def utilization_window(calendar: StaffCalendar, today: date) -> tuple[date, date]:
+    """The days "this week" means for utilization: today through Sunday, or, when
+    nothing of this week is left to work (a weekend, a week off), the next week in
+    which the person works — so a Saturday never reads as 0 % for everyone."""
+    start = today
+    for _ in range(8):
+        _, end = week_bounds(start)
+        if calendar.available(start, end) > EPSILON:
+            return start, end
+        start = end + timedelta(days=1)
+    return today, week_bounds(today)[1]  # away for two months: keep this week
+
+
 def spread(calendar: StaffCalendar, work: OpenWork, today: date) -> dict[date, float]:
     """Where ``work``'s hours fall: evenly over working days from today to its due date.
 

@@ -15,7 +15,7 @@ from capacity.ledger import (
     StaffCalendar,
     committed_between,
     utilization,
-    week_bounds,
+    utilization_window,
 )
 from capacity.models import DEFAULT_REVIEWER_THRESHOLD, DEFAULT_THRESHOLD, CapacityRule
 from core.calendar import BusinessCalendar, firm_calendar
@@ -145,7 +145,6 @@ def staff_loads(
             OpenWork(task_id=task.pk, due_date=task.due_date, hours=remaining_weighted_hours(task))
         )
     holidays = frozenset(calendar.holidays_between(today, max(horizon, today)))
-    _, week_end = week_bounds(today)
     loads: dict[int, StaffLoad] = {}
     for member in members:
         staff_calendar = StaffCalendar(
@@ -155,6 +154,7 @@ def staff_loads(
             time_off=time_off.get(member.pk, {}),
         )
         work = tuple(sorted(open_work.get(member.pk, []), key=lambda w: (w.due_date, w.task_id)))
+        window = utilization_window(staff_calendar, today)
         skills = tuple(member.staff_skills.all())
         loads[member.pk] = StaffLoad(
             member=member,
@@ -162,7 +162,7 @@ def staff_loads(
             open_work=work,
             skills=skills,
             thresholds=policy.thresholds_for(s.skill.slug for s in skills),
-            available_week=staff_calendar.available(today, week_end),
-            committed_week=committed_between(staff_calendar, work, today, today, week_end),
+            available_week=staff_calendar.available(*window),
+            committed_week=committed_between(staff_calendar, work, today, *window),
         )
     return loads

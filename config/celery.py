@@ -25,6 +25,11 @@ app.conf.beat_schedule = {
         "schedule": 10 * 60.0,
         "options": {"expires": 9 * 60},
     },
+    "every-10-minutes-notifications-reap-stuck": {
+        "task": "dispatch.tasks.notifications_reap_stuck_task",
+        "schedule": 10 * 60.0,
+        "options": {"expires": 9 * 60},
+    },
     "every-15-minutes-dispatch-deadline-sweep": {
         "task": "dispatch.tasks.dispatch_sweep_task",
         "schedule": 15 * 60.0,

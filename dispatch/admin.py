@@ -4,7 +4,13 @@ from django.contrib import admin
 from django.template.loader import render_to_string
 from django.utils.safestring import SafeString
 
-from dispatch.models import DispatchDecision, Escalation
+from dispatch.models import (
+    CheckpointFiring,
+    DispatchDecision,
+    Escalation,
+    Notification,
+    ReassignmentRequest,
+)
 
 
 @admin.register(DispatchDecision)
@@ -53,3 +59,53 @@ class EscalationAdmin(admin.ModelAdmin):
     search_fields = ["task__engagement__client__name", "summary"]
     date_hierarchy = "created_at"
     readonly_fields = ["task", "decision", "summary", "gap_hours", "created_at"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    list_display = [
+        "created_at",
+        "template",
+        "channel",
+        "recipient",
+        "status",
+        "attempts",
+        "sent_at",
+    ]
+    list_filter = ["status", "channel", "template"]
+    search_fields = ["recipient", "subject", "idempotency_key"]
+    list_select_related = ["task__engagement__client", "task__engagement__work_type"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+    readonly_fields = [f.name for f in Notification._meta.fields]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False  # written by the notification service only
+
+
+@admin.register(CheckpointFiring)
+class CheckpointFiringAdmin(admin.ModelAdmin):
+    list_display = ["task", "checkpoint", "fired_at"]
+    list_filter = ["checkpoint"]
+    list_select_related = ["task__engagement__client", "task__engagement__work_type"]
+    date_hierarchy = "fired_at"
+    readonly_fields = ["task", "checkpoint", "fired_at"]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False
+
+
+@admin.register(ReassignmentRequest)
+class ReassignmentRequestAdmin(admin.ModelAdmin):
+    list_display = ["task", "staff_member", "reason", "created_at"]
+    list_select_related = [
+        "task__engagement__client",
+        "task__engagement__work_type",
+        "staff_member__user",
+    ]
+    search_fields = ["reason", "staff_member__user__last_name"]
+    date_hierarchy = "created_at"
+    readonly_fields = ["task", "staff_member", "decision", "reason", "created_at"]
+
+    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
+        return False

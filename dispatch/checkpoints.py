@@ -97,13 +97,15 @@ def _recipients(checkpoint: str, task: Task, partners: list[StaffMember]) -> lis
     if checkpoint == Checkpoint.DUE_IN_3_DAYS:
         return [assignee] if assignee else []
     if checkpoint == Checkpoint.NOT_STARTED_48H:
+        managers = []
         if assignee and assignee.manager_id:
-            return list(
+            managers = list(
                 StaffMember.objects.filter(pk=assignee.manager_id, active=True).select_related(
                     "user"
                 )
             )
-        return partners[:1]
+        # No active manager: the alert still goes somewhere, to the senior partner.
+        return managers or partners[:1]
     if checkpoint == Checkpoint.PAST_DUE:
         partner_id = task.engagement.client.relationship_partner_id
         chosen = [p for p in partners if p.pk == partner_id]

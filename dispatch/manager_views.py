@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -14,7 +12,6 @@ from django.views.decorators.http import require_GET, require_POST
 from core.roles import is_manager
 from dispatch import queue_selectors as selectors
 from dispatch import services
-from dispatch.choices import EscalationStatus
 from dispatch.models import DispatchDecision, Escalation
 from staff.selectors import staff_member_for_user
 
@@ -52,11 +49,8 @@ def escalation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     escalation = get_object_or_404(Escalation, pk=pk)
     try:
         if action == "assign":
-            if escalation.status != EscalationStatus.OPEN:
-                # A stale page must not take the task from whoever has it since.
-                raise services.DispatchError("This escalation is already resolved.")
-            services.task_assign_manual(
-                task_id=escalation.task_id,
+            services.escalation_assign(
+                escalation_id=escalation.pk,
                 staff_id=int(request.POST.get("staff_id") or 0),
                 reason=request.POST.get("reason", ""),
                 actor=request.user,
@@ -111,7 +105,7 @@ def team(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     me = staff_member_for_user(user=request.user)
     rows = selectors.team_for_manager(manager=me) if me else []
-    return render(request, "dispatch/team.html", {"rows": rows, "today": date.today()})
+    return render(request, "dispatch/team.html", {"rows": rows})
 
 
 @require_GET

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -138,7 +138,9 @@ def notification_send(*, notification_id: int) -> str:
     claimed = Notification.objects.filter(
         pk=notification_id,
         status__in=[NotificationStatus.PENDING, NotificationStatus.RETRYING],
-    ).update(status=NotificationStatus.SENDING, attempts=F("attempts") + 1)
+    ).update(
+        status=NotificationStatus.SENDING, attempts=F("attempts") + 1, claimed_at=timezone.now()
+    )
     if not claimed:
         # Someone else sent it (or is sending it), or it already gave up.
         return (
@@ -161,6 +163,11 @@ def notification_send(*, notification_id: int) -> str:
     except PermanentSendError as exc:
         notification.status = NotificationStatus.FAILED
         notification.last_error = str(exc)[:2000]
+    except Exception as exc:  # a bug or an unexpected library error: retry, then show it
+        logger.exception("notification %s: unexpected error while sending", notification.pk)
+        final = notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
+        notification.status = NotificationStatus.FAILED if final else NotificationStatus.RETRYING
+        notification.last_error = f"{type(exc).__name__}: {exc}"[:2000]
     else:
         notification.status = NotificationStatus.SENT
         notification.sent_at = timezone.now()
@@ -265,12 +272,31 @@ def notify_confirmation_needed(*, decision_id: int) -> None:
     )
 
 
+def _escalation_recipients(escalation: Escalation) -> list[StaffMember]:
+    """The managers of the people who could do the work, and the client's partner."""
+    qualified = [row["staff_id"] for row in escalation.decision.candidates if row.get("qualified")]
+    manager_ids = set(
+        StaffMember.objects.filter(pk__in=qualified)
+        .exclude(manager=None)
+        .values_list("manager_id", flat=True)
+    )
+    partner_id = escalation.task.engagement.client.relationship_partner_id
+    if partner_id:
+        manager_ids.add(partner_id)
+    recipients = list(
+        StaffMember.objects.filter(pk__in=manager_ids, active=True)
+        .select_related("user")
+        .order_by("pk")
+    )
+    return recipients or _managers_of(None)
+
+
 def notify_escalation_opened(*, escalation_id: int) -> None:
     escalation = Escalation.objects.select_related(
-        "task__engagement__client__relationship_partner__user", "task__engagement__work_type"
+        "decision", "task__engagement__client", "task__engagement__work_type"
     ).get(pk=escalation_id)
     task = escalation.task
-    recipients = _managers_of(None)
+    recipients = _escalation_recipients(escalation)
     notify(
         Message(
             key=f"escalation_opened:{escalation.pk}",
@@ -300,3 +326,19 @@ def notification_retry(*, notification_id: int) -> bool:
     if reset:
         _queue_send(notification_id, 0)
     return bool(reset)
+
+
+# A worker that dies between claiming a send and recording its outcome leaves the
+# row "sending"; it may or may not have gone out, so it is never resent blindly.
+STUCK_AFTER = timedelta(minutes=15)
+
+
+def notifications_reap_stuck(*, now: datetime | None = None) -> int:
+    """Mark sends stuck in "sending" as failed, so a manager sees them and decides."""
+    now = now or timezone.now()
+    return Notification.objects.filter(
+        status=NotificationStatus.SENDING, claimed_at__lt=now - STUCK_AFTER
+    ).update(
+        status=NotificationStatus.FAILED,
+        last_error="The worker stopped while sending; it may not have gone out. Not resent automatically.",
+    )

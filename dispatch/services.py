@@ -320,6 +320,20 @@ def _open_escalation(escalation_id: int) -> Escalation:
     return escalation
 
 
+def escalation_assign(
+    *, escalation_id: int, staff_id: int, reason: str, actor: AbstractBaseUser
+) -> DispatchDecision:
+    """Assign one of the qualified people the escalation lists (logged as an override)."""
+    with transaction.atomic():
+        escalation = _open_escalation(escalation_id)
+        listed = {row["staff_id"] for row in escalation.decision.candidates if row.get("qualified")}
+        if staff_id not in listed:
+            raise DispatchError("Choose one of the qualified people listed for this escalation.")
+        return task_assign_manual(
+            task_id=escalation.task_id, staff_id=staff_id, reason=reason, actor=actor
+        )
+
+
 def escalation_raise_threshold(
     *, escalation_id: int, threshold_percent: int, actor: AbstractBaseUser
 ) -> DispatchDecision:

@@ -45,6 +45,11 @@ def checkpoints_run_task() -> None:
     _locked(CHECKPOINT_LOCK, 9 * 60, checkpoints_run)
 
 
+@shared_task(name="dispatch.tasks.notifications_reap_stuck_task")
+def notifications_reap_stuck_task() -> None:
+    notifications.notifications_reap_stuck()
+
+
 @shared_task(bind=True, name="dispatch.tasks.notification_send_task", max_retries=None)
 def notification_send_task(self, notification_id: int) -> None:  # type: ignore[no-untyped-def]
     status = notifications.notification_send(notification_id=notification_id)

@@ -25,7 +25,7 @@ from capacity.ledger import (
     committed_between,
     deadline_fit,
     utilization,
-    week_bounds,
+    utilization_window,
 )
 from dispatch.engine.types import (
     CandidateRow,
@@ -61,10 +61,10 @@ def _skill_problem(task: TaskToPlace, candidate: CandidateSnapshot, today: date)
 def _evaluate(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -> _Evaluation:
     calendar = candidate.calendar
     new_work = OpenWork(task_id=task.task_id, due_date=task.due_date, hours=task.weighted_hours)
-    week_start, week_end = week_bounds(today)
-    available_week = calendar.available(today, week_end)
-    committed_week = committed_between(calendar, candidate.open_work, today, today, week_end)
-    added_week = committed_between(calendar, (new_work,), today, today, week_end)
+    week_start, week_end = utilization_window(calendar, today)
+    available_week = calendar.available(week_start, week_end)
+    committed_week = committed_between(calendar, candidate.open_work, today, week_start, week_end)
+    added_week = committed_between(calendar, (new_work,), today, week_start, week_end)
     before = utilization(committed_week, available_week)
     after = utilization(committed_week + added_week, available_week)
     due = max(task.due_date, today)

@@ -14,6 +14,7 @@ from capacity.ledger import (
     deadline_fit,
     spread,
     utilization,
+    utilization_window,
     week_bounds,
 )
 
@@ -483,3 +484,16 @@ def test_deadline_fit_weekend_deadline_counts_hours_through_friday():
     assert not breaks.fits
     assert breaks.broken_deadline == SUNDAY
     assert breaks.hours_available == 40.0
+
+
+def test_utilization_window_skips_a_weekend_and_a_week_off():
+    cal = calendar(40.0)
+    away = StaffCalendar(
+        weekly_hours=40.0,
+        working_days=frozenset(range(5)),
+        time_off={MONDAY + timedelta(days=n): 8.0 for n in range(5)},
+    )
+
+    assert utilization_window(cal, MONDAY) == (MONDAY, MONDAY + timedelta(days=6))
+    assert utilization_window(cal, SATURDAY) == (NEXT_MONDAY, NEXT_MONDAY + timedelta(days=6))
+    assert utilization_window(away, MONDAY) == (NEXT_MONDAY, NEXT_MONDAY + timedelta(days=6))

@@ -160,6 +160,18 @@ def test_escalation_assign_needs_a_reason(client, manager, escalated, busy):
     assert still_open(escalated)
 
 
+def test_escalation_assign_refuses_someone_not_listed(client, manager, escalated, alice):
+    client.force_login(manager.user)
+
+    response = client.post(
+        escalation_action(escalated, "assign"), {"staff_id": alice.pk, "reason": "She is free"}
+    )
+
+    assert response.status_code == 400
+    assert "qualified people listed" in response.content.decode()
+    assert still_open(escalated)
+
+
 def test_escalation_already_resolved_cannot_be_assigned_again(
     client, manager, escalated, busy, skilled
 ):

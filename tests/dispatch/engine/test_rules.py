@@ -649,3 +649,17 @@ def test_excluded_only_candidate_escalates_even_when_urgent():
     result = decide(task(urgent=True, excluded_staff_ids=frozenset({1})), (candidate(1),), TODAY)
 
     assert result.outcome is Outcome.ESCALATED
+
+
+def test_weekend_dispatch_measures_the_coming_week_and_keeps_the_threshold():
+    saturday = TODAY - timedelta(days=2)
+    # 34 h due Friday: 85 % of the coming week; from Saturday nothing of "this" week is left.
+    loaded = candidate(1, open_work=(busy(34.0),))
+    free = candidate(2)
+
+    decision = decide(task(), (loaded, free), saturday)
+
+    assert decision.assignee_id == 2
+    row = next(r for r in decision.candidates if r.staff_id == 1)
+    assert row.utilization == pytest.approx(0.85)
+    assert not row.kept and "threshold" in row.reason
