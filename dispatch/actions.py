@@ -60,6 +60,7 @@ def task_start(*, task_id: int, staff: StaffMember) -> Task:
     task.accepted_at = task.accepted_at or now
     task.started_at = now
     task.save(update_fields=["status", "accepted_at", "started_at", "updated_at"])
+    engagement_services.task_started(task=task, at=now)
     return task
 
 

@@ -127,7 +127,7 @@ def _summary(task: Task) -> str:
     engagement = task.engagement
     lines = [
         f"Engagement: {engagement}",
-        f"Milestone: {engagement.get_milestone_display()}",
+        f"Milestone: {engagement.milestone_label}",
         f"Status: {task.get_status_display()}",
     ]
     if task.assigned_at:

@@ -40,6 +40,27 @@ def validate_checklist(value: object) -> None:
         raise ValidationError("The document checklist names a document twice.")
 
 
+MILESTONE_ACTIONS = ("dispatch_preparer", "dispatch_reviewer", "invoice", "close")
+
+
+def validate_milestone_template(value: object) -> None:
+    if not isinstance(value, list):
+        raise ValidationError("The milestone template must be a list of steps.")
+    codes = []
+    for step in value:
+        if not isinstance(step, dict) or not step.get("code") or not step.get("label"):
+            raise ValidationError("Every milestone step needs a code and a label.")
+        if step.get("on_enter") not in (None, "", *MILESTONE_ACTIONS):
+            raise ValidationError(
+                f"Unknown on_enter action {step['on_enter']!r}; use one of {', '.join(MILESTONE_ACTIONS)}."
+            )
+        codes.append(step["code"])
+    if len(set(codes)) != len(codes):
+        raise ValidationError("A milestone code appears twice in the template.")
+    if Milestone.NEW in codes:
+        raise ValidationError('"new" is the state before the first step; do not list it.')
+
+
 class WorkType(TimeStampedModel):
     """A kind of work and the rules that drive it — data the admin edits, not code."""
 
@@ -97,6 +118,16 @@ class WorkType(TimeStampedModel):
         blank=True,
         validators=[validate_checklist],
         help_text="Documents the client must send, one name per item.",
+    )
+    milestone_template = models.JSONField(
+        default=list,
+        blank=True,
+        validators=[validate_milestone_template],
+        help_text=(
+            'Ordered steps: [{"code": "documents_received", "label": "Documents received", '
+            '"on_enter": "dispatch_preparer"}, ...]. on_enter is one of dispatch_preparer, '
+            "dispatch_reviewer, invoice, close."
+        ),
     )
     priority = models.CharField(max_length=8, choices=Priority.choices, default=Priority.NORMAL)
     suppressed_in_december = models.BooleanField(
@@ -181,7 +212,11 @@ class Engagement(TimeStampedModel):
     name = models.CharField(max_length=200, blank=True)
     period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)
-    milestone = models.CharField(max_length=24, choices=Milestone.choices, default=Milestone.NEW)
+    milestone = models.CharField(
+        max_length=32,
+        default=Milestone.NEW,
+        help_text="A step of the work type's milestone template (moved by the state machine).",
+    )
     due_date = models.DateField()
     estimated_hours = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     complexity = models.CharField(
@@ -229,6 +264,18 @@ class Engagement(TimeStampedModel):
             models.Index(fields=["period_end"]),
         ]
 
+    @property
+    def milestone_label(self) -> str:
+        """The current step's label from the work type's template."""
+        for step in self.work_type.milestone_template:
+            if step.get("code") == self.milestone:
+                return step.get("label", self.milestone)
+        return (
+            "New"
+            if self.milestone == Milestone.NEW
+            else self.milestone.replace("_", " ").capitalize()
+        )
+
     def __str__(self) -> str:
         label = self.name or self.work_type.name
         period = f" {self.period_end:%b %Y}" if self.period_end else ""
@@ -241,7 +288,7 @@ class EngagementMilestone(models.Model):
     engagement = models.ForeignKey(
         Engagement, on_delete=models.CASCADE, related_name="milestone_times"
     )
-    milestone = models.CharField(max_length=24, choices=Milestone.choices)
+    milestone = models.CharField(max_length=32)
     reached_at = models.DateTimeField()
 
     class Meta:
@@ -255,7 +302,7 @@ class EngagementMilestone(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_milestone_display()} at {self.reached_at:%Y-%m-%d %H:%M}"
+        return f"{self.milestone} at {self.reached_at:%Y-%m-%d %H:%M}"
 
 
 class Task(TimeStampedModel):
@@ -339,3 +386,122 @@ class RequiredDocument(models.Model):
     def __str__(self) -> str:
         state = "received" if self.received_at else "outstanding"
         return f"{self.name} ({state})"
+
+
+class MilestoneSource(models.TextChoices):
+    BUTTON = "button", "Button"
+    WEBHOOK = "webhook", "Webhook"
+    BEAT = "beat", "Scheduled job"
+    SYSTEM = "system", "System"
+
+
+class MilestoneTransition(models.Model):
+    """Every milestone move: who, when, from, to and through which door."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="transitions")
+    from_milestone = models.CharField(max_length=32)
+    to_milestone = models.CharField(max_length=32)
+    source = models.CharField(max_length=10, choices=MilestoneSource.choices)
+    actor = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.CharField(max_length=300, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["engagement", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.engagement_id}: {self.from_milestone} → {self.to_milestone}"
+
+
+class ReviewException(models.Model):
+    """A discrepancy the reviewer found: logged, shown, and sent to the client to clarify."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="exceptions")
+    task = models.ForeignKey(
+        Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    note = models.TextField()
+    raised_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    raised_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    resolution = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-raised_at"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(note=""), name="reviewexception_has_note"),
+        ]
+
+    def __str__(self) -> str:
+        state = "resolved" if self.resolved_at else "open"
+        return f"Exception on {self.engagement} ({state})"
+
+
+class RecurringPlan(models.Model):
+    """A client's standing order for recurring work of one type (monthly bookkeeping, 1099s, ...)."""
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="recurring_plans"
+    )
+    work_type = models.ForeignKey(
+        WorkType, on_delete=models.PROTECT, related_name="recurring_plans"
+    )
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    event_rule = models.CharField(
+        max_length=200,
+        blank=True,
+        validators=[validate_rrule],
+        help_text="For event-dated work (payroll runs, sessions): an RRULE for the event dates.",
+    )
+    estimated_hours = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    requested_staff = models.ForeignKey(
+        "staff.StaffMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["client__name", "work_type__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "work_type"],
+                name="recurringplan_one_per_client_and_type",
+                violation_error_message="This client already has a plan for that work type.",
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=F("starts_on")),
+                name="recurringplan_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} · {self.work_type}"
+
+
+class DocumentUpload(models.Model):
+    """A file a client sent through their upload link, stored under a safe name."""
+
+    engagement = models.ForeignKey(Engagement, on_delete=models.CASCADE, related_name="uploads")
+    required_document = models.ForeignKey(
+        RequiredDocument, null=True, blank=True, on_delete=models.SET_NULL, related_name="uploads"
+    )
+    file = models.FileField(upload_to="uploads/%Y/%m/")
+    original_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.original_name} ({self.size} bytes)"

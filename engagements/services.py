@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from clients.models import Client
 from core.calendar import firm_calendar
+from engagements import milestones
 from engagements.choices import (
     Complexity,
     DeadlineBasis,
@@ -19,10 +20,15 @@ from engagements.choices import (
     ReadyReason,
     TaskRole,
     TaskStatus,
-    TriggerEvent,
 )
 from engagements.deadlines import internal_due_date
-from engagements.models import Engagement, EngagementMilestone, RequiredDocument, Task, WorkType
+from engagements.models import (
+    Engagement,
+    MilestoneSource,
+    RequiredDocument,
+    Task,
+    WorkType,
+)
 from engagements.signals import work_ready
 from staff.models import StaffMember
 
@@ -39,12 +45,6 @@ def review_hours(preparer_hours: Decimal | None) -> Decimal | None:
         return None
     hours = (preparer_hours * REVIEW_SHARE).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
     return max(MIN_REVIEW_HOURS, hours)
-
-
-def _milestone_reached(engagement: Engagement, milestone: str, at: datetime) -> None:
-    EngagementMilestone.objects.get_or_create(
-        engagement=engagement, milestone=milestone, defaults={"reached_at": at}
-    )
 
 
 @transaction.atomic
@@ -111,7 +111,6 @@ def engagement_create(
         if external_id:
             return Engagement.objects.get(source=source, external_id=external_id)
         raise
-    _milestone_reached(engagement, Milestone.NEW, now)
     RequiredDocument.objects.bulk_create(
         RequiredDocument(engagement=engagement, name=doc) for doc in work_type.document_checklist
     )
@@ -138,18 +137,32 @@ def engagement_create(
             estimated_hours=review_hours(estimated_hours),
             due_date=due_date,
         )
-    waits_for_documents = (
-        work_type.trigger_event == TriggerEvent.DOCUMENTS_COMPLETE and work_type.document_checklist
-    )
-    if waits_for_documents:
-        engagement.milestone = Milestone.DOCUMENTS_REQUESTED
-        engagement.save(update_fields=["milestone", "updated_at"])
-        _milestone_reached(engagement, Milestone.DOCUMENTS_REQUESTED, now)
-    else:
+    _start(engagement, preparer, now)
+    engagement.refresh_from_db(fields=["milestone", "updated_at"])
+    return engagement
+
+
+def _start(engagement: Engagement, preparer: Task, now: datetime) -> None:
+    """Enter the template's first step; work that needs no documents goes on to dispatch.
+
+    A work type without a template dispatches its preparer at once (the old rule).
+    """
+    steps = milestones.template_for(engagement.work_type)
+    if not steps:
         work_ready.send(
             sender=Engagement, task_ids=[preparer.pk], trigger=ReadyReason.ENGAGEMENT_CREATED
         )
-    return engagement
+        return
+    milestones.engagement_transition(
+        engagement_id=engagement.pk, to=steps[0].code, source=MilestoneSource.SYSTEM, at=now
+    )
+    if (
+        steps[0].code == Milestone.DOCUMENTS_REQUESTED
+        and not engagement.work_type.document_checklist
+    ):
+        milestones.advance_if_later(
+            engagement_id=engagement.pk, to=Milestone.DOCUMENTS_RECEIVED, at=now
+        )
 
 
 @transaction.atomic
@@ -168,10 +181,11 @@ def required_document_receive(*, document_id: int, received_at: datetime | None 
         return False
     if engagement.required_documents.filter(received_at__isnull=True).exists():
         return False
-    _milestone_reached(engagement, Milestone.DOCUMENTS_RECEIVED, received_at)
-    if engagement.milestone in (Milestone.NEW, Milestone.DOCUMENTS_REQUESTED):
-        engagement.milestone = Milestone.DOCUMENTS_RECEIVED
-        engagement.save(update_fields=["milestone", "updated_at"])
+    if milestones.template_for(engagement.work_type):
+        milestones.advance_if_later(
+            engagement_id=engagement.pk, to=Milestone.DOCUMENTS_RECEIVED, at=received_at
+        )
+        return True
     ready = list(
         engagement.tasks.filter(role=TaskRole.PREPARER, status=TaskStatus.UNASSIGNED).values_list(
             "pk", flat=True
@@ -198,7 +212,15 @@ def task_complete(*, task_id: int, completed_at: datetime | None = None) -> Task
     task.accepted_at = task.accepted_at or completed_at
     task.started_at = task.started_at or completed_at
     task.save(update_fields=["status", "completed_at", "accepted_at", "started_at", "updated_at"])
-    if task.role == TaskRole.PREPARER:
+    engagement = Engagement.objects.select_related("work_type").get(pk=task.engagement_id)
+    if milestones.template_for(engagement.work_type):
+        done = (
+            Milestone.PREPARATION_COMPLETE
+            if task.role == TaskRole.PREPARER
+            else Milestone.REVIEW_COMPLETE
+        )
+        milestones.advance_if_later(engagement_id=engagement.pk, to=done, at=completed_at)
+    elif task.role == TaskRole.PREPARER:
         reviewers = list(
             Task.objects.filter(
                 engagement_id=task.engagement_id,
@@ -211,3 +233,9 @@ def task_complete(*, task_id: int, completed_at: datetime | None = None) -> Task
                 sender=Engagement, task_ids=reviewers, trigger=ReadyReason.PRIOR_TASK_COMPLETED
             )
     return task
+
+
+def task_started(*, task: Task, at: datetime) -> None:
+    """A preparer starting moves the engagement into preparation, a reviewer into review."""
+    to = Milestone.IN_PREPARATION if task.role == TaskRole.PREPARER else Milestone.IN_REVIEW
+    milestones.advance_if_later(engagement_id=task.engagement_id, to=to, at=at)

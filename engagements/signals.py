@@ -7,3 +7,7 @@ from django.dispatch import Signal
 
 # task_ids: tasks whose trigger has fired; trigger: a dispatch.choices.Trigger value.
 work_ready = Signal()
+
+# engagement_id, milestone: sent after commit whenever an engagement enters a step
+# (the dashboard's version stamp and billing listen).
+milestone_changed = Signal()

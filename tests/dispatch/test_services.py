@@ -60,8 +60,8 @@ def load_up(member: StaffMember, hours_: str, due: date) -> Task:
 def test_engagement_created_queues_dispatch_that_assigns_a_skilled_person(
     skilled, client_co, django_capture_on_commit_callbacks, monkeypatch
 ):
-    skilled("nobook", "payroll")
-    booker = skilled("booker", "bookkeeping")
+    skilled("nopay", "bookkeeping")
+    payroller = skilled("payroller", "payroll")
     sent = []
     monkeypatch.setattr(
         "dispatch.tasks.task_dispatch_task.delay",
@@ -69,16 +69,42 @@ def test_engagement_created_queues_dispatch_that_assigns_a_skilled_person(
     )
 
     with django_capture_on_commit_callbacks(execute=True):
-        engagement = bookkeeping(client_co)
+        engagement = engagement_create(
+            client=client_co,
+            work_type=WorkType.objects.get(code="payroll"),
+            event_date=date(2026, 12, 4),
+        )
     task = preparer_of(engagement)
     decision = dispatch(task, sent[0][1])
 
     assert sent == [(task.pk, "engagement_created")]
+    assert engagement.due_date == date(2026, 12, 1)
     task.refresh_from_db()
-    assert task.assignee == booker
+    assert task.assignee == payroller
     assert task.status == TaskStatus.ASSIGNED
     assert decision.outcome == DecisionOutcome.ASSIGNED
-    assert {row["name"] for row in decision.candidates} == {"Booker Test"}
+    assert {row["name"] for row in decision.candidates} == {"Payroller Test"}
+
+
+def test_monthly_bookkeeping_waits_for_bank_statements_then_dispatches(
+    skilled, client_co, django_capture_on_commit_callbacks, monkeypatch
+):
+    skilled("booker", "bookkeeping")
+    sent = []
+    monkeypatch.setattr(
+        "dispatch.tasks.task_dispatch_task.delay",
+        lambda task_id, trigger: sent.append((task_id, trigger)),
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        engagement = bookkeeping(client_co)
+    assert sent == []
+    assert engagement.milestone == "documents_requested"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        for document in engagement.required_documents.all():
+            required_document_receive(document_id=document.pk)
+
+    assert sent == [(preparer_of(engagement).pk, "documents_received")]
 
 
 def test_1040_waits_for_documents_then_dispatches(

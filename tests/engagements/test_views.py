@@ -29,9 +29,8 @@ def test_manager_opens_engagement_and_is_sent_to_its_task(
             reverse("engagements:engagement-create"),
             {
                 "client": client_co.pk,
-                "work_type": WorkType.objects.get(code="monthly_bookkeeping").pk,
-                "period_start": "2026-11-01",
-                "period_end": "2026-11-30",
+                "work_type": WorkType.objects.get(code="payroll").pk,
+                "event_date": "2026-12-04",
                 "complexity": "medium",
             },
         )
@@ -40,14 +39,11 @@ def test_manager_opens_engagement_and_is_sent_to_its_task(
     preparer = engagement.tasks.get(role=TaskRole.PREPARER)
     assert response.status_code == 302
     assert response["Location"] == reverse("dispatch:task-detail", args=[preparer.pk])
-    assert engagement.due_date == date(2026, 12, 7)
+    assert engagement.due_date == date(2026, 12, 1)
     assert sent == [(preparer.pk, "engagement_created")]
-    assert set(
+    assert list(
         RequiredDocument.objects.filter(engagement=engagement).values_list("name", flat=True)
-    ) == {
-        "Bank statements",
-        "Credit card statements",
-    }
+    ) == ["Headcount change form"]
 
 
 def test_engagement_form_explains_missing_deadline_inputs(client, manager):

@@ -18,7 +18,7 @@ from capacity.ledger import (
     committed_between,
     deadline_fit,
     utilization,
-    week_bounds,
+    utilization_window,
 )
 from dispatch.engine import (
     CandidateSnapshot,
@@ -174,10 +174,10 @@ def capacity_margins(
     """(threshold - utilization after, free hours - needed, deadline fit) for this person."""
     cal = person.calendar
     new = OpenWork(task_id=task.task_id, due_date=task.due_date, hours=task.weighted_hours)
-    _, week_end = week_bounds(today)
+    week_start, week_end = utilization_window(cal, today)
     after = utilization(
-        committed_between(cal, (*person.open_work, new), today, today, week_end),
-        cal.available(today, week_end),
+        committed_between(cal, (*person.open_work, new), today, week_start, week_end),
+        cal.available(week_start, week_end),
     )
     threshold = person.reviewer_threshold if task.role == "reviewer" else person.threshold
     due = max(task.due_date, today)

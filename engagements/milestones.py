@@ -1,0 +1,181 @@
+"""The engagement state machine, driven by the work type's milestone template.
+
+Rules:
+1. Steps come in the template's order; "new" is the state before the first.
+2. A person (source "button") moves one step forward at a time.
+3. The system, a webhook or a beat job may move further forward: every step
+   passed on the way is recorded (with the same time), and each step's
+   ``on_enter`` action fires — so nothing is skipped silently.
+4. Nothing moves backward, nothing leaves a review with an open exception, and a
+   refused move raises ``TransitionRefused`` with the reason, changing nothing.
+5. Actions: dispatch_preparer / dispatch_reviewer send the ready tasks to dispatch
+   (on commit), invoice records the billing milestone, close moves on to the
+   template's last step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from engagements.choices import Milestone, ReadyReason, TaskRole, TaskStatus
+from engagements.models import (
+    Engagement,
+    EngagementMilestone,
+    MilestoneSource,
+    MilestoneTransition,
+    WorkType,
+)
+from engagements.signals import milestone_changed, work_ready
+
+
+class TransitionRefused(ValidationError):
+    """The move is not allowed; the message says why."""
+
+
+@dataclass(frozen=True)
+class Step:
+    code: str
+    label: str
+    on_enter: str | None = None
+
+
+def template_for(work_type: WorkType) -> list[Step]:
+    return [
+        Step(code=s["code"], label=s["label"], on_enter=s.get("on_enter") or None)
+        for s in work_type.milestone_template
+    ]
+
+
+def position(work_type: WorkType, code: str) -> int:
+    """0 for "new", then 1..n along the template; -1 for a code not in it."""
+    if code == Milestone.NEW:
+        return 0
+    codes = [step.code for step in template_for(work_type)]
+    return codes.index(code) + 1 if code in codes else -1
+
+
+def has_step(work_type: WorkType, code: str) -> bool:
+    return position(work_type, code) > 0
+
+
+def _run_action(engagement: Engagement, step: Step) -> None:
+    reason = {
+        "dispatch_preparer": ReadyReason.DOCUMENTS_RECEIVED
+        if step.code == Milestone.DOCUMENTS_RECEIVED
+        else ReadyReason.ENGAGEMENT_CREATED,
+        "dispatch_reviewer": ReadyReason.PRIOR_TASK_COMPLETED,
+    }.get(step.on_enter or "")
+    if reason is None:
+        return  # "invoice" is recorded by the step itself; billing subscribes to the signal
+    role = TaskRole.PREPARER if step.on_enter == "dispatch_preparer" else TaskRole.REVIEWER
+    ready = list(
+        engagement.tasks.filter(role=role, status=TaskStatus.UNASSIGNED).values_list(
+            "pk", flat=True
+        )
+    )
+    if ready:
+        work_ready.send(sender=Engagement, task_ids=ready, trigger=reason)
+
+
+@transaction.atomic
+def engagement_transition(
+    *,
+    engagement_id: int,
+    to: str,
+    source: str,
+    actor: AbstractBaseUser | None = None,
+    at: datetime | None = None,
+    note: str = "",
+) -> Engagement:
+    """Move an engagement to ``to`` under the rules above; returns it, moved."""
+    at = at or timezone.now()
+    engagement = (
+        Engagement.objects.select_for_update().select_related("work_type").get(pk=engagement_id)
+    )
+    steps = template_for(engagement.work_type)
+    codes = [step.code for step in steps]
+    if to not in codes:
+        raise TransitionRefused(
+            f"{engagement.work_type.name} has no milestone {to!r}; its steps are: {', '.join(codes)}."
+        )
+    current = position(engagement.work_type, engagement.milestone)
+    target = codes.index(to) + 1
+    if target <= current:
+        raise TransitionRefused(
+            f"{engagement} is already at {engagement.milestone_label}; "
+            "milestones only move forward."
+        )
+    if source == MilestoneSource.BUTTON and target != current + 1:
+        raise TransitionRefused(f"Next is {steps[current].label}; steps cannot be skipped by hand.")
+    review_codes = {Milestone.IN_REVIEW}
+    if (
+        engagement.milestone in review_codes
+        and engagement.exceptions.filter(resolved_at__isnull=True).exists()
+    ):
+        raise TransitionRefused("Resolve the open review exceptions before moving past review.")
+    for step in steps[current:target]:
+        _enter(engagement, step, source=source, actor=actor, at=at, note=note)
+    return engagement
+
+
+def _enter(
+    engagement: Engagement,
+    step: Step,
+    *,
+    source: str,
+    actor: AbstractBaseUser | None,
+    at: datetime,
+    note: str,
+) -> None:
+    previous = engagement.milestone
+    engagement.milestone = step.code
+    engagement.save(update_fields=["milestone", "updated_at"])
+    MilestoneTransition.objects.create(
+        engagement=engagement,
+        from_milestone=previous,
+        to_milestone=step.code,
+        source=source,
+        actor=actor,
+        at=at,
+        note=note[:300],
+    )
+    EngagementMilestone.objects.get_or_create(
+        engagement=engagement, milestone=step.code, defaults={"reached_at": at}
+    )
+    _run_action(engagement, step)
+    transaction.on_commit(
+        lambda: milestone_changed.send(
+            sender=Engagement, engagement_id=engagement.pk, milestone=step.code
+        )
+    )
+    if step.on_enter == "close":
+        steps = template_for(engagement.work_type)
+        index = [s.code for s in steps].index(step.code)
+        if index + 1 < len(steps):
+            _enter(
+                engagement,
+                steps[index + 1],
+                source=MilestoneSource.SYSTEM,
+                actor=None,
+                at=at,
+                note="",
+            )
+
+
+def advance_if_later(
+    *, engagement_id: int, to: str, source: str = MilestoneSource.SYSTEM, at: datetime | None = None
+) -> bool:
+    """System events (a task started or finished, documents in) move the engagement
+    to ``to`` when its template has that step and it is not there yet; else nothing."""
+    engagement = Engagement.objects.select_related("work_type").get(pk=engagement_id)
+    target = position(engagement.work_type, to)
+    if target <= 0 or target <= position(engagement.work_type, engagement.milestone):
+        return False
+    engagement_transition(engagement_id=engagement_id, to=to, source=source, at=at)
+    return True
