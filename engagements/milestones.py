@@ -119,7 +119,9 @@ def engagement_transition(
         and engagement.exceptions.filter(resolved_at__isnull=True).exists()
     ):
         raise TransitionRefused("Resolve the open review exceptions before moving past review.")
-    for step in steps[current:target]:
+    for number, step in enumerate(steps[current:target], start=current + 1):
+        if position(engagement.work_type, engagement.milestone) >= number:
+            continue  # a "close" step already moved past it
         _enter(engagement, step, source=source, actor=actor, at=at, note=note)
     return engagement
 

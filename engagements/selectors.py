@@ -40,3 +40,42 @@ def firm_snapshot(*, today: date | None = None) -> dict[str, object]:
         ],
         **tasks,
     }
+
+
+def engagement_get_for_user(*, user, pk: int) -> Engagement | None:  # type: ignore[no-untyped-def]
+    """The engagement if this user may see it: managers see all, staff those they work on."""
+    from core.roles import is_manager
+
+    queryset = Engagement.objects.select_related(
+        "client__relationship_partner__user", "work_type", "requested_staff__user"
+    ).filter(pk=pk)
+    if not is_manager(user):
+        queryset = queryset.filter(tasks__assignee__user=user).distinct()
+    return queryset.first()
+
+
+def engagement_timeline(*, engagement: Engagement) -> dict[str, object]:
+    """Everything the engagement page shows, in a fixed number of queries."""
+    from engagements.milestones import position, template_for
+
+    steps = template_for(engagement.work_type)
+    reached = dict(engagement.milestone_times.values_list("milestone", "reached_at"))
+    current = position(engagement.work_type, engagement.milestone)
+    return {
+        "steps": [
+            {
+                "code": s.code,
+                "label": s.label,
+                "reached_at": reached.get(s.code),
+                "done": i < current,
+            }
+            for i, s in enumerate(steps, start=1)
+        ],
+        "next_step": steps[current] if 0 <= current < len(steps) else None,
+        "transitions": list(engagement.transitions.select_related("actor").order_by("-at", "-id")),
+        "tasks": list(engagement.tasks.select_related("assignee__user").order_by("role", "pk")),
+        "documents": list(engagement.required_documents.order_by("name")),
+        "exceptions": list(
+            engagement.exceptions.select_related("raised_by", "resolved_by").order_by("-raised_at")
+        ),
+    }

@@ -11,3 +11,7 @@ work_ready = Signal()
 # engagement_id, milestone: sent after commit whenever an engagement enters a step
 # (the dashboard's version stamp and billing listen).
 milestone_changed = Signal()
+
+# exception_id: sent after commit when a reviewer flags a discrepancy; the client
+# is asked to clarify (dispatch.notifications).
+review_exception_raised = Signal()

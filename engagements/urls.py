@@ -7,4 +7,12 @@ app_name = "engagements"
 urlpatterns = [
     path("engagements/new/", views.engagement_create, name="engagement-create"),
     path("tasks/<int:pk>/complete/", views.task_complete, name="task-complete"),
+    path("engagements/<int:pk>/", views.engagement_detail, name="engagement-detail"),
+    path("engagements/<int:pk>/advance/", views.engagement_advance, name="engagement-advance"),
+    path("engagements/<int:pk>/exceptions/", views.exception_raise, name="exception-raise"),
+    path(
+        "engagements/<int:pk>/exceptions/<int:exception_pk>/resolve/",
+        views.exception_resolve,
+        name="exception-resolve",
+    ),
 ]

@@ -3,15 +3,15 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from core.roles import is_manager
-from engagements import services
+from engagements import milestones, review, selectors, services
 from engagements.choices import TaskRole
 from engagements.forms import EngagementCreateForm
-from engagements.models import Task
+from engagements.models import Engagement, MilestoneSource, ReviewException, Task
 
 
 @permission_required("engagements.add_engagement", raise_exception=True)
@@ -56,3 +56,81 @@ def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, "Task completed.")
     return redirect("dispatch:task-detail", pk=task.pk)
+
+
+def _engagement_or_404(request: HttpRequest, pk: int) -> Engagement:
+    engagement = selectors.engagement_get_for_user(user=request.user, pk=pk)
+    if engagement is None:
+        raise Http404("No such engagement.")
+    return engagement
+
+
+def _is_reviewer(request: HttpRequest, engagement: Engagement) -> bool:
+    return engagement.tasks.filter(role=TaskRole.REVIEWER, assignee__user=request.user).exists()
+
+
+@require_GET
+def engagement_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    engagement = _engagement_or_404(request, pk)
+    manager = is_manager(request.user)
+    context = {
+        "engagement": engagement,
+        **selectors.engagement_timeline(engagement=engagement),
+        "can_advance": manager,
+        "can_review": manager or _is_reviewer(request, engagement),
+    }
+    return render(request, "engagements/engagement_detail.html", context)
+
+
+@require_POST
+def engagement_advance(request: HttpRequest, pk: int) -> HttpResponse:
+    engagement = _engagement_or_404(request, pk)
+    if not is_manager(request.user):
+        raise PermissionDenied("Only managers and partners move milestones by hand.")
+    try:
+        milestones.engagement_transition(
+            engagement_id=engagement.pk,
+            to=request.POST.get("to", ""),
+            source=MilestoneSource.BUTTON,
+            actor=request.user,
+        )
+    except milestones.TransitionRefused as exc:
+        messages.error(request, exc.messages[0])
+        return redirect("engagements:engagement-detail", pk=engagement.pk)
+    messages.success(request, "Milestone updated.")
+    return redirect("engagements:engagement-detail", pk=engagement.pk)
+
+
+@require_POST
+def exception_raise(request: HttpRequest, pk: int) -> HttpResponse:
+    engagement = _engagement_or_404(request, pk)
+    if not (is_manager(request.user) or _is_reviewer(request, engagement)):
+        raise PermissionDenied("Only the reviewer or a manager flags review exceptions.")
+    try:
+        review.review_exception_raise(
+            engagement_id=engagement.pk, note=request.POST.get("note", ""), actor=request.user
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, "Exception logged; the client is asked to clarify.")
+    return redirect("engagements:engagement-detail", pk=engagement.pk)
+
+
+@require_POST
+def exception_resolve(request: HttpRequest, pk: int, exception_pk: int) -> HttpResponse:
+    engagement = _engagement_or_404(request, pk)
+    if not (is_manager(request.user) or _is_reviewer(request, engagement)):
+        raise PermissionDenied("Only the reviewer or a manager resolves review exceptions.")
+    exception = get_object_or_404(ReviewException, pk=exception_pk, engagement=engagement)
+    try:
+        review.review_exception_resolve(
+            exception_id=exception.pk,
+            resolution=request.POST.get("resolution", ""),
+            actor=request.user,
+        )
+    except ValidationError as exc:
+        messages.error(request, exc.messages[0])
+    else:
+        messages.success(request, "Exception resolved; the engagement is back with the reviewer.")
+    return redirect("engagements:engagement-detail", pk=engagement.pk)
