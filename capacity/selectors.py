@@ -11,9 +11,11 @@ from decimal import Decimal
 from django.db.models import Prefetch, QuerySet
 
 from capacity.ledger import (
+    DeadlineFit,
     OpenWork,
     StaffCalendar,
     committed_between,
+    deadline_fit,
     utilization,
     utilization_window,
 )
@@ -105,6 +107,52 @@ def remaining_weighted_hours(task: Task) -> float:
     return float(max(Decimal("0"), estimate) * weight)
 
 
+def _time_off(ids: list[int], today: date, horizon: date) -> dict[int, dict[date, float]]:
+    time_off: dict[int, dict[date, float]] = defaultdict(dict)
+    for entry in TimeOff.objects.filter(
+        staff_member_id__in=ids, end_date__gte=today, start_date__lte=horizon
+    ):
+        day = max(entry.start_date, today)
+        while day <= min(entry.end_date, horizon):
+            bucket = time_off[entry.staff_member_id]
+            bucket[day] = bucket.get(day, 0.0) + float(entry.hours_per_day)
+            day += timedelta(days=1)
+    return time_off
+
+
+def _open_work(ids: list[int]) -> dict[int, list[OpenWork]]:
+    open_work: dict[int, list[OpenWork]] = defaultdict(list)
+    for task in Task.objects.filter(
+        assignee_id__in=ids, status__in=COMMITTED_STATUSES
+    ).select_related("engagement__work_type"):
+        open_work[task.assignee_id].append(
+            OpenWork(task_id=task.pk, due_date=task.due_date, hours=remaining_weighted_hours(task))
+        )
+    return open_work
+
+
+def deadline_fits(
+    *, staff_ids: list[int], today: date, calendar: BusinessCalendar | None = None
+) -> dict[int, DeadlineFit]:
+    """Whether each person can still finish all their open work on time (three queries)."""
+    calendar = calendar or firm_calendar()
+    members = list(StaffMember.objects.filter(pk__in=staff_ids))
+    open_work = _open_work(staff_ids)
+    horizon = max([today, *(w.due_date for work in open_work.values() for w in work)])
+    time_off = _time_off(staff_ids, today, horizon)
+    holidays = frozenset(calendar.holidays_between(today, horizon))
+    fits: dict[int, DeadlineFit] = {}
+    for member in members:
+        staff_calendar = StaffCalendar(
+            weekly_hours=float(member.weekly_capacity_hours),
+            working_days=frozenset(member.working_days),
+            holidays=holidays,
+            time_off=time_off.get(member.pk, {}),
+        )
+        fits[member.pk] = deadline_fit(staff_calendar, open_work.get(member.pk, []), today)
+    return fits
+
+
 def staff_loads(
     *,
     staff: QuerySet[StaffMember] | None = None,
@@ -128,22 +176,8 @@ def staff_loads(
         )
     )
     ids = [m.pk for m in members]
-    time_off: dict[int, dict[date, float]] = defaultdict(dict)
-    for entry in TimeOff.objects.filter(
-        staff_member_id__in=ids, end_date__gte=today, start_date__lte=horizon
-    ):
-        day = max(entry.start_date, today)
-        while day <= min(entry.end_date, horizon):
-            bucket = time_off[entry.staff_member_id]
-            bucket[day] = bucket.get(day, 0.0) + float(entry.hours_per_day)
-            day += timedelta(days=1)
-    open_work: dict[int, list[OpenWork]] = defaultdict(list)
-    for task in Task.objects.filter(
-        assignee_id__in=ids, status__in=COMMITTED_STATUSES
-    ).select_related("engagement__work_type"):
-        open_work[task.assignee_id].append(
-            OpenWork(task_id=task.pk, due_date=task.due_date, hours=remaining_weighted_hours(task))
-        )
+    time_off = _time_off(ids, today, horizon)
+    open_work = _open_work(ids)
     holidays = frozenset(calendar.holidays_between(today, max(horizon, today)))
     loads: dict[int, StaffLoad] = {}
     for member in members:

@@ -27,3 +27,18 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.hostname} @ {self.last_seen_at:%Y-%m-%d %H:%M:%S}"
+
+
+class ChangeStamp(models.Model):
+    """A counter per live view, bumped after every commit that changes what it shows.
+
+    Pollers compare the number they have with this one row: an unchanged view costs
+    one indexed read, not a re-render. Shared by every process (web, worker, beat).
+    """
+
+    name = models.CharField(max_length=40, unique=True)
+    version = models.BigIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from core.models import WorkerHeartbeat
+from core.models import ChangeStamp, WorkerHeartbeat
 
 
 @transaction.atomic
@@ -22,3 +22,18 @@ def heartbeat_record(*, hostname: str, now: datetime | None = None) -> WorkerHea
         )
         heartbeat.refresh_from_db()
     return heartbeat
+
+
+def change_stamp_bump(name: str) -> None:
+    """Bump ``name``'s version once the current transaction commits.
+
+    After commit, so the hot row's lock is held for one statement, never for a
+    whole business transaction.
+    """
+
+    def bump() -> None:
+        updated = ChangeStamp.objects.filter(name=name).update(version=F("version") + 1)
+        if not updated:
+            ChangeStamp.objects.get_or_create(name=name, defaults={"version": 1})
+
+    transaction.on_commit(bump)

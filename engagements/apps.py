@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class EngagementsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "engagements"
+
+    def ready(self) -> None:
+        from engagements import receivers  # noqa: F401  (the close dashboard's version stamp)

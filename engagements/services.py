@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from clients.models import Client
 from core.calendar import firm_calendar
+from core.services import change_stamp_bump
 from engagements import milestones
 from engagements.choices import (
     Complexity,
@@ -29,6 +30,7 @@ from engagements.models import (
     Task,
     WorkType,
 )
+from engagements.receivers import CLOSE_STAMP
 from engagements.signals import work_ready
 from staff.models import StaffMember
 
@@ -179,6 +181,7 @@ def required_document_receive(*, document_id: int, received_at: datetime | None 
     )
     if not claimed:
         return False
+    change_stamp_bump(CLOSE_STAMP)  # the update() above sends no post_save
     if engagement.required_documents.filter(received_at__isnull=True).exists():
         return False
     if milestones.template_for(engagement.work_type):

@@ -1,0 +1,79 @@
+"""The close-progress dashboard page and its cheap live poll."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from django import forms
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+from django.views.decorators.vary import vary_on_headers
+
+from core.calendar import firm_calendar
+from core.roles import is_manager
+from core.selectors import change_stamp
+from engagements.dashboard import AMBER, GREEN, RED, Filters, close_board
+from engagements.receivers import CLOSE_STAMP
+
+PAGE = "engagements/close_dashboard.html"
+
+
+class BoardFilterForm(forms.Form):
+    period = forms.CharField(required=False, help_text="YYYY-MM")
+    partner = forms.IntegerField(required=False, min_value=1)
+    manager = forms.IntegerField(required=False, min_value=1)
+    work_type = forms.IntegerField(required=False, min_value=1)
+    milestone = forms.SlugField(required=False, max_length=32)
+    risk = forms.ChoiceField(
+        required=False, choices=[("", "Any"), (RED, "Red"), (AMBER, "Amber"), (GREEN, "Green")]
+    )
+
+    def clean_period(self) -> date:
+        value = self.cleaned_data["period"]
+        if not value:
+            today = timezone.localdate()
+            # The close in progress is last month's.
+            return (today.replace(day=1) - timedelta(days=1)).replace(day=1)
+        try:
+            year, month = (int(part) for part in value.split("-"))
+            return date(year, month, 1)
+        except ValueError as exc:
+            raise forms.ValidationError("Give the period as YYYY-MM, e.g. 2026-10.") from exc
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def close_dashboard(request: HttpRequest) -> HttpResponse:
+    if not is_manager(request.user):
+        raise PermissionDenied("The close dashboard is for managers and partners.")
+    version = change_stamp(CLOSE_STAMP)
+    if request.htmx and request.GET.get("since") == str(version):
+        return HttpResponse(status=204)  # nothing changed: no query for rows, no render
+    form = BoardFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, PAGE, {"form": form, "board": None, "version": version}, status=400)
+    data = form.cleaned_data
+    filters = Filters(
+        period=data["period"],
+        partner_id=data["partner"],
+        manager_id=data["manager"],
+        work_type_id=data["work_type"],
+        milestone=data["milestone"] or None,
+        risk=data["risk"] or None,
+    )
+    board = close_board(filters=filters, today=timezone.localdate(), calendar=firm_calendar())
+    query = request.GET.copy()
+    query.pop("since", None)
+    context = {
+        "form": form,
+        "board": board,
+        "filters": filters,
+        "period": filters.period,
+        "version": version,
+        "query": query.urlencode(),
+    }
+    template = PAGE + "#close-board" if request.htmx and not request.htmx.boosted else PAGE
+    return render(request, template, context)
