@@ -97,14 +97,12 @@ class StaffLoad:
         return self.calendar.available(start, end)
 
 
-def remaining_weighted_hours(task: Task) -> float:
+def remaining_weighted_hours(estimate: Decimal | None, weight: Decimal) -> float:
     """Estimate minus hours already logged (never below zero), times complexity weight.
 
     Until time entries exist the remaining hours are the estimate.
     """
-    estimate = task.estimated_hours or Decimal("0")
-    weight = task.engagement.work_type.complexity_weight
-    return float(max(Decimal("0"), estimate) * weight)
+    return float(max(Decimal("0"), estimate or Decimal("0")) * weight)
 
 
 def _time_off(ids: list[int], today: date, horizon: date) -> dict[int, dict[date, float]]:
@@ -121,12 +119,20 @@ def _time_off(ids: list[int], today: date, horizon: date) -> dict[int, dict[date
 
 
 def _open_work(ids: list[int]) -> dict[int, list[OpenWork]]:
+    # values_list, not model instances: this runs for whole teams on every dashboard render.
     open_work: dict[int, list[OpenWork]] = defaultdict(list)
-    for task in Task.objects.filter(
-        assignee_id__in=ids, status__in=COMMITTED_STATUSES
-    ).select_related("engagement__work_type"):
-        open_work[task.assignee_id].append(
-            OpenWork(task_id=task.pk, due_date=task.due_date, hours=remaining_weighted_hours(task))
+    rows = Task.objects.filter(assignee_id__in=ids, status__in=COMMITTED_STATUSES).values_list(
+        "assignee_id",
+        "pk",
+        "due_date",
+        "estimated_hours",
+        "engagement__work_type__complexity_weight",
+    )
+    for assignee_id, task_id, due_date, estimate, weight in rows:
+        open_work[assignee_id].append(
+            OpenWork(
+                task_id=task_id, due_date=due_date, hours=remaining_weighted_hours(estimate, weight)
+            )
         )
     return open_work
 

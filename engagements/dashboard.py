@@ -40,6 +40,25 @@ DONE_CODES = {Milestone.DELIVERED, Milestone.CLOSED}
 
 
 @dataclass(frozen=True)
+class OpenTask:
+    role: str
+    assignee_id: int | None
+    first_name: str | None
+    last_name: str | None
+    manager_id: int | None
+    manager_first: str | None
+    manager_last: str | None
+
+    @property
+    def name(self) -> str:
+        return f"{self.first_name or ''} {self.last_name or ''}".strip()
+
+    @property
+    def manager_name(self) -> str:
+        return f"{self.manager_first or ''} {self.manager_last or ''}".strip()
+
+
+@dataclass(frozen=True)
 class Filters:
     period: date  # any day in the month
     partner_id: int | None = None
@@ -54,6 +73,9 @@ class Row:
     engagement: Engagement
     steps: list[Step]
     step_number: int
+    label: str
+    client_name: str
+    work_type_name: str
     owner_name: str
     owner_manager_id: int | None
     days_left: int
@@ -66,6 +88,10 @@ class Row:
     @property
     def percent(self) -> int:
         return round(100 * self.step_number / len(self.steps)) if self.steps else 0
+
+    @property
+    def step_count(self) -> int:
+        return len(self.steps)
 
 
 @dataclass
@@ -102,6 +128,19 @@ def close_board(*, filters: Filters, today: date, calendar: BusinessCalendar) ->
     engagements = list(
         Engagement.objects.filter(period_end__gte=start, period_end__lte=end)
         .select_related("client__relationship_partner__user", "work_type")
+        .only(
+            "milestone",
+            "due_date",
+            "period_end",
+            "work_type_id",
+            "work_type__name",
+            "work_type__milestone_template",
+            "client__name",
+            "client__relationship_partner_id",
+            "client__relationship_partner__user__first_name",
+            "client__relationship_partner__user__last_name",
+            "client__relationship_partner__user__username",
+        )
         .annotate(
             open_exceptions=_count(ReviewException, Q(resolved_at__isnull=True)),
             missing_documents=_count(RequiredDocument, Q(received_at__isnull=True)),
@@ -109,13 +148,23 @@ def close_board(*, filters: Filters, today: date, calendar: BusinessCalendar) ->
         .order_by("client__name", "work_type__name", "pk")
     )
     ids = [e.pk for e in engagements]
-    tasks: dict[int, list[Task]] = {}
-    for task in (
+    # Plain tuples, not model instances: this is the widest read on the page.
+    tasks: dict[int, list[OpenTask]] = {}
+    for row in (
         Task.objects.filter(engagement_id__in=ids, status__in=OPEN_TASK_STATUSES)
-        .select_related("assignee__user", "assignee__manager__user")
         .order_by("role", "due_date", "pk")
+        .values_list(
+            "engagement_id",
+            "role",
+            "assignee_id",
+            "assignee__user__first_name",
+            "assignee__user__last_name",
+            "assignee__manager_id",
+            "assignee__manager__user__first_name",
+            "assignee__manager__user__last_name",
+        )
     ):
-        tasks.setdefault(task.engagement_id, []).append(task)
+        tasks.setdefault(row[0], []).append(OpenTask(*row[1:]))
     owners = {t.assignee_id for ts in tasks.values() for t in ts if t.assignee_id}
     fits = deadline_fits(staff_ids=sorted(owners), today=today, calendar=calendar)
     delivered = dict(
@@ -134,9 +183,8 @@ def close_board(*, filters: Filters, today: date, calendar: BusinessCalendar) ->
             partners[partner.pk] = partner.display_name
         work_types[engagement.work_type_id] = engagement.work_type.name
         owner_task = _owner_task(engagement, tasks.get(engagement.pk, []))
-        owner = owner_task.assignee if owner_task else None
-        if owner and owner.manager:
-            managers[owner.manager_id] = owner.manager.display_name
+        if owner_task and owner_task.manager_id:
+            managers[owner_task.manager_id] = owner_task.manager_name
         row = _row(engagement, owner_task, fits, delivered.get(engagement.pk), today, calendar)
         rows.append(row)
 
@@ -153,7 +201,7 @@ def close_board(*, filters: Filters, today: date, calendar: BusinessCalendar) ->
     )
 
 
-def _owner_task(engagement: Engagement, open_tasks: list[Task]) -> Task | None:
+def _owner_task(engagement: Engagement, open_tasks: list[OpenTask]) -> OpenTask | None:
     """Review steps belong to the reviewer; everything else to the preparer."""
     in_review = engagement.milestone in (Milestone.IN_REVIEW, Milestone.PREPARATION_COMPLETE)
     wanted = TaskRole.REVIEWER if in_review else TaskRole.PREPARER
@@ -165,7 +213,7 @@ def _owner_task(engagement: Engagement, open_tasks: list[Task]) -> Task | None:
 
 def _row(
     engagement: Engagement,
-    owner_task: Task | None,
+    owner_task: OpenTask | None,
     fits: dict,
     delivered_at: datetime | None,
     today: date,
@@ -178,8 +226,8 @@ def _row(
         days_left = calendar.business_days_between(today, engagement.due_date)
     else:
         days_left = -calendar.business_days_between(engagement.due_date, today)
-    owner = owner_task.assignee if owner_task else None
-    fit = fits.get(owner.pk) if owner else None
+    owner_id = owner_task.assignee_id if owner_task else None
+    fit = fits.get(owner_id) if owner_id else None
     risk, reason = _risk(engagement, done, days_left, owner_task, fit)
     close_days = None
     if delivered_at is not None and engagement.period_end is not None:
@@ -188,8 +236,11 @@ def _row(
         engagement=engagement,
         steps=steps,
         step_number=step_number,
-        owner_name=owner.display_name if owner else ("—" if done else "Unassigned"),
-        owner_manager_id=owner.manager_id if owner else None,
+        label=engagement.milestone_label,
+        client_name=engagement.client.name,
+        work_type_name=engagement.work_type.name,
+        owner_name=owner_task.name if owner_id else ("—" if done else "Unassigned"),
+        owner_manager_id=owner_task.manager_id if owner_id else None,
         days_left=days_left,
         risk=risk,
         risk_reason=reason,
@@ -219,7 +270,7 @@ def _milestone_counts(rows: list[Row]) -> list[tuple[str, int]]:
     counts: dict[str, int] = {}
     order: list[str] = []
     for row in rows:
-        label = row.engagement.milestone_label
+        label = row.label
         if label not in counts:
             order.append(label)
             counts[label] = 0

@@ -8,6 +8,7 @@ from django import forms
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
@@ -74,6 +75,8 @@ def close_dashboard(request: HttpRequest) -> HttpResponse:
         "period": filters.period,
         "version": version,
         "query": query.urlencode(),
+        # One reverse for the page, not one per row (500 rows are rendered).
+        "detail_prefix": reverse("engagements:engagement-detail", args=[0]).removesuffix("0/"),
     }
     template = PAGE + "#close-board" if request.htmx and not request.htmx.boosted else PAGE
     return render(request, template, context)
