@@ -35,6 +35,18 @@ app.conf.beat_schedule = {
         "schedule": 15 * 60.0,
         "options": {"expires": 14 * 60},
     },
+    # Hourly, so the 1st is picked up within the hour after midnight in the firm's
+    # time zone (the job works out the local date; the beat itself runs in UTC).
+    "hourly-engagements-recurring-generate": {
+        "task": "engagements.tasks.recurring_generate_task",
+        "schedule": 60 * 60.0,
+        "options": {"expires": 55 * 60},
+    },
+    "hourly-dispatch-document-reminders": {
+        "task": "dispatch.tasks.document_reminders_run_task",
+        "schedule": 60 * 60.0,
+        "options": {"expires": 55 * 60},
+    },
 }
 
 

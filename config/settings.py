@@ -221,6 +221,12 @@ ACTION_LINK_MAX_AGE_SECONDS = int(
     os.environ.get("CLOSELOOP_ACTION_LINK_MAX_AGE_SECONDS", str(7 * 24 * 3600))
 )
 FIRM_NAME = os.environ.get("CLOSELOOP_FIRM_NAME", "Closeloop CPA")
+# Client upload links (engagements/uploads.py): each email signs a fresh link, so
+# reminders always carry one that works; the age bounds a forwarded or leaked one.
+UPLOAD_LINK_MAX_AGE_SECONDS = int(
+    os.environ.get("CLOSELOOP_UPLOAD_LINK_MAX_AGE_SECONDS", str(30 * 24 * 3600))
+)
+UPLOAD_MAX_BYTES = int(os.environ.get("CLOSELOOP_UPLOAD_MAX_BYTES", str(15 * 1024 * 1024)))
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {

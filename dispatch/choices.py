@@ -51,6 +51,9 @@ class NotificationTemplate(models.TextChoices):
     CHECKPOINT_DUE_SOON = "checkpoint_due_soon", "Assignee: due in 3 days"
     CHECKPOINT_PAST_DUE = "checkpoint_past_due", "Partner: past due"
     CHECKPOINT_REVIEW_OVERDUE = "checkpoint_review_overdue", "Managing partner: review overdue"
+    DOCUMENT_REQUEST = "document_request", "Client: please send your documents"
+    DOCUMENT_REMINDER = "document_reminder", "Client: documents still outstanding"
+    CLARIFICATION_REQUEST = "clarification_request", "Client: the reviewer asks to clarify"
 
 
 class Checkpoint(models.TextChoices):

@@ -24,8 +24,9 @@ from dispatch.channels import SENDERS, PermanentSendError, TransientSendError, s
 from dispatch.choices import Channel, NotificationStatus, NotificationTemplate
 from dispatch.links import action_url
 from dispatch.models import DispatchDecision, Escalation, Notification
-from engagements.choices import TaskRole
-from engagements.models import Task
+from engagements.choices import Milestone, TaskRole
+from engagements.models import Engagement, RequiredDocument, ReviewException, Task
+from engagements.uploads import upload_url
 from staff.choices import Role
 from staff.models import StaffMember
 
@@ -64,6 +65,11 @@ def _render(template: str, context: dict[str, object]) -> tuple[str, str]:
     return text, html
 
 
+def notification_key(event_key: str, channel: str, recipient: str) -> str:
+    """The stored row's idempotency key: one per (event, channel, recipient)."""
+    return f"{event_key}:{channel}:{recipient}"[:200]
+
+
 def notify(
     message: Message,
     *,
@@ -83,7 +89,7 @@ def notify(
     rows += [(Channel.EMAIL, address, None) for address in emails if address]
     created: list[Notification] = []
     for channel, recipient, member in rows:
-        key = f"{message.key}:{channel}:{recipient}"[:200]
+        key = notification_key(message.key, channel, recipient)
         try:
             with transaction.atomic():
                 notification = Notification.objects.create(
@@ -113,12 +119,32 @@ def _queue_send(notification_id: int, countdown: int) -> None:
     )
 
 
+def _documents_still_wanted(engagement_id: int) -> bool:
+    return Engagement.objects.filter(
+        pk=engagement_id,
+        milestone=Milestone.DOCUMENTS_REQUESTED,
+        required_documents__received_at__isnull=True,
+    ).exists()
+
+
+def _key_id(notification: Notification) -> int:
+    """The object id a client notification's key names: <event>:<id>:..."""
+    return int(notification.idempotency_key.split(":")[1])
+
+
 def _still_applies(notification: Notification) -> bool:
     """Notifications about a task that has since moved on are skipped, not sent."""
+    template = notification.template
+    if template in (NotificationTemplate.DOCUMENT_REQUEST, NotificationTemplate.DOCUMENT_REMINDER):
+        # The client sent everything (or staff moved on) while the email waited.
+        return _documents_still_wanted(_key_id(notification))
+    if template == NotificationTemplate.CLARIFICATION_REQUEST:
+        return ReviewException.objects.filter(
+            pk=_key_id(notification), resolved_at__isnull=True
+        ).exists()
     task = notification.task
     if task is None:
         return True
-    template = notification.template
     if template == NotificationTemplate.CLIENT_CONFIRMATION:
         # key: client_confirmation:<engagement>:<assignee>:<channel>:<recipient>
         named = notification.idempotency_key.split(":")[2]
@@ -306,6 +332,95 @@ def notify_escalation_opened(*, escalation_id: int) -> None:
             task=task,
         ),
         staff=recipients,
+    )
+
+
+def _outstanding_names(engagement: Engagement) -> list[str]:
+    return list(
+        RequiredDocument.objects.filter(engagement=engagement, received_at__isnull=True)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+
+
+def _client_facts(engagement: Engagement) -> dict[str, object]:
+    """What every email to the client carries: who we are, the work, a fresh upload link."""
+    return {
+        "engagement": engagement,
+        "client": engagement.client,
+        "work_type": engagement.work_type,
+        "firm_name": settings.FIRM_NAME,
+        "upload_url": upload_url(engagement),
+        "link_days": settings.UPLOAD_LINK_MAX_AGE_SECONDS // 86400,
+    }
+
+
+def _work_label(engagement: Engagement) -> str:
+    period = f" ({engagement.period_end:%b %Y})" if engagement.period_end else ""
+    return f"{engagement.work_type.name}{period}"
+
+
+def notify_document_request(*, engagement_id: int) -> None:
+    """The client's checklist and upload link, when the engagement enters documents_requested."""
+    engagement = Engagement.objects.select_related("client", "work_type").get(pk=engagement_id)
+    outstanding = _outstanding_names(engagement)
+    if engagement.milestone != Milestone.DOCUMENTS_REQUESTED or not outstanding:
+        return  # moved on before this ran, or nothing to ask for
+    notify(
+        Message(
+            key=f"document_request:{engagement.pk}",
+            template=NotificationTemplate.DOCUMENT_REQUEST,
+            subject=f"Please send your documents: {_work_label(engagement)}",
+            context={**_client_facts(engagement), "outstanding": outstanding},
+        ),
+        emails=[engagement.client.email],
+    )
+
+
+REMINDER_LAST = 3
+
+
+def notify_document_reminder(
+    *, engagement: Engagement, number: int, requested_at: datetime
+) -> list[Notification]:
+    """Reminder ``number`` (1..3) that documents are still outstanding; at most once each."""
+    outstanding = _outstanding_names(engagement)
+    if not outstanding:
+        return []
+    final = number >= REMINDER_LAST
+    return notify(
+        Message(
+            key=f"document_reminder:{engagement.pk}:{number}",
+            template=NotificationTemplate.DOCUMENT_REMINDER,
+            subject=f"{'Final reminder' if final else 'Reminder'}: documents still needed for your {_work_label(engagement)}",
+            context={
+                **_client_facts(engagement),
+                "outstanding": outstanding,
+                "requested_at": requested_at,
+                "final": final,
+            },
+        ),
+        emails=[engagement.client.email],
+    )
+
+
+def notify_clarification_request(*, exception_id: int) -> None:
+    """The reviewer's question to the client, with the upload link for any new document."""
+    exception = ReviewException.objects.select_related(
+        "engagement__client", "engagement__work_type", "task"
+    ).get(pk=exception_id)
+    engagement = exception.engagement
+    if exception.resolved_at is not None:
+        return
+    notify(
+        Message(
+            key=f"clarification:{exception.pk}",
+            template=NotificationTemplate.CLARIFICATION_REQUEST,
+            subject=f"A question about your {_work_label(engagement)}",
+            context={**_client_facts(engagement), "note": exception.note},
+            task=exception.task,
+        ),
+        emails=[engagement.client.email],
     )
 
 

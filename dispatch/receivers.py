@@ -9,7 +9,8 @@ from django.dispatch import receiver
 
 from dispatch import signals
 from dispatch.services import queue_dispatch
-from engagements.signals import work_ready
+from engagements.choices import Milestone
+from engagements.signals import milestone_changed, review_exception_raised, work_ready
 
 
 @receiver(work_ready, dispatch_uid="dispatch-work-ready")
@@ -39,3 +40,22 @@ def on_escalation_opened(sender: object, *, escalation_id: int, **kwargs: object
     from dispatch.tasks import notify_escalation_opened_task
 
     notify_escalation_opened_task.delay(escalation_id)
+
+
+# The two engagement signals below are sent after commit, so these only enqueue.
+@receiver(milestone_changed, dispatch_uid="notify-document-request")
+def on_milestone_changed(
+    sender: object, *, engagement_id: int, milestone: str, **kwargs: object
+) -> None:
+    if milestone != Milestone.DOCUMENTS_REQUESTED:
+        return
+    from dispatch.tasks import notify_document_request_task
+
+    notify_document_request_task.delay(engagement_id)
+
+
+@receiver(review_exception_raised, dispatch_uid="notify-clarification-request")
+def on_review_exception_raised(sender: object, *, exception_id: int, **kwargs: object) -> None:
+    from dispatch.tasks import notify_clarification_request_task
+
+    notify_clarification_request_task.delay(exception_id)

@@ -8,11 +8,13 @@ from django.db import OperationalError
 from dispatch import notifications
 from dispatch.checkpoints import checkpoints_run
 from dispatch.choices import NotificationStatus
+from dispatch.reminders import document_reminders_run
 from dispatch.services import task_dispatch
 from dispatch.sweeps import dispatch_sweep
 
 SWEEP_LOCK = "dispatch:sweep-lock"
 CHECKPOINT_LOCK = "dispatch:checkpoint-lock"
+DOCUMENT_REMINDER_LOCK = "dispatch:document-reminder-lock"
 
 
 @shared_task(
@@ -72,3 +74,18 @@ def notify_confirmation_needed_task(decision_id: int) -> None:
 @shared_task(name="dispatch.tasks.notify_escalation_opened_task")
 def notify_escalation_opened_task(escalation_id: int) -> None:
     notifications.notify_escalation_opened(escalation_id=escalation_id)
+
+
+@shared_task(name="dispatch.tasks.document_reminders_run_task")
+def document_reminders_run_task() -> None:
+    _locked(DOCUMENT_REMINDER_LOCK, 55 * 60, document_reminders_run)
+
+
+@shared_task(name="dispatch.tasks.notify_document_request_task")
+def notify_document_request_task(engagement_id: int) -> None:
+    notifications.notify_document_request(engagement_id=engagement_id)
+
+
+@shared_task(name="dispatch.tasks.notify_clarification_request_task")
+def notify_clarification_request_task(exception_id: int) -> None:
+    notifications.notify_clarification_request(exception_id=exception_id)

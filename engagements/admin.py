@@ -1,17 +1,21 @@
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 
+from engagements.choices import DeadlineBasis
 from engagements.models import (
     Engagement,
     EngagementMilestone,
+    RecurringPlan,
     RequiredDocument,
     Task,
     WorkType,
     WorkTypeSkill,
 )
+from engagements.recurring import schedule_problem
 from engagements.services import required_document_receive
 
 
@@ -170,3 +174,72 @@ class EngagementMilestoneAdmin(admin.ModelAdmin):
     autocomplete_fields = ["engagement"]
     date_hierarchy = "reached_at"
     show_full_result_count = False
+
+
+class RecurringPlanForm(forms.ModelForm):
+    class Meta:
+        model = RecurringPlan
+        fields = [
+            "client",
+            "work_type",
+            "active",
+            "starts_on",
+            "ends_on",
+            "event_rule",
+            "estimated_hours",
+            "requested_staff",
+        ]
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean()
+        work_type = cleaned.get("work_type")
+        if isinstance(work_type, WorkType):
+            problem = schedule_problem(
+                work_type=work_type, event_rule=cleaned.get("event_rule") or ""
+            )
+            if problem:
+                self.add_error(
+                    "event_rule"
+                    if work_type.deadline_basis == DeadlineBasis.EVENT_DATE
+                    else "work_type",
+                    problem,
+                )
+        return cleaned
+
+
+@admin.register(RecurringPlan)
+class RecurringPlanAdmin(admin.ModelAdmin):
+    form = RecurringPlanForm
+    list_display = [
+        "client",
+        "work_type",
+        "starts_on",
+        "ends_on",
+        "event_rule",
+        "estimated_hours",
+        "requested_staff",
+        "active",
+    ]
+    list_filter = ["active", "work_type"]
+    list_select_related = ["client", "work_type", "requested_staff__user"]
+    search_fields = ["client__name", "work_type__name", "work_type__code"]
+    autocomplete_fields = ["client", "work_type", "requested_staff"]
+    date_hierarchy = "starts_on"
+    show_full_result_count = False
+    fieldsets = [
+        (None, {"fields": ["client", "work_type", "active"]}),
+        (
+            "Schedule",
+            {
+                "description": (
+                    "Work is opened for every period (or event) from the start date to "
+                    "the end date: a plan starting mid-month covers that month, and a "
+                    "plan for last year's return starts on January 1 of that year. "
+                    "Payroll and sessions need an event rule, e.g. "
+                    "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR."
+                ),
+                "fields": [("starts_on", "ends_on"), "event_rule"],
+            },
+        ),
+        ("Staffing", {"fields": ["estimated_hours", "requested_staff"]}),
+    ]
