@@ -46,7 +46,15 @@ def main() -> None:
 
     from clients.models import Client
     from engagements.choices import EngagementSource
-    from engagements.models import Engagement, EngagementMilestone, RequiredDocument, Task
+    from engagements.models import (
+        Engagement,
+        EngagementMilestone,
+        MilestoneTransition,
+        RecurringPlan,
+        RequiredDocument,
+        ReviewException,
+        Task,
+    )
     from staff.models import StaffMember
 
     started = time.perf_counter()
@@ -73,6 +81,9 @@ def main() -> None:
         "tasks": Task.objects.count(),
         "required_documents": RequiredDocument.objects.count(),
         "milestone_times": EngagementMilestone.objects.count(),
+        "milestone_transitions": MilestoneTransition.objects.count(),
+        "review_exceptions": ReviewException.objects.count(),
+        "recurring_plans": RecurringPlan.objects.count(),
     }
     print(out.getvalue().rstrip())
     print()

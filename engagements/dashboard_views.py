@@ -16,7 +16,7 @@ from django.views.decorators.vary import vary_on_headers
 from core.calendar import firm_calendar
 from core.roles import is_manager
 from core.selectors import change_stamp
-from engagements.dashboard import AMBER, GREEN, RED, Filters, close_board
+from engagements.dashboard import AMBER, GREEN, RED, Filters, close_board, render_rows
 from engagements.receivers import CLOSE_STAMP
 
 PAGE = "engagements/close_dashboard.html"
@@ -66,6 +66,8 @@ def close_dashboard(request: HttpRequest) -> HttpResponse:
         risk=data["risk"] or None,
     )
     board = close_board(filters=filters, today=timezone.localdate(), calendar=firm_calendar())
+    # One reverse for the page, not one per row (500 rows are rendered).
+    detail_prefix = reverse("engagements:engagement-detail", args=[0]).removesuffix("0/")
     query = request.GET.copy()
     query.pop("since", None)
     context = {
@@ -75,8 +77,7 @@ def close_dashboard(request: HttpRequest) -> HttpResponse:
         "period": filters.period,
         "version": version,
         "query": query.urlencode(),
-        # One reverse for the page, not one per row (500 rows are rendered).
-        "detail_prefix": reverse("engagements:engagement-detail", args=[0]).removesuffix("0/"),
+        "rows_html": render_rows(board.rows, detail_prefix=detail_prefix),
     }
     template = PAGE + "#close-board" if request.htmx and not request.htmx.boosted else PAGE
     return render(request, template, context)
