@@ -137,6 +137,17 @@ def _open_work(ids: list[int]) -> dict[int, list[OpenWork]]:
     return open_work
 
 
+def _staff_calendar(
+    member: StaffMember, holidays: frozenset[date], time_off: dict[date, float]
+) -> StaffCalendar:
+    return StaffCalendar(
+        weekly_hours=float(member.weekly_capacity_hours),
+        working_days=frozenset(member.working_days),
+        holidays=holidays,
+        time_off=time_off,
+    )
+
+
 def deadline_fits(
     *, staff_ids: list[int], today: date, calendar: BusinessCalendar | None = None
 ) -> dict[int, DeadlineFit]:
@@ -149,12 +160,7 @@ def deadline_fits(
     holidays = frozenset(calendar.holidays_between(today, horizon))
     fits: dict[int, DeadlineFit] = {}
     for member in members:
-        staff_calendar = StaffCalendar(
-            weekly_hours=float(member.weekly_capacity_hours),
-            working_days=frozenset(member.working_days),
-            holidays=holidays,
-            time_off=time_off.get(member.pk, {}),
-        )
+        staff_calendar = _staff_calendar(member, holidays, time_off.get(member.pk, {}))
         fits[member.pk] = deadline_fit(staff_calendar, open_work.get(member.pk, []), today)
     return fits
 
@@ -187,12 +193,7 @@ def staff_loads(
     holidays = frozenset(calendar.holidays_between(today, max(horizon, today)))
     loads: dict[int, StaffLoad] = {}
     for member in members:
-        staff_calendar = StaffCalendar(
-            weekly_hours=float(member.weekly_capacity_hours),
-            working_days=frozenset(member.working_days),
-            holidays=holidays,
-            time_off=time_off.get(member.pk, {}),
-        )
+        staff_calendar = _staff_calendar(member, holidays, time_off.get(member.pk, {}))
         work = tuple(sorted(open_work.get(member.pk, []), key=lambda w: (w.due_date, w.task_id)))
         window = utilization_window(staff_calendar, today)
         skills = tuple(member.staff_skills.all())

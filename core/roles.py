@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.core.exceptions import PermissionDenied
 
 STAFF, MANAGER, PARTNER, ADMIN = "staff", "manager", "partner", "admin"
 ROLE_GROUP_NAMES = (STAFF, MANAGER, PARTNER, ADMIN)
@@ -30,6 +31,12 @@ def is_manager(user: AbstractBaseUser | AnonymousUser) -> bool:
 
 def is_partner(user: AbstractBaseUser | AnonymousUser) -> bool:
     return bool(user_groups(user) & {PARTNER, ADMIN})
+
+
+def require_manager(user: AbstractBaseUser | AnonymousUser) -> None:
+    """403 unless a manager, partner or admin: for the manager-only pages and actions."""
+    if not is_manager(user):
+        raise PermissionDenied("Only managers and partners can do this.")
 
 
 @dataclass(frozen=True)

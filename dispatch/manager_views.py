@@ -4,26 +4,20 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from core.roles import is_manager
+from core.roles import require_manager
 from dispatch import queue_selectors as selectors
 from dispatch import services
 from dispatch.models import DispatchDecision, Escalation
 from staff.selectors import staff_member_for_user
 
 
-def _require_manager(request: HttpRequest) -> None:
-    if not is_manager(request.user):
-        raise PermissionDenied("Only managers can see this page.")
-
-
 @require_GET
 def escalations(request: HttpRequest) -> HttpResponse:
-    _require_manager(request)
+    require_manager(request.user)
     return render(
         request, "dispatch/escalation_list.html", {"escalations": selectors.escalation_list()}
     )
@@ -45,7 +39,7 @@ class DeadlineForm(forms.Form):
 def escalation_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     """Resolve an escalation: assign a listed person, raise the threshold, move the
     internal deadline, or record that the client was told."""
-    _require_manager(request)
+    require_manager(request.user)
     escalation = get_object_or_404(Escalation, pk=pk)
     try:
         if action == "assign":
@@ -102,7 +96,7 @@ def escalation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
 
 @require_GET
 def team(request: HttpRequest) -> HttpResponse:
-    _require_manager(request)
+    require_manager(request.user)
     me = staff_member_for_user(user=request.user)
     rows = selectors.team_for_manager(manager=me) if me else []
     return render(request, "dispatch/team.html", {"rows": rows})
@@ -110,7 +104,7 @@ def team(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def confirmations(request: HttpRequest) -> HttpResponse:
-    _require_manager(request)
+    require_manager(request.user)
     return render(
         request, "dispatch/confirmation_list.html", {"decisions": selectors.confirmation_list()}
     )
@@ -118,7 +112,7 @@ def confirmations(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def confirmation_decline(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_manager(request)
+    require_manager(request.user)
     decision = get_object_or_404(DispatchDecision, pk=pk)
     try:
         services.decision_decline_requested(decision_id=decision.pk, actor=request.user)

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from core.roles import is_manager
+from core.roles import is_manager, require_manager
 from dispatch import selectors, services
 from dispatch.forms import EstimateForm, ManualAssignForm
 from dispatch.models import DispatchDecision
@@ -49,14 +48,9 @@ def task_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _render_task(request, _task_or_404(request, pk))
 
 
-def _require_manager(request: HttpRequest) -> None:
-    if not is_manager(request.user):
-        raise PermissionDenied("Only managers can do this.")
-
-
 @require_POST
 def task_assign(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_manager(request)
+    require_manager(request.user)
     task = _task_or_404(request, pk)
     form = ManualAssignForm(request.POST)
     if not form.is_valid():
@@ -77,7 +71,7 @@ def task_assign(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def task_estimate(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_manager(request)
+    require_manager(request.user)
     task = _task_or_404(request, pk)
     form = EstimateForm(request.POST)
     if not form.is_valid():
@@ -91,7 +85,7 @@ def task_estimate(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def decision_confirm(request: HttpRequest, pk: int) -> HttpResponse:
-    _require_manager(request)
+    require_manager(request.user)
     decision = get_object_or_404(DispatchDecision, pk=pk)
     try:
         services.decision_confirm_requested(decision_id=decision.pk, actor=request.user)
