@@ -21,6 +21,7 @@ from datetime import date
 
 from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
@@ -259,7 +260,8 @@ def _row(
     risk, reason = _risk(line, done, days_left, owner_task, fit)
     close_days = None
     if line["delivered_at"] is not None and line["period_end"] is not None:
-        close_days = calendar.business_days_between(line["period_end"], line["delivered_at"].date())
+        delivered_on = timezone.localdate(line["delivered_at"])  # the firm's day, not UTC's
+        close_days = calendar.business_days_between(line["period_end"], delivered_on)
     return Row(
         pk=line["pk"],
         client_name=line["client__name"],
@@ -270,7 +272,7 @@ def _row(
         steps=steps,
         step_number=step_number,
         label=label,
-        owner_name=owner_task.name if owner_id else ("—" if done else "Unassigned"),
+        owner_name=_owner_name(owner_task, line, done),
         owner_manager_id=owner_task.manager_id if owner_id else None,
         days_left=days_left,
         risk=risk,
@@ -278,6 +280,23 @@ def _row(
         open_exceptions=line["open_exceptions"],
         missing_documents=line["missing_documents"],
         close_days=close_days,
+    )
+
+
+def _owner_name(owner_task: OpenTask | None, line: dict, done: bool) -> str:
+    if owner_task is not None:
+        return owner_task.name if owner_task.assignee_id else "Unassigned"
+    if done:
+        return "—"
+    # No open task: the work is done and it waits on invoicing or delivery, which
+    # is the client's partner's to move.
+    return (
+        _name(
+            line["client__relationship_partner__user__first_name"],
+            line["client__relationship_partner__user__last_name"],
+            line["client__relationship_partner__user__username"],
+        )
+        or "—"
     )
 
 

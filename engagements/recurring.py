@@ -235,9 +235,10 @@ def recurring_generate(*, today: date | None = None) -> int:
         owed.extend((plan, occ, external_id_for(plan, occ)) for occ in occurrences)
 
     existing = _existing_external_ids([external_id for _, _, external_id in owed])
+    covered = _already_covered([(plan, occ) for plan, occ, _ in owed])
     created = 0
     for plan, occurrence, external_id in owed:
-        if external_id in existing:
+        if external_id in existing or _cover_key(plan, occurrence) in covered:
             continue
         try:
             engagement_create(
@@ -259,6 +260,39 @@ def recurring_generate(*, today: date | None = None) -> int:
             continue
         created += 1
     return created
+
+
+def _cover_key(plan: RecurringPlan, occurrence: Occurrence) -> tuple[int, int, str, date]:
+    if occurrence.period_end is not None:
+        return (plan.client_id, plan.work_type_id, "period", occurrence.period_end)
+    return (plan.client_id, plan.work_type_id, "due", occurrence.due_date)
+
+
+def _already_covered(
+    owed: list[tuple[RecurringPlan, Occurrence]],
+) -> set[tuple[int, int, str, date]]:
+    """Occurrences some engagement already covers, whatever its source (entered by
+    hand, imported, seeded): the same client and work type for the same period end,
+    or for event work the same due date. One query."""
+    if not owed:
+        return set()
+    rows = (
+        Engagement.objects.filter(
+            client_id__in={plan.client_id for plan, _ in owed},
+            work_type_id__in={plan.work_type_id for plan, _ in owed},
+        )
+        .filter(
+            Q(period_end__in={occ.period_end for _, occ in owed if occ.period_end})
+            | Q(due_date__in={occ.due_date for _, occ in owed if occ.period_end is None})
+        )
+        .values_list("client_id", "work_type_id", "period_end", "due_date")
+    )
+    covered: set[tuple[int, int, str, date]] = set()
+    for client_id, work_type_id, period_end, due_date in rows:
+        if period_end is not None:
+            covered.add((client_id, work_type_id, "period", period_end))
+        covered.add((client_id, work_type_id, "due", due_date))
+    return covered
 
 
 def _existing_external_ids(external_ids: list[str]) -> set[str]:

@@ -1,10 +1,10 @@
 """Build the demo firm: read the reference rows, plan, and write what is missing.
 
 The load reads the natural keys that already exist (usernames, demo client and
-engagement ids) in a constant number of queries and ``bulk_create``s only what
-is missing, in batches, inside one transaction. A row that exists is left as it
-is, children included: once built, the demo belongs to whoever is clicking
-through it.
+engagement ids, recurring plans by client and work type) in a constant number of
+queries and ``bulk_create``s only what is missing, in batches, inside one
+transaction. A row that exists is left as it is, children included: once built,
+the demo belongs to whoever is clicking through it.
 """
 
 from __future__ import annotations
@@ -27,26 +27,34 @@ from clients.choices import ExternalSource
 from clients.models import Client, ClientExternalId
 from core.calendar import firm_calendar
 from core.demo.people import PeoplePlanner
+from core.demo.recurring import plan_recurring
+from core.demo.replay import DispatchReplay
 from core.demo.specs import (
     ADMIN_USERNAME,
     BATCH_SIZE,
     DEMO_PASSWORD,
-    MILESTONES,
     SIZES,
     WORK_ORDER,
     BuildResult,
     DemoConflictError,
     DemoPlan,
     DemoSize,
+    EngagementSpec,
     Reference,
+    TaskSpec,
     WorkTypeRules,
 )
 from core.demo.work import WorkPlanner
-from engagements.choices import EngagementSource
+from engagements.choices import EngagementSource, Milestone, TaskRole
+from engagements.milestones import template_for
 from engagements.models import (
     Engagement,
     EngagementMilestone,
+    MilestoneSource,
+    MilestoneTransition,
+    RecurringPlan,
     RequiredDocument,
+    ReviewException,
     Task,
     WorkType,
     WorkTypeSkill,
@@ -82,14 +90,17 @@ def _require_pks(rows: Sequence[models.Model]) -> None:
 
 
 def reference_load() -> Reference:
-    """The active work types with their skill rules, and skill tags (three queries)."""
+    """The active work types with their skill rules and milestone templates, and skill
+    tags (three queries)."""
     rules: dict[int, list[tuple[str, int]]] = defaultdict(list)
     for work_type_id, slug, level in WorkTypeSkill.objects.values_list(
         "work_type_id", "skill__slug", "min_level"
     ).order_by("work_type_id", "skill__slug"):
         rules[work_type_id].append((slug, level))
     work_types = {
-        wt.code: WorkTypeRules(work_type=wt, skills=tuple(rules[wt.pk]))
+        wt.code: WorkTypeRules(
+            work_type=wt, skills=tuple(rules[wt.pk]), template=tuple(template_for(wt))
+        )
         for wt in WorkType.objects.filter(active=True, code__in=WORK_ORDER)
     }
     skill_ids: dict[str, int] = {}
@@ -111,12 +122,29 @@ def demo_plan(*, seed: int, size: DemoSize, today: date, reference: Reference) -
     people = PeoplePlanner(seed=seed, size=size, today=today, reference=reference)
     staff = people.plan_staff()
     clients = people.plan_clients(staff)
-    work = WorkPlanner(seed=seed, size=size, today=today, reference=reference)
-    engagements = work.plan_engagements(clients, staff)
-    work.assign(staff, engagements)
-    work.settle(engagements)
+    engagements = WorkPlanner(
+        seed=seed, size=size, today=today, reference=reference
+    ).plan_engagements(clients)
+    replay = DispatchReplay(seed=seed, size=size, today=today, reference=reference)
+    replay.request_staff(engagements, staff)
+    replay.assign(staff, engagements)
+    replay.settle(engagements)
+    recurring_plans = plan_recurring(
+        seed=seed,
+        size=size,
+        today=today,
+        work_types=reference.work_types,
+        clients=clients,
+        engagements=engagements,
+    )
     return DemoPlan(
-        size=size, seed=seed, today=today, staff=staff, clients=clients, engagements=engagements
+        size=size,
+        seed=seed,
+        today=today,
+        staff=staff,
+        clients=clients,
+        engagements=engagements,
+        recurring_plans=recurring_plans,
     )
 
 
@@ -140,11 +168,13 @@ class _Loader:
         self.tz = timezone.get_default_timezone()
         self.created: dict[str, int] = defaultdict(int)
         self.staff_ids: dict[str, int] = {}
+        self.user_ids: dict[str, int] = {}
 
     def load(self) -> dict[str, int]:
         self._staff()
         client_ids = self._clients()
         self._engagements(client_ids)
+        self._recurring_plans(client_ids)
         return dict(self.created)
 
     def _staff(self) -> None:
@@ -222,6 +252,7 @@ class _Loader:
             _require_pks(rows)
             members.update((row.user.username, row) for row in rows)
         self.staff_ids = {username: member.pk for username, member in members.items()}
+        self.user_ids = {username: user.pk for username, user in users.items()}
         ordered = [members[s.username] for s in specs]
         if self.plan.size.bulk_role_sync:
             staff_members_sync_roles_bulk(staff_members=ordered)
@@ -322,7 +353,8 @@ class _Loader:
         return ids
 
     def _engagements(self, client_ids: dict[str, int]) -> None:
-        """New engagements, then their checklist, milestone times and tasks."""
+        """New engagements, then their checklist, timeline (milestone times and the
+        matching system transitions), tasks and review exceptions."""
         prefix = f"{self.plan.size.key_prefix}-c"
         existing = set(
             Engagement.objects.filter(
@@ -370,31 +402,98 @@ class _Loader:
         self.created["milestone times"] += _bulk_create(
             EngagementMilestone,
             (
-                EngagementMilestone(
-                    engagement_id=pk, milestone=MILESTONES[i], reached_at=_aware(at, tz)
-                )
+                EngagementMilestone(engagement_id=pk, milestone=code, reached_at=_aware(at, tz))
                 for pk, e in pairs
-                for i, at in enumerate(e.reached)
+                for code, at in e.reached
             ),
         )
-        self.created["tasks"] += _bulk_create(
-            Task,
+        # The state machine's audit trail: one system move per step, from the one before.
+        self.created["milestone transitions"] += _bulk_create(
+            MilestoneTransition,
             (
-                Task(
+                MilestoneTransition(
                     engagement_id=pk,
-                    role=t.role,
-                    title=t.title,
-                    assignee_id=staff_ids[t.assignee] if t.assignee else None,
-                    estimated_hours=t.estimated_hours,
-                    status=t.status,
-                    due_date=t.due_date,
-                    assigned_at=_aware(t.assigned_at, tz),
-                    accepted_at=_aware(t.accepted_at, tz),
-                    started_at=_aware(t.started_at, tz),
-                    completed_at=_aware(t.completed_at, tz),
+                    from_milestone=e.reached[i - 1][0] if i else Milestone.NEW,
+                    to_milestone=code,
+                    source=MilestoneSource.SYSTEM,
+                    at=_aware(at, tz),
                 )
                 for pk, e in pairs
-                for t in e.tasks
+                for i, (code, at) in enumerate(e.reached)
+            ),
+        )
+        # Reviewer tasks of engagements with exceptions are kept to link them by id.
+        reviewer_rows: dict[int, Task] = {}
+
+        def task_row(pk: int, e: EngagementSpec, t: TaskSpec) -> Task:
+            row = Task(
+                engagement_id=pk,
+                role=t.role,
+                title=t.title,
+                assignee_id=staff_ids[t.assignee] if t.assignee else None,
+                estimated_hours=t.estimated_hours,
+                status=t.status,
+                due_date=t.due_date,
+                assigned_at=_aware(t.assigned_at, tz),
+                accepted_at=_aware(t.accepted_at, tz),
+                started_at=_aware(t.started_at, tz),
+                completed_at=_aware(t.completed_at, tz),
+            )
+            if e.exceptions and t.role == TaskRole.REVIEWER:
+                reviewer_rows[pk] = row
+            return row
+
+        self.created["tasks"] += _bulk_create(
+            Task, (task_row(pk, e, t) for pk, e in pairs for t in e.tasks)
+        )
+        _require_pks(list(reviewer_rows.values()))
+        user_ids = self.user_ids
+        exceptions = []
+        for pk, e in pairs:
+            if not e.exceptions:
+                continue
+            assignee = next(t.assignee for t in e.tasks if t.role == TaskRole.REVIEWER)
+            reviewer = user_ids[assignee] if assignee else None
+            for x in e.exceptions:
+                exceptions.append(
+                    ReviewException(
+                        engagement_id=pk,
+                        task_id=reviewer_rows[pk].pk,
+                        note=x.note,
+                        raised_by_id=reviewer,
+                        raised_at=_aware(x.raised_at, tz),
+                        resolved_at=_aware(x.resolved_at, tz),
+                        resolved_by_id=reviewer if x.resolved_at else None,
+                        resolution=x.resolution,
+                    )
+                )
+        self.created["review exceptions"] += _bulk_create(ReviewException, exceptions)
+
+    def _recurring_plans(self, client_ids: dict[str, int]) -> None:
+        """The plans missing by (client, work type); one that exists is left as it is."""
+        prefix = f"{self.plan.size.key_prefix}-c"
+        existing = set(
+            RecurringPlan.objects.filter(
+                client__external_ids__source=ExternalSource.DEMO,
+                client__external_ids__external_id__startswith=prefix,
+            ).values_list("client_id", "work_type_id")
+        )
+        work_type_ids = {code: rules.work_type.pk for code, rules in self.ref.work_types.items()}
+        self.created["recurring plans"] += _bulk_create(
+            RecurringPlan,
+            (
+                RecurringPlan(
+                    client_id=client_ids[p.client_key],
+                    work_type_id=work_type_ids[p.work_type],
+                    starts_on=p.starts_on,
+                    event_rule=p.event_rule,
+                    estimated_hours=p.estimated_hours,
+                    requested_staff_id=self.staff_ids[p.requested_staff]
+                    if p.requested_staff
+                    else None,
+                )
+                for p in self.plan.recurring_plans
+                if (client_ids[p.client_key], work_type_ids[p.work_type]) not in existing
             ),
         )
 
@@ -412,7 +511,10 @@ def _planned_counts(plan: DemoPlan) -> dict[str, int]:
         "engagements": len(engagements),
         "required documents": sum(len(e.received) for e in engagements),
         "milestone times": sum(len(e.reached) for e in engagements),
+        "milestone transitions": sum(len(e.reached) for e in engagements),
         "tasks": sum(len(e.tasks) for e in engagements),
+        "review exceptions": sum(len(e.exceptions) for e in engagements),
+        "recurring plans": len(plan.recurring_plans),
     }
 
 

@@ -158,6 +158,44 @@ ENGAGEMENT_INSTRUCTIONS = (
     "K-1s from two partnerships expected late.",
 )
 
+# What a close reviewer finds, and how it was cleared: (note, resolution), formatted with
+# amount ("1,240.18"), month ("October") and vendor.
+REVIEW_EXCEPTIONS = (
+    (
+        "Bank rec off by ${amount} — missing {month} deposit",
+        "Client sent the deposit slip; booked in {month} and the bank rec ties.",
+    ),
+    (
+        "Credit card statement not in the feed: ${amount} of {month} charges unbooked",
+        "Client uploaded the statement; charges coded and the card reconciles.",
+    ),
+    (
+        "AR aging doesn't tie to the GL by ${amount} — client to confirm a write-off",
+        "Client approved the write-off; AR ties to the GL.",
+    ),
+    (
+        "Payroll register is ${amount} over GL wages — off-cycle run not booked?",
+        "Off-cycle bonus run booked from the register; wages tie.",
+    ),
+    (
+        "Uncategorized ${amount} transfer to savings — owner draw or loan?",
+        "Owner confirmed a draw; reclassed to equity.",
+    ),
+    (
+        "AP aging lists a ${amount} bill from {vendor} that isn't in the books",
+        "Client approved the {vendor} bill; entered and AP ties.",
+    ),
+    (
+        "Sales tax payable off by ${amount} against the {month} return",
+        "Client sent the filed {month} return; accrual corrected.",
+    ),
+)
+
+VENDORS = (
+    "Harbor Office Supply", "Summit Janitorial", "Copperline Telecom", "Blue Ridge Insurance",
+    "Northgate Properties", "Pinecrest Logistics", "Granite IT Services", "Beacon Staffing",
+)
+
 # Job titles by (role, track); the track decides a person's skills.
 TITLES = {
     ("partner", "audit"): "Audit Partner",

@@ -13,16 +13,13 @@ import phonenumbers
 from core.calendar import BusinessCalendar
 from core.demo import names as words
 from engagements.choices import Milestone, TaskStatus
+from engagements.milestones import Step
 from engagements.models import WorkType
 from staff.choices import Role
 
 DEMO_PASSWORD = "closeloop-demo"
 ADMIN_USERNAME = "admin"
 BATCH_SIZE = 2000
-MILESTONES: tuple[str, ...] = tuple(Milestone.values)
-# Where a task can stop a timeline when nobody qualifies (see WorkPlanner.assign).
-RECEIVED = MILESTONES.index(Milestone.DOCUMENTS_RECEIVED)
-PREP_DONE = MILESTONES.index(Milestone.PREPARATION_COMPLETE)
 # The capacity defaults (capacity.models): preparers under 80 %, reviewers under 70 %.
 PREPARER_THRESHOLD = 0.8
 REVIEWER_THRESHOLD = 0.7
@@ -211,6 +208,16 @@ class TaskSpec:
 
 
 @dataclass(slots=True)
+class ExceptionSpec:
+    """A discrepancy the reviewer raised; open until ``resolved_at`` (cut at now by settle)."""
+
+    note: str
+    raised_at: datetime
+    resolved_at: datetime | None = None
+    resolution: str = ""
+
+
+@dataclass(slots=True)
 class EngagementSpec:
     key: str
     client: ClientSpec
@@ -224,19 +231,33 @@ class EngagementSpec:
     priority: str
     requested_staff: str | None
     special_instructions: str
-    planned: list[datetime]  # one time per milestone, in Milestone order
+    # The work type's template steps with their planned times: (code, at, needs), where
+    # needs says which task must have an assignee for the step to happen (see timeline).
+    steps: list[tuple[str, datetime, int]]
     documents: list[tuple[str, datetime]]  # planned arrival of each checklist item
     tasks: list[TaskSpec]
-    cap: int = len(MILESTONES)  # milestones reachable (lowered when nobody can take a task)
+    exceptions: list[ExceptionSpec] = field(default_factory=list)
+    cap: int | None = None  # steps reachable, when nobody could take a task
     milestone: str = Milestone.NEW
-    reached: list[datetime] = field(default_factory=list)
+    reached: list[tuple[str, datetime]] = field(default_factory=list)
     received: list[tuple[str, datetime | None]] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RecurringPlanSpec:
+    client_key: str
+    work_type: str
+    starts_on: date
+    event_rule: str
+    estimated_hours: Decimal | None
+    requested_staff: str | None = None
 
 
 @dataclass(frozen=True)
 class WorkTypeRules:
     work_type: WorkType
     skills: tuple[tuple[str, int], ...]
+    template: tuple[Step, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -257,6 +278,7 @@ class DemoPlan:
     staff: list[StaffSpec]
     clients: list[ClientSpec]
     engagements: list[EngagementSpec]
+    recurring_plans: list[RecurringPlanSpec] = field(default_factory=list)
 
     def logins(self) -> list[tuple[str, str, str]]:
         """(username, role, password): the busiest person of each role (a login with an

@@ -1,40 +1,38 @@
-"""Plan the work: engagements with their timelines, who did each task, and where it stands.
+"""Plan the work: engagements with their timelines (who did it and where it stands
+now are ``core.demo.replay``'s part).
 
-1. ``plan_engagements``: for every client's services, the periods of the season
-   around today, each with a planned time for every milestone and task step
-   (one random stream per engagement, so adding a payroll run reshuffles nothing).
-2. ``assign``: replay dispatch in time order over a weekly ledger.
-3. ``settle``: cut every timeline at this morning.
+``plan_engagements``: for every client's services, the periods of the season
+around today, each with a planned time for every phase of the work and every
+task step (one random stream per engagement, so adding a payroll run reshuffles
+nothing), placed on the steps of the work type's milestone template
+(``core.demo.timeline``).
 
-Timelines copy what ``engagements.services`` does live: work waiting on
-documents (1040, 1120) is dispatched when the last document arrives; other work
-is dispatched when the engagement is created and started once its documents are
-in. Assignees are chosen the way ``dispatch.engine`` ranks candidates.
+Timelines copy what ``engagements.services`` and the state machine do live: the
+first step is entered when the engagement opens; the preparer is dispatched on
+entering the template's ``dispatch_preparer`` step (when the last document
+arrives for returns and closes, at once for audits, payroll and advisory); the
+preparer starting and finishing, then the reviewer, move the engagement along.
+Monthly bookkeeping and close are laid out so last month's close dashboard looks
+like a real firm's.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from clients.choices import EntityType, ValueTier
-from core.calendar import BusinessCalendar
 from core.demo import names as words
 from core.demo.specs import (
     EARLY_DOCUMENTS,
-    MILESTONES,
-    PREP_DONE,
-    PREPARER_THRESHOLD,
-    RECEIVED,
-    REVIEWER_THRESHOLD,
     ClientSpec,
     DemoSize,
     EngagementSpec,
+    ExceptionSpec,
     Reference,
-    StaffSpec,
     TaskSpec,
     add_months,
     half_hours,
@@ -42,16 +40,68 @@ from core.demo.specs import (
     month_end,
     stream_rng,
 )
+from core.demo.timeline import (
+    CLOSED,
+    DELIVERED,
+    INVOICED,
+    PHASES,
+    PREP_DONE,
+    PREP_STARTED,
+    READY,
+    REVIEW_DONE,
+    REVIEW_STARTED,
+    dispatch_phase,
+    plan_steps,
+)
 from engagements.choices import (
     Complexity,
     DeadlineBasis,
+    Milestone,
     Priority,
     TaskRole,
-    TaskStatus,
-    TriggerEvent,
 )
 from engagements.deadlines import internal_due_date
+from engagements.models import WorkType
 from engagements.services import REVIEW_LEAD_BUSINESS_DAYS, review_hours
+
+MONTHLY_WORK = frozenset({"monthly_bookkeeping", "month_end_close"})
+# Business days from period end to delivery: 6 to 11, median 8 (cumulative weight
+# passes half at 8).
+CLOSE_CYCLE_DAYS = (6, 7, 8, 9, 10, 11)
+CLOSE_CYCLE_WEIGHTS = (1.5, 2.5, 3.0, 2.0, 1.2, 0.8)
+# A close the reviewer holds on an open exception; one whose exception was resolved.
+HOLD_OPEN, HOLD_RESOLVED = "open", "resolved"
+
+
+@dataclass(slots=True)
+class _Times:
+    """One engagement's planned times; tasks as (assigned, accepted, started, completed)."""
+
+    opened: datetime
+    ready: datetime
+    prep: tuple[datetime, datetime, datetime, datetime]
+    review: tuple[datetime, datetime, datetime, datetime] | None
+    invoiced: datetime
+    delivered: datetime
+    closed: datetime
+    exception: tuple[datetime, datetime | None] | None = None  # (raised, resolved)
+
+    def phases(self) -> list[datetime]:
+        """A time per phase (core.demo.timeline); work without review passes it on completion."""
+        if self.review:
+            review_started, review_done = self.review[2], self.review[3]
+        else:
+            review_started = review_done = self.prep[3]
+        times = [self.opened] * PHASES
+        times[READY] = self.ready
+        times[PREP_STARTED], times[PREP_DONE] = self.prep[2], self.prep[3]
+        times[REVIEW_STARTED], times[REVIEW_DONE] = review_started, review_done
+        times[INVOICED], times[DELIVERED], times[CLOSED] = (
+            self.invoiced,
+            self.delivered,
+            self.closed,
+        )
+        return times
 
 
 class WorkPlanner:
@@ -66,7 +116,7 @@ class WorkPlanner:
         self.cal = reference.calendar
         self._bd_cache: dict[tuple[date, int], date] = {}
         self._due_cache: dict[tuple[str, date | None, date | None], date] = {}
-        self._pools: dict[tuple[str, str, int], tuple[list[str], frozenset[str]]] = {}
+        self._holds: dict[str, str] = {}
 
     # Calendar arithmetic, memoised: the large size asks the same questions 10^5 times.
     def _bd(self, day: date, days: int) -> date:
@@ -110,20 +160,18 @@ class WorkPlanner:
 
     # Engagements ------------------------------------------------------------------
 
-    def plan_engagements(
-        self, clients: list[ClientSpec], staff: list[StaffSpec]
-    ) -> list[EngagementSpec]:
+    def plan_engagements(self, clients: list[ClientSpec]) -> list[EngagementSpec]:
         """Every engagement of the season that exists by now, with its planned timeline."""
         # The tax year being set up (second half of the year) or filed (first half).
         season = self.today.year if self.today.month >= 7 else self.today.year - 1
         engagements: list[EngagementSpec] = []
+        self._holds = self._pick_holds(clients)
         for client in clients:
             for code in client.services:
                 for period in self._periods(code, client, season):
                     spec = self._engagement(client, code, *period)
                     if spec is not None:
                         engagements.append(spec)
-        self._requested_staff(engagements, staff)
         return engagements
 
     def _periods(
@@ -206,25 +254,16 @@ class WorkPlanner:
         # Some work runs late (client slow, staff busy) -- but not audits: with no time
         # logged, a late audit counts its full estimate against this week.
         late = rng.random() < 0.08 and code != "audit"
-        # 1. When the engagement opened and when everything it waits for was in hand.
-        if code in ("monthly_bookkeeping", "month_end_close"):
+        # 1. When the engagement opened.
+        if code in MONTHLY_WORK:
             opened = self._at(self._bd(start, 0), rng)
-            ready_day = self._bd(end, rng.randint(1, 4))
         else:
-            (open_low, open_high), (ready_low, ready_high) = self.LEAD_DAYS[code]
+            open_low, open_high = self.LEAD_DAYS[code][0]
             opened = self._at(
                 self._on_or_before(due - timedelta(days=rng.randint(open_low, open_high))), rng
             )
-            ready_day = due - timedelta(days=rng.randint(ready_low, ready_high))
         if opened > self.now:
             return None
-        if late:
-            ready_day += timedelta(days=rng.randint(3, 15))
-        ready = max(self._at(ready_day, rng), self._later(opened, rng, 30, 600))
-        checklist = list(wt.document_checklist)
-        if not checklist:
-            ready = opened
-        documents = self._documents(checklist, opened, ready, end, rng)
 
         # 2. Size and shape.
         key_account = client.value_tier == ValueTier.KEY
@@ -247,58 +286,42 @@ class WorkPlanner:
         elif key_account and priority in (Priority.LOW, Priority.NORMAL) and roll < 0.3:
             priority = Priority.HIGH
 
-        # 3. Timeline: dispatch, preparation, review, invoice, delivery, closing.
-        gated = wt.trigger_event == TriggerEvent.DOCUMENTS_COMPLETE and bool(checklist)
-        prep_assigned = self._later(ready if gated else opened, rng, 5, 180)
-        prep_accepted = self._later(prep_assigned, rng, 20, 900)
-        delay = rng.randint(2, 8) if late else 0
-        prep_started = self._days_later(max(prep_accepted, ready), rng, 0, 2 + delay)
-        # Hours of focus a day: audits are fieldwork, other work shares the day.
-        focus = rng.uniform(5, 8) if code == "audit" else rng.uniform(3, 6)
-        work_days = max(0, math.ceil(planned_hours / focus) - 1)
-        if work_days:
-            prep_done = self._at(self._bd(prep_started.date(), work_days), rng)
+        # 3. Timeline: documents in, dispatch, preparation, review, invoice, delivery, closing.
+        checklist = list(wt.document_checklist)
+        gate = dispatch_phase(rules.template, wt.trigger_event, bool(checklist))
+        hold = self._holds.get(key)
+        if code in MONTHLY_WORK:
+            times = self._monthly_times(wt, end, opened, gate, planned_hours, late, hold, rng)
         else:
-            prep_done = self._later(prep_started, rng, 60, 300)
+            times = self._times(code, wt, due, opened, gate, planned_hours, late, rng)
+        documents = self._documents(checklist, opened, times.ready, end, rng)
+        titles = self._titles(code, client, label)
         prep_due = due
-        tasks = []
         if wt.reviewer_required:
             prep_due = max(opened.date(), self._bd(due, -REVIEW_LEAD_BUSINESS_DAYS))
-        titles = self._titles(code, client, label)
-        tasks.append(
+        tasks = [
             TaskSpec(
                 role=TaskRole.PREPARER,
                 title=titles[0],
                 estimated_hours=estimate,
                 due_date=min(prep_due, due),
-                planned=(prep_assigned, prep_accepted, prep_started, prep_done),
+                planned=times.prep,
             )
-        )
-        review_started = review_done = prep_done
-        if wt.reviewer_required:
-            review_assigned = self._later(prep_done, rng, 5, 120)
-            review_accepted = self._later(review_assigned, rng, 20, 600)
-            review_started = self._days_later(review_accepted, rng, 0, 1)
-            review_done = self._days_later(
-                review_started, rng, *((2, 5) if code == "audit" else (0, 2))
-            )
+        ]
+        if times.review is not None:
             tasks.append(
                 TaskSpec(
                     role=TaskRole.REVIEWER,
                     title=titles[1],
                     estimated_hours=review_hours(estimate),
                     due_date=due,
-                    planned=(review_assigned, review_accepted, review_started, review_done),
+                    planned=times.review,
                 )
             )
         instructions = rng.choice(words.ENGAGEMENT_INSTRUCTIONS) if rng.random() < 0.05 else ""
-        invoiced = self._days_later(review_done, rng, 0, 2)
-        delivered = self._days_later(invoiced, rng, 0, 3)
-        closed = self._days_later(delivered, rng, 3, 15)
-        # One time per milestone, in Milestone order. Documents are requested when the
-        # engagement opens; work without a reviewer passes the review steps on completion.
-        planned = [opened, opened, ready, prep_started, prep_done, review_started, review_done]
-        planned += [invoiced, delivered, closed]
+        exceptions = []
+        if times.exception is not None:
+            exceptions.append(self._review_exception(times.exception, end, rng))
         return EngagementSpec(
             key=key,
             client=client,
@@ -312,9 +335,226 @@ class WorkPlanner:
             priority=priority,
             requested_staff=None,
             special_instructions=instructions,
-            planned=planned,
+            steps=plan_steps(rules.template, times.phases()),
             documents=documents,
             tasks=tasks,
+            exceptions=exceptions,
+        )
+
+    def _times(
+        self,
+        code: str,
+        wt: WorkType,
+        due: date,
+        opened: datetime,
+        gate: int,
+        planned_hours: float,
+        late: bool,
+        rng: random.Random,
+    ) -> _Times:
+        """Timeline from the due date backwards: documents in a few weeks before it, work
+        dispatched when its gate opens, then preparation, review, invoice and delivery."""
+        ready_low, ready_high = self.LEAD_DAYS[code][1]
+        ready_day = due - timedelta(days=rng.randint(ready_low, ready_high))
+        if late:
+            ready_day += timedelta(days=rng.randint(3, 15))
+        ready = max(self._at(ready_day, rng), self._later(opened, rng, 30, 600))
+        if not wt.document_checklist:
+            ready = opened
+        prep_assigned = self._later(ready if gate == READY else opened, rng, 5, 180)
+        prep_accepted = self._later(prep_assigned, rng, 20, 900)
+        delay = rng.randint(2, 8) if late else 0
+        prep_started = self._days_later(max(prep_accepted, ready), rng, 0, 2 + delay)
+        # Hours of focus a day: audits are fieldwork, other work shares the day.
+        focus = rng.uniform(5, 8) if code == "audit" else rng.uniform(3, 6)
+        work_days = max(0, math.ceil(planned_hours / focus) - 1)
+        if work_days:
+            prep_done = self._at(self._bd(prep_started.date(), work_days), rng)
+        else:
+            prep_done = self._later(prep_started, rng, 60, 300)
+        review = None
+        review_done = prep_done
+        if wt.reviewer_required:
+            review_assigned = self._later(prep_done, rng, 5, 120)
+            review_accepted = self._later(review_assigned, rng, 20, 600)
+            review_started = self._days_later(review_accepted, rng, 0, 1)
+            review_done = self._days_later(
+                review_started, rng, *((2, 5) if code == "audit" else (0, 2))
+            )
+            review = (review_assigned, review_accepted, review_started, review_done)
+        invoiced = self._days_later(review_done, rng, 0, 2)
+        delivered = self._days_later(invoiced, rng, 0, 3)
+        return _Times(
+            opened=opened,
+            ready=ready,
+            prep=(prep_assigned, prep_accepted, prep_started, prep_done),
+            review=review,
+            invoiced=invoiced,
+            delivered=delivered,
+            closed=self._days_later(delivered, rng, 3, 15),
+        )
+
+    def _monthly_times(
+        self,
+        wt: WorkType,
+        end: date,
+        opened: datetime,
+        gate: int,
+        planned_hours: float,
+        late: bool,
+        hold: str | None,
+        rng: random.Random,
+    ) -> _Times:
+        """Bookkeeping and close, laid out in business days after the period ends so the
+        close dashboard looks like a real firm's.
+
+        1. Draw the close cycle (business days from period end to delivery, 6–11,
+           median 8) and the day the last statement arrives (1–3).
+        2. Fit the work in between: the preparer starts the same or the next day and
+           finishes shortly before the review; invoicing and delivery at the end.
+        3. A late client sends the statements 8–12 business days later than that, and
+           everything follows (the stragglers of the month still open on the dashboard).
+        4. ``hold``: a close the reviewer is holding on an open exception started its
+           review a week or so ago and finishes after today; one whose exception was
+           resolved spends at least a day in review.
+        5. Events on the same day get increasing times within business hours.
+        """
+        cycle = rng.choices(CLOSE_CYCLE_DAYS, weights=CLOSE_CYCLE_WEIGHTS)[0]
+        ready_at = rng.randint(1, 3)
+        started = ready_at + rng.randint(0, 1)
+        invoiced = cycle - rng.choice((0, 0, 1))
+        focus = rng.uniform(3, 6)
+        work_days = max(0, math.ceil(planned_hours / focus) - 1)
+        review = wt.reviewer_required
+        if review:
+            review_done = invoiced - rng.randint(0, 1)
+            review_started = max(started, review_done - rng.randint(0, 1))
+            if hold == HOLD_OPEN:
+                # About a week after period end, but by yesterday early in the month.
+                by_yesterday = self.cal.business_days_between(end, self._bd(self.today, -1))
+                review_started = max(started, min(rng.randint(6, 9), by_yesterday))
+            elif hold == HOLD_RESOLVED:
+                review_done = max(review_done, review_started + 1)
+            finish_by = review_started
+        else:
+            review_done = review_started = invoiced
+            finish_by = invoiced
+        prep_done = min(max(started + work_days, finish_by - 1), finish_by)
+        delay = rng.randint(8, 12) if late and hold is None else 0
+        offsets = [ready_at, started, prep_done, review_started, review_done, invoiced, cycle]
+        for i in range(1, len(offsets)):
+            offsets[i] = max(offsets[i], offsets[i - 1])
+        offsets = [offset + delay for offset in offsets]
+        days = [self._bd(end, offset) for offset in offsets]
+        if review and hold == HOLD_OPEN:
+            # Waiting on the client: the review finishes after today, the rest follows.
+            days[4] = max(self._bd(self.today, rng.randint(1, 4)), self._bd(days[3], 1))
+            days[5] = self._bd(days[4], rng.randint(0, 1))
+            days[6] = self._bd(days[5], rng.randint(0, 2))
+        (
+            ready_day,
+            start_day,
+            done_day,
+            review_start_day,
+            review_done_day,
+            invoice_day,
+            delivery_day,
+        ) = days
+        names = ["ready"]
+        order = [ready_day]
+        early = gate != READY  # dispatched when the engagement opened, before the period ended
+        if early:
+            prep_assigned = self._later(opened, rng, 5, 180)
+            prep_accepted = self._later(prep_assigned, rng, 20, 900)
+        else:
+            names += ["prep_assigned", "prep_accepted"]
+            order += [ready_day, ready_day]
+        names += ["prep_started", "prep_done"]
+        order += [start_day, done_day]
+        if review:
+            names += ["review_assigned", "review_accepted", "review_started"]
+            order += [done_day, done_day, review_start_day]
+            if hold == HOLD_OPEN:
+                # Raised within a few days of starting the review, by yesterday at the latest.
+                last = min(self._bd(review_start_day, rng.randint(0, 3)), self._bd(self.today, -1))
+                names.append("raised")
+                order.append(max(review_start_day, last))
+            elif hold == HOLD_RESOLVED:
+                names += ["raised", "resolved"]
+                order += [review_start_day, review_done_day]
+            names.append("review_done")
+            order.append(review_done_day)
+        names += ["invoiced", "delivered"]
+        order += [invoice_day, delivery_day]
+        at = dict(zip(names, self._in_day_order(order, rng), strict=True))
+        if not early:
+            prep_assigned, prep_accepted = at["prep_assigned"], at["prep_accepted"]
+        if not wt.document_checklist:
+            at["ready"] = opened
+        return _Times(
+            opened=opened,
+            ready=at["ready"],
+            prep=(prep_assigned, prep_accepted, at["prep_started"], at["prep_done"]),
+            review=(
+                at["review_assigned"],
+                at["review_accepted"],
+                at["review_started"],
+                at["review_done"],
+            )
+            if review
+            else None,
+            invoiced=at["invoiced"],
+            delivered=at["delivered"],
+            closed=self._days_later(at["delivered"], rng, 3, 15),
+            exception=(at["raised"], at.get("resolved")) if "raised" in at else None,
+        )
+
+    def _in_day_order(self, days: list[date], rng: random.Random) -> list[datetime]:
+        """A time in business hours on each (non-decreasing) day, increasing along the list."""
+        times: list[datetime] = []
+        start = 0
+        while start < len(days):
+            stop = start
+            while stop < len(days) and days[stop] == days[start]:
+                stop += 1
+            morning = datetime.combine(days[start], time(8, 0))
+            for minute in sorted(rng.sample(range(9 * 60 + 30), stop - start)):
+                times.append(morning + timedelta(minutes=minute))
+            start = stop
+        return times
+
+    def _pick_holds(self, clients: list[ClientSpec]) -> dict[str, str]:
+        """Closes of the period being closed now (last month) that meet a review exception:
+        a few the reviewer is holding on an open one, and one resolved along the way."""
+        code = "month_end_close"
+        rules = self.ref.work_types.get(code)
+        if rules is None or Milestone.IN_REVIEW not in {s.code for s in rules.template}:
+            return {}
+        period = add_months(self.today.replace(day=1), -1)
+        end = month_end(period.year, period.month).isoformat()
+        keys = [f"{c.key}:{code}:{end}" for c in clients if code in c.services]
+        rng = stream_rng(self.seed, "review-exceptions")
+        held = min(len(keys), max(3, round(len(keys) * 0.12)))
+        resolved = min(len(keys) - held, max(1, round(len(keys) * 0.04)))
+        picked = rng.sample(keys, held + resolved)
+        return {key: HOLD_OPEN if i < held else HOLD_RESOLVED for i, key in enumerate(picked)}
+
+    def _review_exception(
+        self, exception: tuple[datetime, datetime | None], period_end: date, rng: random.Random
+    ) -> ExceptionSpec:
+        """What the reviewer found, at the times the timeline gave it."""
+        note, resolution = rng.choice(words.REVIEW_EXCEPTIONS)
+        values = {
+            "amount": f"{rng.randint(8_000, 1_250_000) / 100:,.2f}",
+            "month": f"{period_end:%B}",
+            "vendor": rng.choice(words.VENDORS),
+        }
+        raised, resolved = exception
+        return ExceptionSpec(
+            note=note.format(**values),
+            raised_at=raised,
+            resolved_at=resolved,
+            resolution=resolution.format(**values) if resolved else "",
         )
 
     def _documents(
@@ -360,229 +600,3 @@ class WorkPlanner:
                 f"{label} financial statement audit",
             )
         return f"Prepare CFO session {label}", "", f"CFO advisory session {label}"
-
-    def _requested_staff(self, engagements: list[EngagementSpec], staff: list[StaffSpec]) -> None:
-        """A few clients ask for someone by name on one engagement; only for people who can do it."""
-        rng = stream_rng(self.seed, "requests")
-        by_name = {s.username: s for s in staff}
-        for engagement in engagements:
-            if rng.random() >= 0.025:
-                continue
-            pool, _members = self._pool(engagement, TaskRole.PREPARER, staff)
-            valid = [
-                by_name[u]
-                for u in pool
-                if self._certified(by_name[u], engagement, engagement.due_date)
-            ]
-            if valid:
-                engagement.requested_staff = rng.choice(valid).username
-
-    # Assignment ------------------------------------------------------------------
-
-    def _min_seniority(self, engagement: EngagementSpec, role: str) -> int:
-        wt = self.ref.work_types[engagement.work_type].work_type
-        floor = engagement.client.min_seniority or 1
-        if role == TaskRole.PREPARER:
-            return max(floor, wt.min_seniority or 1)
-        return max(floor, wt.reviewer_min_seniority or 1)
-
-    def _pool(
-        self, engagement: EngagementSpec, role: str, staff: list[StaffSpec]
-    ) -> tuple[list[str], frozenset[str]]:
-        """Who holds the work type's skills at level and the seniority floor, in roster
-        order and as a set (cached: a handful of distinct pools serve every task)."""
-        key = (engagement.work_type, role, self._min_seniority(engagement, role))
-        if key not in self._pools:
-            rules = self.ref.work_types[engagement.work_type].skills
-            names = [
-                s.username
-                for s in staff
-                if s.seniority >= key[2]
-                and all(slug in s.skills and s.skills[slug].level >= level for slug, level in rules)
-            ]
-            self._pools[key] = (names, frozenset(names))
-        return self._pools[key]
-
-    def _certified(self, person: StaffSpec, engagement: EngagementSpec, through: date) -> bool:
-        """Certifications the work needs stay valid until the task is due."""
-        for slug, _level in self.ref.work_types[engagement.work_type].skills:
-            until = person.skills[slug].certified_until
-            if until is not None and until < through:
-                return False
-        return True
-
-    def assign(self, staff: list[StaffSpec], engagements: list[EngagementSpec]) -> None:
-        """Replay dispatch in time order over a weekly ledger.
-
-        1. Collect every task whose planned assignment time has passed; sort by it.
-        2. For each, weigh the qualified people (all of them, or a sample plus the
-           client's regulars in the large size) the way the dispatch engine ranks:
-           under the threshold first, then requested, client familiarity, lowest
-           seniority for preparers, most free hours.
-        3. Book the weighted hours over the business days the work occupies: from
-           assignment to completion for work finished by now; from this morning to
-           the due date for work still open (as the capacity ledger spreads it,
-           overdue work landing today), so today's view stays under capacity.
-        4. Nobody qualified: the engagement stops where dispatch would have escalated.
-        """
-        rng = stream_rng(self.seed, "assign")
-        by_name = {s.username: s for s in staff}
-        weights = {
-            code: float(rules.work_type.complexity_weight)
-            for code, rules in self.ref.work_types.items()
-        }
-        jobs = [
-            (task.planned[0], order, index)
-            for order, engagement in enumerate(engagements)
-            for index, task in enumerate(engagement.tasks)
-            if task.planned[0] <= self.now
-        ]
-        jobs.sort()
-        if not jobs:
-            return
-        first_day = min(job[0] for job in jobs).date()
-        last_day = max(max(e.due_date, e.tasks[0].planned[3].date()) for e in engagements)
-        ledger = _WeeklyLedger(self.cal, first_day, last_day, staff)
-        this_morning = self._bd(self.today, 0)
-        familiarity: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        sample = self.size.candidate_sample
-        for assigned_at, order, index in jobs:
-            engagement = engagements[order]
-            task = engagement.tasks[index]
-            preparer = engagement.tasks[0].assignee if index else None
-            if index and preparer is None:
-                continue  # nobody prepared it, so the review never became ready
-            pool, members = self._pool(engagement, task.role, staff)
-            regulars = familiarity[(engagement.client.key, task.role)]
-            candidates = pool if len(pool) <= sample else rng.sample(pool, sample)
-            extra = [
-                u for u in (engagement.requested_staff, engagement.client.preferred_staff) if u
-            ]
-            extra += sorted(regulars, key=lambda u: -regulars[u])[:3]
-            candidates = list(dict.fromkeys(candidates + [u for u in extra if u in members]))
-            start, end = assigned_at.date(), task.planned[3].date()
-            if task.planned[3] > self.now:
-                start = max(start, this_morning)
-                end = max(task.due_date, start)
-            shares = ledger.spread(start, end)
-            hours = (
-                float(task.estimated_hours or engagement.estimated_hours or 2)
-                * weights[engagement.work_type]
-            )
-            threshold = PREPARER_THRESHOLD if index == 0 else REVIEWER_THRESHOLD
-            best: tuple[object, ...] | None = None
-            chosen: str | None = None
-            for username in candidates:
-                person = by_name[username]
-                if username == preparer or not self._certified(person, engagement, task.due_date):
-                    continue
-                peak = ledger.peak_after(username, shares, hours)
-                over = peak > threshold
-                rank = (
-                    over,
-                    round(peak, 2) if over else 0.0,
-                    username != engagement.requested_staff,
-                    -regulars.get(username, 0),
-                    person.seniority if index == 0 else 0,
-                    -round(ledger.free_weeks(username, shares), 1),
-                    rng.random(),
-                )
-                if best is None or rank < best:
-                    best, chosen = rank, username
-            if chosen is None:
-                engagement.cap = RECEIVED + 1 if index == 0 else PREP_DONE + 1
-                continue
-            task.assignee = chosen
-            regulars[chosen] += 1
-            ledger.book(chosen, shares, hours)
-
-    # Where everything stands this morning ------------------------------------------
-
-    def settle(self, engagements: list[EngagementSpec]) -> None:
-        """Cut every timeline at ``now``: the milestone reached, task statuses, documents in."""
-        now = self.now
-        for engagement in engagements:
-            reached = [t for t in engagement.planned[: engagement.cap] if t <= now]
-            engagement.reached = reached
-            engagement.milestone = MILESTONES[len(reached) - 1]
-            engagement.received = [
-                (name, at if at <= now else None) for name, at in engagement.documents
-            ]
-            for task in engagement.tasks:
-                if task.assignee is None:
-                    continue
-                assigned, accepted, started, completed = task.planned
-                task.assigned_at = assigned
-                if completed <= now:
-                    task.status = TaskStatus.COMPLETED
-                    task.accepted_at, task.started_at, task.completed_at = (
-                        accepted,
-                        started,
-                        completed,
-                    )
-                elif started <= now:
-                    task.status = TaskStatus.IN_PROGRESS
-                    task.accepted_at, task.started_at = accepted, started
-                elif accepted <= now:
-                    task.status = TaskStatus.ACCEPTED
-                    task.accepted_at = accepted
-                else:
-                    task.status = TaskStatus.ASSIGNED
-
-
-class _WeeklyLedger:
-    """Hours booked per person per week, each booking spread evenly over its business days.
-
-    Week ``w`` starts on a Monday; a week's capacity is the person's weekly hours
-    scaled by its business days (a holiday week holds four days of work, not five).
-    """
-
-    def __init__(
-        self, calendar: BusinessCalendar, first_day: date, last_day: date, staff: list[StaffSpec]
-    ) -> None:
-        self.day0 = first_day - timedelta(days=first_day.weekday())
-        days = (last_day - self.day0).days + 14
-        self.cumulative = [0]
-        for offset in range(days):
-            is_business = calendar.is_business_day(self.day0 + timedelta(days=offset))
-            self.cumulative.append(self.cumulative[-1] + int(is_business))
-        weeks = days // 7 + 1
-        self.week_days = [self._count(w * 7, w * 7 + 6) for w in range(weeks)]
-        self.weekly = {s.username: float(s.weekly_capacity_hours) or 0.1 for s in staff}
-        self.load = {s.username: [0.0] * weeks for s in staff}
-
-    def _count(self, first: int, last: int) -> int:
-        last = min(last, len(self.cumulative) - 2)
-        return self.cumulative[last + 1] - self.cumulative[first] if last >= first else 0
-
-    def spread(self, start: date, end: date) -> list[tuple[int, float]]:
-        """(week, share of the hours) for work done on the business days from start to end."""
-        first, last = (start - self.day0).days, (end - self.day0).days
-        total = self._count(first, last)
-        if not total:
-            return [(first // 7, 1.0)]
-        shares = []
-        for week in range(first // 7, last // 7 + 1):
-            days = self._count(max(first, week * 7), min(last, week * 7 + 6))
-            if days:
-                shares.append((week, days / total))
-        return shares
-
-    def _capacity(self, username: str, week: int) -> float:
-        return self.weekly[username] * max(self.week_days[week], 1) / 5
-
-    def peak_after(self, username: str, shares: list[tuple[int, float]], hours: float) -> float:
-        """Utilization of the fullest week touched, once ``hours`` are added."""
-        row = self.load[username]
-        return max((row[w] + hours * share) / self._capacity(username, w) for w, share in shares)
-
-    def free_weeks(self, username: str, shares: list[tuple[int, float]]) -> float:
-        """Unbooked hours in the weeks touched, in weeks of this person's capacity."""
-        row = self.load[username]
-        free = sum(self._capacity(username, w) - row[w] for w, _ in shares)
-        return free / self.weekly[username]
-
-    def book(self, username: str, shares: list[tuple[int, float]], hours: float) -> None:
-        row = self.load[username]
-        for week, share in shares:
-            row[week] += hours * share

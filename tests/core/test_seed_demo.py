@@ -7,22 +7,38 @@ large size is exercised by ``bench/seed_demo_bench.py``, never here.
 from __future__ import annotations
 
 import re
+import statistics
 from collections import Counter, defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
 
 import phonenumbers
 import pytest
+from dateutil.rrule import rrulestr
 from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from clients.choices import BillingModel, EntityType, ExternalSource, ValueTier
 from clients.models import Client, ClientExternalId
 from core.calendar import firm_calendar
 from core.demo import ADMIN_USERNAME, DEMO_PASSWORD
+from core.demo.timeline import (
+    DELIVERED,
+    NEEDS_NOBODY,
+    NEEDS_PREPARER,
+    NEEDS_REVIEWER,
+    OPENED,
+    PHASES,
+    PREP_STARTED,
+    READY,
+    dispatch_phase,
+    plan_steps,
+    reachable,
+)
 from engagements.choices import (
     DeadlineBasis,
     EngagementSource,
@@ -32,15 +48,27 @@ from engagements.choices import (
     TriggerEvent,
 )
 from engagements.deadlines import internal_due_date
-from engagements.models import Engagement, EngagementMilestone, Task, WorkTypeSkill
+from engagements.milestones import Step, template_for
+from engagements.models import (
+    Engagement,
+    EngagementMilestone,
+    MilestoneSource,
+    MilestoneTransition,
+    RecurringPlan,
+    ReviewException,
+    Task,
+    WorkType,
+    WorkTypeSkill,
+    validate_rrule,
+)
 from staff.choices import Role, SkillCategory
 from staff.models import StaffMember, StaffSkill, TimeOff
 
 TODAY = "2026-11-22"
 TODAY_DATE = date(2026, 11, 22)
 DEMO_DOMAIN = "@demo-cpa.example"
-MILESTONES = list(Milestone.values)
 OPEN = (TaskStatus.ASSIGNED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+MONTHLY = ("monthly_bookkeeping", "month_end_close")
 
 pytestmark = pytest.mark.django_db
 
@@ -88,6 +116,31 @@ def snapshot() -> dict[str, list[tuple[object, ...]]]:
         "engagements": rows(
             demo_engagements, "external_id", "due_date", "milestone", "estimated_hours"
         ),
+        "milestones": rows(
+            EngagementMilestone.objects.all(), "engagement__external_id", "milestone", "reached_at"
+        ),
+        "transitions": rows(
+            MilestoneTransition.objects.all(),
+            "engagement__external_id",
+            "from_milestone",
+            "to_milestone",
+            "at",
+        ),
+        "exceptions": rows(
+            ReviewException.objects.all(),
+            "engagement__external_id",
+            "note",
+            "raised_at",
+            "resolved_at",
+        ),
+        "plans": rows(
+            RecurringPlan.objects.all(),
+            "client__name",
+            "work_type__code",
+            "starts_on",
+            "event_rule",
+            "estimated_hours",
+        ),
         "tasks": rows(
             Task.objects.filter(engagement__in=demo_engagements),
             "engagement__external_id",
@@ -99,6 +152,21 @@ def snapshot() -> dict[str, list[tuple[object, ...]]]:
             "completed_at",
         ),
     }
+
+
+def steps_by_work_type() -> dict[int, list[str]]:
+    """Each work type's template codes, with "new" in front: index = position."""
+    return {wt.pk: ["new"] + [s.code for s in template_for(wt)] for wt in WorkType.objects.all()}
+
+
+def timelines(model, time_field: str, *fields: str) -> dict[int, list[tuple[object, ...]]]:
+    """Rows of ``model`` per engagement, in time then insertion order."""
+    rows = defaultdict(list)
+    for engagement_id, *values in model.objects.order_by(
+        "engagement_id", time_field, "id"
+    ).values_list("engagement_id", *fields):
+        rows[engagement_id].append(tuple(values))
+    return rows
 
 
 def login_lines(output: str) -> list[tuple[str, str]]:
@@ -249,28 +317,98 @@ def test_seed_demo_due_dates_follow_the_work_type_rules():
         assert engagement.due_date == expected, engagement
 
 
-def test_seed_demo_milestone_times_match_the_milestone_reached():
+def test_demo_timeline_places_edited_templates_steps_in_order():
+    # An admin added a sign-off step, and put delivery (a "close" step) before invoicing.
+    template = [
+        Step("documents_requested", "Documents requested"),
+        Step("client_signoff", "Client signed off"),
+        Step("in_preparation", "In preparation"),
+        Step("delivered", "Delivered", "close"),
+        Step("invoiced", "Invoiced"),
+    ]
+    times = [datetime(2026, 11, 2, 9) + timedelta(days=phase) for phase in range(PHASES)]
+
+    steps = plan_steps(template, times)
+
+    assert steps == [
+        ("documents_requested", times[OPENED], NEEDS_NOBODY),
+        ("client_signoff", times[OPENED], NEEDS_NOBODY),
+        ("in_preparation", times[PREP_STARTED], NEEDS_PREPARER),
+        ("delivered", times[DELIVERED], NEEDS_REVIEWER),
+        ("invoiced", times[DELIVERED], NEEDS_REVIEWER),
+    ]
+    assert reachable(steps, NEEDS_PREPARER) == 2
+    assert reachable(steps, NEEDS_REVIEWER) == 3
+
+
+def test_demo_timeline_dispatches_where_the_template_says():
+    close = [
+        Step("documents_requested", "Requested"),
+        Step("documents_received", "In", "dispatch_preparer"),
+    ]
+    audit = [Step("kickoff_signed", "Kickoff signed", "dispatch_preparer")]
+    waits = TriggerEvent.DOCUMENTS_COMPLETE
+
+    assert dispatch_phase(close, TriggerEvent.MONTHLY_CALENDAR, True) == READY
+    assert dispatch_phase(audit, TriggerEvent.KICKOFF_SIGNED, True) == OPENED
+    assert dispatch_phase([], waits, True) == READY
+    assert dispatch_phase([], waits, False) == OPENED
+
+
+def test_seed_demo_timelines_follow_each_work_types_template():
     seed_demo()
 
-    times = defaultdict(list)
-    for engagement_id, milestone, reached_at in EngagementMilestone.objects.order_by(
-        "engagement_id", "reached_at", "id"
-    ).values_list("engagement_id", "milestone", "reached_at"):
-        times[engagement_id].append((milestone, reached_at))
-    for engagement in Engagement.objects.prefetch_related("required_documents"):
+    steps = steps_by_work_type()
+    closes = {
+        wt.pk: {s.code for s in template_for(wt) if s.on_enter == "close"}
+        for wt in WorkType.objects.all()
+    }
+    times = timelines(EngagementMilestone, "reached_at", "milestone", "reached_at")
+    engagements = Engagement.objects.prefetch_related("required_documents")
+    assert {e.milestone for e in engagements} >= {"kickoff_signed", "headcount_change"}
+    for engagement in engagements:
+        codes = steps[engagement.work_type_id]
+        assert engagement.milestone in codes, engagement
+        position = codes.index(engagement.milestone)
         reached = times[engagement.pk]
-        index = MILESTONES.index(engagement.milestone)
-        assert [m for m, _ in reached] == MILESTONES[: index + 1], engagement
-        assert [t for _, t in reached] == sorted(t for _, t in reached)
+        assert [m for m, _ in reached] == codes[1 : position + 1], engagement
+        for (previous, before), (_code, after) in zip(reached, reached[1:], strict=False):
+            # The state machine moves on from a "close" step at the same moment.
+            if previous in closes[engagement.work_type_id]:
+                assert after == before, engagement
+            else:
+                assert after > before, engagement
         documents = list(engagement.required_documents.all())
-        if index >= MILESTONES.index(Milestone.DOCUMENTS_RECEIVED):
-            assert all(d.received_at for d in documents), engagement
+        if Milestone.DOCUMENTS_RECEIVED in codes:
+            received = Milestone.DOCUMENTS_RECEIVED in dict(reached)
+            assert received == all(d.received_at for d in documents), engagement
+
+
+def test_seed_demo_writes_one_system_transition_per_step_reached():
+    seed_demo()
+
+    times = timelines(EngagementMilestone, "reached_at", "milestone", "reached_at")
+    moves = timelines(MilestoneTransition, "at", "from_milestone", "to_milestone", "at", "source")
+    assert moves
+    for engagement_id in Engagement.objects.values_list("pk", flat=True):
+        reached = times[engagement_id]
+        previous = ["new"] + [code for code, _ in reached[:-1]]
+        expected = [
+            (before, code, at, MilestoneSource.SYSTEM)
+            for before, (code, at) in zip(previous, reached, strict=True)
+        ]
+        assert moves[engagement_id] == expected, engagement_id
 
 
 def test_seed_demo_task_statuses_agree_with_the_milestone():
     seed_demo()
 
-    tasks = Task.objects.select_related("engagement__work_type")
+    steps = steps_by_work_type()
+    dispatched_at = {
+        wt.pk: next((s.code for s in template_for(wt) if s.on_enter == "dispatch_preparer"), "new")
+        for wt in WorkType.objects.all()
+    }
+    tasks = Task.objects.select_related("engagement")
     assert {t.status for t in tasks} >= {
         TaskStatus.UNASSIGNED,
         TaskStatus.ACCEPTED,
@@ -278,31 +416,143 @@ def test_seed_demo_task_statuses_agree_with_the_milestone():
         TaskStatus.COMPLETED,
     }
     for task in tasks:
-        index = MILESTONES.index(task.engagement.milestone)
+        codes = steps[task.engagement.work_type_id]
+        position = codes.index(task.engagement.milestone)
         if task.status == TaskStatus.UNASSIGNED:
             assert task.assignee_id is None and task.assigned_at is None
         else:
             assert task.assignee_id and task.assigned_at
+            # Dispatched when the template's dispatch step was entered, not before.
+            if task.role == TaskRole.PREPARER:
+                assert position >= codes.index(dispatched_at[task.engagement.work_type_id])
         if task.status == TaskStatus.COMPLETED:
             assert task.assigned_at <= task.accepted_at <= task.started_at <= task.completed_at
-        done = MILESTONES.index(
-            Milestone.PREPARATION_COMPLETE
+        working, done = (
+            (Milestone.IN_PREPARATION, Milestone.PREPARATION_COMPLETE)
             if task.role == TaskRole.PREPARER
-            else Milestone.REVIEW_COMPLETE
+            else (Milestone.IN_REVIEW, Milestone.REVIEW_COMPLETE)
         )
-        assert (task.status == TaskStatus.COMPLETED) == (index >= done), task
-        work_type = task.engagement.work_type
-        waits = work_type.trigger_event == TriggerEvent.DOCUMENTS_COMPLETE
-        if task.role == TaskRole.PREPARER and waits and task.status != TaskStatus.UNASSIGNED:
-            assert index >= MILESTONES.index(Milestone.DOCUMENTS_RECEIVED)
+        if done in codes:
+            assert (task.status == TaskStatus.COMPLETED) == (position >= codes.index(done)), task
+        if task.engagement.milestone == working:
+            assert task.status == TaskStatus.IN_PROGRESS, task
     # Work still waiting on its documents has nobody on it yet.
-    waiting = Task.objects.filter(
-        role=TaskRole.PREPARER,
-        engagement__work_type__code="1040",
-        engagement__milestone=Milestone.DOCUMENTS_REQUESTED,
+    for code in ("1040", "month_end_close"):
+        waiting = Task.objects.filter(
+            role=TaskRole.PREPARER,
+            engagement__work_type__code=code,
+            engagement__milestone=Milestone.DOCUMENTS_REQUESTED,
+        )
+        assert waiting.exists(), code
+        assert not waiting.exclude(status=TaskStatus.UNASSIGNED).exists(), code
+
+
+def test_seed_demo_last_months_close_is_mostly_delivered_in_six_to_eleven_business_days():
+    seed_demo()
+
+    calendar = firm_calendar()
+    period_end = date(2026, 10, 31)
+
+    def business_days_to(moment: datetime) -> int:
+        return calendar.business_days_between(period_end, timezone.localtime(moment).date())
+
+    october = Engagement.objects.filter(work_type__code__in=MONTHLY, period_end=period_end)
+    reached = timelines(EngagementMilestone, "reached_at", "milestone", "reached_at")
+    held = set(
+        ReviewException.objects.filter(resolved_at__isnull=True).values_list(
+            "engagement_id", flat=True
+        )
     )
-    assert waiting.exists()
-    assert not waiting.exclude(status=TaskStatus.UNASSIGNED).exists()
+    cycles = []
+    for engagement in october:
+        times = dict(reached[engagement.pk])
+        if Milestone.DELIVERED in times:
+            cycles.append(business_days_to(times[Milestone.DELIVERED]))
+        elif engagement.pk not in held:
+            # The rest are late clients: statements in well after the usual 1-3 days.
+            received = times.get(Milestone.DOCUMENTS_RECEIVED)
+            assert received is None or business_days_to(received) >= 9, engagement
+    assert len(cycles) >= 0.8 * october.count() >= 30
+    assert 6 <= min(cycles) and max(cycles) <= 11
+    assert 7.5 <= statistics.median(cycles) <= 8.5
+    assert len(held) >= 2
+    november = Engagement.objects.filter(work_type__code__in=MONTHLY, period_end=date(2026, 11, 30))
+    assert november.count() == october.count()
+    assert set(november.values_list("milestone", flat=True)) == {Milestone.DOCUMENTS_REQUESTED}
+
+
+def test_seed_demo_open_review_exceptions_hold_closes_in_review():
+    seed_demo()
+
+    exceptions = ReviewException.objects.select_related("engagement__work_type", "task")
+    open_ones = [x for x in exceptions if x.resolved_at is None]
+    resolved = [x for x in exceptions if x.resolved_at is not None]
+    assert len(open_ones) >= 2 and len(resolved) == 1
+    today_starts = timezone.make_aware(datetime.combine(TODAY_DATE, datetime.min.time()))
+    for exception in exceptions:
+        engagement, task = exception.engagement, exception.task
+        assert engagement.work_type.code == "month_end_close"
+        assert engagement.period_end == date(2026, 10, 31)
+        assert re.search(r"\$\d[\d,]*\.\d\d", exception.note), exception.note
+        assert task.role == TaskRole.REVIEWER and task.engagement_id == engagement.pk
+        assert exception.raised_by_id == task.assignee.user_id
+        review = dict(
+            EngagementMilestone.objects.filter(engagement=engagement).values_list(
+                "milestone", "reached_at"
+            )
+        )
+        assert review[Milestone.IN_REVIEW] < exception.raised_at < today_starts
+        if exception.resolved_at is None:
+            assert engagement.milestone == Milestone.IN_REVIEW
+            assert task.status == TaskStatus.IN_PROGRESS
+        else:
+            assert exception.raised_at < exception.resolved_at < review[Milestone.REVIEW_COMPLETE]
+            assert exception.resolution and exception.resolved_by_id == exception.raised_by_id
+    assert (
+        not ReviewException.objects.filter(resolved_at__isnull=True)
+        .exclude(engagement__milestone=Milestone.IN_REVIEW)
+        .exists()
+    )
+
+
+def test_seed_demo_gives_recurring_plans_for_monthly_payroll_and_some_1099_work():
+    seed_demo()
+
+    plans = {
+        (p.client_id, p.work_type.code): p
+        for p in RecurringPlan.objects.select_related("work_type")
+    }
+    engagements = Engagement.objects.select_related("work_type")
+    for engagement in engagements:
+        code = engagement.work_type.code
+        if code in MONTHLY:
+            plan = plans[(engagement.client_id, code)]
+            assert plan.starts_on <= engagement.period_start and plan.event_rule == ""
+        if code != "payroll":
+            continue
+        plan = plans[(engagement.client_id, code)]
+        validate_rrule(plan.event_rule)
+        pay_dates = rrulestr(
+            plan.event_rule, dtstart=datetime.combine(plan.starts_on, datetime.min.time())
+        )
+        # The rule reproduces the run: semi-monthly on the 15th and last day, biweekly
+        # on the Friday after a period ending on Sunday.
+        if plan.event_rule == "FREQ=WEEKLY;INTERVAL=2;BYDAY=FR":
+            pay_day = engagement.period_end + timedelta(days=5)
+        else:
+            assert plan.event_rule == "FREQ=MONTHLY;BYMONTHDAY=15,-1"
+            pay_day = engagement.period_end
+        moment = datetime.combine(pay_day, datetime.min.time())
+        assert pay_dates.after(moment, inc=True) == moment, engagement
+    rules = {p.event_rule for (_c, code), p in plans.items() if code == "payroll"}
+    assert rules == {"FREQ=WEEKLY;INTERVAL=2;BYDAY=FR", "FREQ=MONTHLY;BYMONTHDAY=15,-1"}
+    clients_1099 = set(
+        engagements.filter(work_type__code="1099").values_list("client_id", flat=True)
+    )
+    plans_1099 = {client for client, code in plans if code == "1099"}
+    assert 3 <= len(plans_1099) < len(clients_1099)
+    assert all(p.starts_on < TODAY_DATE for p in plans.values())
+    assert set(code for _c, code in plans) == {*MONTHLY, "payroll", "1099"}
 
 
 def test_seed_demo_each_engagement_has_one_preparer_and_a_reviewer_when_required():

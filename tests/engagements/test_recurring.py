@@ -309,6 +309,30 @@ def test_generate_twice_opens_each_period_once():
     assert len(recurring()) == 2
 
 
+def test_work_already_entered_by_other_means_is_not_opened_again():
+    plan = make_plan("monthly_bookkeeping", starts_on=date(2025, 12, 1))
+    payroll = make_plan(
+        "payroll", starts_on=date(2026, 1, 1), event_rule="FREQ=WEEKLY;INTERVAL=2;BYDAY=FR"
+    )
+    Engagement.objects.create(
+        client=plan.client,
+        work_type=plan.work_type,
+        period_start=date(2025, 12, 1),
+        period_end=date(2025, 12, 31),
+        due_date=date(2026, 1, 8),
+        source=EngagementSource.MANUAL,
+    )
+    first_run = recurring_generate(today=date(2026, 1, 1))
+    manual_runs = {e.due_date for e in recurring() if e.work_type_id == payroll.work_type_id}
+    Engagement.objects.filter(source=EngagementSource.RECURRING).update(source=EngagementSource.DEMO)
+
+    second_run = recurring_generate(today=date(2026, 1, 1))
+
+    assert not any(e.client_id == plan.client_id for e in recurring())
+    assert manual_runs and first_run == len(manual_runs)
+    assert second_run == 0
+
+
 def test_task_twice_opens_each_period_once(monkeypatch):
     make_plan("monthly_bookkeeping", starts_on=date(2026, 1, 1))
     freeze_utc(monkeypatch, datetime(2026, 2, 1, 12, 0, tzinfo=UTC))

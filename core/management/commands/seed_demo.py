@@ -21,7 +21,8 @@ def _iso_date(value: str) -> date:
 
 class Command(BaseCommand):
     help = (
-        "Build a believable demo CPA firm (staff, clients, engagements, tasks) around a date. "
+        "Build a believable demo CPA firm (staff, clients, recurring plans, engagements with "
+        "their milestone history, tasks) around a date. "
         "Deterministic for a seed and date; running it again creates nothing."
     )
 
