@@ -324,7 +324,9 @@ def test_work_already_entered_by_other_means_is_not_opened_again():
     )
     first_run = recurring_generate(today=date(2026, 1, 1))
     manual_runs = {e.due_date for e in recurring() if e.work_type_id == payroll.work_type_id}
-    Engagement.objects.filter(source=EngagementSource.RECURRING).update(source=EngagementSource.DEMO)
+    Engagement.objects.filter(source=EngagementSource.RECURRING).update(
+        source=EngagementSource.DEMO
+    )
 
     second_run = recurring_generate(today=date(2026, 1, 1))
 
