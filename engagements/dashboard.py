@@ -86,6 +86,7 @@ class Row:
     owner_name: str
     owner_manager_id: int | None
     days_left: int
+    done: bool
     risk: str
     risk_reason: str
     open_exceptions: int
@@ -275,6 +276,7 @@ def _row(
         owner_name=_owner_name(owner_task, line, done),
         owner_manager_id=owner_task.manager_id if owner_id else None,
         days_left=days_left,
+        done=done,
         risk=risk,
         risk_reason=reason,
         open_exceptions=line["open_exceptions"],
@@ -387,7 +389,7 @@ def render_rows(rows: list[Row], *, detail_prefix: str) -> SafeString:
                 row.percent,
                 row.label,
                 row.owner_name,
-                row.days_left,
+                "—" if row.done else row.days_left,
                 row.risk,
                 row.risk_reason,
                 row.risk,
