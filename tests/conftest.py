@@ -72,3 +72,14 @@ def firm_admin(db):
         role=Role.ADMIN,
         seniority=Seniority.MANAGER,
     )
+
+
+@pytest.fixture
+def dispatches(monkeypatch) -> list[tuple[int, str]]:
+    """Dispatches queued on commit, as (task_id, trigger), instead of sent to a broker."""
+    sent: list[tuple[int, str]] = []
+    monkeypatch.setattr(
+        "dispatch.tasks.task_dispatch_task.delay",
+        lambda task_id, trigger: sent.append((task_id, trigger)),
+    )
+    return sent

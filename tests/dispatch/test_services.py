@@ -58,15 +58,11 @@ def load_up(member: StaffMember, hours_: str, due: date) -> Task:
 
 
 def test_engagement_created_queues_dispatch_that_assigns_a_skilled_person(
-    skilled, client_co, django_capture_on_commit_callbacks, monkeypatch
+    skilled, client_co, django_capture_on_commit_callbacks, monkeypatch, dispatches
 ):
     skilled("nopay", "bookkeeping")
     payroller = skilled("payroller", "payroll")
-    sent = []
-    monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay",
-        lambda task_id, trigger: sent.append((task_id, trigger)),
-    )
+    sent = dispatches
 
     with django_capture_on_commit_callbacks(execute=True):
         engagement = engagement_create(
@@ -87,14 +83,10 @@ def test_engagement_created_queues_dispatch_that_assigns_a_skilled_person(
 
 
 def test_monthly_bookkeeping_waits_for_bank_statements_then_dispatches(
-    skilled, client_co, django_capture_on_commit_callbacks, monkeypatch
+    skilled, client_co, django_capture_on_commit_callbacks, monkeypatch, dispatches
 ):
     skilled("booker", "bookkeeping")
-    sent = []
-    monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay",
-        lambda task_id, trigger: sent.append((task_id, trigger)),
-    )
+    sent = dispatches
     with django_capture_on_commit_callbacks(execute=True):
         engagement = bookkeeping(client_co)
     assert sent == []
@@ -108,14 +100,10 @@ def test_monthly_bookkeeping_waits_for_bank_statements_then_dispatches(
 
 
 def test_1040_waits_for_documents_then_dispatches(
-    skilled, client_co, django_capture_on_commit_callbacks, monkeypatch
+    skilled, client_co, django_capture_on_commit_callbacks, monkeypatch, dispatches
 ):
     skilled("preparer", "individual_tax_certified")
-    sent = []
-    monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay",
-        lambda task_id, trigger: sent.append((task_id, trigger)),
-    )
+    sent = dispatches
     with django_capture_on_commit_callbacks(execute=True):
         engagement = engagement_create(
             client=client_co,
@@ -142,15 +130,11 @@ def test_1040_waits_for_documents_then_dispatches(
 
 
 def test_completed_preparation_dispatches_review_to_someone_else(
-    skilled, client_co, django_capture_on_commit_callbacks, monkeypatch
+    skilled, client_co, django_capture_on_commit_callbacks, monkeypatch, dispatches
 ):
     preparer = skilled("prep", "bookkeeping", seniority=Seniority.ASSOCIATE)
     reviewer = skilled("rev", "bookkeeping", seniority=Seniority.SENIOR)
-    sent = []
-    monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay",
-        lambda task_id, trigger: sent.append((task_id, trigger)),
-    )
+    sent = dispatches
     with django_capture_on_commit_callbacks(execute=True):
         engagement = engagement_create(
             client=client_co,
@@ -187,16 +171,12 @@ def test_dispatch_twice_assigns_once(skilled, client_co):
 
 
 def test_missing_estimate_holds_until_supplied(
-    skilled, client_co, django_capture_on_commit_callbacks, monkeypatch
+    skilled, client_co, django_capture_on_commit_callbacks, monkeypatch, dispatches
 ):
     booker = skilled("booker", "bookkeeping")
     task = preparer_of(bookkeeping(client_co))
     Task.objects.filter(pk=task.pk).update(estimated_hours=None)
-    sent = []
-    monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay",
-        lambda task_id, trigger: sent.append((task_id, trigger)),
-    )
+    sent = dispatches
 
     held = dispatch(task)
     with django_capture_on_commit_callbacks(execute=True):

@@ -92,7 +92,7 @@ def test_manager_assigns_by_hand_with_reason(client, manager, dispatched_task, a
 
 
 def test_manager_supplies_missing_estimate(
-    client, manager, client_co, django_capture_on_commit_callbacks, monkeypatch
+    client, manager, client_co, django_capture_on_commit_callbacks, monkeypatch, dispatches
 ):
     task = Task.objects.create(
         engagement=engagement_create(
@@ -104,11 +104,7 @@ def test_manager_supplies_missing_estimate(
         title="Fieldwork",
         due_date=date(2027, 2, 20),
     )
-    sent = []
-    monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay",
-        lambda task_id, trigger: sent.append((task_id, trigger)),
-    )
+    sent = dispatches
     client.force_login(manager.user)
 
     bad = client.post(reverse("dispatch:task-estimate", args=[task.pk]), {"hours": "-3"})

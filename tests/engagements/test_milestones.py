@@ -98,13 +98,9 @@ def test_unknown_step_is_refused_with_the_list_of_steps():
 
 
 def test_documents_received_dispatches_the_preparer(
-    django_capture_on_commit_callbacks, monkeypatch
+    django_capture_on_commit_callbacks, monkeypatch, dispatches
 ):
-    sent = []
-    monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay",
-        lambda task_id, trigger: sent.append((task_id, trigger)),
-    )
+    sent = dispatches
     engagement = at_step("month_end_close", 1)
     preparer = TaskFactory(engagement=engagement, role=TaskRole.PREPARER)
 
@@ -120,13 +116,9 @@ def test_documents_received_dispatches_the_preparer(
 
 
 def test_bookkeeper_complete_dispatches_the_reviewer(
-    django_capture_on_commit_callbacks, monkeypatch
+    django_capture_on_commit_callbacks, monkeypatch, dispatches
 ):
-    sent = []
-    monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay",
-        lambda task_id, trigger: sent.append((task_id, trigger)),
-    )
+    sent = dispatches
     engagement = at_step("month_end_close", 3)
     reviewer = TaskFactory(engagement=engagement, role=TaskRole.REVIEWER)
 

@@ -14,13 +14,9 @@ pytestmark = pytest.mark.django_db
 
 
 def test_manager_opens_engagement_and_is_sent_to_its_task(
-    client, manager, django_capture_on_commit_callbacks, monkeypatch
+    client, manager, django_capture_on_commit_callbacks, monkeypatch, dispatches
 ):
-    sent = []
-    monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay",
-        lambda task_id, trigger: sent.append((task_id, trigger)),
-    )
+    sent = dispatches
     client_co = ClientFactory()
     client.force_login(manager.user)
 
