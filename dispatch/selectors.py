@@ -7,6 +7,7 @@ from datetime import date
 from django.db.models import Count, Q, QuerySet
 
 from capacity.selectors import Policy, StaffLoad, staff_loads
+from core.roles import is_manager
 from dispatch.choices import DecisionOutcome, EscalationStatus, NotificationStatus
 from dispatch.engine import CandidateSnapshot, HeldSkill, SkillRequirement, TaskToPlace
 from dispatch.models import DispatchDecision, Escalation, Notification
@@ -131,8 +132,6 @@ def dispatch_inputs(
 
 def task_get_for_user(*, user, pk: int) -> Task | None:  # type: ignore[no-untyped-def]
     """The task if this user may see it: managers see every task, staff only their own."""
-    from core.roles import is_manager
-
     queryset = Task.objects.select_related(
         "engagement__client", "engagement__work_type", "assignee__user"
     ).filter(pk=pk)

@@ -5,7 +5,9 @@ from datetime import date
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
+from core.roles import is_manager
 from engagements.choices import OPEN_TASK_STATUSES, Milestone, TaskStatus
+from engagements.milestones import position, template_for
 from engagements.models import Engagement, Task
 from staff.models import StaffMember
 
@@ -44,8 +46,6 @@ def firm_snapshot(*, today: date | None = None) -> dict[str, object]:
 
 def engagement_get_for_user(*, user, pk: int) -> Engagement | None:  # type: ignore[no-untyped-def]
     """The engagement if this user may see it: managers see all, staff those they work on."""
-    from core.roles import is_manager
-
     queryset = Engagement.objects.select_related(
         "client__relationship_partner__user", "work_type", "requested_staff__user"
     ).filter(pk=pk)
@@ -56,8 +56,6 @@ def engagement_get_for_user(*, user, pk: int) -> Engagement | None:  # type: ign
 
 def engagement_timeline(*, engagement: Engagement) -> dict[str, object]:
     """Everything the engagement page shows, in a fixed number of queries."""
-    from engagements.milestones import position, template_for
-
     steps = template_for(engagement.work_type)
     reached = dict(engagement.milestone_times.values_list("milestone", "reached_at"))
     current = position(engagement.work_type, engagement.milestone)

@@ -21,60 +21,47 @@ def admin_client_logged_in(client):
     return client
 
 
+def client_form(**fields: str) -> dict[str, str]:
+    """The admin's add-client form with the inline external ids left empty."""
+    return {
+        "entity_type": "s_corp",
+        "value_tier": "standard",
+        "external_ids-TOTAL_FORMS": "0",
+        "external_ids-INITIAL_FORMS": "0",
+        **fields,
+    }
+
+
 def _errors(response) -> str:
     assert response.status_code == 200, response.status_code
     return response.content.decode()
 
 
 def test_client_retainer_without_amount_is_a_form_error(admin_client_logged_in):
-    url = reverse("admin:clients_client_add")
-    data = {
-        "name": "Retainer Co",
-        "entity_type": "s_corp",
-        "value_tier": "standard",
-        "billing_model": "retainer",
-        "retainer_amount": "",
-        "external_ids-TOTAL_FORMS": "0",
-        "external_ids-INITIAL_FORMS": "0",
-    }
-
-    response = admin_client_logged_in.post(url, data)
+    response = admin_client_logged_in.post(
+        reverse("admin:clients_client_add"),
+        client_form(name="Retainer Co", billing_model="retainer", retainer_amount=""),
+    )
 
     assert "A monthly retainer needs a positive amount" in _errors(response)
     assert not Client.objects.filter(name="Retainer Co").exists()
 
 
 def test_client_invalid_mobile_is_a_form_error(admin_client_logged_in):
-    url = reverse("admin:clients_client_add")
-    data = {
-        "name": "Phone Co",
-        "entity_type": "s_corp",
-        "value_tier": "standard",
-        "billing_model": "hourly",
-        "mobile": "12345",
-        "external_ids-TOTAL_FORMS": "0",
-        "external_ids-INITIAL_FORMS": "0",
-    }
-
-    response = admin_client_logged_in.post(url, data)
+    response = admin_client_logged_in.post(
+        reverse("admin:clients_client_add"),
+        client_form(name="Phone Co", billing_model="hourly", mobile="12345"),
+    )
 
     assert "Enter a valid phone number" in _errors(response)
     assert not Client.objects.filter(name="Phone Co").exists()
 
 
 def test_client_mobile_is_stored_as_e164(admin_client_logged_in):
-    url = reverse("admin:clients_client_add")
-    data = {
-        "name": "Phone Co",
-        "entity_type": "s_corp",
-        "value_tier": "standard",
-        "billing_model": "hourly",
-        "mobile": "(212) 555-0198",
-        "external_ids-TOTAL_FORMS": "0",
-        "external_ids-INITIAL_FORMS": "0",
-    }
-
-    response = admin_client_logged_in.post(url, data)
+    response = admin_client_logged_in.post(
+        reverse("admin:clients_client_add"),
+        client_form(name="Phone Co", billing_model="hourly", mobile="(212) 555-0198"),
+    )
 
     assert response.status_code == 302
     assert str(Client.objects.get(name="Phone Co").mobile) == "+12125550198"
