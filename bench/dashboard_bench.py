@@ -155,7 +155,7 @@ def main() -> None:
     from django.urls import reverse
 
     from core.selectors import change_stamp
-    from engagements.receivers import CLOSE_STAMP
+    from engagements.choices import CLOSE_STAMP
 
     # Production-like: no debug cursor, no test-environment template instrumentation.
     settings.DEBUG = False

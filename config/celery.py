@@ -25,8 +25,19 @@ app.conf.beat_schedule = {
         "schedule": 10 * 60.0,
         "options": {"expires": 9 * 60},
     },
+    # The outbox: publish again what the broker lost (an outage at commit, a restart).
+    "every-minute-dispatch-requeue-pending": {
+        "task": "dispatch.tasks.dispatch_requeue_pending_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
+    "every-minute-notifications-requeue-pending": {
+        "task": "notifications.tasks.notifications_requeue_pending_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
     "every-10-minutes-notifications-reap-stuck": {
-        "task": "dispatch.tasks.notifications_reap_stuck_task",
+        "task": "notifications.tasks.notifications_reap_stuck_task",
         "schedule": 10 * 60.0,
         "options": {"expires": 9 * 60},
     },
@@ -42,8 +53,8 @@ app.conf.beat_schedule = {
         "schedule": 60 * 60.0,
         "options": {"expires": 55 * 60},
     },
-    "hourly-dispatch-document-reminders": {
-        "task": "dispatch.tasks.document_reminders_run_task",
+    "hourly-engagements-document-reminders": {
+        "task": "engagements.tasks.document_reminders_run_task",
         "schedule": 60 * 60.0,
         "options": {"expires": 55 * 60},
     },

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "core",
     "staff",
     "clients",
+    "notifications",
     "engagements",
     "capacity",
     "dispatch",

@@ -12,5 +12,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("dispatch.urls")),
     path("", include("engagements.urls")),
+    path("", include("notifications.urls")),
     path("", include("core.urls")),
 ]

@@ -8,7 +8,6 @@ from dispatch.models import (
     CheckpointFiring,
     DispatchDecision,
     Escalation,
-    Notification,
     ReassignmentRequest,
 )
 
@@ -59,28 +58,6 @@ class EscalationAdmin(admin.ModelAdmin):
     search_fields = ["task__engagement__client__name", "summary"]
     date_hierarchy = "created_at"
     readonly_fields = ["task", "decision", "summary", "gap_hours", "created_at"]
-
-
-@admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
-    list_display = [
-        "created_at",
-        "template",
-        "channel",
-        "recipient",
-        "status",
-        "attempts",
-        "sent_at",
-    ]
-    list_filter = ["status", "channel", "template"]
-    search_fields = ["recipient", "subject", "idempotency_key"]
-    list_select_related = ["task__engagement__client", "task__engagement__work_type"]
-    date_hierarchy = "created_at"
-    show_full_result_count = False
-    readonly_fields = [f.name for f in Notification._meta.fields]
-
-    def has_add_permission(self, request) -> bool:  # type: ignore[no-untyped-def]
-        return False  # written by the notification service only
 
 
 @admin.register(CheckpointFiring)

@@ -6,4 +6,4 @@ class DispatchConfig(AppConfig):
     name = "dispatch"
 
     def ready(self) -> None:
-        from dispatch import receivers  # noqa: F401  (connects the engagement triggers)
+        from dispatch import messages  # noqa: F401  (registers its still-applies checks)

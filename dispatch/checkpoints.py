@@ -21,11 +21,13 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from core.calendar import BusinessCalendar, firm_calendar
-from dispatch.choices import Checkpoint, NotificationTemplate
+from dispatch.choices import Checkpoint
+from dispatch.messages import task_facts
 from dispatch.models import CheckpointFiring
-from dispatch.notifications import Message, _task_facts, notify
-from engagements.choices import TaskRole, TaskStatus
+from engagements.choices import HELD_TASK_STATUSES, TaskRole, TaskStatus
 from engagements.models import Task
+from notifications.choices import NotificationTemplate, SubjectType
+from notifications.services import Message, notify
 from staff.choices import Role, Seniority
 from staff.models import StaffMember
 
@@ -35,7 +37,6 @@ NOT_STARTED_AFTER = timedelta(hours=48)
 DUE_SOON_DAYS = 3
 REVIEW_BUSINESS_DAYS = 2
 BATCH = 500
-WORKING = (TaskStatus.ASSIGNED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
 
 
 def _not_fired(checkpoint: str) -> Exists:
@@ -63,7 +64,7 @@ def _due(now: datetime) -> dict[str, QuerySet[Task]]:
     today = timezone.localdate(now)
     calendar = firm_calendar()
     review_cutoff = _review_cutoff(now, calendar)
-    base = Task.objects.filter(status__in=WORKING).select_related(
+    base = Task.objects.filter(status__in=HELD_TASK_STATUSES).select_related(
         "assignee__user", "engagement__client", "engagement__work_type"
     )
     return {
@@ -144,11 +145,12 @@ def _fire(checkpoint: str, task: Task, partners: list[StaffMember]) -> bool:
             CheckpointFiring.objects.create(task=task, checkpoint=checkpoint)
             notify(
                 Message(
-                    key=f"checkpoint:{checkpoint}:{task.pk}",
+                    subject_type=SubjectType.TASK,
+                    subject_id=task.pk,
                     template=NotificationTemplate(template),
                     subject=f"{headline}: {task.engagement.client.name} — {task.engagement.work_type.name}",
-                    context={**_task_facts(task), "headline": headline, "summary": _summary(task)},
-                    task=task,
+                    context={**task_facts(task), "headline": headline, "summary": _summary(task)},
+                    task_id=task.pk,
                     layout="checkpoint",
                 ),
                 staff=_recipients(checkpoint, task, partners),

@@ -27,35 +27,6 @@ class EscalationStatus(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
-class Channel(models.TextChoices):
-    EMAIL = "email", "Email"
-    SLACK = "slack", "Slack"
-
-
-class NotificationStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    RETRYING = "retrying", "Failed, will retry"
-    FAILED = "failed", "Failed permanently"
-    SKIPPED = "skipped", "Skipped (no longer applies)"
-
-
-class NotificationTemplate(models.TextChoices):
-    TASK_ASSIGNED = "task_assigned", "Task assigned to you"
-    CLIENT_CONFIRMATION = "client_confirmation", "Client: your work is scheduled"
-    STAFF_OVERLOADED = "staff_overloaded", "Manager: urgent work overloaded a report"
-    CONFIRMATION_NEEDED = "confirmation_needed", "Manager: confirm a requested staffer"
-    ESCALATION_OPENED = "escalation_opened", "Manager: nobody fits a task"
-    CHECKPOINT_NOT_STARTED = "checkpoint_not_started", "Manager: work not started after 48 h"
-    CHECKPOINT_DUE_SOON = "checkpoint_due_soon", "Assignee: due in 3 days"
-    CHECKPOINT_PAST_DUE = "checkpoint_past_due", "Partner: past due"
-    CHECKPOINT_REVIEW_OVERDUE = "checkpoint_review_overdue", "Managing partner: review overdue"
-    DOCUMENT_REQUEST = "document_request", "Client: please send your documents"
-    DOCUMENT_REMINDER = "document_reminder", "Client: documents still outstanding"
-    CLARIFICATION_REQUEST = "clarification_request", "Client: the reviewer asks to clarify"
-
-
 class Checkpoint(models.TextChoices):
     NOT_STARTED_48H = "not_started_48h", "Not started 48 hours after assignment"
     DUE_IN_3_DAYS = "due_in_3_days", "Due date minus 3 days"

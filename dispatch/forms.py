@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from django import forms
 
+from engagements.lifecycle import MAX_ESTIMATE_HOURS
 from staff.models import StaffMember
 
 
@@ -33,7 +34,13 @@ class ManualAssignForm(forms.Form):
 class EstimateForm(forms.Form):
     hours = forms.DecimalField(
         min_value=Decimal("0.25"),
-        max_value=Decimal("2000"),
+        max_value=MAX_ESTIMATE_HOURS,
         decimal_places=2,
         label="Estimated hours",
     )
+
+
+class HandBackForm(forms.Form):
+    """Request reassignment: the reason is feedback on the decision that chose you."""
+
+    reason = forms.CharField(max_length=500, strip=True)

@@ -8,16 +8,14 @@ from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
+from core.exceptions import ApplicationError
+
 SALT = "closeloop.dispatch.task-action"
 ACTIONS = ("accept", "reassign")
 
 
-class LinkError(Exception):
+class LinkError(ApplicationError):
     """The link is tampered with, expired or malformed; ``message`` says which."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
 
 
 @dataclass(frozen=True)

@@ -4,15 +4,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from dispatch.choices import (
-    Channel,
-    Checkpoint,
-    DecisionOutcome,
-    EscalationStatus,
-    NotificationStatus,
-    NotificationTemplate,
-    Trigger,
-)
+from dispatch.choices import Checkpoint, DecisionOutcome, EscalationStatus, Trigger
+
+# A requested staffer the rule flagged, still waiting for a manager's yes or no.
+AWAITING_CONFIRMATION = Q(outcome=DecisionOutcome.NEEDS_CONFIRMATION, confirmed_at__isnull=True)
+
+
+class DecisionQuerySet(models.QuerySet["DispatchDecision"]):
+    def awaiting_confirmation(self) -> DecisionQuerySet:
+        return self.filter(AWAITING_CONFIRMATION)
 
 
 class DispatchDecision(models.Model):
@@ -53,6 +53,8 @@ class DispatchDecision(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = DecisionQuerySet.as_manager()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -124,59 +126,6 @@ class Escalation(models.Model):
 
     def __str__(self) -> str:
         return f"Escalation for task {self.task_id} ({self.get_status_display()})"
-
-
-class Notification(models.Model):
-    """One message to one recipient on one channel, sent at most once.
-
-    ``idempotency_key`` names the (object, step, channel, recipient) it is for;
-    the unique constraint makes a retried trigger or a second beat tick a no-op.
-    """
-
-    idempotency_key = models.CharField(max_length=200, unique=True)
-    channel = models.CharField(max_length=10, choices=Channel.choices)
-    template = models.CharField(max_length=40, choices=NotificationTemplate.choices)
-    recipient = models.CharField(max_length=254, help_text="Email address or Slack member id.")
-    subject = models.CharField(max_length=255)
-    body = models.TextField()
-    html_body = models.TextField(blank=True)
-    task = models.ForeignKey(
-        "engagements.Task",
-        null=True,
-        blank=True,
-        on_delete=models.CASCADE,
-        related_name="notifications",
-    )
-    staff_member = models.ForeignKey(
-        "staff.StaffMember",
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="notifications",
-        help_text="The staff member it is for, when it is for one.",
-    )
-    status = models.CharField(
-        max_length=10, choices=NotificationStatus.choices, default=NotificationStatus.PENDING
-    )
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.TextField(blank=True)
-    send_after = models.DateTimeField(null=True, blank=True)
-    claimed_at = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "created_at"])]
-        constraints = [
-            models.CheckConstraint(
-                condition=~Q(status=NotificationStatus.SENT) | Q(sent_at__isnull=False),
-                name="notification_sent_has_time",
-            ),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_template_display()} → {self.recipient} ({self.get_channel_display()}, {self.get_status_display()})"
 
 
 class CheckpointFiring(models.Model):

@@ -8,14 +8,14 @@ from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from capacity.selectors import staff_loads
-from dispatch.choices import DecisionOutcome, EscalationStatus
+from dispatch.choices import EscalationStatus
 from dispatch.models import DispatchDecision, Escalation
-from engagements.choices import OPEN_TASK_STATUSES, TaskStatus
+from engagements.choices import HELD_TASK_STATUSES, OPEN_TASK_STATUSES, TaskStatus
 from engagements.models import Task
 from staff.models import StaffMember
 
 DUE_SOON_DAYS = 7
-QUEUE_STATUSES = (TaskStatus.ASSIGNED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+QUEUE_STATUSES = HELD_TASK_STATUSES
 
 
 def queue_tasks(*, staff: StaffMember) -> QuerySet[Task]:
@@ -56,11 +56,8 @@ def escalation_list() -> list[Escalation]:
 
 def confirmation_list() -> list[DispatchDecision]:
     return list(
-        DispatchDecision.objects.filter(
-            outcome=DecisionOutcome.NEEDS_CONFIRMATION,
-            confirmed_at__isnull=True,
-            task__status=TaskStatus.UNASSIGNED,
-        )
+        DispatchDecision.objects.awaiting_confirmation()
+        .filter(task__status=TaskStatus.UNASSIGNED)
         .select_related("assignee__user", "task__engagement__client", "task__engagement__work_type")
         .order_by("task__due_date", "pk")
     )

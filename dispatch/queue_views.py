@@ -15,10 +15,12 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from dispatch import actions
+from core.exceptions import ApplicationError, NotPermitted
+from dispatch import lifecycle
 from dispatch import queue_selectors as selectors
+from dispatch.forms import HandBackForm
 from dispatch.links import LinkError, read_action_token
-from dispatch.services import DispatchError
+from dispatch.models import DispatchDecision
 from engagements.models import Task
 from staff.models import StaffMember
 from staff.selectors import staff_member_for_user
@@ -63,36 +65,52 @@ def _row_response(
     return HttpResponse(html, status=400 if error else 200)
 
 
-ACTIONS = {
-    "accept": (actions.task_accept, "Accepted."),
-    "start": (actions.task_start, "Started."),
-    "complete": (actions.task_finish, "Completed: it has left your queue."),
-}
+def _hand_back(request: HttpRequest, pk: int, staff: StaffMember) -> str:
+    form = HandBackForm(request.POST)
+    if not form.is_valid():
+        if form.has_error("reason", "required"):
+            raise ApplicationError("Say why you need the task reassigned.")
+        raise ApplicationError(" ".join(form.errors["reason"]))
+    decision: DispatchDecision | None = lifecycle.task_hand_back(
+        task_id=pk, staff=staff, reason=form.cleaned_data["reason"]
+    )
+    if decision is not None and decision.assignee:
+        return f"Sent for reassignment: now with {decision.assignee}."
+    return "Sent for reassignment; a manager will place it."
+
+
+def _accept(request: HttpRequest, pk: int, staff: StaffMember) -> str:
+    lifecycle.task_accept(task_id=pk, staff=staff)
+    return "Accepted."
+
+
+def _start(request: HttpRequest, pk: int, staff: StaffMember) -> str:
+    lifecycle.task_start(task_id=pk, staff=staff)
+    return "Started."
+
+
+def _complete(request: HttpRequest, pk: int, staff: StaffMember) -> str:
+    lifecycle.task_complete(task_id=pk, staff=staff)
+    return "Completed: it has left your queue."
+
+
+ACTIONS = {"accept": _accept, "start": _start, "complete": _complete, "reassign": _hand_back}
 
 
 @require_POST
 def queue_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     me = _me(request)
     error = note = ""
+    handler = ACTIONS.get(action)
     try:
-        if action == "reassign":
-            decision = actions.task_request_reassignment(
-                task_id=pk, staff=me, reason=request.POST.get("reason", "")
-            )
-            note = "Sent for reassignment" + (
-                f": now with {decision.assignee}."
-                if decision and decision.assignee
-                else "; a manager will place it."
-            )
-        elif action in ACTIONS:
-            service, note = ACTIONS[action]
-            service(task_id=pk, staff=me)
-        else:
+        if handler is None:
             error = "Unknown action."
-    except actions.NotYourTask as exc:
-        raise PermissionDenied(exc.messages[0]) from exc
-    except DispatchError as exc:
-        error = exc.messages[0]
+        else:
+            note = handler(request, pk, me)
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.user_message) from exc
+    except ApplicationError as exc:
+        error = exc.user_message
     if request.htmx:
         return _row_response(request, me, pk, error=error, note=note)
     if error:
@@ -142,15 +160,13 @@ def task_action(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "dispatch/task_action_confirm.html", context)
     try:
         if link.action == "accept":
-            actions.task_accept(task_id=task.pk, staff=staff)
+            _accept(request, task.pk, staff)
             done = "You accepted the task."
         else:
-            actions.task_request_reassignment(
-                task_id=task.pk, staff=staff, reason=request.POST.get("reason", "")
-            )
+            _hand_back(request, task.pk, staff)
             done = "The task has been sent for reassignment."
-    except DispatchError as exc:
-        context["error"] = exc.messages[0]
+    except ApplicationError as exc:
+        context["error"] = exc.user_message
         return render(request, "dispatch/task_action_confirm.html", context, status=400)
     if request.user.is_authenticated:
         messages.success(request, done)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from datetime import date
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
 from capacity.selectors import Policy, StaffLoad, staff_loads
 from core.roles import is_manager
-from dispatch.choices import DecisionOutcome, EscalationStatus, NotificationStatus
+from dispatch.choices import EscalationStatus
 from dispatch.engine import CandidateSnapshot, HeldSkill, SkillRequirement, TaskToPlace
-from dispatch.models import DispatchDecision, Escalation, Notification
+from dispatch.models import DispatchDecision, Escalation
 from engagements.choices import Complexity, Priority, TaskRole
 from engagements.models import Task
+from notifications.selectors import failed_notification_count
 from staff.models import StaffMember
 
 
@@ -165,11 +166,9 @@ def attention_summary(*, limit: int = 10) -> dict[str, object]:
         awaiting=Count(
             "id",
             filter=Q(
-                dispatch_decisions__outcome=DecisionOutcome.NEEDS_CONFIRMATION,
-                dispatch_decisions__confirmed_at__isnull=True,
+                Exists(DispatchDecision.objects.awaiting_confirmation().filter(task=OuterRef("pk")))
             ),
-            distinct=True,
         ),
     )
-    failed = Notification.objects.filter(status=NotificationStatus.FAILED).count()
+    failed = failed_notification_count()
     return {"escalations": escalations, "failed_notifications": failed, **counts}

@@ -1,11 +1,12 @@
-"""Writes for assignment: dispatch a task, assign by hand, confirm, supply an estimate.
+"""Writes for assignment: dispatch a task, assign by hand, confirm or decline a request,
+act on an escalation.
 
 Every path runs the same way:
 1. lock the task row (and, on PostgreSQL, every candidate's staff row in
    primary-key order; SQLite's IMMEDIATE transaction already holds the write lock),
 2. build the snapshot from the database, run the pure engine,
-3. apply the decision — task, capacity, decision row, escalation — in the same
-   transaction, and queue follow-up work on commit.
+3. apply the decision — task, decision row, escalation, and the notifications it
+   owes (outbox rows) — in the same transaction; sends are published after commit.
 """
 
 from __future__ import annotations
@@ -14,29 +15,32 @@ import logging
 import time
 from collections.abc import Iterable
 from dataclasses import replace
-from datetime import date
-from decimal import Decimal
+from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from capacity.selectors import capacity_policy
-from dispatch import signals
+from core.exceptions import ApplicationError
+from core.queue import enqueue
+from core.services import change_stamp_bump
+from dispatch import messages
 from dispatch.choices import DecisionOutcome, EscalationStatus, Trigger
 from dispatch.engine import Decision, Outcome, decide
 from dispatch.models import DispatchDecision, Escalation
 from dispatch.selectors import candidate_staff, dispatch_inputs, task_for_dispatch, task_to_place
-from engagements.choices import TaskStatus
+from engagements.choices import CLOSE_STAMP, TaskStatus
+from engagements.lifecycle import TaskAction, actors_for, refusal
 from engagements.models import Task
+from engagements.readiness import DISPATCH_TASK
 from staff.models import StaffMember
 
 logger = logging.getLogger(__name__)
 
 
-class DispatchError(ValidationError):
+class DispatchError(ApplicationError):
     """A dispatch action that cannot be carried out, with a message for the user."""
 
 
@@ -67,6 +71,11 @@ def _record(
     is_override: bool = False,
     override_reason: str = "",
 ) -> DispatchDecision:
+    if task.dispatch_requested_at is not None:
+        # This decision settles the dispatch the task was owed.
+        task.dispatch_requested_at = None
+        task.dispatch_trigger = ""
+        task.save(update_fields=["dispatch_requested_at", "dispatch_trigger"])
     record = DispatchDecision.objects.create(
         task=task,
         trigger=trigger,
@@ -101,15 +110,16 @@ def _assign(
     task.status = TaskStatus.ASSIGNED
     task.assigned_at = now
     task.save(update_fields=["assignee", "status", "assigned_at", "updated_at"])
+    assignee = StaffMember.objects.select_related("user").get(pk=staff_id)
     Escalation.objects.filter(task=task, status=EscalationStatus.OPEN).update(
         status=EscalationStatus.RESOLVED,
         resolved_at=now,
         resolved_by=actor,
-        resolution=f"Assigned to {record.assignee} ({record.get_trigger_display().lower()}).",
+        resolution=f"Assigned to {assignee} ({record.get_trigger_display().lower()}).",
     )
-    transaction.on_commit(
-        lambda: signals.task_assigned.send(sender=DispatchDecision, decision_id=record.pk)
-    )
+    # The assignee's email (and the manager's, for an urgent overload) commit with it.
+    messages.notify_task_assigned(decision=record, task=task, assignee=assignee)
+    change_stamp_bump(CLOSE_STAMP)
 
 
 def _escalate(task: Task, record: DispatchDecision, decision: Decision) -> None:
@@ -124,9 +134,7 @@ def _escalate(task: Task, record: DispatchDecision, decision: Decision) -> None:
             summary=summary,
             gap_hours=decision.deadline_gap_hours,
         )
-        transaction.on_commit(
-            lambda: signals.escalation_opened.send(sender=Escalation, escalation_id=escalation.pk)
-        )
+        messages.notify_escalation_opened(escalation=escalation, task=task)
 
 
 def task_dispatch(
@@ -137,19 +145,25 @@ def task_dispatch(
     exclude_staff_ids: Iterable[int] = (),
     actor: AbstractBaseUser | None = None,
     ignore_requested: bool = False,
+    only_if_requested: bool = False,
 ) -> DispatchDecision | None:
     """Run the engine for one unassigned task and apply its decision.
 
     Returns None when the task is no longer waiting (already assigned, completed or
-    cancelled): retries and duplicate triggers are harmless.
+    cancelled) or, with ``only_if_requested`` (the worker's path), when no dispatch
+    is owed any more: a re-queued or duplicated message decides nothing twice.
     """
     started = time.perf_counter()
     today = today or timezone.localdate()
     with transaction.atomic():
         task = _locked_task(task_id)
+        if only_if_requested and task.dispatch_requested_at is None:
+            return None
         if task.status != TaskStatus.UNASSIGNED:
+            _settle_request(task)
             return None
         if _awaiting_confirmation(task) and trigger != Trigger.REASSIGNMENT:
+            _settle_request(task)
             return None
         policy = capacity_policy(day=today)
         staff = candidate_staff(task)
@@ -176,12 +190,13 @@ def task_dispatch(
         elif decision.outcome == Outcome.ESCALATED:
             _escalate(task, record, decision)
         elif decision.outcome == Outcome.NEEDS_CONFIRMATION:
-            transaction.on_commit(
-                lambda: signals.confirmation_needed.send(
-                    sender=DispatchDecision, decision_id=record.pk
-                )
-            )
+            messages.notify_confirmation_needed(decision=record, task=task)
         return record
+
+
+def _settle_request(task: Task) -> None:
+    if task.dispatch_requested_at is not None:
+        Task.objects.filter(pk=task.pk).update(dispatch_requested_at=None, dispatch_trigger="")
 
 
 def _requested_declined(task: Task) -> bool:
@@ -191,9 +206,7 @@ def _requested_declined(task: Task) -> bool:
 
 
 def _awaiting_confirmation(task: Task) -> bool:
-    return DispatchDecision.objects.filter(
-        task=task, outcome=DecisionOutcome.NEEDS_CONFIRMATION, confirmed_at__isnull=True
-    ).exists()
+    return DispatchDecision.objects.awaiting_confirmation().filter(task=task).exists()
 
 
 def task_assign_manual(
@@ -215,8 +228,13 @@ def task_assign_manual(
     today = today or timezone.localdate()
     with transaction.atomic():
         task = _locked_task(task_id)
-        if task.status not in (TaskStatus.UNASSIGNED, TaskStatus.ASSIGNED, TaskStatus.ACCEPTED):
-            raise DispatchError("Only work that has not started can be assigned by hand.")
+        refused = refusal(
+            TaskAction.ASSIGN,
+            status=task.status,
+            actors=actors_for(is_assignee=False, is_manager=True),
+        )
+        if refused is not None:
+            raise DispatchError(refused.message)
         member = StaffMember.objects.filter(pk=staff_id, active=True).first()
         if member is None:
             raise DispatchError("That staff member does not exist or is inactive.")
@@ -251,9 +269,9 @@ def task_assign_manual(
             is_override=True,
             override_reason=reason,
         )
-        DispatchDecision.objects.filter(
-            task=task, outcome=DecisionOutcome.NEEDS_CONFIRMATION, confirmed_at__isnull=True
-        ).update(confirmed_at=timezone.now(), confirmed_by=actor)
+        DispatchDecision.objects.awaiting_confirmation().filter(task=task).update(
+            confirmed_at=timezone.now(), confirmed_by=actor
+        )
         _assign(task, staff_id, record, actor)
         return record
 
@@ -274,28 +292,6 @@ def decision_confirm_requested(*, decision_id: int, actor: AbstractBaseUser) -> 
         record.save(update_fields=["confirmed_at", "confirmed_by"])
         _assign(task, record.assignee_id, record, actor)
         return record
-
-
-def task_estimate_set(
-    *, task_id: int, hours: Decimal, actor: AbstractBaseUser | None = None
-) -> Task:
-    """Supply a held task's estimate; the task dispatches as soon as it commits."""
-    if hours is None or hours <= 0:
-        raise DispatchError("An estimate must be more than zero hours.")
-    with transaction.atomic():
-        task = Task.objects.select_for_update().get(pk=task_id)
-        task.estimated_hours = hours
-        task.save(update_fields=["estimated_hours", "updated_at"])
-        if task.status == TaskStatus.UNASSIGNED:
-            queue_dispatch(task_id=task.pk, trigger=Trigger.ESTIMATE_SUPPLIED)
-    return task
-
-
-def queue_dispatch(*, task_id: int, trigger: str) -> None:
-    """Dispatch ``task_id`` in the worker once the current transaction commits."""
-    from dispatch.tasks import task_dispatch_task
-
-    transaction.on_commit(lambda: task_dispatch_task.delay(task_id, trigger))
 
 
 def decision_decline_requested(
@@ -375,3 +371,28 @@ def escalation_mark_client_informed(*, escalation_id: int, actor: AbstractBaseUs
         escalation.client_informed_by = actor
         escalation.save(update_fields=["client_informed_at", "client_informed_by"])
         return escalation
+
+
+# Longer than a healthy queue takes to deliver: anything older was lost on the way.
+REQUEUE_AFTER = timedelta(minutes=1)
+REQUEUE_BATCH = 500
+
+
+def dispatch_requeue_pending(*, now: datetime | None = None) -> int:
+    """Publish again the dispatches the broker lost (an outage at commit, a restart).
+
+    Tasks still owed a dispatch more than ``REQUEUE_AFTER`` after it was asked
+    for. Harmless when the first message is merely slow: the worker's dispatch
+    decides only while the request stands, under the task's row lock.
+    """
+    now = now or timezone.now()
+    pending = list(
+        Task.objects.filter(dispatch_requested_at__lte=now - REQUEUE_AFTER)
+        .order_by("dispatch_requested_at", "pk")
+        .values_list("pk", "dispatch_trigger")[:REQUEUE_BATCH]
+    )
+    for task_id, trigger in pending:
+        enqueue(DISPATCH_TASK, task_id, trigger or Trigger.DEADLINE_PROXIMITY)
+    if pending:
+        logger.info("re-queued %d pending dispatch(es)", len(pending))
+    return len(pending)

@@ -34,9 +34,7 @@ def sweep_candidates(*, today: date) -> list[int]:
     horizon = firm_calendar().add_business_days(today, PROXIMITY_BUSINESS_DAYS)
     policy = capacity_policy(day=today)
     open_escalation = Escalation.objects.filter(task=OuterRef("pk"), status=EscalationStatus.OPEN)
-    awaiting = DispatchDecision.objects.filter(
-        task=OuterRef("pk"), outcome=DecisionOutcome.NEEDS_CONFIRMATION, confirmed_at__isnull=True
-    )
+    awaiting = DispatchDecision.objects.awaiting_confirmation().filter(task=OuterRef("pk"))
     suppressed = DispatchDecision.objects.filter(
         task=OuterRef("pk"), outcome=DecisionOutcome.SUPPRESSED
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dispatch import manager_views, notification_views, queue_views, views
+from dispatch import manager_views, queue_views, views
 
 app_name = "dispatch"
 
@@ -15,16 +15,6 @@ urlpatterns = [
         name="escalation-action",
     ),
     path("team/", manager_views.team, name="team"),
-    path(
-        "notifications/failed/",
-        notification_views.failed_notifications,
-        name="notifications-failed",
-    ),
-    path(
-        "notifications/<int:pk>/retry/",
-        notification_views.notification_retry,
-        name="notification-retry",
-    ),
     path("confirmations/", manager_views.confirmations, name="confirmations"),
     path(
         "decisions/<int:pk>/decline/",
@@ -34,5 +24,6 @@ urlpatterns = [
     path("tasks/<int:pk>/", views.task_detail, name="task-detail"),
     path("tasks/<int:pk>/assign/", views.task_assign, name="task-assign"),
     path("tasks/<int:pk>/estimate/", views.task_estimate, name="task-estimate"),
+    path("tasks/<int:pk>/complete/", views.task_complete, name="task-complete"),
     path("decisions/<int:pk>/confirm/", views.decision_confirm, name="decision-confirm"),
 ]

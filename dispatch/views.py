@@ -1,16 +1,18 @@
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from core.exceptions import ApplicationError, NotPermitted
 from core.roles import is_manager, require_manager
-from dispatch import selectors, services
+from dispatch import lifecycle, selectors, services
 from dispatch.forms import EstimateForm, ManualAssignForm
 from dispatch.models import DispatchDecision
-from engagements.choices import TaskStatus
 from engagements.models import Task
+from staff.selectors import staff_member_for_user
 
 
 def _task_or_404(request: HttpRequest, pk: int) -> Task:
@@ -29,14 +31,13 @@ def _render_task(
     status: int = 200,
 ) -> HttpResponse:
     manager = is_manager(request.user)
+    me = staff_member_for_user(user=request.user)
     context = {
         "task": task,
         "decisions": selectors.decision_list_for_task(task=task),
         "open_escalation": selectors.open_escalation_for_task(task=task),
         "is_manager": manager,
-        "can_complete": task.status
-        in (TaskStatus.ASSIGNED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
-        and (manager or (task.assignee is not None and task.assignee.user_id == request.user.pk)),
+        "actions": task.actions_for(staff_id=me.pk if me else None, is_manager=manager),
         "assign_form": assign_form or (ManualAssignForm() if manager else None),
         "estimate_form": estimate_form or (EstimateForm() if manager else None),
     }
@@ -62,8 +63,8 @@ def task_assign(request: HttpRequest, pk: int) -> HttpResponse:
             reason=form.cleaned_data["reason"],
             actor=request.user,
         )
-    except services.DispatchError as exc:
-        form.add_error(None, exc.messages[0])
+    except ApplicationError as exc:
+        form.add_error(None, exc.user_message)
         return _render_task(request, task, assign_form=form, status=400)
     messages.success(request, f"Assigned to {form.cleaned_data['staff_member']}.")
     return redirect("dispatch:task-detail", pk=task.pk)
@@ -76,10 +77,37 @@ def task_estimate(request: HttpRequest, pk: int) -> HttpResponse:
     form = EstimateForm(request.POST)
     if not form.is_valid():
         return _render_task(request, task, estimate_form=form, status=400)
-    services.task_estimate_set(
-        task_id=task.pk, hours=form.cleaned_data["hours"], actor=request.user
-    )
-    messages.success(request, "Estimate saved; the task will be dispatched now.")
+    try:
+        task = lifecycle.task_estimate_set(task_id=task.pk, hours=form.cleaned_data["hours"])
+    except ApplicationError as exc:
+        # The estimate form shows only on held tasks; say it where every page says things.
+        messages.error(request, exc.user_message)
+        return _render_task(request, task, estimate_form=form, status=400)
+    if task.dispatch_requested_at is not None:
+        messages.success(request, "Estimate saved; the task will be dispatched now.")
+    else:
+        messages.success(
+            request, "Estimate saved; the task is dispatched once it is ready to start."
+        )
+    return redirect("dispatch:task-detail", pk=task.pk)
+
+
+@require_POST
+def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """The assignee (or a manager) marks a task done; a finished preparation sends the review out."""
+    task = _task_or_404(request, pk)
+    try:
+        lifecycle.task_complete(
+            task_id=task.pk,
+            staff=staff_member_for_user(user=request.user),
+            is_manager=is_manager(request.user),
+        )
+    except NotPermitted as exc:
+        raise PermissionDenied(exc.user_message) from exc
+    except ApplicationError as exc:
+        messages.error(request, exc.user_message)
+    else:
+        messages.success(request, "Task completed.")
     return redirect("dispatch:task-detail", pk=task.pk)
 
 
@@ -89,8 +117,8 @@ def decision_confirm(request: HttpRequest, pk: int) -> HttpResponse:
     decision = get_object_or_404(DispatchDecision, pk=pk)
     try:
         services.decision_confirm_requested(decision_id=decision.pk, actor=request.user)
-    except services.DispatchError as exc:
-        messages.error(request, exc.messages[0])
+    except ApplicationError as exc:
+        messages.error(request, exc.user_message)
     else:
         messages.success(request, f"Confirmed: {decision.assignee} takes the task.")
     return redirect("dispatch:task-detail", pk=decision.task_id)

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils.html import format_html
 
 from engagements.choices import DeadlineBasis
 from engagements.models import (
@@ -84,17 +85,50 @@ class RequiredDocumentInline(admin.TabularInline):
     extra = 0
 
 
+# Status, assignee, estimate and milestone change only through the services (the
+# task and engagement pages), which apply the lifecycle's rules, dispatch, notify
+# and audit; the admin shows them and links there.
+TASK_LIFECYCLE_FIELDS = [
+    "status",
+    "assignee",
+    "estimated_hours",
+    "assigned_at",
+    "accepted_at",
+    "started_at",
+    "completed_at",
+    "ready_at",
+]
+
+
+def _task_page(task: Task) -> str:
+    if not task.pk:
+        return "—"
+    return format_html(
+        '<a href="{}">Open the task page</a> to assign, estimate or complete it.',
+        reverse("dispatch:task-detail", args=[task.pk]),
+    )
+
+
 class TaskInline(admin.TabularInline):
     model = Task
     extra = 0
     fields = ["role", "title", "assignee", "estimated_hours", "status", "due_date"]
-    autocomplete_fields = ["assignee"]
+    readonly_fields = ["role", "assignee", "estimated_hours", "status"]
     show_change_link = True
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False  # tasks come with the engagement, from its service
 
 
 class EngagementMilestoneInline(admin.TabularInline):
     model = EngagementMilestone
     extra = 0
+    readonly_fields = ["milestone", "reached_at"]
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
 
 
 @admin.register(Engagement)
@@ -115,6 +149,16 @@ class EngagementAdmin(admin.ModelAdmin):
     date_hierarchy = "due_date"
     inlines = [RequiredDocumentInline, TaskInline, EngagementMilestoneInline]
     show_full_result_count = False
+    readonly_fields = ["milestone", "engagement_page"]
+
+    @admin.display(description="Milestones")
+    def engagement_page(self, engagement: Engagement) -> str:
+        if not engagement.pk:
+            return "—"
+        return format_html(
+            '<a href="{}">Open the engagement page</a> to move its milestones.',
+            reverse("engagements:engagement-detail", args=[engagement.pk]),
+        )
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context=None
@@ -135,9 +179,17 @@ class TaskAdmin(admin.ModelAdmin):
         "assignee__user__first_name",
         "assignee__user__last_name",
     ]
-    autocomplete_fields = ["engagement", "assignee"]
+    autocomplete_fields = ["engagement"]
     date_hierarchy = "due_date"
     show_full_result_count = False
+    readonly_fields = ["engagement", "role", *TASK_LIFECYCLE_FIELDS, "task_page"]
+
+    @admin.display(description="Lifecycle")
+    def task_page(self, task: Task) -> str:
+        return _task_page(task)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # tasks come with their engagement, from its service
 
 
 @admin.action(description="Mark selected documents received")

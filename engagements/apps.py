@@ -6,4 +6,4 @@ class EngagementsConfig(AppConfig):
     name = "engagements"
 
     def ready(self) -> None:
-        from engagements import receivers  # noqa: F401  (the close dashboard's version stamp)
+        from engagements import messages  # noqa: F401  (registers its still-applies checks)

@@ -81,12 +81,20 @@ class TaskStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# Work someone holds: in their queue, counted in their capacity, watched by checkpoints.
+HELD_TASK_STATUSES = (TaskStatus.ASSIGNED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
+
 OPEN_TASK_STATUSES = (
     TaskStatus.UNASSIGNED,
     TaskStatus.ASSIGNED,
     TaskStatus.ACCEPTED,
     TaskStatus.IN_PROGRESS,
 )
+
+
+# The close dashboard's change stamp (core.ChangeStamp), bumped by the services that
+# change what it shows.
+CLOSE_STAMP = "close-dashboard"
 
 
 class ReadyReason(models.TextChoices):

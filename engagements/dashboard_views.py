@@ -16,8 +16,8 @@ from django.views.decorators.vary import vary_on_headers
 from core.calendar import firm_calendar
 from core.roles import is_manager
 from core.selectors import change_stamp
+from engagements.choices import CLOSE_STAMP
 from engagements.dashboard import AMBER, GREEN, RED, Filters, close_board, render_rows
-from engagements.receivers import CLOSE_STAMP
 
 PAGE = "engagements/close_dashboard.html"
 

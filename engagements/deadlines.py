@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from core.calendar import BusinessCalendar
+from core.exceptions import ApplicationError
 from engagements.choices import BufferUnit, DeadlineBasis
 from engagements.models import WorkType
 
 
-class DeadlineRuleError(ValueError):
+class DeadlineRuleError(ApplicationError):
     """The work type's rule cannot produce a date from what was given."""
 
 

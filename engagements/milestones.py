@@ -8,9 +8,11 @@ Rules:
    ``on_enter`` action fires — so nothing is skipped silently.
 4. Nothing moves backward, nothing leaves a review with an open exception, and a
    refused move raises ``TransitionRefused`` with the reason, changing nothing.
-5. Actions: dispatch_preparer / dispatch_reviewer send the ready tasks to dispatch
-   (on commit), invoice records the billing milestone, close moves on to the
-   template's last step.
+5. Actions: dispatch_preparer / dispatch_reviewer mark the role's tasks ready
+   and owe them a dispatch (``engagements.readiness``), invoice records the
+   billing milestone, close moves on to the template's last step. Entering
+   documents_requested stores the client's document request in the outbox.
+6. Every transition bumps the close dashboard's change stamp.
 """
 
 from __future__ import annotations
@@ -19,11 +21,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from engagements.choices import Milestone, ReadyReason, TaskRole, TaskStatus
+from core.exceptions import ApplicationError
+from core.services import change_stamp_bump
+from engagements.choices import CLOSE_STAMP, Milestone, ReadyReason, TaskRole
+from engagements.messages import notify_document_request
 from engagements.models import (
     Engagement,
     EngagementMilestone,
@@ -31,10 +35,11 @@ from engagements.models import (
     MilestoneTransition,
     WorkType,
 )
-from engagements.signals import milestone_changed, work_ready
+from engagements.readiness import tasks_mark_ready
+from engagements.signals import milestone_changed
 
 
-class TransitionRefused(ValidationError):
+class TransitionRefused(ApplicationError):
     """The move is not allowed; the message says why."""
 
 
@@ -64,7 +69,7 @@ def has_step(work_type: WorkType, code: str) -> bool:
     return position(work_type, code) > 0
 
 
-def _run_action(engagement: Engagement, step: Step) -> None:
+def _run_action(engagement: Engagement, step: Step, at: datetime) -> None:
     reason = {
         "dispatch_preparer": ReadyReason.DOCUMENTS_RECEIVED
         if step.code == Milestone.DOCUMENTS_RECEIVED
@@ -74,13 +79,8 @@ def _run_action(engagement: Engagement, step: Step) -> None:
     if reason is None:
         return  # "invoice" is recorded by the step itself; billing subscribes to the signal
     role = TaskRole.PREPARER if step.on_enter == "dispatch_preparer" else TaskRole.REVIEWER
-    ready = list(
-        engagement.tasks.filter(role=role, status=TaskStatus.UNASSIGNED).values_list(
-            "pk", flat=True
-        )
-    )
-    if ready:
-        work_ready.send(sender=Engagement, task_ids=ready, trigger=reason)
+    ready = engagement.tasks.filter(role=role).values_list("pk", flat=True)
+    tasks_mark_ready(task_ids=ready, trigger=reason, at=at)
 
 
 @transaction.atomic
@@ -96,7 +96,9 @@ def engagement_transition(
     """Move an engagement to ``to`` under the rules above; returns it, moved."""
     at = at or timezone.now()
     engagement = (
-        Engagement.objects.select_for_update().select_related("work_type").get(pk=engagement_id)
+        Engagement.objects.select_for_update(of=("self",))
+        .select_related("work_type", "client")
+        .get(pk=engagement_id)
     )
     steps = template_for(engagement.work_type)
     codes = [step.code for step in steps]
@@ -150,7 +152,10 @@ def _enter(
     EngagementMilestone.objects.get_or_create(
         engagement=engagement, milestone=step.code, defaults={"reached_at": at}
     )
-    _run_action(engagement, step)
+    _run_action(engagement, step, at)
+    if step.code == Milestone.DOCUMENTS_REQUESTED and engagement.client.email:
+        notify_document_request(engagement=engagement)
+    change_stamp_bump(CLOSE_STAMP)
     transaction.on_commit(
         lambda: milestone_changed.send(
             sender=Engagement, engagement_id=engagement.pk, milestone=step.code

@@ -19,6 +19,7 @@ from engagements.choices import (
     TaskStatus,
     TriggerEvent,
 )
+from engagements.lifecycle import AvailableActions, available_actions
 from staff.choices import Seniority, SkillLevel
 
 
@@ -43,9 +44,28 @@ def validate_checklist(value: object) -> None:
 MILESTONE_ACTIONS = ("dispatch_preparer", "dispatch_reviewer", "invoice", "close")
 
 
+def default_milestone_template() -> list[dict[str, str]]:
+    """Steps for a work type nobody has described yet: the preparer is dispatched as
+    the engagement opens, the reviewer when preparation is complete."""
+    return [
+        {"code": "opened", "label": "Opened", "on_enter": "dispatch_preparer"},
+        {"code": "in_preparation", "label": "In preparation"},
+        {
+            "code": "preparation_complete",
+            "label": "Preparation complete",
+            "on_enter": "dispatch_reviewer",
+        },
+        {"code": "in_review", "label": "In review"},
+        {"code": "review_complete", "label": "Review complete"},
+        {"code": "closed", "label": "Closed"},
+    ]
+
+
 def validate_milestone_template(value: object) -> None:
     if not isinstance(value, list):
         raise ValidationError("The milestone template must be a list of steps.")
+    if not value:
+        raise ValidationError("A work type needs at least one milestone step.")
     codes = []
     for step in value:
         if not isinstance(step, dict) or not step.get("code") or not step.get("label"):
@@ -59,6 +79,11 @@ def validate_milestone_template(value: object) -> None:
         raise ValidationError("A milestone code appears twice in the template.")
     if Milestone.NEW in codes:
         raise ValidationError('"new" is the state before the first step; do not list it.')
+    if not any(step.get("on_enter") == "dispatch_preparer" for step in value):
+        raise ValidationError(
+            "One step must dispatch the preparer (on_enter: dispatch_preparer), "
+            "or the work is never assigned."
+        )
 
 
 class WorkType(TimeStampedModel):
@@ -120,8 +145,7 @@ class WorkType(TimeStampedModel):
         help_text="Documents the client must send, one name per item.",
     )
     milestone_template = models.JSONField(
-        default=list,
-        blank=True,
+        default=default_milestone_template,
         validators=[validate_milestone_template],
         help_text=(
             'Ordered steps: [{"code": "documents_received", "label": "Documents received", '
@@ -330,6 +354,15 @@ class Task(TimeStampedModel):
     accepted_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    ready_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the task's trigger fired (documents in, the prior task done).",
+    )
+    # The dispatch outbox: set with the change that makes a dispatch due, cleared by
+    # the dispatch that decides it; a beat job re-queues what the broker lost.
+    dispatch_requested_at = models.DateTimeField(null=True, blank=True, editable=False)
+    dispatch_trigger = models.CharField(max_length=24, blank=True, editable=False)
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -359,11 +392,29 @@ class Task(TimeStampedModel):
         indexes = [
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["status", "due_date"]),
+            models.Index(
+                fields=["dispatch_requested_at"],
+                condition=Q(dispatch_requested_at__isnull=False),
+                name="task_dispatch_pending",
+            ),
         ]
 
     def __str__(self) -> str:
         label = self.title or self.get_role_display()
         return f"{label} — {self.engagement}"
+
+    def actions_for(self, *, staff_id: int | None, is_manager: bool) -> AvailableActions:
+        """What this person may do with the task now (see engagements.lifecycle)."""
+        return available_actions(
+            status=self.status,
+            is_assignee=staff_id is not None and staff_id == self.assignee_id,
+            is_manager=is_manager,
+        )
+
+    @property
+    def assignee_actions(self) -> AvailableActions:
+        """The assignee's buttons (their own queue)."""
+        return self.actions_for(staff_id=self.assignee_id, is_manager=False)
 
 
 class RequiredDocument(models.Model):

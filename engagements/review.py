@@ -7,13 +7,14 @@ refuses to move past review); resolving the last one returns it to the reviewer.
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from engagements.choices import Milestone, TaskRole
+from core.exceptions import ApplicationError
+from core.services import change_stamp_bump
+from engagements.choices import CLOSE_STAMP, Milestone, TaskRole
+from engagements.messages import notify_clarification_request
 from engagements.models import Engagement, ReviewException
-from engagements.signals import review_exception_raised
 
 
 @transaction.atomic
@@ -22,10 +23,14 @@ def review_exception_raise(
 ) -> ReviewException:
     note = note.strip()
     if not note:
-        raise ValidationError("Describe the discrepancy so the client can clarify it.")
-    engagement = Engagement.objects.select_for_update().get(pk=engagement_id)
+        raise ApplicationError("Describe the discrepancy so the client can clarify it.")
+    engagement = (
+        Engagement.objects.select_for_update(of=("self",))
+        .select_related("client", "work_type")
+        .get(pk=engagement_id)
+    )
     if engagement.milestone != Milestone.IN_REVIEW:
-        raise ValidationError(
+        raise ApplicationError(
             "Exceptions are raised during review; this engagement is not in review."
         )
     reviewer_task = engagement.tasks.filter(role=TaskRole.REVIEWER).first()
@@ -36,9 +41,9 @@ def review_exception_raise(
         raised_by=actor,
         raised_at=timezone.now(),
     )
-    transaction.on_commit(
-        lambda: review_exception_raised.send(sender=ReviewException, exception_id=exception.pk)
-    )
+    if engagement.client.email:
+        notify_clarification_request(exception=exception)
+    change_stamp_bump(CLOSE_STAMP)
     return exception
 
 
@@ -48,12 +53,13 @@ def review_exception_resolve(
 ) -> ReviewException:
     resolution = resolution.strip()
     if not resolution:
-        raise ValidationError("Say how the discrepancy was resolved.")
+        raise ApplicationError("Say how the discrepancy was resolved.")
     exception = ReviewException.objects.select_for_update().get(pk=exception_id)
     if exception.resolved_at is not None:
-        raise ValidationError("This exception is already resolved.")
+        raise ApplicationError("This exception is already resolved.")
     exception.resolved_at = timezone.now()
     exception.resolved_by = actor
     exception.resolution = resolution
     exception.save(update_fields=["resolved_at", "resolved_by", "resolution"])
+    change_stamp_bump(CLOSE_STAMP)
     return exception

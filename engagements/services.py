@@ -1,26 +1,26 @@
-"""Writes for engagements and their tasks; each fires the dispatch trigger it implies."""
+"""Writes for engagements: open one, receive its documents, and what a task's progress
+means for its milestones. The task actions themselves live in ``dispatch.lifecycle``."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from clients.models import Client
 from core.calendar import firm_calendar
+from core.exceptions import ApplicationError
 from core.services import change_stamp_bump
 from engagements import milestones
 from engagements.choices import (
+    CLOSE_STAMP,
     Complexity,
     DeadlineBasis,
     EngagementSource,
     Milestone,
-    ReadyReason,
     TaskRole,
-    TaskStatus,
 )
 from engagements.deadlines import internal_due_date
 from engagements.models import (
@@ -30,8 +30,6 @@ from engagements.models import (
     Task,
     WorkType,
 )
-from engagements.receivers import CLOSE_STAMP
-from engagements.signals import work_ready
 from staff.models import StaffMember
 
 # Review takes about a quarter of the preparation effort, never under half an hour.
@@ -72,8 +70,9 @@ def engagement_create(
     1. Work out the internal due date from the work type's rule unless given.
     2. Create the checklist, the preparer task and (when reviews are required)
        the reviewer task, which waits for the preparer.
-    3. If the work type's trigger is "engagement created", or it waits on
-       documents but needs none, the preparer task is ready: dispatch fires.
+    3. Enter the template's first step: a step whose action is dispatch_preparer
+       (engagement created, kickoff signed) owes the preparer a dispatch; a
+       document request with an empty checklist moves straight on to received.
 
     Calling it again with the same (source, external_id) returns the existing
     engagement unchanged, so a replayed webhook never opens work twice.
@@ -84,7 +83,7 @@ def engagement_create(
             return existing
     if due_date is None:
         if work_type.deadline_basis == DeadlineBasis.ENGAGEMENT:
-            raise ValidationError({"due_date": "This work type needs a due date per engagement."})
+            raise ApplicationError({"due_date": "This work type needs a due date per engagement."})
         due_date = internal_due_date(
             work_type, calendar=firm_calendar(), period_end=period_end, event_date=event_date
         )
@@ -145,16 +144,8 @@ def engagement_create(
 
 
 def _start(engagement: Engagement, preparer: Task, now: datetime) -> None:
-    """Enter the template's first step; work that needs no documents goes on to dispatch.
-
-    A work type without a template dispatches its preparer at once (the old rule).
-    """
+    """Enter the template's first step; a checklist with nothing on it counts as received."""
     steps = milestones.template_for(engagement.work_type)
-    if not steps:
-        work_ready.send(
-            sender=Engagement, task_ids=[preparer.pk], trigger=ReadyReason.ENGAGEMENT_CREATED
-        )
-        return
     milestones.engagement_transition(
         engagement_id=engagement.pk, to=steps[0].code, source=MilestoneSource.SYSTEM, at=now
     )
@@ -181,64 +172,27 @@ def required_document_receive(*, document_id: int, received_at: datetime | None 
     )
     if not claimed:
         return False
-    change_stamp_bump(CLOSE_STAMP)  # the update() above sends no post_save
+    change_stamp_bump(CLOSE_STAMP)
     if engagement.required_documents.filter(received_at__isnull=True).exists():
         return False
-    if milestones.template_for(engagement.work_type):
-        milestones.advance_if_later(
-            engagement_id=engagement.pk, to=Milestone.DOCUMENTS_RECEIVED, at=received_at
-        )
-        return True
-    ready = list(
-        engagement.tasks.filter(role=TaskRole.PREPARER, status=TaskStatus.UNASSIGNED).values_list(
-            "pk", flat=True
-        )
+    milestones.advance_if_later(
+        engagement_id=engagement.pk, to=Milestone.DOCUMENTS_RECEIVED, at=received_at
     )
-    if ready:
-        work_ready.send(sender=Engagement, task_ids=ready, trigger=ReadyReason.DOCUMENTS_RECEIVED)
     return True
 
 
-@transaction.atomic
-def task_complete(*, task_id: int, completed_at: datetime | None = None) -> Task:
-    """Finish a task; a finished preparation makes the review ready to dispatch."""
-    completed_at = completed_at or timezone.now()
-    task = Task.objects.select_for_update().get(pk=task_id)
-    if task.status == TaskStatus.COMPLETED:
-        return task
-    if task.assignee_id is None:
-        raise ValidationError("Assign the task before completing it.")
-    if task.status == TaskStatus.CANCELLED:
-        raise ValidationError("A cancelled task cannot be completed.")
-    task.status = TaskStatus.COMPLETED
-    task.completed_at = completed_at
-    task.accepted_at = task.accepted_at or completed_at
-    task.started_at = task.started_at or completed_at
-    task.save(update_fields=["status", "completed_at", "accepted_at", "started_at", "updated_at"])
-    engagement = Engagement.objects.select_related("work_type").get(pk=task.engagement_id)
-    if milestones.template_for(engagement.work_type):
-        done = (
-            Milestone.PREPARATION_COMPLETE
-            if task.role == TaskRole.PREPARER
-            else Milestone.REVIEW_COMPLETE
-        )
-        milestones.advance_if_later(engagement_id=engagement.pk, to=done, at=completed_at)
-    elif task.role == TaskRole.PREPARER:
-        reviewers = list(
-            Task.objects.filter(
-                engagement_id=task.engagement_id,
-                role=TaskRole.REVIEWER,
-                status=TaskStatus.UNASSIGNED,
-            ).values_list("pk", flat=True)
-        )
-        if reviewers:
-            work_ready.send(
-                sender=Engagement, task_ids=reviewers, trigger=ReadyReason.PRIOR_TASK_COMPLETED
-            )
-    return task
-
-
-def task_started(*, task: Task, at: datetime) -> None:
+def engagement_task_started(*, task: Task, at: datetime) -> None:
     """A preparer starting moves the engagement into preparation, a reviewer into review."""
     to = Milestone.IN_PREPARATION if task.role == TaskRole.PREPARER else Milestone.IN_REVIEW
     milestones.advance_if_later(engagement_id=task.engagement_id, to=to, at=at)
+
+
+def engagement_task_completed(*, task: Task, at: datetime) -> None:
+    """A finished preparation completes that step (the review gets ready); a finished
+    review completes the review."""
+    done = (
+        Milestone.PREPARATION_COMPLETE
+        if task.role == TaskRole.PREPARER
+        else Milestone.REVIEW_COMPLETE
+    )
+    milestones.advance_if_later(engagement_id=task.engagement_id, to=done, at=at)

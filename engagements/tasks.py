@@ -5,6 +5,7 @@ from django.core.cache import cache
 from django.db import OperationalError
 
 from engagements.recurring import recurring_generate
+from engagements.reminders import document_reminders_run
 
 RECURRING_LOCK = "engagements:recurring-generate-lock"
 # Shorter than the hourly beat interval: a crashed run's lock lapses before the next tick.
@@ -27,3 +28,16 @@ def recurring_generate_task() -> int | None:
         return recurring_generate()
     finally:
         cache.delete(RECURRING_LOCK)
+
+
+DOCUMENT_REMINDER_LOCK = "engagements:document-reminder-lock"
+
+
+@shared_task(name="engagements.tasks.document_reminders_run_task")
+def document_reminders_run_task() -> None:
+    if not cache.add(DOCUMENT_REMINDER_LOCK, "1", timeout=55 * 60):
+        return
+    try:
+        document_reminders_run()
+    finally:
+        cache.delete(DOCUMENT_REMINDER_LOCK)

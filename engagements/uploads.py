@@ -20,55 +20,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core import signing
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.db.models import Prefetch
-from django.urls import reverse
 from django.utils.text import get_valid_filename
 
 from engagements.choices import Milestone
 from engagements.models import DocumentUpload, Engagement, RequiredDocument
 from engagements.services import required_document_receive
-
-SALT = "closeloop.engagements.upload-link"
-
-
-class UploadLinkError(Exception):
-    """The upload link is tampered with, expired or malformed; ``message`` says which."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
-
-
-def upload_token(*, engagement_id: int) -> str:
-    return signing.dumps({"e": engagement_id}, salt=SALT, compress=True)
-
-
-def upload_url(engagement: Engagement) -> str:
-    token = upload_token(engagement_id=engagement.pk)
-    return settings.SITE_URL + reverse("engagements:document-upload", args=[token])
-
-
-def read_upload_token(token: str) -> int:
-    """The engagement id the link was made for; UploadLinkError when it cannot be used."""
-    try:
-        data = signing.loads(token, salt=SALT, max_age=settings.UPLOAD_LINK_MAX_AGE_SECONDS)
-    except signing.SignatureExpired as exc:
-        raise UploadLinkError(
-            "This upload link has expired. Reply to our last email and we will send you a new one."
-        ) from exc
-    except signing.BadSignature as exc:
-        raise UploadLinkError(
-            "This upload link is not valid. It may have been cut short when it was copied: "
-            "open it straight from our email, or reply and ask for a new one."
-        ) from exc
-    try:
-        return int(data["e"])  # type: ignore[index]
-    except (KeyError, TypeError, ValueError) as exc:
-        raise UploadLinkError("This upload link is not valid.") from exc
+from engagements.upload_links import (  # noqa: F401  (the upload pages' imports)
+    SALT,
+    UploadLinkError,
+    read_upload_token,
+    upload_token,
+    upload_url,
+)
 
 
 def upload_open(engagement: Engagement) -> bool:

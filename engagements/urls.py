@@ -8,7 +8,6 @@ urlpatterns = [
     path("close/", dashboard_views.close_dashboard, name="close-dashboard"),
     path("engagements/new/", views.engagement_create, name="engagement-create"),
     path("uploads/<str:token>/", upload_views.document_upload, name="document-upload"),
-    path("tasks/<int:pk>/complete/", views.task_complete, name="task-complete"),
     path("engagements/<int:pk>/", views.engagement_detail, name="engagement-detail"),
     path("engagements/<int:pk>/advance/", views.engagement_advance, name="engagement-advance"),
     path("engagements/<int:pk>/exceptions/", views.exception_raise, name="exception-raise"),

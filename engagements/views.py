@@ -11,7 +11,7 @@ from core.roles import is_manager
 from engagements import milestones, review, selectors, services
 from engagements.choices import TaskRole
 from engagements.forms import EngagementCreateForm
-from engagements.models import Engagement, MilestoneSource, ReviewException, Task
+from engagements.models import Engagement, MilestoneSource, ReviewException
 
 
 @permission_required("engagements.add_engagement", raise_exception=True)
@@ -40,22 +40,6 @@ def engagement_create(request: HttpRequest) -> HttpResponse:
         return redirect("core:home")
     status = 400 if request.method == "POST" else 200
     return render(request, "engagements/engagement_create.html", {"form": form}, status=status)
-
-
-@require_POST
-def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
-    """The assignee (or a manager) marks a task done; a finished preparation sends the review out."""
-    task = get_object_or_404(Task, pk=pk)
-    is_assignee = task.assignee_id is not None and task.assignee.user_id == request.user.pk
-    if not (is_assignee or is_manager(request.user)):
-        raise PermissionDenied("Only the assignee or a manager can complete this task.")
-    try:
-        services.task_complete(task_id=task.pk)
-    except ValidationError as exc:
-        messages.error(request, exc.messages[0])
-    else:
-        messages.success(request, "Task completed.")
-    return redirect("dispatch:task-detail", pk=task.pk)
 
 
 def _engagement_or_404(request: HttpRequest, pk: int) -> Engagement:

@@ -8,9 +8,12 @@ service fails the test, so CI cannot pass by skipping.
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 
 import pytest
 
+from engagements.readiness import DISPATCH_TASK
+from notifications.services import SEND_TASK
 from staff.choices import Role, Seniority
 from tests.factories import PASSWORD, StaffMemberFactory, UserFactory
 
@@ -74,12 +77,37 @@ def firm_admin(db):
     )
 
 
+@dataclass
+class Broker:
+    """Stands in for Celery's broker: records what ``core.queue.publish`` was given."""
+
+    messages: list[tuple[str, tuple[object, ...], float | None]] = field(default_factory=list)
+    dispatches: list[tuple[object, ...]] = field(default_factory=list)  # (task_id, trigger)
+    sends: list[tuple[object, float | None]] = field(default_factory=list)  # (id, countdown)
+    down: bool = False  # publish fails, as with the broker unreachable
+
+    def publish(self, task_name: str, *args: object, countdown: float | None = None) -> bool:
+        if self.down:
+            return False
+        self.messages.append((task_name, args, countdown))
+        if task_name == DISPATCH_TASK:
+            self.dispatches.append(args)
+        elif task_name == SEND_TASK:
+            self.sends.append((args[0], countdown))
+        return True
+
+    def named(self, task_name: str) -> list[tuple[object, ...]]:
+        return [args for name, args, _ in self.messages if name == task_name]
+
+
 @pytest.fixture
-def dispatches(monkeypatch) -> list[tuple[int, str]]:
-    """Dispatches queued on commit, as (task_id, trigger), instead of sent to a broker."""
-    sent: list[tuple[int, str]] = []
-    monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay",
-        lambda task_id, trigger: sent.append((task_id, trigger)),
-    )
-    return sent
+def broker(monkeypatch) -> Broker:
+    record = Broker()
+    monkeypatch.setattr("core.queue.publish", record.publish)
+    return record
+
+
+@pytest.fixture
+def dispatches(broker) -> list[tuple[int, str]]:
+    """Dispatches published on commit, as (task_id, trigger), instead of sent to a broker."""
+    return broker.dispatches

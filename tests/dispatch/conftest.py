@@ -2,21 +2,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from datetime import timezone as dt_timezone
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
-from dispatch.notifications import (
-    notification_send,
-    notify_confirmation_needed,
-    notify_escalation_opened,
-    notify_task_assigned,
-)
+from notifications.models import Notification
+from notifications.services import notification_send
 from staff.choices import Role, Seniority
 from staff.models import SkillTag, StaffSkill
+from tests.conftest import Broker
 from tests.dispatch.builders import FROZEN_NOW
 from tests.factories import ClientFactory, StaffMemberFactory, UserFactory
 
@@ -43,55 +41,38 @@ def frozen_now(monkeypatch) -> datetime:
 
 @dataclass
 class Queued:
-    """Stands in for Celery: records what the code under test queued; runs it on request."""
+    """Stands in for Celery: what the code under test published; runs the sends on request."""
 
     capture: Callable[..., AbstractContextManager[object]]
-    sends: list[tuple[int, int | None]] = field(default_factory=list)
-    assigned: list[int] = field(default_factory=list)
-    confirmations: list[int] = field(default_factory=list)
-    escalations: list[int] = field(default_factory=list)
-    dispatches: list[tuple[int, str]] = field(default_factory=list)
+    broker: Broker
     _sent: int = 0
 
-    def notify(self) -> None:
-        """Run the queued notify_* tasks, as a worker would; their sends queue on commit."""
-        with self.capture(execute=True):
-            for decision_id in self.assigned:
-                notify_task_assigned(decision_id=decision_id)
-            for decision_id in self.confirmations:
-                notify_confirmation_needed(decision_id=decision_id)
-            for escalation_id in self.escalations:
-                notify_escalation_opened(escalation_id=escalation_id)
-        # Cleared in place: the patched .delay methods hold these very lists.
-        for ids in (self.assigned, self.confirmations, self.escalations):
-            ids.clear()
+    @property
+    def sends(self) -> list[tuple[object, float | None]]:
+        return self.broker.sends
+
+    @property
+    def dispatches(self) -> list[tuple[object, ...]]:
+        return self.broker.dispatches
 
     def send(self) -> dict[int, str]:
-        """Run every send queued since the last call (countdowns elapse at once)."""
+        """Run every send published since the last call (countdowns elapse at once)."""
         pending = self.sends[self._sent :]
         self._sent = len(self.sends)
-        return {nid: notification_send(notification_id=nid) for nid, _ in pending}
+        # Countdowns elapse at once: what was due later is due now.
+        Notification.objects.filter(
+            pk__in=[nid for nid, _ in pending], send_after__gt=timezone.now()
+        ).update(send_after=timezone.now())
+        with self.capture(execute=True):
+            return {
+                nid: notification_send(notification_id=nid)  # type: ignore[arg-type]
+                for nid, _ in pending
+            }
 
 
 @pytest.fixture
-def queued(monkeypatch, django_capture_on_commit_callbacks) -> Queued:
-    record = Queued(capture=django_capture_on_commit_callbacks)
-    monkeypatch.setattr(
-        "dispatch.tasks.notification_send_task.apply_async",
-        lambda args, countdown=None: record.sends.append((args[0], countdown)),
-    )
-    monkeypatch.setattr("dispatch.tasks.notify_task_assigned_task.delay", record.assigned.append)
-    monkeypatch.setattr(
-        "dispatch.tasks.notify_confirmation_needed_task.delay", record.confirmations.append
-    )
-    monkeypatch.setattr(
-        "dispatch.tasks.notify_escalation_opened_task.delay", record.escalations.append
-    )
-    monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay",
-        lambda task_id, trigger: record.dispatches.append((task_id, trigger)),
-    )
-    return record
+def queued(broker, django_capture_on_commit_callbacks) -> Queued:
+    return Queued(capture=django_capture_on_commit_callbacks, broker=broker)
 
 
 @pytest.fixture

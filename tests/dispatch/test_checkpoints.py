@@ -9,10 +9,12 @@ import pytest
 from django.core import mail
 
 from dispatch.checkpoints import checkpoints_run
-from dispatch.choices import Checkpoint, NotificationStatus, NotificationTemplate
-from dispatch.models import CheckpointFiring, Notification
+from dispatch.choices import Checkpoint
+from dispatch.models import CheckpointFiring
 from engagements.choices import TaskRole, TaskStatus
 from engagements.models import Task
+from notifications.choices import NotificationStatus, NotificationTemplate
+from notifications.models import Notification
 from staff.choices import Role, Seniority
 from tests.dispatch.builders import emails_to, firm_time
 from tests.factories import (

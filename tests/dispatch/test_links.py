@@ -15,6 +15,8 @@ from dispatch.models import DispatchDecision, ReassignmentRequest
 from dispatch.services import task_assign_manual, task_dispatch
 from engagements.choices import TaskStatus
 from engagements.models import Task
+from notifications.choices import NotificationTemplate
+from notifications.models import Notification
 from staff.models import SkillTag, StaffSkill
 from tests.dispatch.builders import TODAY, bookkeeping_task
 
@@ -200,7 +202,9 @@ def test_reassign_link_needs_a_reason_then_hands_the_task_to_another_skilled_per
     assert (request.staff_member, request.decision) == (alice, original)
     latest = DispatchDecision.objects.filter(task=task).first()
     assert (latest.trigger, latest.outcome) == (Trigger.REASSIGNMENT, DecisionOutcome.ASSIGNED)
-    assert queued.assigned == [latest.pk]  # Bob's email is on its way
+    bobs = Notification.objects.get(template=NotificationTemplate.TASK_ASSIGNED, staff_member=bob)
+    assert bobs.subject_id == latest.pk  # Bob's email is on its way
+    assert (bobs.pk, None) in queued.sends
 
 
 def test_read_action_token_refuses_signed_nonsense(db):

@@ -13,22 +13,19 @@ from django.core import mail
 from icalendar import Calendar
 
 from core.calendar import firm_calendar
-from dispatch.actions import task_request_reassignment
-from dispatch.channels import SENDERS, PermanentSendError, TransientSendError, send_email
-from dispatch.choices import (
-    Channel,
-    DecisionOutcome,
-    NotificationStatus,
-    NotificationTemplate,
-    Trigger,
-)
+from dispatch.choices import DecisionOutcome, Trigger
+from dispatch.lifecycle import task_hand_back
 from dispatch.links import TaskAction, read_action_token
-from dispatch.models import DispatchDecision, Notification
-from dispatch.notifications import notification_send, notify_task_assigned
+from dispatch.messages import notify_task_assigned
+from dispatch.models import DispatchDecision
 from dispatch.services import task_dispatch
-from dispatch.tasks import notification_send_task
 from engagements.choices import Priority
 from engagements.models import Task
+from notifications.channels import SENDERS, PermanentSendError, TransientSendError, send_email
+from notifications.choices import Channel, NotificationStatus, NotificationTemplate, SubjectType
+from notifications.models import Notification
+from notifications.services import notification_send
+from notifications.tasks import notification_send_task
 from tests.dispatch.builders import (
     DUE,
     FROZEN_NOW,
@@ -46,11 +43,15 @@ WEBHOOK = "https://hooks.slack.test/services/T000/B000/XXXX"
 
 
 def assign(task: Task, queued) -> DispatchDecision:
-    """Dispatch ``task`` and run the notification task its assignment queued."""
+    """Dispatch ``task``: its notifications are stored with the decision."""
     with queued.capture(execute=True):
         decision = task_dispatch(task_id=task.pk, trigger=Trigger.ENGAGEMENT_CREATED, today=TODAY)
-    queued.notify()
     return decision
+
+
+def due_now(notification: Notification) -> None:
+    """Let the retry's wait elapse."""
+    Notification.objects.filter(pk=notification.pk).update(send_after=None)
 
 
 def link_on(body: str, label: str) -> str:
@@ -91,7 +92,7 @@ def slack(monkeypatch, settings) -> SlackStub:
     settings.SLACK_WEBHOOK_URL = ""
     settings.SLACK_BOT_TOKEN = ""
     stub = SlackStub()
-    monkeypatch.setattr("dispatch.channels.requests.post", stub.post)
+    monkeypatch.setattr("notifications.channels.requests.post", stub.post)
     return stub
 
 
@@ -99,7 +100,8 @@ def slack(monkeypatch, settings) -> SlackStub:
 def stored(db) -> Notification:
     """One stored email about no task in particular, ready to send."""
     return Notification.objects.create(
-        idempotency_key="test:email:ops@example.com",
+        subject_type=SubjectType.ESCALATION,
+        subject_id=1,
         channel=Channel.EMAIL,
         template=NotificationTemplate.ESCALATION_OPENED,
         recipient="ops@example.com",
@@ -172,7 +174,7 @@ def test_assignment_posts_to_slack_with_the_same_facts_when_a_webhook_is_set(
         assert fact in text
     assert "Call before filing." in text
     assert f"/tasks/{task.pk}/" in text and "/act/" in text
-    assert post["headers"]["X-Closeloop-Idempotency-Key"] == row.idempotency_key
+    assert post["headers"]["X-Closeloop-Idempotency-Key"] == row.identity
 
 
 def test_slack_webhook_mentions_a_member_id_but_never_a_name(
@@ -260,18 +262,16 @@ def test_client_confirmation_is_skipped_when_the_task_moved_before_it_went_out(
     assign(task, queued)
 
     with queued.capture(execute=True):
-        task_request_reassignment(task_id=task.pk, staff=alice, reason="Conflict of interest")
-    queued.notify()
+        task_hand_back(task_id=task.pk, staff=alice, reason="Conflict of interest")
     statuses = queued.send()
 
     engagement = task.engagement
     to_alice = Notification.objects.filter(staff_member=alice).get()
-    old = Notification.objects.get(
-        idempotency_key__startswith=f"client_confirmation:{engagement.pk}:{alice.pk}:"
+    confirmations = Notification.objects.filter(
+        template=NotificationTemplate.CLIENT_CONFIRMATION, subject_id=engagement.pk
     )
-    new = Notification.objects.get(
-        idempotency_key__startswith=f"client_confirmation:{engagement.pk}:{bob.pk}:"
-    )
+    old = confirmations.get(step=alice.pk)
+    new = confirmations.get(step=bob.pk)
     assert statuses[old.pk] == statuses[to_alice.pk] == NotificationStatus.SKIPPED
     assert statuses[new.pk] == NotificationStatus.SENT
     [email] = emails_to(client_co.email)
@@ -290,17 +290,15 @@ def test_notify_task_assigned_twice_stores_and_sends_once(
     task = bookkeeping_task(client_co)
     with django_capture_on_commit_callbacks(execute=True):
         decision = task_dispatch(task_id=task.pk, trigger=Trigger.ENGAGEMENT_CREATED, today=TODAY)
-
-    with django_capture_on_commit_callbacks(execute=True):
-        notify_task_assigned(decision_id=decision.pk)
     first = set(Notification.objects.values_list("pk", flat=True))
+    task.refresh_from_db()
     with django_capture_on_commit_callbacks(execute=True):
-        notify_task_assigned(decision_id=decision.pk)
+        notify_task_assigned(decision=decision, task=task, assignee=alice)  # a repeat
     queued.send()
 
-    assert queued.assigned == [decision.pk]  # the signal queued the builder once
     assert set(Notification.objects.values_list("pk", flat=True)) == first
-    assert len(first) == 2 and len(queued.sends) == 2
+    # Alice's email and Slack message, and the client's confirmation: each once.
+    assert len(first) == 3 and len(queued.sends) == 3
     assert len(emails_to(alice.email)) == 1
     assert len(emails_to(client_co.email)) == 1
 
@@ -329,10 +327,14 @@ def test_transient_failure_retries_then_sends(stored, monkeypatch):
     first = notification_send(notification_id=stored.pk)
     stored.refresh_from_db()
     after_first = (stored.status, stored.attempts, stored.last_error, len(mail.outbox))
+    early = notification_send(notification_id=stored.pk)  # a duplicate message, before it is due
+    retry_at = stored.send_after
+    due_now(stored)
     second = notification_send(notification_id=stored.pk)
     stored.refresh_from_db()
 
-    assert first == NotificationStatus.RETRYING
+    assert first == early == NotificationStatus.RETRYING
+    assert retry_at is not None and len(calls) == 2
     assert after_first == (NotificationStatus.RETRYING, 1, "Mail server: timed out", 0)
     assert second == NotificationStatus.SENT
     assert (stored.status, stored.attempts, stored.last_error) == (NotificationStatus.SENT, 2, "")
@@ -349,7 +351,10 @@ def test_transient_failures_give_up_after_max_attempts(stored, settings, monkeyp
 
     monkeypatch.setitem(SENDERS, Channel.EMAIL, down)
 
-    statuses = [notification_send(notification_id=stored.pk) for _ in range(4)]
+    statuses = []
+    for _ in range(4):
+        statuses.append(notification_send(notification_id=stored.pk))
+        due_now(stored)
 
     assert statuses == ["retrying", "retrying", "failed", "failed"]
     assert len(calls) == 3
@@ -402,7 +407,8 @@ def test_slack_answers_map_to_retry_or_failure(db, settings, slack, status_code,
     settings.SLACK_WEBHOOK_URL = WEBHOOK
     slack.response = FakeResponse(status_code, text="no_service")
     row = Notification.objects.create(
-        idempotency_key="test:slack:Alice Test",
+        subject_type=SubjectType.ESCALATION,
+        subject_id=1,
         channel=Channel.SLACK,
         template=NotificationTemplate.ESCALATION_OPENED,
         recipient="Alice Test",
@@ -426,6 +432,7 @@ def test_send_task_asks_celery_to_retry_only_while_retrying(stored, monkeypatch)
 
     with pytest.raises(Retry):
         notification_send_task(stored.pk)
+    due_now(stored)
     notification_send_task(stored.pk)  # failed for good: no retry
 
     stored.refresh_from_db()

@@ -184,7 +184,7 @@ def test_complete_before_accepting_is_refused_inline(client, frozen_now, alice):
     response = client.post(act(task, "complete"), **HTMX)
 
     assert response.status_code == 400
-    assert "Accept or start the task before completing it." in response.content.decode()
+    assert "accept or start it before completing it." in response.content.decode()
     assert unchanged(task)
 
 

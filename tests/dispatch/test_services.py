@@ -7,18 +7,18 @@ import pytest
 
 from capacity.selectors import staff_loads
 from dispatch.choices import DecisionOutcome, EscalationStatus, Trigger
+from dispatch.lifecycle import task_accept, task_complete, task_estimate_set
 from dispatch.models import DispatchDecision, Escalation
 from dispatch.services import (
     DispatchError,
     decision_confirm_requested,
     task_assign_manual,
     task_dispatch,
-    task_estimate_set,
 )
 from dispatch.sweeps import dispatch_sweep
 from engagements.choices import Priority, TaskRole, TaskStatus
 from engagements.models import Engagement, Task, WorkType
-from engagements.services import engagement_create, required_document_receive, task_complete
+from engagements.services import engagement_create, required_document_receive
 from staff.choices import Seniority
 from staff.models import StaffMember
 from tests.factories import TaskFactory, TimeOffFactory
@@ -148,7 +148,8 @@ def test_completed_preparation_dispatches_review_to_someone_else(
     assert prep_task.assignee == preparer  # lowest qualified seniority prepares
 
     with django_capture_on_commit_callbacks(execute=True):
-        task_complete(task_id=prep_task.pk)
+        task_accept(task_id=prep_task.pk, staff=preparer)
+        task_complete(task_id=prep_task.pk, staff=preparer)
     review_task = engagement.tasks.get(role=TaskRole.REVIEWER)
     decision = dispatch(review_task, Trigger.PRIOR_TASK_COMPLETED)
 

@@ -4,6 +4,7 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from dispatch.choices import Trigger
 from dispatch.models import DispatchDecision
@@ -12,6 +13,7 @@ from engagements.choices import TaskRole, TaskStatus
 from engagements.models import Task, WorkType
 from engagements.services import engagement_create
 from staff.models import SkillTag, StaffSkill
+from tests.factories import TaskFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +105,7 @@ def test_manager_supplies_missing_estimate(
         role=TaskRole.PREPARER,
         title="Fieldwork",
         due_date=date(2027, 2, 20),
+        ready_at=timezone.now(),  # kickoff signed: the audit's work is ready
     )
     sent = dispatches
     client.force_login(manager.user)
@@ -132,3 +135,55 @@ def test_task_page_query_count_is_flat(
         response = client.get(reverse("dispatch:task-detail", args=[dispatched_task.pk]))
 
     assert response.status_code == 200
+
+
+def test_estimate_on_work_waiting_for_documents_is_kept_without_dispatching(
+    client, manager, client_co, django_capture_on_commit_callbacks, dispatches
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        engagement = engagement_create(
+            client=client_co,
+            work_type=WorkType.objects.get(code="monthly_bookkeeping"),
+            period_start=date(2026, 11, 1),
+            period_end=date(2026, 11, 30),
+            due_date=date(2026, 12, 15),
+        )
+    task = engagement.tasks.get(role=TaskRole.PREPARER)
+    client.force_login(manager.user)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("dispatch:task-estimate", args=[task.pk]), {"hours": "4"})
+
+    task.refresh_from_db()
+    assert response.status_code == 302
+    assert str(task.estimated_hours) == "4.00"
+    assert dispatches == []  # the documents are still outstanding
+    assert task.ready_at is None and task.dispatch_requested_at is None
+
+
+def test_estimate_on_finished_work_is_refused(client, manager, alice):
+    task = TaskFactory(
+        assignee=alice, status=TaskStatus.COMPLETED, completed_at=timezone.now(), estimated_hours=3
+    )
+    client.force_login(manager.user)
+
+    response = client.post(reverse("dispatch:task-estimate", args=[task.pk]), {"hours": "9"})
+
+    task.refresh_from_db()
+    assert response.status_code == 400
+    assert "finished work keeps the estimate it had" in response.content.decode()
+    assert task.estimated_hours == 3
+
+
+def test_assignee_completes_task_but_others_cannot(client, alice, bob):
+    task = TaskFactory(assignee=alice, status=TaskStatus.ACCEPTED)
+
+    client.force_login(bob.user)
+    refused = client.post(reverse("dispatch:task-complete", args=[task.pk]))
+    client.force_login(alice.user)
+    done = client.post(reverse("dispatch:task-complete", args=[task.pk]))
+
+    assert refused.status_code == 404  # not theirs: they cannot even see it
+    assert done.status_code == 302
+    task.refresh_from_db()
+    assert task.status == TaskStatus.COMPLETED and task.completed_at is not None

@@ -12,12 +12,14 @@ from django.utils import timezone
 from playwright.sync_api import Page, expect
 
 from dispatch.choices import Trigger
-from dispatch.models import Escalation, Notification
-from dispatch.notifications import notification_send, notify_task_assigned
+from dispatch.messages import notify_task_assigned
+from dispatch.models import Escalation
 from dispatch.services import task_dispatch
 from engagements.choices import Priority, TaskRole, TaskStatus
 from engagements.models import Task, WorkType
 from engagements.services import engagement_create
+from notifications.models import Notification
+from notifications.services import notification_send
 from staff.choices import Role, Seniority
 from staff.models import SkillTag, StaffSkill
 from tests.e2e.test_login import log_in

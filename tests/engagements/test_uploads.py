@@ -61,14 +61,8 @@ def media(settings, tmp_path) -> Path:
 
 
 @pytest.fixture
-def dispatched(monkeypatch) -> list[tuple[int, str]]:
-    sent: list[tuple[int, str]] = []
-    monkeypatch.setattr(
-        "dispatch.tasks.task_dispatch_task.delay",
-        lambda task_id, trigger: sent.append((task_id, trigger)),
-    )
-    monkeypatch.setattr("dispatch.tasks.notify_document_request_task.delay", lambda pk: None)
-    return sent
+def dispatched(broker) -> list[tuple[int, str]]:
+    return broker.dispatches
 
 
 @pytest.fixture

@@ -14,9 +14,10 @@ from django.db import close_old_connections, connection
 
 from dispatch.checkpoints import checkpoints_run
 from dispatch.choices import Checkpoint
-from dispatch.models import CheckpointFiring, Notification
-from dispatch.notifications import notification_send
+from dispatch.models import CheckpointFiring
 from engagements.choices import TaskRole, TaskStatus
+from notifications.models import Notification
+from notifications.services import notification_send
 from staff.choices import Role, Seniority
 from tests.conftest import require_service
 from tests.factories import StaffMemberFactory, TaskFactory

@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 
 from config.celery import app as celery_app
-from dispatch.choices import NotificationStatus, Trigger
-from dispatch.models import Notification
+from dispatch.choices import Trigger
 from dispatch.services import task_dispatch
-from dispatch.tasks import notification_send_task
 from engagements.choices import TaskRole
 from engagements.models import WorkType
 from engagements.services import engagement_create
+from notifications.choices import NotificationStatus
+from notifications.models import Notification
+from notifications.tasks import notification_send_task
 from staff.models import SkillTag, StaffSkill
 from tests.factories import ClientFactory, StaffMemberFactory, UserFactory
 from tests.integration.conftest import WorkerProcess

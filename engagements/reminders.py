@@ -2,8 +2,8 @@
 
 Reminder n goes out REMINDER_DAYS[n-1] days after the engagement entered
 documents_requested, while it is still there with documents outstanding and the
-client has an email address. Each is stored once under the key
-``document_reminder:<engagement>:<n>`` (the Notification's unique key), so
+client has an email address. Each is stored once under its identity
+(engagement, document_reminder, step n — the Notification's unique key), so
 repeated or overlapping runs send it once; the sender skips it if the checklist
 completes before it goes out. A run only sends the latest reminder due: an
 engagement found 10 days in gets reminder 2, never a late reminder 1 as well.
@@ -14,15 +14,15 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta
 
-from django.db.models import CharField, Exists, OuterRef, QuerySet, Subquery, Value
-from django.db.models.functions import Cast, Concat, Substr
+from django.db import transaction
+from django.db.models import Exists, OuterRef, QuerySet, Subquery
 from django.utils import timezone
 
-from dispatch.choices import Channel
-from dispatch.models import Notification
-from dispatch.notifications import notify_document_reminder
 from engagements.choices import Milestone
+from engagements.messages import notify_document_reminder
 from engagements.models import Engagement, EngagementMilestone, RequiredDocument
+from notifications.choices import NotificationTemplate, SubjectType
+from notifications.models import Notification
 
 logger = logging.getLogger(__name__)
 
@@ -36,17 +36,11 @@ def _due(now: datetime, number: int) -> QuerySet[Engagement]:
     requested_at = EngagementMilestone.objects.filter(
         engagement=OuterRef("pk"), milestone=Milestone.DOCUMENTS_REQUESTED
     ).values("reached_at")[:1]
-    # The stored row's key, as notifications.notification_key builds it for the email.
-    key = Substr(
-        Concat(
-            Value("document_reminder:"),
-            Cast("pk", CharField()),
-            Value(f":{number}:{Channel.EMAIL}:"),
-            "client__email",
-            output_field=CharField(),
-        ),
-        1,
-        200,
+    already_sent = Notification.objects.filter(
+        subject_type=SubjectType.ENGAGEMENT,
+        subject_id=OuterRef("pk"),
+        template=NotificationTemplate.DOCUMENT_REMINDER,
+        step=number,
     )
     queryset = (
         Engagement.objects.filter(milestone=Milestone.DOCUMENTS_REQUESTED)
@@ -56,9 +50,9 @@ def _due(now: datetime, number: int) -> QuerySet[Engagement]:
                 RequiredDocument.objects.filter(engagement=OuterRef("pk"), received_at__isnull=True)
             )
         )
-        .annotate(requested_at=Subquery(requested_at), reminder_key=key)
+        .annotate(requested_at=Subquery(requested_at))
         .filter(requested_at__lte=now - timedelta(days=days))
-        .filter(~Exists(Notification.objects.filter(idempotency_key=OuterRef("reminder_key"))))
+        .filter(~Exists(already_sent))
     )
     if number < len(REMINDER_DAYS):
         later = REMINDER_DAYS[number]
@@ -73,11 +67,12 @@ def document_reminders_run(*, now: datetime | None = None) -> dict[int, int]:
     for number in range(1, len(REMINDER_DAYS) + 1):
         count = 0
         for engagement in _due(now, number)[:BATCH]:
-            rows = notify_document_reminder(
-                engagement=engagement,
-                number=number,
-                requested_at=engagement.requested_at,  # type: ignore[attr-defined]
-            )
+            with transaction.atomic():
+                rows = notify_document_reminder(
+                    engagement=engagement,
+                    number=number,
+                    requested_at=engagement.requested_at,  # type: ignore[attr-defined]
+                )
             count += bool(rows)
         sent[number] = count
     if any(sent.values()):

@@ -7,19 +7,20 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from dispatch import channels
-from dispatch.choices import Channel, NotificationStatus, NotificationTemplate
-from dispatch.models import Notification
-from dispatch.notifications import notification_send, notifications_reap_stuck
+from notifications import channels
+from notifications.choices import Channel, NotificationStatus, NotificationTemplate
+from notifications.models import Notification
+from notifications.services import notification_send, notifications_reap_stuck
 
 pytestmark = pytest.mark.django_db
 
 
 def notification(**kwargs) -> Notification:
     defaults = {
-        "idempotency_key": "test:1",
+        "subject_type": "task",
+        "subject_id": 1,
         "channel": Channel.EMAIL,
-        "template": NotificationTemplate.TASK_ASSIGNED,
+        "template": NotificationTemplate.ESCALATION_OPENED,
         "recipient": "alice@example.com",
         "subject": "New assignment",
         "body": "...",
@@ -45,7 +46,7 @@ def test_stuck_sends_are_marked_failed_for_a_manager_not_resent():
     now = timezone.now()
     stuck = notification(status=NotificationStatus.SENDING, claimed_at=now - timedelta(minutes=20))
     fresh = notification(
-        idempotency_key="test:2",
+        subject_id=2,
         status=NotificationStatus.SENDING,
         claimed_at=now - timedelta(minutes=2),
     )

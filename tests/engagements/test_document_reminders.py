@@ -10,21 +10,17 @@ import pytest
 from django.core import mail
 
 from config.celery import app as celery_app
-from dispatch.choices import NotificationStatus, NotificationTemplate
-from dispatch.models import Notification
-from dispatch.notifications import notify_clarification_request, notify_document_request
-from dispatch.reminders import document_reminders_run
-from dispatch.tasks import (
-    document_reminders_run_task,
-    notify_clarification_request_task,
-    notify_document_request_task,
-)
 from engagements.choices import Milestone
+from engagements.messages import notify_clarification_request, notify_document_request
 from engagements.milestones import engagement_transition
 from engagements.models import Engagement, EngagementMilestone, MilestoneSource, WorkType
+from engagements.reminders import document_reminders_run
 from engagements.review import review_exception_raise, review_exception_resolve
 from engagements.services import engagement_create, required_document_receive
+from engagements.tasks import document_reminders_run_task
 from engagements.uploads import read_upload_token
+from notifications.choices import NotificationStatus, NotificationTemplate
+from notifications.models import Notification
 from tests.dispatch.builders import FROZEN_NOW, emails_to, html_of
 
 pytestmark = pytest.mark.django_db
@@ -32,21 +28,17 @@ pytestmark = pytest.mark.django_db
 REQUESTED = FROZEN_NOW  # when the engagement entered documents_requested
 
 
-@pytest.fixture
-def client_notices(monkeypatch) -> dict[str, list[int]]:
-    """Stands in for the two client-notification tasks the receivers queue."""
-    record: dict[str, list[int]] = {"requests": [], "clarifications": []}
-    monkeypatch.setattr(
-        "dispatch.tasks.notify_document_request_task.delay", record["requests"].append
+def stored(template: str) -> list[int]:
+    """The subjects that have a stored (outbox) notification of ``template``."""
+    return list(
+        Notification.objects.filter(template=template)
+        .order_by("pk")
+        .values_list("subject_id", flat=True)
     )
-    monkeypatch.setattr(
-        "dispatch.tasks.notify_clarification_request_task.delay", record["clarifications"].append
-    )
-    return record
 
 
 @pytest.fixture
-def engagement(client_co, queued, client_notices) -> Engagement:
+def engagement(client_co, queued) -> Engagement:
     """Monthly bookkeeping waiting for bank and card statements, requested at REQUESTED."""
     with queued.capture(execute=True):
         engagement = engagement_create(
@@ -67,10 +59,10 @@ def run(queued, at: datetime) -> dict[int, int]:
         return document_reminders_run(now=at)
 
 
-def reminder_keys(engagement: Engagement) -> list[str]:
+def reminder_keys(engagement: Engagement) -> list[tuple[str, int, int, str, str]]:
     return sorted(
         Notification.objects.filter(template=NotificationTemplate.DOCUMENT_REMINDER).values_list(
-            "idempotency_key", flat=True
+            "subject_type", "subject_id", "step", "channel", "recipient"
         )
     )
 
@@ -89,14 +81,19 @@ def link_in(body: str, site_url: str) -> str:
 
 
 def test_entering_documents_requested_emails_the_checklist_and_upload_link(
-    engagement, client_co, client_notices, queued, settings, client
+    client_co, queued, settings, client
 ):
     settings.SITE_URL = "https://closeloop.example"
-    assert client_notices["requests"] == [engagement.pk]
-
     with queued.capture(execute=True):
-        notify_document_request_task(engagement.pk)
-        notify_document_request_task(engagement.pk)  # a retried task
+        engagement = engagement_create(
+            client=client_co,
+            work_type=WorkType.objects.get(code="monthly_bookkeeping"),
+            period_start=date(2026, 11, 1),
+            period_end=date(2026, 11, 30),
+            due_date=date(2026, 12, 15),
+        )
+        notify_document_request(engagement=engagement)  # a repeat stores nothing new
+    assert stored(NotificationTemplate.DOCUMENT_REQUEST) == [engagement.pk]
     statuses = queued.send()
 
     [message] = emails_to(client_co.email)
@@ -109,31 +106,34 @@ def test_entering_documents_requested_emails_the_checklist_and_upload_link(
     assert read_upload_token(url.rstrip("/").rsplit("/", 1)[1]) == engagement.pk
     page = client.get(url.removeprefix(settings.SITE_URL))
     assert page.status_code == 200 and "Bank statements" in page.content.decode()
-    assert Notification.objects.get().idempotency_key.startswith(
-        f"document_request:{engagement.pk}:email:"
+    notification = Notification.objects.get()
+    assert (notification.subject_type, notification.subject_id, notification.step) == (
+        "engagement",
+        engagement.pk,
+        0,
     )
+    assert message.extra_headers["Message-ID"] == notification.message_id
 
 
-def test_other_milestones_send_no_request(engagement, client_notices, queued):
+def test_other_milestones_send_no_request(engagement, queued):
     receive_all(engagement, queued)  # enters documents_received
 
     engagement.refresh_from_db()
     assert engagement.milestone == Milestone.DOCUMENTS_RECEIVED
-    assert client_notices["requests"] == [engagement.pk]  # only the first step's
+    assert stored(NotificationTemplate.DOCUMENT_REQUEST) == [engagement.pk]  # the first step's
 
 
-def test_request_is_not_sent_once_the_checklist_is_already_complete(engagement, queued):
+def test_request_is_not_stored_once_the_checklist_is_already_complete(engagement, queued):
+    Notification.objects.all().delete()
     receive_all(engagement, queued)
 
     with queued.capture(execute=True):
-        notify_document_request(engagement_id=engagement.pk)
+        notify_document_request(engagement=engagement)
 
     assert not Notification.objects.exists()
 
 
 def test_request_waiting_to_send_is_skipped_when_the_checklist_completes(engagement, queued):
-    with queued.capture(execute=True):
-        notify_document_request(engagement_id=engagement.pk)
     receive_all(engagement, queued)
 
     assert list(queued.send().values()) == [NotificationStatus.SKIPPED]
@@ -161,16 +161,17 @@ def test_reminders_go_out_at_3_7_and_14_days_each_exactly_once(engagement, queue
         assert run(queued, REQUESTED + elapsed) == expected, elapsed
     queued.send()
 
-    prefix = f"document_reminder:{engagement.pk}"
     email = engagement.client.email
-    assert reminder_keys(engagement) == [f"{prefix}:{n}:email:{email}" for n in (1, 2, 3)]
+    assert reminder_keys(engagement) == [
+        ("engagement", engagement.pk, n, "email", email) for n in (1, 2, 3)
+    ]
     subjects = [message.subject for message in emails_to(email) if "eminder" in message.subject]
     assert subjects == [
         "Reminder: documents still needed for your Monthly bookkeeping (Nov 2026)",
         "Reminder: documents still needed for your Monthly bookkeeping (Nov 2026)",
         "Final reminder: documents still needed for your Monthly bookkeeping (Nov 2026)",
     ]
-    first = emails_to(email)[0]
+    first = [m for m in emails_to(email) if "eminder" in m.subject][0]
     assert "asked on November 17" in first.body
     assert "/uploads/" in first.body and "  - Bank statements" in first.body
 
@@ -183,7 +184,7 @@ def test_reminder_lists_only_what_is_still_outstanding(engagement, queued):
     run(queued, REQUESTED + timedelta(days=3))
     queued.send()
 
-    [message] = emails_to(engagement.client.email)
+    [message] = [m for m in emails_to(engagement.client.email) if "eminder" in m.subject]
     assert "  - Credit card statements" in message.body
     assert "Bank statements" not in message.body
 
@@ -248,24 +249,25 @@ def test_reminder_run_queries_stay_flat_as_engagements_grow(
 
 
 def test_beat_runs_reminders_hourly_with_expiry_and_a_lock(engagement, queued, settings):
-    entry = celery_app.conf.beat_schedule["hourly-dispatch-document-reminders"]
-    assert entry["task"] == "dispatch.tasks.document_reminders_run_task"
+    entry = celery_app.conf.beat_schedule["hourly-engagements-document-reminders"]
+    assert entry["task"] == "engagements.tasks.document_reminders_run_task"
     assert entry["schedule"] == 3600
     assert 0 < entry["options"]["expires"] < 3600
 
     from django.core.cache import cache
 
-    cache.add("dispatch:document-reminder-lock", "1")  # a run already in progress
+    before = Notification.objects.count()
+    cache.add("engagements:document-reminder-lock", "1")  # a run already in progress
     document_reminders_run_task()
-    cache.delete("dispatch:document-reminder-lock")
-    assert not Notification.objects.exists()
+    cache.delete("engagements:document-reminder-lock")
+    assert Notification.objects.count() == before
 
 
 # --- Clarification requests ------------------------------------------------------------
 
 
 @pytest.fixture
-def in_review(client_co, queued, client_notices) -> Engagement:
+def in_review(client_co, queued) -> Engagement:
     """A month-end close (bookkeeping has no review step) moved on into review."""
     with queued.capture(execute=True):
         engagement = engagement_create(
@@ -282,7 +284,7 @@ def in_review(client_co, queued, client_notices) -> Engagement:
 
 
 def test_raised_exception_emails_the_client_the_note_and_upload_link(
-    in_review, client_notices, queued, manager, settings
+    in_review, queued, manager, settings
 ):
     settings.SITE_URL = "https://closeloop.example"
     with queued.capture(execute=True):
@@ -291,21 +293,21 @@ def test_raised_exception_emails_the_client_the_note_and_upload_link(
             note="The November bank statement ends at $4,210 but the ledger shows $4,120.",
             actor=manager.user,
         )
-    assert client_notices["clarifications"] == [exception.pk]
-
-    with queued.capture(execute=True):
-        notify_clarification_request_task(exception.pk)
-        notify_clarification_request_task(exception.pk)
+        notify_clarification_request(exception=exception)  # a repeat stores nothing new
+    assert stored(NotificationTemplate.CLARIFICATION_REQUEST) == [exception.pk]
     queued.send()
 
-    [message] = emails_to(in_review.client.email)
+    [message] = [m for m in emails_to(in_review.client.email) if "question" in m.subject]
     assert message.subject == "A question about your Month-end close (Nov 2026)"
     assert "ends at $4,210 but the ledger shows $4,120." in message.body
     assert "ends at $4,210" in html_of(message)
     url = link_in(message.body, settings.SITE_URL)
     assert read_upload_token(url.rstrip("/").rsplit("/", 1)[1]) == in_review.pk
     notification = Notification.objects.get(template=NotificationTemplate.CLARIFICATION_REQUEST)
-    assert notification.idempotency_key.startswith(f"clarification:{exception.pk}:email:")
+    assert (notification.subject_type, notification.subject_id) == (
+        "review_exception",
+        exception.pk,
+    )
     assert notification.task_id == exception.task_id
 
 
@@ -314,22 +316,8 @@ def test_clarification_resolved_before_sending_is_skipped(in_review, queued, man
         exception = review_exception_raise(
             engagement_id=in_review.pk, note="Which account is the $900 transfer to?", actor=None
         )
-        notify_clarification_request(exception_id=exception.pk)
     review_exception_resolve(exception_id=exception.pk, resolution="Found it.", actor=None)
+    clarification = Notification.objects.get(template=NotificationTemplate.CLARIFICATION_REQUEST)
 
-    assert list(queued.send().values()) == [NotificationStatus.SKIPPED]
-    assert mail.outbox == []
-
-
-def test_clarification_resolved_before_the_task_runs_stores_nothing(in_review, queued):
-    with queued.capture(execute=True):
-        exception = review_exception_raise(
-            engagement_id=in_review.pk, note="Which account is the $900 transfer to?", actor=None
-        )
-    review_exception_resolve(exception_id=exception.pk, resolution="Found it.", actor=None)
-
-    notify_clarification_request(exception_id=exception.pk)
-
-    assert not Notification.objects.filter(
-        template=NotificationTemplate.CLARIFICATION_REQUEST
-    ).exists()
+    assert queued.send()[clarification.pk] == NotificationStatus.SKIPPED
+    assert not [m for m in mail.outbox if "question" in m.subject]

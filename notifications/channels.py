@@ -7,12 +7,9 @@ import re
 import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
-from django.utils import timezone
 
-from core.calendar import firm_calendar
-from dispatch.choices import Channel, NotificationTemplate
-from dispatch.ics import assignment_calendar
-from dispatch.models import Notification
+from notifications.choices import Channel
+from notifications.models import Notification
 
 
 class TransientSendError(Exception):
@@ -23,40 +20,20 @@ class PermanentSendError(Exception):
     """A failure retrying will not fix (bad address, revoked token)."""
 
 
-def _ics_for(notification: Notification) -> bytes | None:
-    task = notification.task
-    if (
-        notification.template != NotificationTemplate.TASK_ASSIGNED
-        or task is None
-        or not task.estimated_hours
-    ):
-        return None
-    engagement = task.engagement
-    return assignment_calendar(
-        uid_prefix=f"task-{task.pk}-staff-{task.assignee_id}",
-        summary=f"{engagement.client.name}: {engagement.work_type.name} ({task.get_role_display()})",
-        description=notification.body,
-        url=settings.SITE_URL + f"/tasks/{task.pk}/",
-        due=task.due_date,
-        hours=float(task.estimated_hours),
-        calendar=firm_calendar(),
-        today=timezone.localdate(),
-        tz_name=settings.TIME_ZONE,
-    )
-
-
 def send_email(notification: Notification) -> None:
     message = EmailMultiAlternatives(
         subject=notification.subject,
         body=notification.body,
         to=[notification.recipient],
-        headers={"X-Closeloop-Notification": notification.idempotency_key},
+        headers={
+            "Message-ID": notification.message_id,
+            "X-Closeloop-Notification": notification.identity,
+        },
     )
     if notification.html_body:
         message.attach_alternative(notification.html_body, "text/html")
-    ics = _ics_for(notification)
-    if ics is not None:
-        message.attach("assignment.ics", ics, "text/calendar; method=PUBLISH")
+    if notification.calendar:
+        message.attach("assignment.ics", notification.calendar, "text/calendar; method=PUBLISH")
     try:
         message.send(fail_silently=False)
     except (OSError, TimeoutError) as exc:
@@ -86,7 +63,7 @@ def send_slack(notification: Notification) -> None:
         )
         payload = {"text": mention + text}
         headers = {}
-    headers["X-Closeloop-Idempotency-Key"] = notification.idempotency_key
+    headers["X-Closeloop-Idempotency-Key"] = notification.identity
     try:
         response = requests.post(
             url, json=payload, headers=headers, timeout=settings.SLACK_TIMEOUT_SECONDS

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.roles import require_manager
-from dispatch import notifications
+from notifications import selectors, services
 
 
 @require_GET
@@ -16,16 +16,16 @@ def failed_notifications(request: HttpRequest) -> HttpResponse:
     require_manager(request.user)
     return render(
         request,
-        "dispatch/notification_failed_list.html",
-        {"notifications": notifications.failed_notification_list()},
+        "notifications/notification_failed_list.html",
+        {"notifications": selectors.failed_notification_list()},
     )
 
 
 @require_POST
 def notification_retry(request: HttpRequest, pk: int) -> HttpResponse:
     require_manager(request.user)
-    if notifications.notification_retry(notification_id=pk):
+    if services.notification_retry(notification_id=pk):
         messages.success(request, "Sending it again.")
     else:
         messages.error(request, "That notification is not in a failed state.")
-    return redirect("dispatch:notifications-failed")
+    return redirect("notifications:failed")

@@ -3,15 +3,16 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from dispatch.choices import Channel, NotificationStatus, NotificationTemplate
-from dispatch.models import Notification
+from notifications.choices import Channel, NotificationStatus, NotificationTemplate, SubjectType
+from notifications.models import Notification
 
 pytestmark = pytest.mark.django_db
 
 
 def failed(recipient: str = "ghost@example.com") -> Notification:
     return Notification.objects.create(
-        idempotency_key=f"test:{recipient}",
+        subject_type=SubjectType.TASK,
+        subject_id=1,
         channel=Channel.EMAIL,
         template=NotificationTemplate.TASK_ASSIGNED,
         recipient=recipient,
@@ -28,41 +29,33 @@ def test_manager_sees_failed_notifications_on_home_and_their_page(client, manage
     client.force_login(manager.user)
 
     home = client.get(reverse("core:home")).content.decode()
-    page = client.get(reverse("dispatch:notifications-failed")).content.decode()
+    page = client.get(reverse("notifications:failed")).content.decode()
 
     assert "1</strong> failed notifications" in home
     assert "ghost@example.com" in page and "connection refused" in page
 
 
 def test_manager_retries_a_failed_notification(
-    client, manager, django_capture_on_commit_callbacks, monkeypatch
+    client, manager, django_capture_on_commit_callbacks, broker
 ):
     notification = failed()
-    sent = []
-    monkeypatch.setattr(
-        "dispatch.tasks.notification_send_task.apply_async",
-        lambda args, countdown=None: sent.append(args),
-    )
     client.force_login(manager.user)
 
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("dispatch:notification-retry", args=[notification.pk]))
-    again = client.post(reverse("dispatch:notification-retry", args=[notification.pk]))
+        response = client.post(reverse("notifications:retry", args=[notification.pk]))
+    again = client.post(reverse("notifications:retry", args=[notification.pk]))
 
     assert response.status_code == 302 and again.status_code == 302
     notification.refresh_from_db()
     assert notification.status == NotificationStatus.PENDING and notification.attempts == 0
-    assert sent == [(notification.pk,)]
+    assert broker.sends == [(notification.pk, None)]
 
 
 def test_staff_cannot_see_or_retry_failed_notifications(client, alice):
     notification = failed()
     client.force_login(alice.user)
 
-    assert client.get(reverse("dispatch:notifications-failed")).status_code == 403
-    assert (
-        client.post(reverse("dispatch:notification-retry", args=[notification.pk])).status_code
-        == 403
-    )
+    assert client.get(reverse("notifications:failed")).status_code == 403
+    assert client.post(reverse("notifications:retry", args=[notification.pk])).status_code == 403
     notification.refresh_from_db()
     assert notification.status == NotificationStatus.FAILED

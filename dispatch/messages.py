@@ -1,0 +1,213 @@
+"""What dispatch tells people, and when a stored message about a task still applies.
+
+Each builder runs inside the transaction that makes its event true (an
+assignment, an escalation, a confirmation request, a checkpoint) and stores
+its rows in the notifications outbox; nothing here sends.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone
+
+from core.calendar import firm_calendar
+from dispatch.ics import assignment_calendar
+from dispatch.links import action_url
+from dispatch.models import DispatchDecision, Escalation
+from engagements.choices import OPEN_TASK_STATUSES, TaskRole
+from engagements.models import Task
+from notifications.choices import NotificationTemplate, SubjectType
+from notifications.models import Notification
+from notifications.registry import still_applies
+from notifications.services import Message, notify
+from staff.choices import Role
+from staff.models import StaffMember
+
+
+def task_url(task: Task) -> str:
+    return settings.SITE_URL + reverse("dispatch:task-detail", args=[task.pk])
+
+
+def task_facts(task: Task) -> dict[str, object]:
+    """What every email about a task carries (task with engagement, client, work type loaded)."""
+    engagement = task.engagement
+    return {
+        "task": task,
+        "engagement": engagement,
+        "client": engagement.client,
+        "work_type": engagement.work_type,
+        "task_url": task_url(task),
+        "firm_name": settings.FIRM_NAME,
+    }
+
+
+def managers_of(member: StaffMember | None) -> list[StaffMember]:
+    """The person's active manager, else the firm's first managers and partners."""
+    if member is not None and member.manager_id:
+        manager = StaffMember.objects.select_related("user").filter(pk=member.manager_id).first()
+        if manager is not None and manager.active:
+            return [manager]
+    return list(
+        StaffMember.objects.filter(active=True, role__in=[Role.MANAGER, Role.PARTNER])
+        .select_related("user")
+        .order_by("pk")[:3]
+    )
+
+
+def _calendar_for(task: Task) -> object:
+    engagement = task.engagement
+    if not task.estimated_hours:
+        return None
+
+    def build(description: str) -> str:
+        return assignment_calendar(
+            uid_prefix=f"task-{task.pk}-staff-{task.assignee_id}",
+            summary=f"{engagement.client.name}: {engagement.work_type.name} ({task.get_role_display()})",
+            description=description,
+            url=task_url(task),
+            due=task.due_date,
+            hours=float(task.estimated_hours or 0),
+            calendar=firm_calendar(),
+            today=timezone.localdate(),
+            tz_name=settings.TIME_ZONE,
+        ).decode()
+
+    return build
+
+
+def notify_task_assigned(*, decision: DispatchDecision, task: Task, assignee: StaffMember) -> None:
+    """The assignee's email (with calendar block and one-click links), the client's
+    confirmation for preparation work, and the manager's alert when urgent work
+    overloaded the assignee."""
+    context = {
+        **task_facts(task),
+        "assignee": assignee,
+        "accept_url": action_url(task_id=task.pk, staff_id=assignee.pk, action="accept"),
+        "reassign_url": action_url(task_id=task.pk, staff_id=assignee.pk, action="reassign"),
+        "decision": decision,
+    }
+    engagement = task.engagement
+    notify(
+        Message(
+            subject_type=SubjectType.DECISION,
+            subject_id=decision.pk,
+            template=NotificationTemplate.TASK_ASSIGNED,
+            subject=f"New assignment: {engagement.client.name} — {engagement.work_type.name} (due {task.due_date:%b %-d})",
+            context=context,
+            task_id=task.pk,
+            calendar=_calendar_for(task),  # type: ignore[arg-type]
+        ),
+        staff=[assignee],
+    )
+    if task.role == TaskRole.PREPARER and engagement.client.email:
+        notify_client_confirmation(task=task, assignee=assignee)
+    if decision.over_threshold and decision.urgent_override:
+        notify(
+            Message(
+                subject_type=SubjectType.DECISION,
+                subject_id=decision.pk,
+                template=NotificationTemplate.STAFF_OVERLOADED,
+                subject=f"Urgent work overloaded {assignee.display_name}",
+                context={**context, "reasons": decision.reasons},
+                task_id=task.pk,
+            ),
+            staff=managers_of(assignee),
+        )
+
+
+def notify_client_confirmation(*, task: Task, assignee: StaffMember) -> None:
+    """The client hears who has their work, once per person named (``step``)."""
+    engagement = task.engagement
+    outstanding = list(
+        engagement.required_documents.filter(received_at__isnull=True)
+        .order_by("name")
+        .values_list("name", flat=True)
+    )
+    notify(
+        Message(
+            subject_type=SubjectType.ENGAGEMENT,
+            subject_id=engagement.pk,
+            template=NotificationTemplate.CLIENT_CONFIRMATION,
+            step=assignee.pk,
+            subject=f"Your {engagement.work_type.name} is scheduled",
+            context={**task_facts(task), "assignee": assignee, "outstanding": outstanding},
+            task_id=task.pk,
+        ),
+        emails=[engagement.client.email],
+        countdown=settings.CLIENT_CONFIRMATION_DELAY_SECONDS,
+    )
+
+
+def notify_confirmation_needed(*, decision: DispatchDecision, task: Task) -> None:
+    notify(
+        Message(
+            subject_type=SubjectType.DECISION,
+            subject_id=decision.pk,
+            template=NotificationTemplate.CONFIRMATION_NEEDED,
+            subject=f"Confirm {decision.assignee} for {task.engagement.client.name}",
+            context={**task_facts(task), "decision": decision, "reasons": decision.reasons},
+            task_id=task.pk,
+        ),
+        staff=managers_of(decision.assignee),
+    )
+
+
+def _escalation_recipients(escalation: Escalation, task: Task) -> list[StaffMember]:
+    """The managers of the people who could do the work, and the client's partner."""
+    qualified = [row["staff_id"] for row in escalation.decision.candidates if row.get("qualified")]
+    manager_ids = set(
+        StaffMember.objects.filter(pk__in=qualified)
+        .exclude(manager=None)
+        .values_list("manager_id", flat=True)
+    )
+    partner_id = task.engagement.client.relationship_partner_id
+    if partner_id:
+        manager_ids.add(partner_id)
+    recipients = list(
+        StaffMember.objects.filter(pk__in=manager_ids, active=True)
+        .select_related("user")
+        .order_by("pk")
+    )
+    return recipients or managers_of(None)
+
+
+def notify_escalation_opened(*, escalation: Escalation, task: Task) -> None:
+    notify(
+        Message(
+            subject_type=SubjectType.ESCALATION,
+            subject_id=escalation.pk,
+            template=NotificationTemplate.ESCALATION_OPENED,
+            subject=f"Nobody fits: {task.engagement.client.name} — {task.engagement.work_type.name}",
+            context={**task_facts(task), "escalation": escalation},
+            task_id=task.pk,
+        ),
+        staff=_escalation_recipients(escalation, task),
+    )
+
+
+# --- Does a stored message still apply when its send comes round? -------------
+
+
+@still_applies(NotificationTemplate.TASK_ASSIGNED)
+def _still_assigned(notification: Notification) -> bool:
+    return Task.objects.filter(
+        pk=notification.task_id, assignee_id=notification.staff_member_id
+    ).exists()
+
+
+@still_applies(NotificationTemplate.CLIENT_CONFIRMATION)
+def _still_with_named_person(notification: Notification) -> bool:
+    # step: the staff member the confirmation names; reassigned since -> skipped.
+    return Task.objects.filter(pk=notification.task_id, assignee_id=notification.step).exists()
+
+
+@still_applies(
+    NotificationTemplate.STAFF_OVERLOADED,
+    NotificationTemplate.CHECKPOINT_NOT_STARTED,
+    NotificationTemplate.CHECKPOINT_DUE_SOON,
+    NotificationTemplate.CHECKPOINT_PAST_DUE,
+    NotificationTemplate.CHECKPOINT_REVIEW_OVERDUE,
+)
+def _task_still_open(notification: Notification) -> bool:
+    return Task.objects.filter(pk=notification.task_id, status__in=OPEN_TASK_STATUSES).exists()

@@ -1,0 +1,243 @@
+"""The outbox: store a message per recipient, send each at most once, retry, reap.
+
+1. A builder (in the app that owns the subject) decides recipients and renders
+   one ``Message``; ``notify`` stores one row per (channel, recipient) under the
+   message's identity, in the caller's transaction. The unique identity makes a
+   second call for the same event store nothing new.
+2. After commit the send is published to the broker, best effort
+   (``core.queue``); ``notifications_requeue_pending`` publishes again what the
+   broker never delivered.
+3. A worker sends each row: claimed by a conditional update, so a duplicate
+   message or a retried task never sends twice; failures retry with backoff
+   (``send_after``), then show as failed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from core.queue import enqueue
+from notifications import registry
+from notifications.channels import (
+    SENDERS,
+    PermanentSendError,
+    TransientSendError,
+    slack_configured,
+)
+from notifications.choices import Channel, NotificationStatus
+from notifications.models import Notification
+from staff.models import StaffMember
+
+logger = logging.getLogger(__name__)
+
+SEND_TASK = "notifications.tasks.notification_send_task"
+
+
+@dataclass(frozen=True)
+class Message:
+    """One event's message: its identity, its words, and what it is about."""
+
+    subject_type: str
+    subject_id: int
+    template: str
+    subject: str
+    context: dict[str, object]
+    step: int = 0
+    task_id: int | None = None
+    layout: str | None = None  # template files to render, when shared (checkpoints)
+    # Builds an iCalendar attachment from the rendered text body (assignment emails).
+    calendar: Callable[[str], str] | None = field(default=None, compare=False)
+
+
+def _render(template: str, context: dict[str, object]) -> tuple[str, str]:
+    text = render_to_string(f"emails/{template}.txt", context).strip() + "\n"
+    html = render_to_string(f"emails/{template}.html", context)
+    return text, html
+
+
+def _recipients(
+    staff: Iterable[StaffMember], emails: Iterable[str]
+) -> list[tuple[str, str, StaffMember | None]]:
+    rows: list[tuple[str, str, StaffMember | None]] = []
+    for member in staff:
+        if member.email:
+            rows.append((Channel.EMAIL, member.email, member))
+        if slack_configured() and (member.slack_member_id or not settings.SLACK_BOT_TOKEN):
+            rows.append((Channel.SLACK, member.slack_member_id or member.display_name, member))
+    rows += [(Channel.EMAIL, address, None) for address in emails if address]
+    return rows
+
+
+def notify(
+    message: Message,
+    *,
+    staff: Iterable[StaffMember] = (),
+    emails: Iterable[str] = (),
+    countdown: int = 0,
+) -> list[Notification]:
+    """Store ``message`` for each recipient (email, plus Slack for staff); send after commit.
+
+    Call it inside the transaction that makes the event true: the rows commit
+    with it or not at all. Returns the rows created now (none for a repeat).
+    """
+    rows = _recipients(staff, emails)
+    if not rows:
+        return []
+    text, html = _render(message.layout or message.template, message.context)
+    calendar = message.calendar(text) if message.calendar else ""
+    send_after = timezone.now() + timedelta(seconds=countdown) if countdown else None
+    created: list[Notification] = []
+    for channel, recipient, member in rows:
+        try:
+            with transaction.atomic():
+                notification = Notification.objects.create(
+                    subject_type=message.subject_type,
+                    subject_id=message.subject_id,
+                    template=message.template,
+                    step=message.step,
+                    channel=channel,
+                    recipient=recipient[:254],
+                    subject=message.subject[:255],
+                    body=text,
+                    html_body=html if channel == Channel.EMAIL else "",
+                    calendar=calendar if channel == Channel.EMAIL else "",
+                    task_id=message.task_id,
+                    staff_member=member,
+                    send_after=send_after,
+                )
+        except IntegrityError:
+            continue  # this event already notified this recipient on this channel
+        created.append(notification)
+        enqueue(SEND_TASK, notification.pk, countdown=countdown or None)
+    return created
+
+
+def _claim(notification_id: int, now: datetime) -> bool:
+    """pending/retrying -> sending, only when due: one sender wins, an early duplicate waits."""
+    return bool(
+        Notification.objects.filter(
+            Q(send_after__isnull=True) | Q(send_after__lte=now),
+            pk=notification_id,
+            status__in=[NotificationStatus.PENDING, NotificationStatus.RETRYING],
+        ).update(status=NotificationStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now)
+    )
+
+
+def retry_delay(attempts: int) -> int:
+    """30 s, 60 s, 120 s, ... capped at an hour."""
+    return int(min(3600, settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)))
+
+
+def notification_send(*, notification_id: int) -> str:
+    """Send one stored notification at most once; returns its status afterwards.
+
+    ``retrying`` tells the caller to try again after ``retry_delay``; every other
+    status is final (``pending`` too: it is not due yet, its own message comes later).
+    """
+    now = timezone.now()
+    if not _claim(notification_id, now):
+        # Someone else sent it (or is sending it), it gave up, or it is not due yet.
+        return (
+            Notification.objects.filter(pk=notification_id).values_list("status", flat=True).first()
+            or "missing"
+        )
+    notification = Notification.objects.get(pk=notification_id)
+    if not registry.applies(notification):
+        notification.status = NotificationStatus.SKIPPED
+        notification.save(update_fields=["status"])
+        return notification.status
+    error = ""
+    final = notification.attempts >= settings.NOTIFICATION_MAX_ATTEMPTS
+    try:
+        SENDERS[notification.channel](notification)
+    except TransientSendError as exc:
+        error = str(exc)
+    except PermanentSendError as exc:
+        error, final = str(exc), True
+    except Exception as exc:  # a bug or an unexpected library error: retry, then show it
+        logger.exception("notification %s: unexpected error while sending", notification.pk)
+        error = f"{type(exc).__name__}: {exc}"
+    if not error:
+        notification.status = NotificationStatus.SENT
+        notification.sent_at = timezone.now()
+        notification.last_error = ""
+    elif final:
+        notification.status = NotificationStatus.FAILED
+        notification.last_error = error[:2000]
+        logger.error("notification %s failed for good: %s", notification.pk, error)
+    else:
+        notification.status = NotificationStatus.RETRYING
+        notification.last_error = error[:2000]
+        notification.send_after = timezone.now() + timedelta(
+            seconds=retry_delay(notification.attempts)
+        )
+    notification.save(update_fields=["status", "last_error", "sent_at", "send_after"])
+    return notification.status
+
+
+@transaction.atomic
+def notification_retry(*, notification_id: int) -> bool:
+    """A manager sends a permanently failed notification again (attempts start over).
+
+    The email keeps its Message-ID, so if a reaped send did go out after all, the
+    recipient's mail server can recognise the second copy.
+    """
+    reset = Notification.objects.filter(
+        pk=notification_id, status=NotificationStatus.FAILED
+    ).update(status=NotificationStatus.PENDING, attempts=0, last_error="", send_after=None)
+    if reset:
+        enqueue(SEND_TASK, notification_id)
+    return bool(reset)
+
+
+# A worker that dies between claiming a send and recording its outcome leaves the
+# row "sending"; it may or may not have gone out, so it is never resent blindly.
+STUCK_AFTER = timedelta(minutes=15)
+REAPED_ERROR = (
+    "The worker stopped while sending; it may not have gone out. Not resent automatically."
+)
+
+
+def notifications_reap_stuck(*, now: datetime | None = None) -> int:
+    """Mark sends stuck in "sending" as failed, so a manager sees them and decides."""
+    now = now or timezone.now()
+    return Notification.objects.filter(
+        status=NotificationStatus.SENDING, claimed_at__lt=now - STUCK_AFTER
+    ).update(status=NotificationStatus.FAILED, last_error=REAPED_ERROR)
+
+
+# Longer than a healthy queue takes to deliver: anything older was lost on the way.
+REQUEUE_AFTER = timedelta(minutes=1)
+REQUEUE_BATCH = 500
+
+
+def notifications_requeue_pending(*, now: datetime | None = None) -> int:
+    """Publish again the sends the broker lost (a restart, an outage at commit).
+
+    Pending or retrying rows due for more than ``REQUEUE_AFTER``. Harmless when the
+    first message is merely slow: the claim lets one send through.
+    """
+    now = now or timezone.now()
+    cutoff = now - REQUEUE_AFTER
+    ids = list(
+        Notification.objects.filter(
+            status__in=[NotificationStatus.PENDING, NotificationStatus.RETRYING]
+        )
+        .filter(Q(send_after__lte=cutoff) | Q(send_after__isnull=True, created_at__lte=cutoff))
+        .order_by("pk")
+        .values_list("pk", flat=True)[:REQUEUE_BATCH]
+    )
+    for notification_id in ids:
+        enqueue(SEND_TASK, notification_id)
+    if ids:
+        logger.info("re-queued %d pending notification(s)", len(ids))
+    return len(ids)
