@@ -13,6 +13,10 @@ app = Celery("closeloop")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
+# How often the outbox jobs look for work the broker lost (read here, not from
+# Django settings: this module loads while the settings are being imported).
+OUTBOX_REQUEUE_INTERVAL = float(os.environ.get("CLOSELOOP_OUTBOX_REQUEUE_INTERVAL_SECONDS", "60"))
+
 # Keyed by cadence and purpose; every entry expires so a backlog never replays.
 app.conf.beat_schedule = {
     "every-minute-worker-heartbeat": {
@@ -28,13 +32,13 @@ app.conf.beat_schedule = {
     # The outbox: publish again what the broker lost (an outage at commit, a restart).
     "every-minute-dispatch-requeue-pending": {
         "task": "dispatch.tasks.dispatch_requeue_pending_task",
-        "schedule": 60.0,
-        "options": {"expires": 55},
+        "schedule": OUTBOX_REQUEUE_INTERVAL,
+        "options": {"expires": OUTBOX_REQUEUE_INTERVAL * 0.9},
     },
     "every-minute-notifications-requeue-pending": {
         "task": "notifications.tasks.notifications_requeue_pending_task",
-        "schedule": 60.0,
-        "options": {"expires": 55},
+        "schedule": OUTBOX_REQUEUE_INTERVAL,
+        "options": {"expires": OUTBOX_REQUEUE_INTERVAL * 0.9},
     },
     "every-10-minutes-notifications-reap-stuck": {
         "task": "notifications.tasks.notifications_reap_stuck_task",

@@ -213,6 +213,10 @@ NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("CLOSELOOP_NOTIFICATION_MAX_ATTEM
 NOTIFICATION_RETRY_BASE_SECONDS = int(
     os.environ.get("CLOSELOOP_NOTIFICATION_RETRY_BASE_SECONDS", "30")
 )
+# The outbox (core/queue.py): work the broker never delivered is published again by
+# a beat job (config/celery.py, every CLOSELOOP_OUTBOX_REQUEUE_INTERVAL_SECONDS) once
+# it is this many seconds old.
+OUTBOX_REQUEUE_AFTER_SECONDS = int(os.environ.get("CLOSELOOP_OUTBOX_REQUEUE_AFTER_SECONDS", "60"))
 # The client hears "your work is scheduled" a few minutes after assignment, so a
 # quick "request reassignment" never sends them the wrong name.
 CLIENT_CONFIRMATION_DELAY_SECONDS = int(

@@ -18,6 +18,7 @@ from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -373,21 +374,22 @@ def escalation_mark_client_informed(*, escalation_id: int, actor: AbstractBaseUs
         return escalation
 
 
-# Longer than a healthy queue takes to deliver: anything older was lost on the way.
-REQUEUE_AFTER = timedelta(minutes=1)
 REQUEUE_BATCH = 500
 
 
 def dispatch_requeue_pending(*, now: datetime | None = None) -> int:
     """Publish again the dispatches the broker lost (an outage at commit, a restart).
 
-    Tasks still owed a dispatch more than ``REQUEUE_AFTER`` after it was asked
+    Tasks still owed a dispatch more than ``OUTBOX_REQUEUE_AFTER_SECONDS`` after it was asked
     for. Harmless when the first message is merely slow: the worker's dispatch
     decides only while the request stands, under the task's row lock.
     """
     now = now or timezone.now()
     pending = list(
-        Task.objects.filter(dispatch_requested_at__lte=now - REQUEUE_AFTER)
+        Task.objects.filter(
+            dispatch_requested_at__lte=now
+            - timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER_SECONDS)
+        )
         .order_by("dispatch_requested_at", "pk")
         .values_list("pk", "dispatch_trigger")[:REQUEUE_BATCH]
     )

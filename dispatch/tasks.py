@@ -50,4 +50,4 @@ def checkpoints_run_task() -> None:
 
 @shared_task(name="dispatch.tasks.dispatch_requeue_pending_task")
 def dispatch_requeue_pending_task() -> None:
-    locked(REQUEUE_LOCK, 55, dispatch_requeue_pending)
+    locked(REQUEUE_LOCK, 5 * 60, dispatch_requeue_pending)

@@ -215,19 +215,17 @@ def notifications_reap_stuck(*, now: datetime | None = None) -> int:
     ).update(status=NotificationStatus.FAILED, last_error=REAPED_ERROR)
 
 
-# Longer than a healthy queue takes to deliver: anything older was lost on the way.
-REQUEUE_AFTER = timedelta(minutes=1)
 REQUEUE_BATCH = 500
 
 
 def notifications_requeue_pending(*, now: datetime | None = None) -> int:
     """Publish again the sends the broker lost (a restart, an outage at commit).
 
-    Pending or retrying rows due for more than ``REQUEUE_AFTER``. Harmless when the
+    Pending or retrying rows due for more than ``OUTBOX_REQUEUE_AFTER_SECONDS``. Harmless when the
     first message is merely slow: the claim lets one send through.
     """
     now = now or timezone.now()
-    cutoff = now - REQUEUE_AFTER
+    cutoff = now - timedelta(seconds=settings.OUTBOX_REQUEUE_AFTER_SECONDS)
     ids = list(
         Notification.objects.filter(
             status__in=[NotificationStatus.PENDING, NotificationStatus.RETRYING]

@@ -83,8 +83,18 @@ def worker_env() -> dict[str, str]:
 
 
 @pytest.fixture
+def worker_args() -> list[str]:
+    """Extra command-line arguments for the worker (e.g. ``-B`` for embedded beat)."""
+    return []
+
+
+@pytest.fixture
 def celery_worker(
-    redis_url: str, shared_database_url: str, tmp_path: Path, worker_env: dict[str, str]
+    redis_url: str,
+    shared_database_url: str,
+    tmp_path: Path,
+    worker_env: dict[str, str],
+    worker_args: list[str],
 ) -> Iterator[WorkerProcess]:
     """A real ``celery worker`` process consuming a queue of its own, on the test database.
 
@@ -118,6 +128,7 @@ def celery_worker(
         "--without-mingle",
         "--without-gossip",
         "--loglevel=info",
+        *worker_args,
     ]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
