@@ -191,15 +191,21 @@ def notify_escalation_opened(*, escalation: Escalation, task: Task) -> None:
 
 @still_applies(NotificationTemplate.TASK_ASSIGNED)
 def _still_assigned(notification: Notification) -> bool:
-    return Task.objects.filter(
-        pk=notification.task_id, assignee_id=notification.staff_member_id
-    ).exists()
+    return (
+        notification.task_id is not None
+        and Task.objects.filter(
+            pk=notification.task_id, assignee_id=notification.staff_member_id
+        ).exists()
+    )
 
 
 @still_applies(NotificationTemplate.CLIENT_CONFIRMATION)
 def _still_with_named_person(notification: Notification) -> bool:
     # step: the staff member the confirmation names; reassigned since -> skipped.
-    return Task.objects.filter(pk=notification.task_id, assignee_id=notification.step).exists()
+    return (
+        notification.task_id is not None
+        and Task.objects.filter(pk=notification.task_id, assignee_id=notification.step).exists()
+    )
 
 
 @still_applies(
@@ -210,4 +216,7 @@ def _still_with_named_person(notification: Notification) -> bool:
     NotificationTemplate.CHECKPOINT_REVIEW_OVERDUE,
 )
 def _task_still_open(notification: Notification) -> bool:
-    return Task.objects.filter(pk=notification.task_id, status__in=OPEN_TASK_STATUSES).exists()
+    return (
+        notification.task_id is not None
+        and Task.objects.filter(pk=notification.task_id, status__in=OPEN_TASK_STATUSES).exists()
+    )

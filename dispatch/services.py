@@ -17,7 +17,6 @@ from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime, timedelta
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -27,6 +26,7 @@ from capacity.selectors import capacity_policy
 from core.exceptions import ApplicationError
 from core.queue import enqueue
 from core.services import change_stamp_bump
+from core.types import User
 from dispatch import messages
 from dispatch.choices import DecisionOutcome, EscalationStatus, Trigger
 from dispatch.engine import Decision, Outcome, decide
@@ -68,7 +68,7 @@ def _record(
     decision: Decision,
     trigger: str,
     started: float,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     is_override: bool = False,
     override_reason: str = "",
 ) -> DispatchDecision:
@@ -103,9 +103,7 @@ def _record(
     return record
 
 
-def _assign(
-    task: Task, staff_id: int, record: DispatchDecision, actor: AbstractBaseUser | None
-) -> None:
+def _assign(task: Task, staff_id: int, record: DispatchDecision, actor: User | None) -> None:
     now = timezone.now()
     task.assignee_id = staff_id
     task.status = TaskStatus.ASSIGNED
@@ -144,7 +142,7 @@ def task_dispatch(
     trigger: str,
     today: date | None = None,
     exclude_staff_ids: Iterable[int] = (),
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     ignore_requested: bool = False,
     only_if_requested: bool = False,
 ) -> DispatchDecision | None:
@@ -215,7 +213,7 @@ def task_assign_manual(
     task_id: int,
     staff_id: int,
     reason: str,
-    actor: AbstractBaseUser,
+    actor: User,
     today: date | None = None,
 ) -> DispatchDecision:
     """A manager assigns by hand: logged as an override with their reason, counted in capacity.
@@ -277,7 +275,7 @@ def task_assign_manual(
         return record
 
 
-def decision_confirm_requested(*, decision_id: int, actor: AbstractBaseUser) -> DispatchDecision:
+def decision_confirm_requested(*, decision_id: int, actor: User) -> DispatchDecision:
     """A manager confirms a client-requested staffer the rule flagged as over threshold."""
     with transaction.atomic():
         record = DispatchDecision.objects.select_for_update().get(pk=decision_id)
@@ -295,9 +293,7 @@ def decision_confirm_requested(*, decision_id: int, actor: AbstractBaseUser) -> 
         return record
 
 
-def decision_decline_requested(
-    *, decision_id: int, actor: AbstractBaseUser
-) -> DispatchDecision | None:
+def decision_decline_requested(*, decision_id: int, actor: User) -> DispatchDecision | None:
     """A manager declines the client-requested staffer: the normal rule places the task."""
     with transaction.atomic():
         record = DispatchDecision.objects.select_for_update().get(pk=decision_id)
@@ -318,7 +314,7 @@ def _open_escalation(escalation_id: int) -> Escalation:
 
 
 def escalation_assign(
-    *, escalation_id: int, staff_id: int, reason: str, actor: AbstractBaseUser
+    *, escalation_id: int, staff_id: int, reason: str, actor: User
 ) -> DispatchDecision:
     """Assign one of the qualified people the escalation lists (logged as an override)."""
     with transaction.atomic():
@@ -332,7 +328,7 @@ def escalation_assign(
 
 
 def escalation_raise_threshold(
-    *, escalation_id: int, threshold_percent: int, actor: AbstractBaseUser
+    *, escalation_id: int, threshold_percent: int, actor: User
 ) -> DispatchDecision:
     """Let this one task go to someone up to ``threshold_percent`` busy, and re-dispatch it."""
     with transaction.atomic():
@@ -349,7 +345,7 @@ def escalation_raise_threshold(
 
 
 def escalation_extend_deadline(
-    *, escalation_id: int, due_date: date, actor: AbstractBaseUser
+    *, escalation_id: int, due_date: date, actor: User
 ) -> DispatchDecision:
     """Move the task's internal deadline later and re-dispatch it."""
     with transaction.atomic():
@@ -365,7 +361,7 @@ def escalation_extend_deadline(
         return record
 
 
-def escalation_mark_client_informed(*, escalation_id: int, actor: AbstractBaseUser) -> Escalation:
+def escalation_mark_client_informed(*, escalation_id: int, actor: User) -> Escalation:
     with transaction.atomic():
         escalation = _open_escalation(escalation_id)
         escalation.client_informed_at = timezone.now()

@@ -20,12 +20,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
 from core.services import change_stamp_bump
+from core.types import User
 from engagements.choices import CLOSE_STAMP, Milestone, ReadyReason, TaskRole
 from engagements.messages import notify_document_request
 from engagements.models import (
@@ -89,7 +89,7 @@ def engagement_transition(
     engagement_id: int,
     to: str,
     source: str,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     at: datetime | None = None,
     note: str = "",
 ) -> Engagement:
@@ -133,7 +133,7 @@ def _enter(
     step: Step,
     *,
     source: str,
-    actor: AbstractBaseUser | None,
+    actor: User | None,
     at: datetime,
     note: str,
 ) -> None:

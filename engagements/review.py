@@ -6,21 +6,19 @@ refuses to move past review); resolving the last one returns it to the reviewer.
 
 from __future__ import annotations
 
-from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
 from core.exceptions import ApplicationError
 from core.services import change_stamp_bump
+from core.types import User
 from engagements.choices import CLOSE_STAMP, Milestone, TaskRole
 from engagements.messages import notify_clarification_request
 from engagements.models import Engagement, ReviewException
 
 
 @transaction.atomic
-def review_exception_raise(
-    *, engagement_id: int, note: str, actor: AbstractBaseUser | None
-) -> ReviewException:
+def review_exception_raise(*, engagement_id: int, note: str, actor: User | None) -> ReviewException:
     note = note.strip()
     if not note:
         raise ApplicationError("Describe the discrepancy so the client can clarify it.")
@@ -49,7 +47,7 @@ def review_exception_raise(
 
 @transaction.atomic
 def review_exception_resolve(
-    *, exception_id: int, resolution: str, actor: AbstractBaseUser | None
+    *, exception_id: int, resolution: str, actor: User | None
 ) -> ReviewException:
     resolution = resolution.strip()
     if not resolution:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import requests
 from django.conf import settings
@@ -82,4 +83,7 @@ def send_slack(notification: Notification) -> None:
             raise PermanentSendError(f"Slack error: {body.get('error', 'unknown')}")
 
 
-SENDERS = {Channel.EMAIL: send_email, Channel.SLACK: send_slack}
+SENDERS: dict[str, Callable[[Notification], None]] = {
+    Channel.EMAIL: send_email,
+    Channel.SLACK: send_slack,
+}

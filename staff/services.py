@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -71,7 +72,7 @@ def staff_members_sync_roles_bulk(*, staff_members: Sequence[StaffMember]) -> in
             user_id__in=user_ids[start : start + _IN_CHUNK], group_id__in=groups.values()
         ).values_list("user_id", "group_id"):
             current[user_id].add(group_id)
-    to_add = []
+    to_add: list[Any] = []  # rows of the user-groups through table
     to_remove: dict[int, list[int]] = defaultdict(list)
     flags: dict[tuple[str, bool], list[int]] = defaultdict(list)
     for member in staff_members:
