@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from core.dates import validate_firm_date
 from core.roles import require_manager
 from dispatch import queue_selectors as selectors
 from dispatch import services
@@ -31,7 +32,9 @@ class ThresholdForm(forms.Form):
 
 class DeadlineForm(forms.Form):
     due_date = forms.DateField(
-        widget=forms.DateInput(attrs={"type": "date"}), label="New internal deadline"
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="New internal deadline",
+        validators=[validate_firm_date],
     )
 
 

@@ -23,6 +23,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from capacity.selectors import capacity_policy
+from core.dates import firm_date_problem
 from core.exceptions import ApplicationError
 from core.queue import enqueue
 from core.services import change_stamp_bump
@@ -353,6 +354,9 @@ def escalation_extend_deadline(
         task = Task.objects.select_for_update().get(pk=escalation.task_id)
         if due_date <= task.due_date:
             raise DispatchError("The new deadline must be later than the current one.")
+        problem = firm_date_problem(due_date)
+        if problem:
+            raise DispatchError(problem)
         task.due_date = due_date
         task.save(update_fields=["due_date", "updated_at"])
         record = task_dispatch(task_id=task.pk, trigger=Trigger.ESCALATION_ACTION, actor=actor)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django import forms
 
 from clients.models import Client
+from core.dates import validate_firm_date
 from engagements.choices import DeadlineBasis
 from engagements.models import Engagement, WorkType
 from staff.models import StaffMember
@@ -11,6 +12,7 @@ from staff.models import StaffMember
 class EngagementCreateForm(forms.ModelForm):
     event_date = forms.DateField(
         required=False,
+        validators=[validate_firm_date],
         widget=forms.DateInput(attrs={"type": "date"}),
         help_text="Payroll run or session date, for work types whose deadline hangs on an event.",
     )

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from core.dates import validate_firm_date
 from core.models import TimeStampedModel
 from engagements.choices import (
     BufferUnit,
@@ -234,14 +235,14 @@ class Engagement(TimeStampedModel):
     )
     work_type = models.ForeignKey(WorkType, on_delete=models.PROTECT, related_name="engagements")
     name = models.CharField(max_length=200, blank=True)
-    period_start = models.DateField(null=True, blank=True)
-    period_end = models.DateField(null=True, blank=True)
+    period_start = models.DateField(null=True, blank=True, validators=[validate_firm_date])
+    period_end = models.DateField(null=True, blank=True, validators=[validate_firm_date])
     milestone = models.CharField(
         max_length=32,
         default=Milestone.NEW,
         help_text="A step of the work type's milestone template (moved by the state machine).",
     )
-    due_date = models.DateField()
+    due_date = models.DateField(validators=[validate_firm_date])
     estimated_hours = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
     complexity = models.CharField(
         max_length=8, choices=Complexity.choices, default=Complexity.MEDIUM
@@ -344,7 +345,7 @@ class Task(TimeStampedModel):
     status = models.CharField(
         max_length=12, choices=TaskStatus.choices, default=TaskStatus.UNASSIGNED
     )
-    due_date = models.DateField()
+    due_date = models.DateField(validators=[validate_firm_date])
     threshold_override_percent = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
@@ -505,8 +506,8 @@ class RecurringPlan(models.Model):
     work_type = models.ForeignKey(
         WorkType, on_delete=models.PROTECT, related_name="recurring_plans"
     )
-    starts_on = models.DateField()
-    ends_on = models.DateField(null=True, blank=True)
+    starts_on = models.DateField(validators=[validate_firm_date])
+    ends_on = models.DateField(null=True, blank=True, validators=[validate_firm_date])
     event_rule = models.CharField(
         max_length=200,
         blank=True,

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from clients.models import Client
 from core.calendar import firm_calendar
+from core.dates import firm_date_problem
 from core.exceptions import ApplicationError
 from core.services import change_stamp_bump
 from engagements import milestones
@@ -87,6 +88,16 @@ def engagement_create(
         due_date = internal_due_date(
             work_type, calendar=firm_calendar(), period_end=period_end, event_date=event_date
         )
+    for field, value in (
+        ("period_start", period_start),
+        ("period_end", period_end),
+        ("event_date", event_date),
+        ("due_date", due_date),
+    ):
+        problem = value and firm_date_problem(value)
+        if problem:
+            # A rule's date from an in-range period can still fall outside (a buffer of years).
+            raise ApplicationError({field: problem})
     if estimated_hours is None:
         estimated_hours = work_type.default_estimated_hours
     now = timezone.now()

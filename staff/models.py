@@ -9,6 +9,7 @@ from django.db import models
 from django.db.models import F, Q
 from phonenumber_field.modelfields import PhoneNumberField
 
+from core.dates import validate_firm_date
 from core.models import TimeStampedModel
 from staff.choices import Role, Seniority, SkillCategory, SkillLevel, Weekday
 
@@ -156,8 +157,8 @@ class StaffSkill(models.Model):
 
 class TimeOff(models.Model):
     staff_member = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="time_off")
-    start_date = models.DateField()
-    end_date = models.DateField()
+    start_date = models.DateField(validators=[validate_firm_date])
+    end_date = models.DateField(validators=[validate_firm_date])
     hours_per_day = models.DecimalField(
         max_digits=4,
         decimal_places=2,
