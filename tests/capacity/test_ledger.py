@@ -12,7 +12,6 @@ from capacity.ledger import (
     StaffCalendar,
     committed_between,
     deadline_fit,
-    spread,
     utilization,
     utilization_window,
     week_bounds,
@@ -43,6 +42,19 @@ def calendar(
 
 def work(hours: float, due: date, task_id: int = 1) -> OpenWork:
     return OpenWork(task_id=task_id, due_date=due, hours=hours)
+
+
+def spread(cal: StaffCalendar, item: OpenWork, today: date) -> dict[date, float]:
+    """Where ``item``'s hours fall, day by day, read through ``committed_between``."""
+    first = min(today, item.due_date)
+    days = (max(today, item.due_date) - first).days + 15
+    result = {}
+    for offset in range(days):
+        day = first + timedelta(days=offset)
+        hours = committed_between(cal, [item], today, day, day)
+        if hours:
+            result[day] = hours
+    return result
 
 
 # --- hours_on / is_working_day -------------------------------------------------------------
