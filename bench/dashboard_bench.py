@@ -174,7 +174,7 @@ def main() -> None:
         user, rows = build_firm()
         http = Client()
         http.force_login(user)
-        url = reverse("engagements:close-dashboard")
+        url = reverse("portal:close-dashboard")
         params = {"period": "2026-10"}
 
         queries = []

@@ -13,5 +13,5 @@ urlpatterns = [
     path("", include("dispatch.urls")),
     path("", include("engagements.urls")),
     path("", include("notifications.urls")),
-    path("", include("core.urls")),
+    path("", include("portal.urls")),
 ]

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.exceptions import PermissionDenied
 
@@ -37,30 +35,3 @@ def require_manager(user: AbstractBaseUser | AnonymousUser) -> None:
     """403 unless a manager, partner or admin: for the manager-only pages and actions."""
     if not is_manager(user):
         raise PermissionDenied("Only managers and partners can do this.")
-
-
-@dataclass(frozen=True)
-class NavItem:
-    label: str
-    url_name: str
-
-
-def navigation_for(user: AbstractBaseUser) -> list[NavItem]:
-    """The navigation a role sees; pages add themselves here as they land."""
-    items = [NavItem("Home", "core:home")]
-    groups = user_groups(user)
-    if STAFF in groups:
-        items.append(NavItem("My work", "dispatch:queue"))
-    if groups & {MANAGER, PARTNER, ADMIN}:
-        items += [
-            NavItem("Close", "engagements:close-dashboard"),
-            NavItem("Team", "dispatch:team"),
-            NavItem("Escalations", "dispatch:escalations"),
-            NavItem("Confirmations", "dispatch:confirmations"),
-            # Managers and up hold engagements.add_engagement (the role migration);
-            # reading the groups already loaded avoids two permission queries a page.
-            NavItem("New engagement", "engagements:engagement-create"),
-        ]
-    if user.is_staff:
-        items.append(NavItem("Admin", "admin:index"))
-    return items

@@ -1,11 +1,10 @@
 from django.urls import path
 
-from engagements import dashboard_views, upload_views, views
+from engagements import upload_views, views
 
 app_name = "engagements"
 
 urlpatterns = [
-    path("close/", dashboard_views.close_dashboard, name="close-dashboard"),
     path("engagements/new/", views.engagement_create, name="engagement-create"),
     path("uploads/<str:token>/", upload_views.document_upload, name="document-upload"),
     path("engagements/<int:pk>/", views.engagement_detail, name="engagement-detail"),

@@ -37,7 +37,7 @@ def engagement_create(request: HttpRequest) -> HttpResponse:
         preparer = engagement.tasks.filter(role=TaskRole.PREPARER).first()
         if preparer is not None:
             return redirect("dispatch:task-detail", pk=preparer.pk)
-        return redirect("core:home")
+        return redirect("portal:home")
     status = 400 if request.method == "POST" else 200
     return render(request, "engagements/engagement_create.html", {"form": form}, status=status)
 

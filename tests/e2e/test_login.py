@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from core.demo import DEMO_PASSWORD
+from demo.specs import DEMO_PASSWORD
 from staff.choices import Role
 
 pytestmark = [

@@ -28,7 +28,7 @@ def test_manager_sees_failed_notifications_on_home_and_their_page(client, manage
     failed()
     client.force_login(manager.user)
 
-    home = client.get(reverse("core:home")).content.decode()
+    home = client.get(reverse("portal:home")).content.decode()
     page = client.get(reverse("notifications:failed")).content.decode()
 
     assert "1</strong> failed notifications" in home

@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, time
 
-from core.demo.ledger import WeeklyLedger
-from core.demo.specs import (
+from demo.ledger import WeeklyLedger
+from demo.specs import (
     PREPARER_THRESHOLD,
     REVIEWER_THRESHOLD,
     DemoSize,
@@ -24,7 +24,7 @@ from core.demo.specs import (
     StaffSpec,
     stream_rng,
 )
-from core.demo.timeline import NEEDS_PREPARER, NEEDS_REVIEWER, reachable
+from demo.timeline import NEEDS_PREPARER, NEEDS_REVIEWER, reachable
 from engagements.choices import Milestone, TaskRole, TaskStatus
 
 

@@ -20,32 +20,5 @@ Two phases:
    number of queries and ``bulk_create`` only what is missing, in batches, in
    one transaction. A second run creates nothing.
 
-``manage.py seed_demo`` is the thin command around ``demo_build``.
+``manage.py seed_demo`` is the thin command around ``demo.build.demo_build``.
 """
-
-from __future__ import annotations
-
-from core.demo.build import demo_build, demo_plan, demo_report, reference_load
-from core.demo.specs import (
-    ADMIN_USERNAME,
-    DEMO_PASSWORD,
-    SIZES,
-    BuildResult,
-    DemoConflictError,
-    DemoPlan,
-    DemoSize,
-)
-
-__all__ = [
-    "ADMIN_USERNAME",
-    "DEMO_PASSWORD",
-    "SIZES",
-    "BuildResult",
-    "DemoConflictError",
-    "DemoPlan",
-    "DemoSize",
-    "demo_build",
-    "demo_plan",
-    "demo_report",
-    "reference_load",
-]

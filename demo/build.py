@@ -26,10 +26,10 @@ from django.utils import timezone
 from clients.choices import ExternalSource
 from clients.models import Client, ClientExternalId
 from core.calendar import firm_calendar
-from core.demo.people import PeoplePlanner
-from core.demo.recurring import plan_recurring
-from core.demo.replay import DispatchReplay
-from core.demo.specs import (
+from demo.people import PeoplePlanner
+from demo.recurring import plan_recurring
+from demo.replay import DispatchReplay
+from demo.specs import (
     ADMIN_USERNAME,
     BATCH_SIZE,
     DEMO_PASSWORD,
@@ -44,7 +44,7 @@ from core.demo.specs import (
     TaskSpec,
     WorkTypeRules,
 )
-from core.demo.work import WorkPlanner
+from demo.work import WorkPlanner
 from engagements.choices import EngagementSource, Milestone, TaskRole
 from engagements.milestones import template_for
 from engagements.models import (

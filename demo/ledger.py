@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from core.calendar import BusinessCalendar
-from core.demo.specs import StaffSpec
+from demo.specs import StaffSpec
 
 
 class WeeklyLedger:

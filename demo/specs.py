@@ -11,7 +11,7 @@ from decimal import Decimal
 import phonenumbers
 
 from core.calendar import BusinessCalendar
-from core.demo import names as words
+from demo import names as words
 from engagements.choices import Milestone, TaskStatus
 from engagements.milestones import Step
 from engagements.models import WorkType

@@ -1,4 +1,4 @@
-"""``manage.py seed_demo``: build the demo firm (logic in ``core.demo``)."""
+"""``manage.py seed_demo``: build the demo firm (logic in ``demo``)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from core.demo import SIZES, DemoConflictError, demo_build, demo_report
+from demo.build import demo_build, demo_report
+from demo.specs import SIZES, DemoConflictError
 
 
 def _iso_date(value: str) -> date:

@@ -12,8 +12,8 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from clients.choices import BillingModel, EntityType, ValueTier
-from core.demo import names as words
-from core.demo.specs import (
+from demo import names as words
+from demo.specs import (
     CERTIFICATIONS,
     RATES,
     WORK_ORDER,

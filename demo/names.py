@@ -1,4 +1,4 @@
-"""Word lists for the demo firm (``core.demo``): people, businesses, notes.
+"""Word lists for the demo firm (``demo``): people, businesses, notes.
 
 Kept apart from the builder so the builder stays readable; everything here is
 plain data. Names are invented combinations, phone numbers use the NANPA

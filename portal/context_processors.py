@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.http import HttpRequest
 
-from core.roles import navigation_for
+from portal.navigation import navigation_for
 
 
 def navigation(request: HttpRequest) -> dict[str, object]:

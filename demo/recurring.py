@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from core.demo.specs import (
+from demo.specs import (
     ClientSpec,
     DemoSize,
     EngagementSpec,

@@ -27,7 +27,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if is_manager(request.user):
         context["firm"] = engagement_selectors.firm_snapshot()
         context["attention"] = dispatch_selectors.attention_summary()
-    return render(request, "core/home.html", context)
+    return render(request, "portal/home.html", context)
 
 
 @login_not_required

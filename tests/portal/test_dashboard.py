@@ -14,7 +14,7 @@ from tests.factories import ClientFactory, EngagementFactory, RequiredDocumentFa
 
 pytestmark = pytest.mark.django_db
 
-URL = reverse("engagements:close-dashboard")
+URL = reverse("portal:close-dashboard")
 TODAY = date(2026, 11, 23)
 
 

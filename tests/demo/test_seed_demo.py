@@ -25,8 +25,8 @@ from django.utils import timezone
 from clients.choices import BillingModel, EntityType, ExternalSource, ValueTier
 from clients.models import Client, ClientExternalId
 from core.calendar import firm_calendar
-from core.demo import ADMIN_USERNAME, DEMO_PASSWORD
-from core.demo.timeline import (
+from demo.specs import ADMIN_USERNAME, DEMO_PASSWORD
+from demo.timeline import (
     DELIVERED,
     NEEDS_NOBODY,
     NEEDS_PREPARER,

@@ -1,11 +1,11 @@
 """Plan the work: engagements with their timelines (who did it and where it stands
-now are ``core.demo.replay``'s part).
+now are ``demo.replay``'s part).
 
 ``plan_engagements``: for every client's services, the periods of the season
 around today, each with a planned time for every phase of the work and every
 task step (one random stream per engagement, so adding a payroll run reshuffles
 nothing), placed on the steps of the work type's milestone template
-(``core.demo.timeline``).
+(``demo.timeline``).
 
 Timelines copy what ``engagements.services`` and the state machine do live: the
 first step is entered when the engagement opens; the preparer is dispatched on
@@ -25,8 +25,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from clients.choices import EntityType, ValueTier
-from core.demo import names as words
-from core.demo.specs import (
+from demo import names as words
+from demo.specs import (
     EARLY_DOCUMENTS,
     ClientSpec,
     DemoSize,
@@ -40,7 +40,7 @@ from core.demo.specs import (
     month_end,
     stream_rng,
 )
-from core.demo.timeline import (
+from demo.timeline import (
     CLOSED,
     DELIVERED,
     INVOICED,
@@ -87,7 +87,7 @@ class _Times:
     exception: tuple[datetime, datetime | None] | None = None  # (raised, resolved)
 
     def phases(self) -> list[datetime]:
-        """A time per phase (core.demo.timeline); work without review passes it on completion."""
+        """A time per phase (demo.timeline); work without review passes it on completion."""
         if self.review:
             review_started, review_done = self.review[2], self.review[3]
         else:

@@ -17,9 +17,9 @@ from core.calendar import firm_calendar
 from core.roles import is_manager
 from core.selectors import change_stamp
 from engagements.choices import CLOSE_STAMP
-from engagements.dashboard import AMBER, GREEN, RED, Filters, close_board, render_rows
+from portal.dashboard import AMBER, GREEN, RED, Filters, close_board, render_rows
 
-PAGE = "engagements/close_dashboard.html"
+PAGE = "portal/close_dashboard.html"
 
 
 class BoardFilterForm(forms.Form):
