@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 
 from django.db import models
 from django.db.models import Q
+
+from capacity.policy import season_applies
 
 
 class CapacityRule(models.Model):
@@ -75,13 +76,6 @@ class CapacityRule(models.Model):
         return f"{self.name} ({self.start_month}/{self.start_day}–{self.end_month}/{self.end_day})"
 
     def applies_on(self, day: date) -> bool:
-        start = (self.start_month, self.start_day)
-        end = (self.end_month, self.end_day)
-        here = (day.month, day.day)
-        if start <= end:
-            return start <= here <= end
-        return here >= start or here <= end  # wraps the new year (e.g. Nov–Feb)
-
-
-DEFAULT_THRESHOLD = Decimal("80")
-DEFAULT_REVIEWER_THRESHOLD = Decimal("70")
+        return season_applies(
+            (self.start_month, self.start_day), (self.end_month, self.end_day), day
+        )

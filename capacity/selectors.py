@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
@@ -19,62 +18,35 @@ from capacity.ledger import (
     utilization,
     utilization_window,
 )
-from capacity.models import DEFAULT_REVIEWER_THRESHOLD, DEFAULT_THRESHOLD, CapacityRule
+from capacity.models import CapacityRule
+from capacity.policy import Policy, Season, Thresholds
 from core.calendar import BusinessCalendar, firm_calendar
-from engagements.choices import TaskStatus
+from engagements.choices import HELD_TASK_STATUSES
 from engagements.models import Task
 from staff.models import StaffMember, StaffSkill, TimeOff
 
-# Statuses that hold someone's hours: assigned work counts before it is accepted.
-COMMITTED_STATUSES = (TaskStatus.ASSIGNED, TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS)
-
-
-@dataclass(frozen=True)
-class Thresholds:
-    preparer: float
-    reviewer: float
-
-
-@dataclass(frozen=True)
-class Policy:
-    """The capacity rules in force on one day."""
-
-    rules: tuple[tuple[CapacityRule, frozenset[str]], ...]
-    day: date
-
-    def thresholds_for(self, skill_slugs: Iterable[str]) -> Thresholds:
-        held = set(skill_slugs)
-        preparer = [DEFAULT_THRESHOLD]
-        reviewer = [DEFAULT_REVIEWER_THRESHOLD]
-        applicable = [
-            rule
-            for rule, skills in self.rules
-            if rule.applies_on(self.day) and (not skills or skills & held)
-        ]
-        # A rule's threshold replaces the default; the highest applicable one wins.
-        with_threshold = [r.threshold_percent for r in applicable if r.threshold_percent]
-        with_reviewer = [
-            r.reviewer_threshold_percent for r in applicable if r.reviewer_threshold_percent
-        ]
-        if with_threshold:
-            preparer = with_threshold
-        if with_reviewer:
-            reviewer = with_reviewer
-        return Thresholds(float(max(preparer)) / 100, float(max(reviewer)) / 100)
-
-    @property
-    def suppresses_flagged_work(self) -> bool:
-        return any(
-            rule.suppress_flagged_work_types and rule.applies_on(self.day) for rule, _ in self.rules
-        )
-
 
 def capacity_policy(*, day: date) -> Policy:
+    """The seasons the admin keeps as ``CapacityRule`` rows, as plain data (two queries)."""
     rules = CapacityRule.objects.filter(active=True).prefetch_related("skills")
     return Policy(
-        rules=tuple((rule, frozenset(s.slug for s in rule.skills.all())) for rule in rules),
+        seasons=tuple(
+            Season(
+                start=(rule.start_month, rule.start_day),
+                end=(rule.end_month, rule.end_day),
+                threshold=_fraction(rule.threshold_percent),
+                reviewer_threshold=_fraction(rule.reviewer_threshold_percent),
+                skills=frozenset(s.slug for s in rule.skills.all()),
+                suppresses_flagged_work=rule.suppress_flagged_work_types,
+            )
+            for rule in rules
+        ),
         day=day,
     )
+
+
+def _fraction(percent: Decimal | None) -> float | None:
+    return float(percent) / 100 if percent else None
 
 
 @dataclass(frozen=True)
@@ -121,7 +93,7 @@ def _time_off(ids: list[int], today: date, horizon: date) -> dict[int, dict[date
 def _open_work(ids: list[int]) -> dict[int, list[OpenWork]]:
     # values_list, not model instances: this runs for whole teams on every dashboard render.
     open_work: dict[int, list[OpenWork]] = defaultdict(list)
-    rows = Task.objects.filter(assignee_id__in=ids, status__in=COMMITTED_STATUSES).values_list(
+    rows = Task.objects.filter(assignee_id__in=ids, status__in=HELD_TASK_STATUSES).values_list(
         "assignee_id",
         "pk",
         "due_date",

@@ -5,7 +5,9 @@ task, and where every engagement and task stands now.
 2. ``assign``: replay dispatch in time order over a weekly ledger.
 3. ``settle``: cut every timeline at this morning.
 
-Assignees are chosen the way ``dispatch.engine`` ranks candidates.
+Who may take a task and in what order come from ``dispatch.engine`` itself
+(``eligibility`` and ``ranking``); only the capacity check is the replay's own,
+a weekly ledger that is fast enough for the large firm.
 """
 
 from __future__ import annotations
@@ -13,10 +15,10 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, time
 
+from capacity.ledger import StaffCalendar
+from capacity.policy import DEFAULT_THRESHOLDS
 from demo.ledger import WeeklyLedger
 from demo.specs import (
-    PREPARER_THRESHOLD,
-    REVIEWER_THRESHOLD,
     DemoSize,
     EngagementSpec,
     ExceptionSpec,
@@ -25,7 +27,14 @@ from demo.specs import (
     stream_rng,
 )
 from demo.timeline import NEEDS_PREPARER, NEEDS_REVIEWER, reachable
-from engagements.choices import Milestone, TaskRole, TaskStatus
+from dispatch.engine import CandidateSnapshot, HeldSkill, SkillRequirement, TaskToPlace
+from dispatch.engine.eligibility import eligibility_problem, seniority_floor
+from dispatch.engine.ranking import rank_key
+from engagements.choices import Milestone, Priority, TaskRole, TaskStatus
+
+# Before any certification can have lapsed: the pools ignore expiry, which each
+# task checks through its own due date.
+BEFORE_ANY_EXPIRY = date.min
 
 
 class DispatchReplay:
@@ -38,57 +47,103 @@ class DispatchReplay:
         self.now = datetime.combine(today, time(9, 0))  # "as of this morning"
         self.ref = reference
         self.cal = reference.calendar
-        self._pools: dict[tuple[str, str, int], tuple[list[str], frozenset[str]]] = {}
+        self._pools: dict[tuple[str, str, int | None], tuple[list[str], frozenset[str]]] = {}
+        self._people: dict[str, CandidateSnapshot] = {}
 
     def request_staff(self, engagements: list[EngagementSpec], staff: list[StaffSpec]) -> None:
         """A few clients ask for someone by name on one engagement; only for people who can do it."""
         rng = stream_rng(self.seed, "requests")
+        self._know(staff)
         by_name = {s.username: s for s in staff}
         for engagement in engagements:
             if rng.random() >= 0.025:
                 continue
-            pool, _members = self._pool(engagement, TaskRole.PREPARER, staff)
+            facts = self._facts(engagement, TaskRole.PREPARER, engagement.due_date)
+            pool, _members = self._pool(engagement, facts, staff)
             valid = [
                 by_name[u]
                 for u in pool
-                if self._certified(by_name[u], engagement, engagement.due_date)
+                if eligibility_problem(facts, self._people[u], engagement.due_date) is None
             ]
             if valid:
                 engagement.requested_staff = rng.choice(valid).username
 
     # Assignment ------------------------------------------------------------------
 
-    def _min_seniority(self, engagement: EngagementSpec, role: str) -> int:
-        wt = self.ref.work_types[engagement.work_type].work_type
-        floor = engagement.client.min_seniority or 1
-        if role == TaskRole.PREPARER:
-            return max(floor, wt.min_seniority or 1)
-        return max(floor, wt.reviewer_min_seniority or 1)
+    def _facts(
+        self,
+        engagement: EngagementSpec,
+        role: str,
+        due_date: date,
+        preparer: str | None = None,
+    ) -> TaskToPlace:
+        """The task as the engine sees it: staff ids are roster numbers."""
+        rules = self.ref.work_types[engagement.work_type]
+        wt = rules.work_type
+        return TaskToPlace(
+            task_id=0,
+            role=role,
+            client_id=0,
+            due_date=due_date,
+            estimated_hours=None,
+            required_skills=tuple(SkillRequirement(slug, level) for slug, level in rules.skills),
+            complexity=engagement.complexity,
+            client_min_seniority=engagement.client.min_seniority,
+            work_type_min_seniority=wt.min_seniority,
+            reviewer_min_seniority=wt.reviewer_min_seniority,
+            urgent=engagement.priority == Priority.URGENT,
+            engagement_requested_staff_id=self._number(engagement.requested_staff),
+            client_preferred_staff_id=self._number(engagement.client.preferred_staff),
+            preparer_id=self._number(preparer),
+        )
+
+    def _number(self, username: str | None) -> int | None:
+        person = self._people.get(username) if username else None
+        return person.staff_id if person else None
+
+    def _know(self, staff: list[StaffSpec]) -> None:
+        """Everyone as the engine's candidate (skills and seniority; capacity is the ledger's)."""
+        if self._people:
+            return
+        for person in staff:
+            self._people[person.username] = CandidateSnapshot(
+                staff_id=person.number,
+                name=person.username,
+                seniority=person.seniority,
+                calendar=StaffCalendar(
+                    float(person.weekly_capacity_hours), frozenset(person.working_days)
+                ),
+                skills={
+                    slug: HeldSkill(skill.level, skill.certified_until)
+                    for slug, skill in person.skills.items()
+                },
+            )
 
     def _pool(
-        self, engagement: EngagementSpec, role: str, staff: list[StaffSpec]
+        self, engagement: EngagementSpec, facts: TaskToPlace, staff: list[StaffSpec]
     ) -> tuple[list[str], frozenset[str]]:
-        """Who holds the work type's skills at level and the seniority floor, in roster
-        order and as a set (cached: a handful of distinct pools serve every task)."""
-        key = (engagement.work_type, role, self._min_seniority(engagement, role))
+        """Who the engine finds eligible for the work type, role and seniority floor
+        (certifications aside), in roster order and as a set (cached: a handful of
+        distinct pools serve every task)."""
+        self._know(staff)
+        key = (engagement.work_type, facts.role, seniority_floor(facts))
         if key not in self._pools:
-            rules = self.ref.work_types[engagement.work_type].skills
+            general = TaskToPlace(
+                task_id=0,
+                role=facts.role,
+                client_id=0,
+                due_date=facts.due_date,
+                estimated_hours=None,
+                required_skills=facts.required_skills,
+                client_min_seniority=key[2],
+            )
             names = [
                 s.username
                 for s in staff
-                if s.seniority >= key[2]
-                and all(slug in s.skills and s.skills[slug].level >= level for slug, level in rules)
+                if eligibility_problem(general, self._people[s.username], BEFORE_ANY_EXPIRY) is None
             ]
             self._pools[key] = (names, frozenset(names))
         return self._pools[key]
-
-    def _certified(self, person: StaffSpec, engagement: EngagementSpec, through: date) -> bool:
-        """Certifications the work needs stay valid until the task is due."""
-        for slug, _level in self.ref.work_types[engagement.work_type].skills:
-            until = person.skills[slug].certified_until
-            if until is not None and until < through:
-                return False
-        return True
 
     def assign(self, staff: list[StaffSpec], engagements: list[EngagementSpec]) -> None:
         """Replay dispatch in time order over a weekly ledger.
@@ -105,7 +160,7 @@ class DispatchReplay:
         4. Nobody qualified: the engagement stops where dispatch would have escalated.
         """
         rng = stream_rng(self.seed, "assign")
-        by_name = {s.username: s for s in staff}
+        self._know(staff)
         weights = {
             code: float(rules.work_type.complexity_weight)
             for code, rules in self.ref.work_types.items()
@@ -131,7 +186,8 @@ class DispatchReplay:
             preparer = engagement.tasks[0].assignee if index else None
             if index and preparer is None:
                 continue  # nobody prepared it, so the review never became ready
-            pool, members = self._pool(engagement, task.role, staff)
+            facts = self._facts(engagement, task.role, task.due_date, preparer)
+            pool, members = self._pool(engagement, facts, staff)
             regulars = familiarity[(engagement.client.key, task.role)]
             candidates = pool if len(pool) <= sample else rng.sample(pool, sample)
             extra = [
@@ -148,23 +204,26 @@ class DispatchReplay:
                 float(task.estimated_hours or engagement.estimated_hours or 2)
                 * weights[engagement.work_type]
             )
-            threshold = PREPARER_THRESHOLD if index == 0 else REVIEWER_THRESHOLD
+            threshold = DEFAULT_THRESHOLDS.preparer if index == 0 else DEFAULT_THRESHOLDS.reviewer
             best: tuple[object, ...] | None = None
             chosen: str | None = None
             for username in candidates:
-                person = by_name[username]
-                if username == preparer or not self._certified(person, engagement, task.due_date):
+                person = self._people[username]
+                # Certified through the due date: the history must still look right then.
+                if eligibility_problem(facts, person, task.due_date) is not None:
                     continue
                 peak = ledger.peak_after(username, shares, hours)
                 over = peak > threshold
                 rank = (
                     over,
                     round(peak, 2) if over else 0.0,
-                    username != engagement.requested_staff,
-                    -regulars.get(username, 0),
-                    person.seniority if index == 0 else 0,
-                    -round(ledger.free_weeks(username, shares), 1),
-                    rng.random(),
+                    *rank_key(
+                        facts,
+                        staff_id=person.staff_id,
+                        familiarity=regulars.get(username, 0),
+                        seniority=person.seniority,
+                        free_hours=round(ledger.free_weeks(username, shares), 1),
+                    ),
                 )
                 if best is None or rank < best:
                     best, chosen = rank, username

@@ -20,9 +20,6 @@ from staff.choices import Role
 DEMO_PASSWORD = "closeloop-demo"
 ADMIN_USERNAME = "admin"
 BATCH_SIZE = 2000
-# The capacity defaults (capacity.models): preparers under 80 %, reviewers under 70 %.
-PREPARER_THRESHOLD = 0.8
-REVIEWER_THRESHOLD = 0.7
 WORK_ORDER = (
     "1040",
     "1120",

@@ -6,12 +6,13 @@ from datetime import date
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 
-from capacity.selectors import Policy, StaffLoad, staff_loads
+from capacity.policy import Policy
+from capacity.selectors import StaffLoad, staff_loads
 from core.roles import is_manager
 from dispatch.choices import EscalationStatus
 from dispatch.engine import CandidateSnapshot, HeldSkill, SkillRequirement, TaskToPlace
 from dispatch.models import DispatchDecision, Escalation
-from engagements.choices import Complexity, Priority, TaskRole
+from engagements.choices import Priority, TaskRole
 from engagements.models import Task
 from notifications.selectors import failed_notification_count
 from staff.models import StaffMember
@@ -37,27 +38,18 @@ def task_to_place(
     exclude_staff_ids: frozenset[int] = frozenset(),
     ignore_requested: bool = False,
 ) -> TaskToPlace:
+    """The facts the engine's rules read; the rules themselves live in ``dispatch.engine``."""
     engagement = task.engagement
     work_type = engagement.work_type
     client = engagement.client
-    is_reviewer = task.role == TaskRole.REVIEWER
-    levels = [client.min_seniority]
-    if is_reviewer:
-        levels.append(work_type.reviewer_min_seniority)
-    elif engagement.complexity == Complexity.HIGH:
-        levels.append(work_type.min_seniority)
-    min_seniority = max((level for level in levels if level), default=None)
     preparer_id = None
-    if is_reviewer:
+    if task.role == TaskRole.REVIEWER:
         preparer_id = (
             Task.objects.filter(engagement=engagement, role=TaskRole.PREPARER)
             .exclude(assignee=None)
             .values_list("assignee_id", flat=True)
             .first()
         )
-    requested = (
-        None if ignore_requested else (engagement.requested_staff_id or client.preferred_staff_id)
-    )
     return TaskToPlace(
         task_id=task.pk,
         role=task.role,
@@ -69,12 +61,18 @@ def task_to_place(
             SkillRequirement(rule.skill.slug, rule.min_level)
             for rule in work_type.skill_rules.all()
         ),
-        min_seniority=min_seniority,
+        complexity=engagement.complexity,
+        client_min_seniority=client.min_seniority,
+        work_type_min_seniority=work_type.min_seniority,
+        reviewer_min_seniority=work_type.reviewer_min_seniority,
         urgent=engagement.priority == Priority.URGENT,
-        requested_staff_id=requested,
+        engagement_requested_staff_id=engagement.requested_staff_id,
+        client_preferred_staff_id=client.preferred_staff_id,
+        request_declined=ignore_requested,
         preparer_id=preparer_id,
         excluded_staff_ids=exclude_staff_ids,
-        suppressed=work_type.suppressed_in_december and policy.suppresses_flagged_work,
+        seasonal_work_type=work_type.suppressed_in_december,
+        season_suppresses=policy.suppresses_flagged_work,
         threshold_override=(
             task.threshold_override_percent / 100 if task.threshold_override_percent else None
         ),

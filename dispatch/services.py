@@ -244,7 +244,7 @@ def task_assign_manual(
         ).order_by("pk")
         _lock_staff(staff.values_list("pk", flat=True))
         spec = task_to_place(task, policy=policy)
-        spec = replace(spec, excluded_staff_ids=frozenset(), requested_staff_id=None, urgent=False)
+        spec = replace(spec, excluded_staff_ids=frozenset(), request_declined=True, urgent=False)
         _, candidates = dispatch_inputs(task=task, today=today, policy=policy, staff=staff)
         engine = decide(spec, candidates, today)
         row = next((r for r in engine.candidates if r.staff_id == staff_id), None)

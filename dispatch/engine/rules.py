@@ -20,13 +20,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from capacity.ledger import (
-    OpenWork,
-    committed_between,
-    deadline_fit,
-    utilization,
-    utilization_window,
-)
+from dispatch.engine.eligibility import eligibility_problem, requested_staff, suppressed
+from dispatch.engine.fit import capacity_fit, capacity_problem
+from dispatch.engine.ranking import rank_key
 from dispatch.engine.types import (
     CandidateRow,
     CandidateSnapshot,
@@ -35,98 +31,45 @@ from dispatch.engine.types import (
     TaskToPlace,
 )
 
-PREPARER, REVIEWER = "preparer", "reviewer"
-
 
 @dataclass(frozen=True)
 class _Evaluation:
     candidate: CandidateSnapshot
     row: CandidateRow
     within_threshold: bool
-    fits: bool
-
-
-def _skill_problem(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -> str | None:
-    for requirement in task.required_skills:
-        held = candidate.skills.get(requirement.slug)
-        if held is None:
-            return f"lacks skill {requirement.slug}"
-        if held.level < requirement.min_level:
-            return f"{requirement.slug} level {held.level} < required {requirement.min_level}"
-        if held.certified_until is not None and held.certified_until < today:
-            return f"{requirement.slug} certification expired {held.certified_until.isoformat()}"
-    return None
 
 
 def _evaluate(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -> _Evaluation:
-    calendar = candidate.calendar
-    new_work = OpenWork(task_id=task.task_id, due_date=task.due_date, hours=task.weighted_hours)
-    week_start, week_end = utilization_window(calendar, today)
-    available_week = calendar.available(week_start, week_end)
-    committed_week = committed_between(calendar, candidate.open_work, today, week_start, week_end)
-    added_week = committed_between(calendar, (new_work,), today, week_start, week_end)
-    before = utilization(committed_week, available_week)
-    after = utilization(committed_week + added_week, available_week)
-    due = max(task.due_date, today)
-    free_before_deadline = calendar.available(today, due) - committed_between(
-        calendar, candidate.open_work, today, today, due
-    )
-    threshold = candidate.reviewer_threshold if task.role == REVIEWER else candidate.threshold
-    if task.threshold_override is not None:
-        threshold = task.threshold_override
-    fit = deadline_fit(calendar, candidate.open_work, today, extra=new_work)
-
-    qualified = False
-    kept = False
-    within_threshold = after <= threshold + 1e-9
-    reason: str
-    skill_problem = _skill_problem(task, candidate, today)
-    if candidate.staff_id in task.excluded_staff_ids:
-        reason = "asked to be reassigned off this task"
-    elif skill_problem:
-        reason = skill_problem
-    elif task.min_seniority is not None and candidate.seniority < task.min_seniority:
-        reason = f"seniority {candidate.seniority} < required {task.min_seniority}"
-    elif task.role == REVIEWER and candidate.staff_id == task.preparer_id:
-        reason = "prepared this work; cannot review it"
-    else:
-        qualified = True
-        if not within_threshold:
-            reason = f"utilization {after:.0%} after this task > threshold {threshold:.0%}"
-        elif free_before_deadline + 1e-9 < task.weighted_hours:
-            reason = (
-                f"{free_before_deadline:.1f} h free before {task.due_date.isoformat()} "
-                f"< {task.weighted_hours:.1f} h needed"
-            )
-        elif not fit.fits:
-            reason = (
-                f"deadline fit fails at {fit.broken_deadline.isoformat() if fit.broken_deadline else '?'}: "
-                f"{fit.hours_due:.1f} h due vs {fit.hours_available:.1f} h available"
-            )
-        else:
-            kept = True
-            reason = "passes every rule"
+    fit = capacity_fit(task, candidate, today)
+    problem = eligibility_problem(task, candidate, today)
+    qualified = problem is None
+    if problem is None:
+        problem = capacity_problem(task, fit)
     row = CandidateRow(
         staff_id=candidate.staff_id,
         name=candidate.name,
         seniority=candidate.seniority,
-        utilization=before,
-        utilization_after=after,
-        threshold=threshold,
-        available_before_deadline=free_before_deadline,
+        utilization=fit.utilization,
+        utilization_after=fit.utilization_after,
+        threshold=fit.threshold,
+        available_before_deadline=fit.free_before_deadline,
         familiarity=candidate.client_familiarity,
         qualified=qualified,
-        kept=kept,
-        reason=reason,
+        kept=problem is None,
+        reason=problem or "passes every rule",
     )
-    return _Evaluation(candidate, row, within_threshold, fit.fits)
+    return _Evaluation(candidate, row, fit.within_threshold)
 
 
 def _rank_key(task: TaskToPlace, evaluation: _Evaluation) -> tuple[object, ...]:
     row = evaluation.row
-    requested = 0 if row.staff_id == task.requested_staff_id else 1
-    seniority = row.seniority if task.role == PREPARER else 0
-    return (requested, -row.familiarity, seniority, -row.available_before_deadline, row.staff_id)
+    return rank_key(
+        task,
+        staff_id=row.staff_id,
+        familiarity=row.familiarity,
+        seniority=row.seniority,
+        free_hours=row.available_before_deadline,
+    )
 
 
 def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: date) -> Decision:
@@ -139,7 +82,7 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
             rule_path=("estimate",),
             candidates=(),
         )
-    if task.suppressed and not task.urgent:
+    if suppressed(task):
         return Decision(
             outcome=Outcome.SUPPRESSED,
             assignee_id=None,
@@ -163,8 +106,9 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
     path: list[str] = ["skill", "guardrail", "reviewer"]
 
     # Client-requested staffer: overrides ranking and capacity, never skills.
-    requested = next((e for e in qualified if e.row.staff_id == task.requested_staff_id), None)
-    if task.requested_staff_id is not None:
+    requested_id = requested_staff(task)
+    requested = next((e for e in qualified if e.row.staff_id == requested_id), None)
+    if requested_id is not None:
         path.append("requested")
         if requested is not None:
             if requested.row.kept:

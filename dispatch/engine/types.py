@@ -6,6 +6,9 @@ from datetime import date
 from enum import Enum
 
 from capacity.ledger import OpenWork, StaffCalendar
+from capacity.policy import DEFAULT_PREPARER_THRESHOLD, DEFAULT_REVIEWER_THRESHOLD
+
+PREPARER, REVIEWER = "preparer", "reviewer"
 
 
 class Outcome(str, Enum):
@@ -30,6 +33,9 @@ class HeldSkill:
 
 @dataclass(frozen=True)
 class TaskToPlace:
+    """The facts about one task the rules read (the rules live in the engine's modules:
+    ``eligibility`` reads the floors, the request and the season facts)."""
+
     task_id: int
     role: str  # "preparer" | "reviewer"
     client_id: int
@@ -37,12 +43,18 @@ class TaskToPlace:
     estimated_hours: float | None
     weight: float = 1.0
     required_skills: tuple[SkillRequirement, ...] = ()
-    min_seniority: int | None = None
+    complexity: str = "medium"  # "low" | "medium" | "high"
+    client_min_seniority: int | None = None
+    work_type_min_seniority: int | None = None  # preparers, on high-complexity work
+    reviewer_min_seniority: int | None = None
     urgent: bool = False
-    requested_staff_id: int | None = None
+    engagement_requested_staff_id: int | None = None
+    client_preferred_staff_id: int | None = None
+    request_declined: bool = False  # a manager declined the requested staffer here
     preparer_id: int | None = None
     excluded_staff_ids: frozenset[int] = frozenset()
-    suppressed: bool = False  # the season holds this work type from auto-assignment
+    seasonal_work_type: bool = False  # the work type is flagged "suppressed in December"
+    season_suppresses: bool = False  # a season holding flagged work is in force
     threshold_override: float | None = None  # a manager raised the threshold for this task
 
     @property
@@ -58,8 +70,8 @@ class CandidateSnapshot:
     calendar: StaffCalendar
     skills: Mapping[str, HeldSkill] = field(default_factory=dict)
     open_work: tuple[OpenWork, ...] = ()
-    threshold: float = 0.8
-    reviewer_threshold: float = 0.7
+    threshold: float = DEFAULT_PREPARER_THRESHOLD
+    reviewer_threshold: float = DEFAULT_REVIEWER_THRESHOLD
     client_familiarity: int = 0
     manager_id: int | None = None
 

@@ -137,21 +137,46 @@ def cases(draw: st.DrawFn) -> Case:
         estimated_hours=draw(ESTIMATE),
         weight=draw(WEIGHT),
         required_skills=tuple(draw(REQUIREMENTS)),
-        min_seniority=draw(MIN_SENIORITY),
+        complexity=draw(st.sampled_from(["low", "medium", "high"])),
+        client_min_seniority=draw(MIN_SENIORITY),
+        work_type_min_seniority=draw(MIN_SENIORITY),
+        reviewer_min_seniority=draw(MIN_SENIORITY),
         urgent=draw(URGENT),
-        requested_staff_id=draw(some_id),
+        engagement_requested_staff_id=draw(some_id),
+        client_preferred_staff_id=draw(some_id),
+        request_declined=draw(sometimes(st.just(True), False, odds=4)),
         preparer_id=draw(some_id),
         excluded_staff_ids=draw(
             sometimes(st.frozensets(st.sampled_from(ids), max_size=2), frozenset())
         )
         if ids
         else frozenset(),
-        suppressed=draw(SUPPRESSED),
+        seasonal_work_type=draw(SUPPRESSED),
+        season_suppresses=draw(st.booleans()),
     )
     return Case(task, people, today)
 
 
 # --- an independent oracle, straight from capacity.ledger -----------------------------------
+
+
+def floor(task: TaskToPlace) -> int | None:
+    """The seniority floor, read straight from the facts: the client's always, the work
+    type's reviewer floor for reviews, its preparer floor on high-complexity work only."""
+    levels = [task.client_min_seniority or 0]
+    if task.role == "reviewer":
+        levels.append(task.reviewer_min_seniority or 0)
+    elif task.complexity == "high":
+        levels.append(task.work_type_min_seniority or 0)
+    return max(levels) or None
+
+
+def requested(task: TaskToPlace) -> int | None:
+    if task.request_declined:
+        return None
+    if task.engagement_requested_staff_id is not None:
+        return task.engagement_requested_staff_id
+    return task.client_preferred_staff_id
 
 
 def is_qualified(task: TaskToPlace, person: CandidateSnapshot, today: date) -> bool:
@@ -163,7 +188,7 @@ def is_qualified(task: TaskToPlace, person: CandidateSnapshot, today: date) -> b
             return False
         if held.certified_until is not None and held.certified_until < today:
             return False
-    if task.min_seniority is not None and person.seniority < task.min_seniority:
+    if floor(task) is not None and person.seniority < floor(task):
         return False
     return not (task.role == "reviewer" and person.staff_id == task.preparer_id)
 
@@ -199,7 +224,9 @@ def passes_every_rule(
 def evaluated(case: Case) -> bool:
     task = case.task
     has_estimate = task.estimated_hours is not None and task.estimated_hours > 0
-    return has_estimate and not (task.suppressed and not task.urgent)
+    return has_estimate and not (
+        task.seasonal_work_type and task.season_suppresses and not task.urgent
+    )
 
 
 def assignee(case: Case, decision: Decision) -> CandidateSnapshot:
@@ -221,7 +248,7 @@ def test_property_assignee_meets_every_hard_rule(case):
     # (a) skills at level and unexpired, seniority, not the preparer, not excluded.
     assert is_qualified(case.task, chosen, case.today)
     if decision.outcome is Outcome.NEEDS_CONFIRMATION:
-        assert chosen.staff_id == case.task.requested_staff_id
+        assert chosen.staff_id == requested(case.task)
         return
     threshold_margin, hours_margin, fits = capacity_margins(case.task, chosen, case.today)
     if not decision.urgent_override:
@@ -251,20 +278,16 @@ def test_property_escalates_only_when_nobody_fits(case):
         anyone_qualified = any(is_qualified(task, c, today) for c in people)
         assert (decision.outcome is Outcome.ESCALATED) == (not anyone_qualified)
         return
-    requested = next(
-        (
-            c
-            for c in people
-            if c.staff_id == task.requested_staff_id and is_qualified(task, c, today)
-        ),
+    asked_for = next(
+        (c for c in people if c.staff_id == requested(task) and is_qualified(task, c, today)),
         None,
     )
-    if requested is not None:
+    if asked_for is not None:
         # The client's choice overrides the rule: with room it is theirs, without it waits.
-        if passes_every_rule(task, requested, today, -TOLERANCE):
+        if passes_every_rule(task, asked_for, today, -TOLERANCE):
             assert decision.outcome is Outcome.ASSIGNED
-            assert decision.assignee_id == requested.staff_id
-        elif not passes_every_rule(task, requested, today, TOLERANCE):
+            assert decision.assignee_id == asked_for.staff_id
+        elif not passes_every_rule(task, asked_for, today, TOLERANCE):
             assert decision.outcome is Outcome.NEEDS_CONFIRMATION
         return
     if any(passes_every_rule(task, c, today, -TOLERANCE) for c in people):

@@ -204,7 +204,7 @@ def test_skill_nobody_skilled_escalates():
 
 def test_guardrail_drops_staff_below_min_seniority():
     result = decide(
-        task(min_seniority=3), (candidate(1, seniority=2), candidate(2, seniority=3)), TODAY
+        task(client_min_seniority=3), (candidate(1, seniority=2), candidate(2, seniority=3)), TODAY
     )
 
     assert result.assignee_id == 2
@@ -213,7 +213,7 @@ def test_guardrail_drops_staff_below_min_seniority():
 
 
 def test_guardrail_nobody_senior_enough_escalates():
-    result = decide(task(min_seniority=4), (candidate(1, seniority=3),), TODAY)
+    result = decide(task(client_min_seniority=4), (candidate(1, seniority=3),), TODAY)
 
     assert result.outcome is Outcome.ESCALATED
     assert result.qualified == ()
@@ -397,7 +397,7 @@ def test_rank_requested_staff_member_first():
     familiar = candidate(1, familiarity=3)
     requested = candidate(2, open_work=(busy(10.0),))
 
-    result = decide(task(requested_staff_id=2), (familiar, requested), TODAY)
+    result = decide(task(engagement_requested_staff_id=2), (familiar, requested), TODAY)
 
     assert result.outcome is Outcome.ASSIGNED
     assert result.assignee_id == 2
@@ -469,7 +469,7 @@ def test_urgent_never_skips_skill_match():
 
 
 def test_urgent_never_skips_guardrail_or_reviewer_rules():
-    review = task(urgent=True, role="reviewer", preparer_id=1, min_seniority=3)
+    review = task(urgent=True, role="reviewer", preparer_id=1, client_min_seniority=3)
     junior = candidate(2, seniority=2)
 
     result = decide(review, (candidate(1, seniority=4), junior), TODAY)
@@ -480,7 +480,9 @@ def test_urgent_never_skips_guardrail_or_reviewer_rules():
 def test_urgent_requested_over_threshold_is_assigned_without_waiting():
     swamped = candidate(1, open_work=(busy(38.0),))
 
-    result = decide(task(urgent=True, requested_staff_id=1), (swamped, candidate(2)), TODAY)
+    result = decide(
+        task(urgent=True, engagement_requested_staff_id=1), (swamped, candidate(2)), TODAY
+    )
 
     assert result.outcome is Outcome.ASSIGNED
     assert result.assignee_id == 1
@@ -494,7 +496,7 @@ def test_urgent_requested_over_threshold_is_assigned_without_waiting():
 def test_requested_over_threshold_needs_confirmation():
     swamped = candidate(1, name="Ann", open_work=(busy(38.0),))
 
-    result = decide(task(requested_staff_id=1), (swamped, candidate(2)), TODAY)
+    result = decide(task(engagement_requested_staff_id=1), (swamped, candidate(2)), TODAY)
 
     assert result.outcome is Outcome.NEEDS_CONFIRMATION
     assert result.assignee_id == 1
@@ -506,7 +508,9 @@ def test_requested_over_threshold_needs_confirmation():
 
 def test_requested_without_time_before_deadline_needs_confirmation():
     result = decide(
-        task(requested_staff_id=1, estimated_hours=20.0, due_date=TUESDAY), (candidate(1),), TODAY
+        task(engagement_requested_staff_id=1, estimated_hours=20.0, due_date=TUESDAY),
+        (candidate(1),),
+        TODAY,
     )
 
     assert result.outcome is Outcome.NEEDS_CONFIRMATION
@@ -515,7 +519,9 @@ def test_requested_without_time_before_deadline_needs_confirmation():
 
 
 def test_requested_but_not_skilled_falls_back_to_the_rule():
-    result = decide(task(requested_staff_id=1), (candidate(1, skills={}), candidate(2)), TODAY)
+    result = decide(
+        task(engagement_requested_staff_id=1), (candidate(1, skills={}), candidate(2)), TODAY
+    )
 
     assert result.outcome is Outcome.ASSIGNED
     assert result.assignee_id == 2
@@ -524,7 +530,7 @@ def test_requested_but_not_skilled_falls_back_to_the_rule():
 
 
 def test_requested_but_absent_from_candidates_falls_back_to_the_rule():
-    result = decide(task(requested_staff_id=99), (candidate(1),), TODAY)
+    result = decide(task(engagement_requested_staff_id=99), (candidate(1),), TODAY)
 
     assert result.assignee_id == 1
     assert not result.requested_override
@@ -550,7 +556,7 @@ def test_missing_estimate_held_even_when_urgent():
 
 
 def test_suppressed_is_held_visibly():
-    result = decide(task(suppressed=True), (candidate(1),), TODAY)
+    result = decide(task(seasonal_work_type=True, season_suppresses=True), (candidate(1),), TODAY)
 
     assert result.outcome is Outcome.SUPPRESSED
     assert result.assignee_id is None
@@ -558,7 +564,9 @@ def test_suppressed_is_held_visibly():
 
 
 def test_suppressed_but_urgent_is_still_assigned():
-    result = decide(task(suppressed=True, urgent=True), (candidate(1),), TODAY)
+    result = decide(
+        task(seasonal_work_type=True, season_suppresses=True, urgent=True), (candidate(1),), TODAY
+    )
 
     assert result.outcome is Outcome.ASSIGNED
     assert result.assignee_id == 1
@@ -607,7 +615,7 @@ def test_candidate_table_has_every_candidate_with_a_reason():
         candidate(2, open_work=(busy(40.0),)),
     )
 
-    result = decide(task(min_seniority=2), people, TODAY)
+    result = decide(task(client_min_seniority=2), people, TODAY)
 
     assert sorted(r.staff_id for r in result.candidates) == [1, 2, 3, 4]
     assert all(r.reason for r in result.candidates)
@@ -637,7 +645,7 @@ def test_excluded_staff_are_dropped():
 
 
 def test_excluded_requested_staffer_falls_back_to_the_rule():
-    excluded = task(requested_staff_id=1, excluded_staff_ids=frozenset({1}))
+    excluded = task(engagement_requested_staff_id=1, excluded_staff_ids=frozenset({1}))
 
     result = decide(excluded, (candidate(1), candidate(2)), TODAY)
 
