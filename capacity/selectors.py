@@ -25,6 +25,9 @@ from engagements.choices import HELD_TASK_STATUSES
 from engagements.models import Task
 from staff.models import StaffMember, StaffSkill, TimeOff
 
+# utilization_window looks up to eight weeks ahead for a week with working time.
+UTILIZATION_REACH = timedelta(weeks=9)
+
 
 def capacity_policy(*, day: date) -> Policy:
     """The seasons the admin keeps as ``CapacityRule`` rows, as plain data (two queries)."""
@@ -147,8 +150,10 @@ def staff_loads(
 ) -> dict[int, StaffLoad]:
     """Capacity for many people at once: six queries whatever the team size.
 
-    ``horizon`` bounds the time off and holidays loaded (default: 26 weeks out);
-    open work due later still counts, spread to its own due date.
+    Time off and holidays are loaded through the latest of ``horizon`` (default:
+    26 weeks out), the furthest week the utilization window can reach, and the
+    latest due date of anyone's open work, so no figure reads an absence as
+    available time.
     """
     calendar = calendar or firm_calendar()
     policy = policy or capacity_policy(day=today)
@@ -160,9 +165,15 @@ def staff_loads(
         )
     )
     ids = [m.pk for m in members]
-    time_off = _time_off(ids, today, horizon)
     open_work = _open_work(ids)
-    holidays = frozenset(calendar.holidays_between(today, max(horizon, today)))
+    # Everything the figures read must see the absences in it: the utilization
+    # window (which may be a later week), every open task's due date, the horizon.
+    horizon = max(
+        [horizon, today + UTILIZATION_REACH]
+        + [w.due_date for work in open_work.values() for w in work]
+    )
+    time_off = _time_off(ids, today, horizon)
+    holidays = frozenset(calendar.holidays_between(today, horizon))
     loads: dict[int, StaffLoad] = {}
     for member in members:
         staff_calendar = _staff_calendar(member, holidays, time_off.get(member.pk, {}))
