@@ -95,16 +95,19 @@ class StaffCalendar:
     def is_working_day(self, day: date) -> bool:
         return day.weekday() in self.working_days and day not in self.holidays
 
-    def _weekdays_between(self, start: int, end: int) -> int:
-        """Days from ordinal ``start`` to ``end`` (both included) on working weekdays."""
-        if end < start:
-            return 0
-        span = end - start + 1
-        weeks, rest = divmod(span, 7)
-        count = weeks * len(self.working_days)
-        first = (start - 1) % 7  # date.fromordinal(1) is a Monday
-        count += sum(1 for offset in range(rest) if (first + offset) % 7 in self.working_days)
-        return count
+    @cached_property
+    def _week_prefix(self) -> tuple[int, ...]:
+        """Working weekdays among the first k days (k = 0..7) of a Monday-first week."""
+        prefix = [0]
+        for weekday in range(7):
+            prefix.append(prefix[-1] + (weekday in self.working_days))
+        return tuple(prefix)
+
+    def _weekdays_before(self, ordinal: int) -> int:
+        """Working weekdays from ordinal 1 (a Monday) up to, not including, ``ordinal``."""
+        weeks, rest = divmod(ordinal - 1, 7)
+        prefix = self._week_prefix
+        return weeks * prefix[7] + prefix[rest]
 
     def working_days_between(self, start: date, end: date) -> int:
         """Working days from ``start`` to ``end``, both included (holidays excluded)."""
@@ -112,8 +115,10 @@ class StaffCalendar:
         if hi < lo:
             return 0
         holidays = self._index.holidays
-        return self._weekdays_between(lo, hi) - (
-            bisect_right(holidays, hi) - bisect_left(holidays, lo)
+        return (
+            self._weekdays_before(hi + 1)
+            - self._weekdays_before(lo)
+            - (bisect_right(holidays, hi) - bisect_left(holidays, lo))
         )
 
     def available_units(self, start: date, end: date) -> int:
