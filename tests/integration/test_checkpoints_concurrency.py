@@ -52,11 +52,13 @@ def test_concurrent_checkpoint_runs_send_each_alert_exactly_once(
     queued: list[int] = []
     lock = threading.Lock()
 
-    def enqueue(args: tuple[int], countdown: int | None = None) -> None:
-        with lock:
-            queued.append(args[0])
+    def publish(task_name: str, *args: object, countdown: float | None = None) -> bool:
+        if task_name == "notifications.tasks.notification_send_task":
+            with lock:
+                queued.append(int(args[0]))  # type: ignore[call-overload]
+        return True
 
-    monkeypatch.setattr("dispatch.tasks.notification_send_task.apply_async", enqueue)
+    monkeypatch.setattr("core.queue.publish", publish)
     start = threading.Barrier(2)
     results: list[dict[str, int]] = []
     errors: list[BaseException] = []

@@ -87,9 +87,11 @@ def _wait(predicate, worker: WorkerProcess) -> bool:
 
 
 def test_dispatch_sends_one_email_and_one_slack_post_despite_retries(
-    celery_worker: WorkerProcess, slack_receiver, mail_dir, monkeypatch
+    celery_worker: WorkerProcess, slack_receiver, mail_dir, monkeypatch, settings
 ):
-    _, posts = slack_receiver
+    url, posts = slack_receiver
+    # The rows are written here, where the channels are chosen: Slack must be on here too.
+    settings.SLACK_WEBHOOK_URL = url
     monkeypatch.setitem(celery_app.conf, "task_default_queue", celery_worker.queue)
     member = StaffMemberFactory(
         user=UserFactory(username="booker", email="booker@firm.example"), slack_member_id="U0BOOKER"
