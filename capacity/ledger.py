@@ -215,23 +215,157 @@ def deadline_fit(
     3. Compare with the hours available from today through that deadline; the
        first deadline where the hours due exceed the hours available breaks.
     """
-    items = list(work) + ([extra] if extra is not None else [])
-    if not items:
-        return DeadlineFit(fits=True)
-    by_deadline: dict[date, float] = {}
-    for item in items:
-        due = max(item.due_date, today)
-        by_deadline[due] = by_deadline.get(due, 0.0) + item.hours
-    extra_due = max(extra.due_date, today) if extra is not None else None
-    hours_due = 0.0
-    available = 0.0
-    for deadline in sorted(by_deadline):
-        available = calendar.available(today, deadline)
-        hours_due += by_deadline[deadline]
-        # Work already due today or overdue is late whatever we do now; its hours
-        # still push every later deadline, which the later checks see.
-        if deadline <= today and deadline != extra_due:
-            continue
-        if hours_due > available + EPSILON:
-            return DeadlineFit(False, deadline, hours_due, available)
-    return DeadlineFit(True, None, hours_due, available)
+    return LoadProfile.build(calendar, work, today).deadline_fit(extra)
+
+
+class LoadProfile:
+    """One person's load as of ``today``, computed once from their open work; each
+    task placed against it is then answered in O(log open work).
+
+    The dispatch engine asks a profile per candidate and per task: utilization this
+    week with the task added, free hours before its due date, and deadline fit
+    with it. The same figures as ``committed_between`` and ``deadline_fit``
+    (summed in another order, so equal to within float rounding).
+    """
+
+    __slots__ = (
+        "_available_to",
+        "_breaks",
+        "_deadlines",
+        "_due_by",
+        "_full_prefix",
+        "_landing",
+        "_landing_hours",
+        "_rate_suffix",
+        "_slack_suffix_min",
+        "_spread_dues",
+        "available_week",
+        "calendar",
+        "committed_week",
+        "today",
+        "window",
+    )
+
+    def __init__(self) -> None:  # use LoadProfile.build
+        pass
+
+    @classmethod
+    def build(
+        cls, calendar: StaffCalendar, work: Iterable[OpenWork], today: date
+    ) -> LoadProfile:
+        self = cls()
+        self.calendar = calendar
+        self.today = today
+        lo = today.toordinal()
+        # Spread: work with working days left spreads evenly over them; the rest
+        # lands on the next working day.
+        landing_hours = 0.0
+        spread: list[tuple[int, float, int]] = []  # (due ordinal, hours, working days)
+        buckets: dict[int, float] = {}
+        for item in work:
+            due = item.due_date.toordinal()
+            days = calendar.working_days_between(today, item.due_date)
+            if days == 0:
+                landing_hours += item.hours
+            else:
+                spread.append((due, item.hours, days))
+            key = max(due, lo)
+            buckets[key] = buckets.get(key, 0.0) + item.hours
+        spread.sort()
+        full = [0.0]
+        for _, hours, _ in spread:
+            full.append(full[-1] + hours)
+        rate = [0.0] * (len(spread) + 1)
+        for k in range(len(spread) - 1, -1, -1):
+            _, hours, days = spread[k]
+            rate[k] = rate[k + 1] + hours / days
+        self._spread_dues = tuple(due for due, _, _ in spread)
+        self._full_prefix = tuple(full)
+        self._rate_suffix = tuple(rate)
+        self._landing_hours = landing_hours
+        self._landing = calendar.next_working_day(today).toordinal() if landing_hours else lo
+        # Earliest-deadline-first: hours due by each deadline against hours available.
+        deadlines = sorted(buckets)
+        due_by: list[float] = []
+        available_to: list[float] = []
+        running = 0.0
+        for deadline in deadlines:
+            running += buckets[deadline]
+            due_by.append(running)
+            available_to.append(calendar.available(today, date.fromordinal(deadline)))
+        slack_min = [float("inf")] * (len(deadlines) + 1)
+        for k in range(len(deadlines) - 1, -1, -1):
+            slack_min[k] = min(slack_min[k + 1], available_to[k] - due_by[k])
+        self._deadlines = tuple(deadlines)
+        self._due_by = tuple(due_by)
+        self._available_to = tuple(available_to)
+        self._slack_suffix_min = tuple(slack_min)
+        # Work already due today or overdue is late whatever we do now: only later
+        # deadlines can break.
+        self._breaks = next(
+            (
+                k
+                for k, deadline in enumerate(deadlines)
+                if deadline > lo and due_by[k] > available_to[k] + EPSILON
+            ),
+            len(deadlines),
+        )
+        self.window = utilization_window(calendar, today)
+        self.available_week = calendar.available(*self.window)
+        start, end = self.window
+        self.committed_week = self.committed_through(end) - self.committed_through(
+            start - timedelta(days=1)
+        )
+        return self
+
+    def committed_through(self, day: date) -> float:
+        """Hours of the open work falling from today through ``day``."""
+        if day < self.today:
+            return 0.0
+        ordinal = day.toordinal()
+        k = bisect_right(self._spread_dues, ordinal)
+        total = self._full_prefix[k]
+        if k < len(self._spread_dues):
+            total += self._rate_suffix[k] * self.calendar.working_days_between(self.today, day)
+        if self._landing_hours and self._landing <= ordinal:
+            total += self._landing_hours
+        return total
+
+    def free_through(self, day: date) -> float:
+        """Available minus committed hours from today through ``day``."""
+        return self.calendar.available(self.today, day) - self.committed_through(day)
+
+    def deadline_fit(self, extra: OpenWork | None = None) -> DeadlineFit:
+        """``deadline_fit`` over the open work plus ``extra``."""
+        deadlines, due_by, available_to = self._deadlines, self._due_by, self._available_to
+        count = len(deadlines)
+        if extra is None:
+            if not count:
+                return DeadlineFit(fits=True)
+            k = self._breaks
+            if k < count:
+                return DeadlineFit(False, date.fromordinal(deadlines[k]), due_by[k], available_to[k])
+            return DeadlineFit(True, None, due_by[-1], available_to[-1])
+        hours = extra.hours
+        due = max(extra.due_date, self.today)
+        ordinal = due.toordinal()
+        at = bisect_left(deadlines, ordinal)
+        if self._breaks < at:  # an earlier deadline already breaks
+            k = self._breaks
+            return DeadlineFit(False, date.fromordinal(deadlines[k]), due_by[k], available_to[k])
+        shared = at < count and deadlines[at] == ordinal
+        before = due_by[at - 1] if at else 0.0
+        own_due = (due_by[at] if shared else before) + hours
+        own_available = available_to[at] if shared else self.calendar.available(self.today, due)
+        if own_due > own_available + EPSILON:
+            return DeadlineFit(False, due, own_due, own_available)
+        later = at + 1 if shared else at
+        if later < count and self._slack_suffix_min[later] < hours + EPSILON:
+            for k in range(later, count):
+                if due_by[k] + hours > available_to[k] + EPSILON:
+                    return DeadlineFit(
+                        False, date.fromordinal(deadlines[k]), due_by[k] + hours, available_to[k]
+                    )
+        if later < count:
+            return DeadlineFit(True, None, due_by[-1] + hours, available_to[-1])
+        return DeadlineFit(True, None, own_due, own_available)

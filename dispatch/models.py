@@ -33,7 +33,15 @@ class DispatchDecision(models.Model):
     )
     reasons = models.JSONField(default=list)
     rule_path = models.JSONField(default=list)
-    candidates = models.JSONField(default=list)
+    candidates = models.JSONField(
+        default=list, help_text="The people the log lists: the top of the ranking first."
+    )
+    candidate_count = models.PositiveIntegerField(
+        default=0, help_text="Everyone the rule looked at, listed or not."
+    )
+    rejections = models.JSONField(
+        default=list, help_text="[reason, count] for the people not listed one by one."
+    )
     duration_ms = models.FloatField(default=0)
     is_override = models.BooleanField(
         default=False, help_text="A manager's manual assignment, outside the rule."

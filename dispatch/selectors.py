@@ -2,26 +2,53 @@
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
+from capacity.ledger import OpenWork, StaffCalendar
 from capacity.policy import Policy
-from capacity.selectors import StaffLoad, staff_loads
+from capacity.selectors import UTILIZATION_REACH, remaining_weighted_hours
+from core.calendar import firm_calendar
 from core.roles import is_manager
-from dispatch.choices import EscalationStatus
+from dispatch.choices import DecisionOutcome, EscalationStatus
 from dispatch.engine import CandidateSnapshot, HeldSkill, SkillRequirement, TaskToPlace
-from dispatch.models import DispatchDecision, Escalation
-from engagements.choices import Priority, TaskRole
+from dispatch.models import DispatchDecision, Escalation, ReassignmentRequest
+from engagements.choices import HELD_TASK_STATUSES, Priority, TaskRole, TaskStatus
 from engagements.models import Task
 from notifications.selectors import failed_notification_count
-from staff.models import StaffMember
+from staff.models import StaffMember, StaffSkill, TimeOff
 
 
 def task_for_dispatch(*, task_id: int) -> QuerySet[Task]:
+    """The task with what dispatch reads about it, flags included (one query, plus its
+    work type's skill rules)."""
     return (
         Task.objects.select_related("engagement__client", "engagement__work_type")
         .prefetch_related("engagement__work_type__skill_rules__skill")
+        .annotate(
+            preparer_staff_id=Subquery(
+                Task.objects.filter(
+                    engagement_id=OuterRef("engagement_id"),
+                    role=TaskRole.PREPARER,
+                    assignee__isnull=False,
+                ).values("assignee_id")[:1]
+            ),
+            is_awaiting_confirmation=Exists(
+                DispatchDecision.objects.awaiting_confirmation().filter(task_id=OuterRef("pk"))
+            ),
+            request_was_declined=Exists(
+                DispatchDecision.objects.filter(
+                    task_id=OuterRef("pk"),
+                    outcome=DecisionOutcome.NEEDS_CONFIRMATION,
+                    declined=True,
+                )
+            ),
+            has_open_escalation=Exists(
+                Escalation.objects.filter(task_id=OuterRef("pk"), status=EscalationStatus.OPEN)
+            ),
+        )
         .filter(pk=task_id)
     )
 
@@ -31,6 +58,13 @@ def effective_estimate(task: Task) -> float | None:
     return float(hours) if hours is not None else None
 
 
+def required_skills(task: Task) -> tuple[SkillRequirement, ...]:
+    return tuple(
+        SkillRequirement(rule.skill.slug, rule.min_level)
+        for rule in task.engagement.work_type.skill_rules.all()
+    )
+
+
 def task_to_place(
     task: Task,
     *,
@@ -38,18 +72,11 @@ def task_to_place(
     exclude_staff_ids: frozenset[int] = frozenset(),
     ignore_requested: bool = False,
 ) -> TaskToPlace:
-    """The facts the engine's rules read; the rules themselves live in ``dispatch.engine``."""
+    """The facts the engine's rules read (``task`` from ``task_for_dispatch``); the
+    rules themselves live in ``dispatch.engine``."""
     engagement = task.engagement
     work_type = engagement.work_type
     client = engagement.client
-    preparer_id = None
-    if task.role == TaskRole.REVIEWER:
-        preparer_id = (
-            Task.objects.filter(engagement=engagement, role=TaskRole.PREPARER)
-            .exclude(assignee=None)
-            .values_list("assignee_id", flat=True)
-            .first()
-        )
     return TaskToPlace(
         task_id=task.pk,
         role=task.role,
@@ -57,10 +84,7 @@ def task_to_place(
         due_date=task.due_date,
         estimated_hours=effective_estimate(task),
         weight=float(work_type.complexity_weight),
-        required_skills=tuple(
-            SkillRequirement(rule.skill.slug, rule.min_level)
-            for rule in work_type.skill_rules.all()
-        ),
+        required_skills=required_skills(task),
         complexity=engagement.complexity,
         client_min_seniority=client.min_seniority,
         work_type_min_seniority=work_type.min_seniority,
@@ -68,8 +92,8 @@ def task_to_place(
         urgent=engagement.priority == Priority.URGENT,
         engagement_requested_staff_id=engagement.requested_staff_id,
         client_preferred_staff_id=client.preferred_staff_id,
-        request_declined=ignore_requested,
-        preparer_id=preparer_id,
+        request_declined=ignore_requested or task.request_was_declined,
+        preparer_id=task.preparer_staff_id if task.role == TaskRole.REVIEWER else None,
         excluded_staff_ids=exclude_staff_ids,
         seasonal_work_type=work_type.suppressed_in_december,
         season_suppresses=policy.suppresses_flagged_work,
@@ -79,54 +103,168 @@ def task_to_place(
     )
 
 
-def candidate_staff(task: Task) -> QuerySet[StaffMember]:
-    """Active staff holding at least one required skill (everyone when none is required).
+@dataclass
+class _Person:
+    """One candidate's row while the snapshot is assembled."""
 
-    People with none of the skills are left out of the table: listing the whole
-    firm under "lacks skill" explains nothing.
+    staff_id: int
+    name: str
+    seniority: int
+    weekly_hours: float
+    working_days: frozenset[int]
+    manager_id: int | None
+    skills: dict[str, HeldSkill] = field(default_factory=dict)
+    open_work: list[OpenWork] = field(default_factory=list)
+    time_off: dict[date, float] = field(default_factory=dict)
+    familiarity: int = 0
+
+
+def _people(task: Task, also_staff_id: int | None) -> tuple[dict[int, _Person], set[int]]:
+    """Active staff holding at least one required skill (everyone when none is required),
+    with all their skills, and who asked off this task: one query.
+
+    People with none of the skills are left out: listing the whole firm under
+    "lacks skill" explains nothing.
     """
     slugs = [rule.skill.slug for rule in task.engagement.work_type.skill_rules.all()]
-    queryset = StaffMember.objects.filter(active=True)
+    who = Q(active=True)
     if slugs:
-        queryset = queryset.filter(staff_skills__skill__slug__in=slugs).distinct()
-    return queryset.order_by("pk")
+        who &= Q(pk__in=StaffSkill.objects.filter(skill__slug__in=slugs).values("staff_member_id"))
+    if also_staff_id is not None:
+        who |= Q(pk=also_staff_id)
+    rows = (
+        StaffMember.objects.filter(who)
+        .annotate(
+            asked_off=Exists(
+                ReassignmentRequest.objects.filter(task_id=task.pk, staff_member_id=OuterRef("pk"))
+            )
+        )
+        .order_by("pk")
+        .values_list(
+            "pk",
+            "user__first_name",
+            "user__last_name",
+            "user__username",
+            "seniority",
+            "weekly_capacity_hours",
+            "working_days",
+            "manager_id",
+            "asked_off",
+            "staff_skills__skill__slug",
+            "staff_skills__level",
+            "staff_skills__certified_until",
+        )
+    )
+    people: dict[int, _Person] = {}
+    asked_off: set[int] = set()
+    for pk, first, last, username, seniority, weekly, days, manager, off, slug, level, until in rows:
+        person = people.get(pk)
+        if person is None:
+            person = people[pk] = _Person(
+                staff_id=pk,
+                name=f"{first} {last}".strip() or username,
+                seniority=seniority,
+                weekly_hours=float(weekly),
+                working_days=frozenset(days),
+                manager_id=manager,
+            )
+            if off:
+                asked_off.add(pk)
+        if slug is not None:
+            person.skills[slug] = HeldSkill(level=level, certified_until=until)
+    return people, asked_off
+
+
+def _load_tasks(task: Task, people: dict[int, _Person]) -> None:
+    """The candidates' open work and who has worked for this client: one query."""
+    client_id = task.engagement.client_id
+    rows = (
+        Task.objects.filter(
+            Q(assignee_id__in=people, status__in=HELD_TASK_STATUSES)
+            | Q(engagement__client_id=client_id, assignee_id__in=people)
+        )
+        .exclude(status=TaskStatus.CANCELLED)
+        .values_list(
+            "assignee_id",
+            "pk",
+            "status",
+            "due_date",
+            "estimated_hours",
+            "engagement__work_type__complexity_weight",
+            "engagement__client_id",
+        )
+    )
+    for assignee_id, pk, status, due, estimate, weight, row_client in rows:
+        person = people[assignee_id]
+        if row_client == client_id and pk != task.pk:
+            person.familiarity += 1
+        if status in HELD_TASK_STATUSES:
+            hours = remaining_weighted_hours(estimate, weight)
+            person.open_work.append(OpenWork(task_id=pk, due_date=due, hours=hours))
+
+
+def _load_time_off(people: dict[int, _Person], today: date, horizon: date) -> None:
+    for staff_id, start, end, hours in TimeOff.objects.filter(
+        staff_member_id__in=people, end_date__gte=today, start_date__lte=horizon
+    ).values_list("staff_member_id", "start_date", "end_date", "hours_per_day"):
+        days = people[staff_id].time_off
+        day = max(start, today)
+        while day <= min(end, horizon):
+            days[day] = days.get(day, 0.0) + float(hours)
+            day += timedelta(days=1)
 
 
 def candidate_snapshots(
-    *, task: Task, loads: dict[int, StaffLoad]
-) -> tuple[CandidateSnapshot, ...]:
-    familiarity = dict(
-        Task.objects.filter(engagement__client_id=task.engagement.client_id, assignee_id__in=loads)
-        .exclude(pk=task.pk)
-        .values("assignee_id")
-        .annotate(n=Count("id", filter=~Q(status="cancelled")))
-        .values_list("assignee_id", "n")
+    *, task: Task, today: date, policy: Policy, also_staff_id: int | None = None
+) -> tuple[tuple[CandidateSnapshot, ...], frozenset[int]]:
+    """Every candidate's facts as plain data, in three queries as values whatever the
+    firm's size, and who asked off the task.
+
+    Time off and holidays are loaded through the furthest week the utilization
+    window can reach and every due date in sight, so no figure reads an absence
+    as available time.
+    """
+    people, asked_off = _people(task, also_staff_id)
+    _load_tasks(task, people)
+    horizon = max(
+        [today + UTILIZATION_REACH, task.due_date]
+        + [w.due_date for person in people.values() for w in person.open_work]
     )
-    return tuple(
+    _load_time_off(people, today, horizon)
+    holidays = frozenset(firm_calendar().holidays_between(today, horizon))
+    snapshots = tuple(
         CandidateSnapshot(
-            staff_id=staff_id,
-            name=load.member.display_name,
-            seniority=load.member.seniority,
-            calendar=load.calendar,
-            skills={
-                s.skill.slug: HeldSkill(level=s.level, certified_until=s.certified_until)
-                for s in load.skills
-            },
-            open_work=load.open_work,
-            threshold=load.thresholds.preparer,
-            reviewer_threshold=load.thresholds.reviewer,
-            client_familiarity=familiarity.get(staff_id, 0),
-            manager_id=load.member.manager_id,
+            staff_id=person.staff_id,
+            name=person.name,
+            seniority=person.seniority,
+            calendar=StaffCalendar(
+                weekly_hours=person.weekly_hours,
+                working_days=person.working_days,
+                holidays=holidays,
+                time_off=person.time_off,
+            ),
+            skills=person.skills,
+            open_work=tuple(sorted(person.open_work, key=lambda w: (w.due_date, w.task_id))),
+            threshold=(thresholds := policy.thresholds_for(person.skills)).preparer,
+            reviewer_threshold=thresholds.reviewer,
+            client_familiarity=person.familiarity,
+            manager_id=person.manager_id,
         )
-        for staff_id, load in sorted(loads.items())
+        for person in people.values()
     )
+    return snapshots, frozenset(asked_off)
 
 
-def dispatch_inputs(
-    *, task: Task, today: date, policy: Policy, staff: QuerySet[StaffMember]
-) -> tuple[dict[int, StaffLoad], tuple[CandidateSnapshot, ...]]:
-    loads = staff_loads(staff=staff, today=today, policy=policy, horizon=max(task.due_date, today))
-    return loads, candidate_snapshots(task=task, loads=loads)
+def open_work_for(*, staff_id: int) -> tuple[OpenWork, ...]:
+    """One person's open work as it stands now (the re-check under their row lock)."""
+    rows = Task.objects.filter(assignee_id=staff_id, status__in=HELD_TASK_STATUSES).values_list(
+        "pk", "due_date", "estimated_hours", "engagement__work_type__complexity_weight"
+    )
+    work = [
+        OpenWork(task_id=pk, due_date=due, hours=remaining_weighted_hours(estimate, weight))
+        for pk, due, estimate, weight in rows
+    ]
+    return tuple(sorted(work, key=lambda w: (w.due_date, w.task_id)))
 
 
 def task_get_for_user(*, user, pk: int) -> Task | None:  # type: ignore[no-untyped-def]

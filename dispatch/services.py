@@ -2,9 +2,13 @@
 act on an escalation.
 
 Every path runs the same way:
-1. lock the task row (and, on PostgreSQL, every candidate's staff row in
-   primary-key order; SQLite's IMMEDIATE transaction already holds the write lock),
-2. build the snapshot from the database, run the pure engine,
+1. lock the task row and read the snapshot (the task's facts and every
+   candidate's, as values, in a constant number of queries); run the pure engine;
+2. lock only the person chosen and re-check their load under the lock: if it
+   changed since the snapshot (another dispatch just gave them work), decide
+   again with their fresh figures, so dispatches for different people run in
+   parallel and two dispatches never push one person past their threshold
+   (SQLite's IMMEDIATE transaction already serializes writers);
 3. apply the decision — task, decision row, escalation, and the notifications it
    owes (outbox rows) — in the same transaction; sends are published after commit.
 """
@@ -19,7 +23,6 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from capacity.selectors import capacity_policy
@@ -29,10 +32,16 @@ from core.queue import enqueue
 from core.services import change_stamp_bump
 from core.types import User
 from dispatch import messages
-from dispatch.choices import DecisionOutcome, EscalationStatus, Trigger
-from dispatch.engine import Decision, Outcome, decide
+from dispatch.choices import EscalationStatus, Trigger
+from dispatch.engine import CandidateSnapshot, Decision, Outcome, TaskToPlace, decide
+from dispatch.engine.rules import evaluate
 from dispatch.models import DispatchDecision, Escalation
-from dispatch.selectors import candidate_staff, dispatch_inputs, task_for_dispatch, task_to_place
+from dispatch.selectors import (
+    candidate_snapshots,
+    open_work_for,
+    task_for_dispatch,
+    task_to_place,
+)
 from engagements.choices import CLOSE_STAMP, TaskStatus
 from engagements.lifecycle import TaskAction, actors_for, refusal
 from engagements.models import Task
@@ -46,14 +55,42 @@ class DispatchError(ApplicationError):
     """A dispatch action that cannot be carried out, with a message for the user."""
 
 
-def _lock_staff(staff_ids: Iterable[int]) -> None:
-    # Primary-key order so two dispatches never wait on each other in a cycle.
-    list(
-        StaffMember.objects.select_for_update()
-        .filter(pk__in=sorted(set(staff_ids)))
-        .order_by("pk")
-        .values_list("pk", flat=True)
+def _lock_member(staff_id: int) -> StaffMember:
+    member = (
+        StaffMember.objects.select_for_update(of=("self",))
+        .select_related("user")
+        .filter(pk=staff_id)
+        .first()
     )
+    if member is None:
+        raise DispatchError("That staff member no longer exists.")
+    return member
+
+
+def _decide_under_lock(
+    spec: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: date
+) -> tuple[Decision, StaffMember | None]:
+    """Decide on the snapshot, then lock the person chosen and confirm their load.
+
+    The snapshot was read without staff locks; once the chosen person's row is
+    locked nobody else can add to their plate, so their open work is read again
+    and, if it changed, the engine decides again with the fresh figures. A person
+    re-read stays locked, so their figures cannot change again: the loop ends
+    within one round per candidate.
+    """
+    for _ in range(len(candidates) + 1):
+        decision = decide(spec, candidates, today)
+        if decision.assignee_id is None:
+            return decision, None
+        member = _lock_member(decision.assignee_id)
+        chosen = next(c for c in candidates if c.staff_id == decision.assignee_id)
+        fresh = open_work_for(staff_id=chosen.staff_id)
+        if fresh == chosen.open_work:
+            return decision, member
+        candidates = tuple(
+            replace(c, open_work=fresh, _profiles={}) if c is chosen else c for c in candidates
+        )
+    raise AssertionError("every candidate is locked and re-read by now")
 
 
 def _locked_task(task_id: int) -> Task:
@@ -73,11 +110,10 @@ def _record(
     is_override: bool = False,
     override_reason: str = "",
 ) -> DispatchDecision:
-    if task.dispatch_requested_at is not None:
-        # This decision settles the dispatch the task was owed.
-        task.dispatch_requested_at = None
-        task.dispatch_trigger = ""
-        task.save(update_fields=["dispatch_requested_at", "dispatch_trigger"])
+    if task.dispatch_requested_at is not None and decision.outcome != Outcome.ASSIGNED:
+        # This decision settles the dispatch the task was owed (an assignment
+        # settles it in the same UPDATE that assigns).
+        _settle_request(task)
     record = DispatchDecision.objects.create(
         task=task,
         trigger=trigger,
@@ -86,6 +122,8 @@ def _record(
         reasons=list(decision.reasons),
         rule_path=list(decision.rule_path),
         candidates=[row.as_dict() for row in decision.candidates],
+        candidate_count=decision.candidate_count or len(decision.candidates),
+        rejections=[list(item) for item in decision.rejections],
         duration_ms=round((time.perf_counter() - started) * 1000, 3),
         is_override=is_override,
         urgent_override=decision.urgent_override,
@@ -104,19 +142,27 @@ def _record(
     return record
 
 
-def _assign(task: Task, staff_id: int, record: DispatchDecision, actor: User | None) -> None:
+def _assign(
+    task: Task, assignee: StaffMember, record: DispatchDecision, actor: User | None
+) -> None:
+    """Give ``task`` to ``assignee`` (whose row the caller holds locked)."""
     now = timezone.now()
-    task.assignee_id = staff_id
+    task.assignee = assignee
     task.status = TaskStatus.ASSIGNED
     task.assigned_at = now
-    task.save(update_fields=["assignee", "status", "assigned_at", "updated_at"])
-    assignee = StaffMember.objects.select_related("user").get(pk=staff_id)
-    Escalation.objects.filter(task=task, status=EscalationStatus.OPEN).update(
-        status=EscalationStatus.RESOLVED,
-        resolved_at=now,
-        resolved_by=actor,
-        resolution=f"Assigned to {assignee} ({record.get_trigger_display().lower()}).",
-    )
+    fields = ["assignee", "status", "assigned_at", "updated_at"]
+    if task.dispatch_requested_at is not None:
+        task.dispatch_requested_at = None  # the dispatch the task was owed is settled
+        task.dispatch_trigger = ""
+        fields += ["dispatch_requested_at", "dispatch_trigger"]
+    task.save(update_fields=fields)
+    if getattr(task, "has_open_escalation", True):
+        Escalation.objects.filter(task=task, status=EscalationStatus.OPEN).update(
+            status=EscalationStatus.RESOLVED,
+            resolved_at=now,
+            resolved_by=actor,
+            resolution=f"Assigned to {assignee} ({record.get_trigger_display().lower()}).",
+        )
     # The assignee's email (and the manager's, for an urgent overload) commit with it.
     messages.notify_task_assigned(decision=record, task=task, assignee=assignee)
     change_stamp_bump(CLOSE_STAMP)
@@ -124,9 +170,11 @@ def _assign(task: Task, staff_id: int, record: DispatchDecision, actor: User | N
 
 def _escalate(task: Task, record: DispatchDecision, decision: Decision) -> None:
     summary = "\n".join(decision.reasons)
-    updated = Escalation.objects.filter(task=task, status=EscalationStatus.OPEN).update(
-        decision=record, summary=summary, gap_hours=decision.deadline_gap_hours
-    )
+    updated = 0
+    if getattr(task, "has_open_escalation", True):
+        updated = Escalation.objects.filter(task=task, status=EscalationStatus.OPEN).update(
+            decision=record, summary=summary, gap_hours=decision.deadline_gap_hours
+        )
     if not updated:
         escalation = Escalation.objects.create(
             task=task,
@@ -162,31 +210,26 @@ def task_dispatch(
         if task.status != TaskStatus.UNASSIGNED:
             _settle_request(task)
             return None
-        if _awaiting_confirmation(task) and trigger != Trigger.REASSIGNMENT:
+        if task.is_awaiting_confirmation and trigger != Trigger.REASSIGNMENT:
             _settle_request(task)
             return None
         policy = capacity_policy(day=today)
-        staff = candidate_staff(task)
-        _lock_staff(staff.values_list("pk", flat=True))
+        candidates, asked_off = candidate_snapshots(task=task, today=today, policy=policy)
         # Whoever asked off this task stays off it, whatever triggered this dispatch.
-        excluded = set(exclude_staff_ids) | set(
-            task.reassignment_requests.values_list("staff_member_id", flat=True)
-        )
         spec = task_to_place(
             task,
             policy=policy,
-            exclude_staff_ids=frozenset(excluded),
-            ignore_requested=ignore_requested or _requested_declined(task),
+            exclude_staff_ids=frozenset(exclude_staff_ids) | asked_off,
+            ignore_requested=ignore_requested,
         )
-        _, candidates = dispatch_inputs(task=task, today=today, policy=policy, staff=staff)
-        decision = decide(spec, candidates, today)
+        decision, assignee = _decide_under_lock(spec, candidates, today)
         record = _record(
             task=task, decision=decision, trigger=trigger, started=started, actor=actor
         )
         if decision.outcome == Outcome.ASSIGNED:
-            assert decision.assignee_id is not None
+            assert assignee is not None
             # Notifying the assignee also tells their manager when urgent work overloaded them.
-            _assign(task, decision.assignee_id, record, actor)
+            _assign(task, assignee, record, actor)
         elif decision.outcome == Outcome.ESCALATED:
             _escalate(task, record, decision)
         elif decision.outcome == Outcome.NEEDS_CONFIRMATION:
@@ -197,16 +240,8 @@ def task_dispatch(
 def _settle_request(task: Task) -> None:
     if task.dispatch_requested_at is not None:
         Task.objects.filter(pk=task.pk).update(dispatch_requested_at=None, dispatch_trigger="")
-
-
-def _requested_declined(task: Task) -> bool:
-    return DispatchDecision.objects.filter(
-        task=task, outcome=DecisionOutcome.NEEDS_CONFIRMATION, declined=True
-    ).exists()
-
-
-def _awaiting_confirmation(task: Task) -> bool:
-    return DispatchDecision.objects.awaiting_confirmation().filter(task=task).exists()
+        task.dispatch_requested_at = None
+        task.dispatch_trigger = ""
 
 
 def task_assign_manual(
@@ -238,27 +273,31 @@ def task_assign_manual(
         member = StaffMember.objects.filter(pk=staff_id, active=True).first()
         if member is None:
             raise DispatchError("That staff member does not exist or is inactive.")
+        member = _lock_member(staff_id)
         policy = capacity_policy(day=today)
-        staff = StaffMember.objects.filter(
-            Q(pk__in=candidate_staff(task).values("pk")) | Q(pk=staff_id)
-        ).order_by("pk")
-        _lock_staff(staff.values_list("pk", flat=True))
-        spec = task_to_place(task, policy=policy)
-        spec = replace(spec, excluded_staff_ids=frozenset(), request_declined=True, urgent=False)
-        _, candidates = dispatch_inputs(task=task, today=today, policy=policy, staff=staff)
+        candidates, _ = candidate_snapshots(
+            task=task, today=today, policy=policy, also_staff_id=staff_id
+        )
+        spec = task_to_place(task, policy=policy, ignore_requested=True)
+        spec = replace(spec, urgent=False)
         engine = decide(spec, candidates, today)
-        row = next((r for r in engine.candidates if r.staff_id == staff_id), None)
-        over = row is not None and row.utilization_after > row.threshold
+        chosen = next(c for c in candidates if c.staff_id == staff_id)
+        row = evaluate(spec, chosen, today)
+        table = engine.candidates
+        if all(r.staff_id != staff_id for r in table):
+            table = (row, *table)
         reasons = [f"Assigned by hand to {member.display_name}: {reason}"]
-        if row is not None and not row.kept:
+        if not row.kept:
             reasons.append(f"The rule would not have chosen them: {row.reason}.")
         decision = Decision(
             outcome=Outcome.ASSIGNED,
             assignee_id=staff_id,
             reasons=tuple(reasons),
             rule_path=("manual",),
-            candidates=engine.candidates,
-            over_threshold=over,
+            candidates=table,
+            over_threshold=row.utilization_after > row.threshold,
+            candidate_count=engine.candidate_count,
+            rejections=engine.rejections,
         )
         record = _record(
             task=task,
@@ -272,7 +311,7 @@ def task_assign_manual(
         DispatchDecision.objects.awaiting_confirmation().filter(task=task).update(
             confirmed_at=timezone.now(), confirmed_by=actor
         )
-        _assign(task, staff_id, record, actor)
+        _assign(task, member, record, actor)
         return record
 
 
@@ -286,11 +325,11 @@ def decision_confirm_requested(*, decision_id: int, actor: User) -> DispatchDeci
         if task.status != TaskStatus.UNASSIGNED:
             raise DispatchError("The task has already been placed.")
         assert record.assignee_id is not None
-        _lock_staff([record.assignee_id])
+        member = _lock_member(record.assignee_id)
         record.confirmed_at = timezone.now()
         record.confirmed_by = actor
         record.save(update_fields=["confirmed_at", "confirmed_by"])
-        _assign(task, record.assignee_id, record, actor)
+        _assign(task, member, record, actor)
         return record
 
 

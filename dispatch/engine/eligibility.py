@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from dispatch.engine.types import PREPARER, REVIEWER, CandidateSnapshot, TaskToPlace
+from dispatch.engine.types import PREPARER, REVIEWER, CandidateSnapshot, Problem, TaskToPlace
 
 HIGH_COMPLEXITY = "high"
 
@@ -41,30 +41,41 @@ def suppressed(task: TaskToPlace) -> bool:
     return task.seasonal_work_type and task.season_suppresses and not task.urgent
 
 
-def skill_problem(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -> str | None:
+def skill_problem(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -> Problem | None:
     for requirement in task.required_skills:
-        held = candidate.skills.get(requirement.slug)
+        slug = requirement.slug
+        held = candidate.skills.get(slug)
         if held is None:
-            return f"lacks skill {requirement.slug}"
+            return Problem(f"lacks skill {slug}")
         if held.level < requirement.min_level:
-            return f"{requirement.slug} level {held.level} < required {requirement.min_level}"
+            return Problem(
+                f"{slug} level {held.level} < required {requirement.min_level}",
+                f"{slug} below level {requirement.min_level}",
+            )
         if held.certified_until is not None and held.certified_until < today:
-            return f"{requirement.slug} certification expired {held.certified_until.isoformat()}"
+            return Problem(
+                f"{slug} certification expired {held.certified_until.isoformat()}",
+                f"{slug} certification expired",
+            )
     return None
 
 
-def eligibility_problem(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -> str | None:
+def eligibility_problem(
+    task: TaskToPlace, candidate: CandidateSnapshot, today: date
+) -> Problem | None:
     """Why ``candidate`` may not take ``task`` whatever their load, or None if they may."""
     if candidate.staff_id in task.excluded_staff_ids:
-        return "asked to be reassigned off this task"
+        return Problem("asked to be reassigned off this task")
     problem = skill_problem(task, candidate, today)
     if problem:
         return problem
     floor = seniority_floor(task)
     if floor is not None and candidate.seniority < floor:
-        return f"seniority {candidate.seniority} < required {floor}"
+        return Problem(
+            f"seniority {candidate.seniority} < required {floor}", f"seniority below {floor}"
+        )
     if task.role == REVIEWER and candidate.staff_id == task.preparer_id:
-        return "prepared this work; cannot review it"
+        return Problem("prepared this work; cannot review it")
     return None
 
 

@@ -6,15 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from capacity.ledger import (
-    DeadlineFit,
-    OpenWork,
-    committed_between,
-    deadline_fit,
-    utilization,
-    utilization_window,
-)
-from dispatch.engine.types import REVIEWER, CandidateSnapshot, TaskToPlace
+from capacity.ledger import DeadlineFit, OpenWork, committed_between, utilization
+from dispatch.engine.types import REVIEWER, CandidateSnapshot, Problem, TaskToPlace
 
 EPSILON = 1e-9
 
@@ -25,7 +18,7 @@ class Fit:
     utilization_after: float  # this week, with the task
     threshold: float
     free_before_deadline: float  # free hours from today to the due date
-    deadline: DeadlineFit
+    deadline: DeadlineFit | None  # None when the threshold or the free hours already fail
 
     @property
     def within_threshold(self) -> bool:
@@ -39,38 +32,45 @@ def threshold_for(task: TaskToPlace, candidate: CandidateSnapshot) -> float:
 
 
 def capacity_fit(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -> Fit:
-    calendar = candidate.calendar
-    new_work = OpenWork(task_id=task.task_id, due_date=task.due_date, hours=task.weighted_hours)
-    week_start, week_end = utilization_window(calendar, today)
-    available_week = calendar.available(week_start, week_end)
-    committed_week = committed_between(calendar, candidate.open_work, today, week_start, week_end)
-    added_week = committed_between(calendar, (new_work,), today, week_start, week_end)
-    due = max(task.due_date, today)
-    free = calendar.available(today, due) - committed_between(
-        calendar, candidate.open_work, today, today, due
-    )
+    """Read off the candidate's load profile (built once per snapshot): a few
+    bisections per task, whatever their open work."""
+    profile = candidate.profile(today)
+    hours = task.weighted_hours
+    new_work = OpenWork(task_id=task.task_id, due_date=task.due_date, hours=hours)
+    added_week = committed_between(candidate.calendar, (new_work,), today, *profile.window)
+    committed, available = profile.committed_week, profile.available_week
+    threshold = threshold_for(task, candidate)
+    after = utilization(committed + added_week, available)
+    free = profile.free_through(max(task.due_date, today))
+    room = after <= threshold + EPSILON and free + EPSILON >= hours
     return Fit(
-        utilization=utilization(committed_week, available_week),
-        utilization_after=utilization(committed_week + added_week, available_week),
-        threshold=threshold_for(task, candidate),
+        utilization=utilization(committed, available),
+        utilization_after=after,
+        threshold=threshold,
         free_before_deadline=free,
-        deadline=deadline_fit(calendar, candidate.open_work, today, extra=new_work),
+        deadline=profile.deadline_fit(new_work) if room else None,
     )
 
 
-def capacity_problem(task: TaskToPlace, fit: Fit) -> str | None:
+def capacity_problem(task: TaskToPlace, fit: Fit) -> Problem | None:
     """Why an eligible person has no room for ``task``, or None if they have."""
     if not fit.within_threshold:
-        return f"utilization {fit.utilization_after:.0%} after this task > threshold {fit.threshold:.0%}"
-    if fit.free_before_deadline + EPSILON < task.weighted_hours:
-        return (
-            f"{fit.free_before_deadline:.1f} h free before {task.due_date.isoformat()} "
-            f"< {task.weighted_hours:.1f} h needed"
+        return Problem(
+            f"utilization {fit.utilization_after:.0%} after this task > threshold {fit.threshold:.0%}",
+            "over their threshold with this task",
         )
-    if not fit.deadline.fits:
-        broken = fit.deadline.broken_deadline
-        return (
+    if fit.free_before_deadline + EPSILON < task.weighted_hours:
+        return Problem(
+            f"{fit.free_before_deadline:.1f} h free before {task.due_date.isoformat()} "
+            f"< {task.weighted_hours:.1f} h needed",
+            "not enough free hours before the due date",
+        )
+    deadline = fit.deadline
+    if deadline is not None and not deadline.fits:
+        broken = deadline.broken_deadline
+        return Problem(
             f"deadline fit fails at {broken.isoformat() if broken else '?'}: "
-            f"{fit.deadline.hours_due:.1f} h due vs {fit.deadline.hours_available:.1f} h available"
+            f"{deadline.hours_due:.1f} h due vs {deadline.hours_available:.1f} h available",
+            "other deadlines would be missed",
         )
     return None

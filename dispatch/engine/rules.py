@@ -17,8 +17,10 @@ overloads them, waits for a manager; no fit escalates with the conflict.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date
+from typing import TypedDict
 
 from dispatch.engine.eligibility import eligibility_problem, requested_staff, suppressed
 from dispatch.engine.fit import capacity_fit, capacity_problem
@@ -28,8 +30,20 @@ from dispatch.engine.types import (
     CandidateSnapshot,
     Decision,
     Outcome,
+    Problem,
     TaskToPlace,
 )
+
+# The decision log lists this many people one by one (the top of the ranking, then
+# those who qualified without room, then those refused) and counts the rest by reason,
+# so a decision at a 1,000-person firm stays a few kilobytes and still explains itself.
+TABLE_SIZE = 25
+HAS_ROOM = Problem("passes every rule", "qualified with room, ranked lower")
+
+
+class _Summary(TypedDict):
+    candidate_count: int
+    rejections: tuple[tuple[str, int], ...]
 
 
 @dataclass(frozen=True)
@@ -39,9 +53,10 @@ class _Evaluation:
     within_threshold: bool
 
 
-def _evaluate(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -> _Evaluation:
+def _evaluate(
+    task: TaskToPlace, candidate: CandidateSnapshot, today: date, problem: Problem | None
+) -> _Evaluation:
     fit = capacity_fit(task, candidate, today)
-    problem = eligibility_problem(task, candidate, today)
     qualified = problem is None
     if problem is None:
         problem = capacity_problem(task, fit)
@@ -56,9 +71,15 @@ def _evaluate(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -> _
         familiarity=candidate.client_familiarity,
         qualified=qualified,
         kept=problem is None,
-        reason=problem or "passes every rule",
+        reason=problem or HAS_ROOM,
     )
     return _Evaluation(candidate, row, fit.within_threshold)
+
+
+def evaluate(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -> CandidateRow:
+    """One person's line of the candidate table: their figures and the first rule that
+    refuses them (a manager assigning by hand sees where their choice stood)."""
+    return _evaluate(task, candidate, today, eligibility_problem(task, candidate, today)).row
 
 
 def _rank_key(task: TaskToPlace, evaluation: _Evaluation) -> tuple[object, ...]:
@@ -70,6 +91,27 @@ def _rank_key(task: TaskToPlace, evaluation: _Evaluation) -> tuple[object, ...]:
         seniority=row.seniority,
         free_hours=row.available_before_deadline,
     )
+
+
+def _label(reason: str) -> str:
+    return reason.label if isinstance(reason, Problem) else reason
+
+
+def _table(
+    task: TaskToPlace,
+    ranked: list[_Evaluation],
+    refused: list[tuple[CandidateSnapshot, Problem]],
+    today: date,
+) -> tuple[tuple[CandidateRow, ...], tuple[tuple[str, int], ...]]:
+    """The rows the log lists, and everyone else counted by reason."""
+    ordered = [e.row for e in ranked if e.row.kept] + [e.row for e in ranked if not e.row.kept]
+    rows = ordered[:TABLE_SIZE]
+    room = TABLE_SIZE - len(rows)
+    rows += [_evaluate(task, c, today, problem).row for c, problem in refused[:room]]
+    counts = Counter(_label(row.reason) for row in ordered[TABLE_SIZE:])
+    counts.update(problem.label for _, problem in refused[max(room, 0) :])
+    rejections = tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+    return tuple(rows), rejections
 
 
 def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: date) -> Decision:
@@ -94,15 +136,18 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
             candidates=(),
         )
 
-    evaluations = [_evaluate(task, candidate, today) for candidate in candidates]
-    table = tuple(
-        sorted(
-            (e.row for e in evaluations), key=lambda r: (not r.kept, not r.qualified, r.staff_id)
-        )
-    )
-    qualified = sorted(
-        (e for e in evaluations if e.row.qualified), key=lambda e: _rank_key(task, e)
-    )
+    # Eligibility first (cheap, no figures); capacity only for those who pass it.
+    qualified: list[_Evaluation] = []
+    refused: list[tuple[CandidateSnapshot, Problem]] = []
+    for candidate in sorted(candidates, key=lambda c: c.staff_id):
+        problem = eligibility_problem(task, candidate, today)
+        if problem is None:
+            qualified.append(_evaluate(task, candidate, today, None))
+        else:
+            refused.append((candidate, problem))
+    qualified.sort(key=lambda e: _rank_key(task, e))
+    table, rejections = _table(task, qualified, refused, today)
+    summary = _Summary(candidate_count=len(candidates), rejections=rejections)
     path: list[str] = ["skill", "guardrail", "reviewer"]
 
     # Client-requested staffer: overrides ranking and capacity, never skills.
@@ -119,6 +164,7 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
                     rule_path=tuple(path),
                     candidates=table,
                     requested_override=True,
+                    **summary,
                 )
             if not task.urgent:
                 return Decision(
@@ -132,6 +178,7 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
                     candidates=table,
                     over_threshold=not requested.within_threshold,
                     requested_override=True,
+                    **summary,
                 )
         else:
             path.append("requested-not-qualified")
@@ -156,8 +203,11 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
                 candidates=table,
                 over_threshold=over,
                 urgent_override=True,
+                **summary,
             )
-        return _escalation(task, table, path, "Urgent, but nobody holds the required skills.")
+        return _escalation(
+            task, qualified, table, summary, path, "Urgent, but nobody holds the required skills."
+        )
 
     path += ["capacity", "deadline-fit", "rank"]
     survivors = [e for e in qualified if e.row.kept]
@@ -175,31 +225,43 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
             reasons=("; ".join(why) + ".",),
             rule_path=tuple(path),
             candidates=table,
+            **summary,
         )
     if not qualified:
-        return _escalation(task, table, path, "Nobody holds the required skills and seniority.")
+        return _escalation(
+            task, qualified, table, summary, path, "Nobody holds the required skills and seniority."
+        )
     return _escalation(
         task,
+        qualified,
         table,
+        summary,
         path,
         f"{len(qualified)} qualified, none with room before {task.due_date.isoformat()}.",
     )
 
 
 def _escalation(
-    task: TaskToPlace, table: tuple[CandidateRow, ...], path: list[str], headline: str
+    task: TaskToPlace,
+    qualified: list[_Evaluation],
+    table: tuple[CandidateRow, ...],
+    summary: _Summary,
+    path: list[str],
+    headline: str,
 ) -> Decision:
-    qualified = [row for row in table if row.qualified]
     gap = None
     if qualified:
-        best_free = max(row.available_before_deadline for row in qualified)
+        best_free = max(e.row.available_before_deadline for e in qualified)
         gap = max(0.0, task.weighted_hours - best_free)
     reasons = [headline]
-    for row in qualified:
+    listed = [row for row in table if row.qualified]
+    for row in listed:
         reasons.append(
             f"{row.name}: {row.utilization:.0%} now, {row.available_before_deadline:.1f} h free "
             f"before the deadline — {row.reason}"
         )
+    if len(qualified) > len(listed):
+        reasons.append(f"… and {len(qualified) - len(listed)} more qualified, none with room.")
     if gap is not None:
         reasons.append(f"Gap to the deadline: {gap:.1f} h beyond the most free qualified person.")
     return Decision(
@@ -209,4 +271,5 @@ def _escalation(
         rule_path=(*path, "escalate"),
         candidates=table,
         deadline_gap_hours=gap,
+        **summary,
     )

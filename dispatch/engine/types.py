@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 
-from capacity.ledger import OpenWork, StaffCalendar
+from capacity.ledger import LoadProfile, OpenWork, StaffCalendar
 from capacity.policy import DEFAULT_PREPARER_THRESHOLD, DEFAULT_REVIEWER_THRESHOLD
 
 PREPARER, REVIEWER = "preparer", "reviewer"
@@ -74,6 +74,28 @@ class CandidateSnapshot:
     reviewer_threshold: float = DEFAULT_REVIEWER_THRESHOLD
     client_familiarity: int = 0
     manager_id: int | None = None
+    _profiles: dict[date, LoadProfile] = field(default_factory=dict, compare=False, repr=False)
+
+    def profile(self, today: date) -> LoadProfile:
+        """This person's load as of ``today``, built once per snapshot and then read
+        by every task placed against it."""
+        profile = self._profiles.get(today)
+        if profile is None:
+            profile = LoadProfile.build(self.calendar, self.open_work, today)
+            self._profiles[today] = profile
+        return profile
+
+
+class Problem(str):
+    """Why a rule refuses someone, in words, and the class it is counted under when
+    the decision log summarises the people it does not list one by one."""
+
+    label: str
+
+    def __new__(cls, text: str, label: str | None = None) -> Problem:
+        problem = super().__new__(cls, text)
+        problem.label = label or text
+        return problem
 
 
 @dataclass(frozen=True)
@@ -123,6 +145,9 @@ class Decision:
     urgent_override: bool = False
     requested_override: bool = False
     deadline_gap_hours: float | None = None  # escalations: best qualified shortfall
+    # Everyone the rule looked at, and those not in ``candidates`` counted by reason.
+    candidate_count: int = 0
+    rejections: tuple[tuple[str, int], ...] = ()
 
     @property
     def qualified(self) -> tuple[CandidateRow, ...]:

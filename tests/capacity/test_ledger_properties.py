@@ -111,3 +111,28 @@ def test_a_due_date_in_year_9999_is_answered_at_once():
 
     assert fit.fits
     assert 0 < committed < 0.01
+
+
+@settings(max_examples=300, deadline=None)
+@given(calendars(), open_work(), days, st.integers(min_value=-5, max_value=120))
+def test_a_load_profile_reads_the_same_figures_as_the_reference(spec, items, today, span):
+    """The per-person profile the engine reads (built once, then O(log n) per task)
+    gives the committed and free hours, and this week's figures, of the day-by-day walk."""
+    fast, slow = both(spec)
+    day = today + timedelta(days=span)
+    profile = ledger.LoadProfile.build(fast, work_for(ledger, items), today)
+    slow_work = work_for(reference, items)
+
+    expected_committed = (
+        reference.committed_between(slow, slow_work, today, today, day) if span >= 0 else 0.0
+    )
+    assert profile.committed_through(day) == pytest.approx(expected_committed, abs=1e-6)
+    if span >= 0:
+        expected_free = slow.available(today, day) - expected_committed
+        assert profile.free_through(day) == pytest.approx(expected_free, abs=1e-6)
+    window = reference.utilization_window(slow, today)
+    assert profile.window == window
+    assert profile.available_week == pytest.approx(slow.available(*window), abs=1e-6)
+    assert profile.committed_week == pytest.approx(
+        reference.committed_between(slow, slow_work, today, *window), abs=1e-6
+    )

@@ -187,3 +187,28 @@ def test_assignee_completes_task_but_others_cannot(client, alice, bob):
     assert done.status_code == 302
     task.refresh_from_db()
     assert task.status == TaskStatus.COMPLETED and task.completed_at is not None
+
+
+def test_a_large_decision_page_lists_the_top_and_counts_the_rest(client, django_user_model):
+    from dispatch.models import DispatchDecision
+    from tests.factories import StaffMemberFactory, TaskFactory
+
+    manager = StaffMemberFactory(role="manager", seniority=4)
+    task = TaskFactory()
+    DispatchDecision.objects.create(
+        task=task,
+        trigger="deadline_proximity",
+        outcome="escalated",
+        reasons=["3 qualified, none with room."],
+        candidates=[],
+        candidate_count=415,
+        rejections=[["lacks skill tax", 412], ["over their threshold with this task", 3]],
+    )
+    client.force_login(manager.user)
+
+    response = client.get(f"/tasks/{task.pk}/")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "412 × lacks skill tax" in body
+    assert "3 × over their threshold with this task" in body

@@ -592,12 +592,39 @@ def test_escalation_names_every_qualified_person_with_load_and_gap():
     assert any(r.startswith("Ben: 25% now, 12.0 h free") for r in result.reasons)
     assert not any(r.startswith("Cal") for r in result.reasons)
     assert result.reasons[-1] == "Gap to the deadline: 8.0 h beyond the most free qualified person."
+    # Ranked (Ben has more free hours), then those refused outright.
     assert [(r.staff_id, r.qualified, r.kept) for r in result.candidates] == [
-        (1, True, False),
         (2, True, False),
+        (1, True, False),
         (3, False, False),
     ]
     assert row(result, 3).reason == "lacks skill tax"
+    assert result.candidate_count == 3
+    assert result.rejections == ()
+
+
+def test_a_large_firm_decision_lists_the_top_and_counts_the_rest_by_reason():
+    people = (
+        *(candidate(i, name=f"Free {i}") for i in range(1, 31)),
+        *(candidate(100 + i, open_work=(busy(30.0),)) for i in range(10)),
+        *(candidate(200 + i, skills={}) for i in range(400)),
+        *(candidate(700 + i, skills={"tax": HeldSkill(level=1)}) for i in range(12)),
+    )
+
+    result = decide(task(estimated_hours=4.0, due_date=TUESDAY), people, TODAY)
+
+    assert result.outcome is Outcome.ASSIGNED
+    assert result.candidate_count == len(people)
+    assert len(result.candidates) == 25
+    assert all(r.kept for r in result.candidates)
+    assert result.candidates[0].staff_id == result.assignee_id
+    assert dict(result.rejections) == {
+        "lacks skill tax": 400,
+        "tax below level 2": 12,
+        "over their threshold with this task": 10,
+        "qualified with room, ranked lower": 5,
+    }
+    assert result.rejections[0] == ("lacks skill tax", 400)
 
 
 def test_escalation_gap_is_zero_when_threshold_not_hours_is_the_problem():
