@@ -1,35 +1,52 @@
-"""Dispatch benchmark: the pure engine alone, and full dispatches on the demo firm.
+"""Dispatch benchmark: the pure engine alone, then full dispatches on the large demo
+firm (1,000 staff, ~100,000 tasks) on PostgreSQL, one at a time and 8 in parallel.
 
-Usage:  .venv/bin/python bench/dispatch_bench.py
-        DATABASE_URL=postgres://... .venv/bin/python bench/dispatch_bench.py
+Usage:
+    DATABASE_URL=postgres://user:pass@host/db REDIS_URL=redis://host:6379/7 \\
+        .venv/bin/python bench/dispatch_bench.py [--per-size 60]
 
-Without DATABASE_URL it builds the demo firm in a temporary SQLite file.
-The last line printed is one JSON object with the figures.
+The large firm is kept in ``<db>_dispatch_large`` next to the configured database
+(built with ``seed_demo --size large`` when absent, about two minutes); every run
+dispatches in a fresh copy of it (``CREATE DATABASE ... TEMPLATE``), dropped
+afterwards, so runs are repeatable and each dispatch really commits. Without
+REDIS_URL the sends are published to Celery's in-memory broker.
+
+Printed: the engine over 15, 100 and 1,000 synthetic candidates (cold: the load
+profiles built in the call, as a dispatch does; warm: profiles already built), then
+per candidate-pool size of the firm (the work type decides who holds its skills)
+dispatch p50/p95 and statements, then the throughput of 1 and 8 dispatcher
+processes on tasks for different people. The last line is one JSON object.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import multiprocessing
 import os
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+TODAY = date(2026, 11, 23)
+SEED_TODAY = "2026-11-22"
+PARALLEL = 8
 
-def engine_bench(candidates: int, rounds: int = 300) -> float:
-    """Microseconds per decide() over ``candidates`` synthetic people."""
+
+def _people(count: int):  # type: ignore[no-untyped-def]
     from capacity.ledger import OpenWork, StaffCalendar
-    from dispatch.engine import CandidateSnapshot, HeldSkill, SkillRequirement, TaskToPlace, decide
+    from dispatch.engine import CandidateSnapshot, HeldSkill
 
-    today = date(2026, 11, 23)
+    # One calendar for everyone, as the snapshot shares it among people with the same
+    # hours and days and no time off; new each call, so nothing is counted in advance.
     calendar = StaffCalendar(40.0, frozenset(range(5)), frozenset({date(2026, 11, 26)}))
-    people = tuple(
+    return tuple(
         CandidateSnapshot(
             staff_id=i,
             name=f"P{i}",
@@ -37,89 +54,276 @@ def engine_bench(candidates: int, rounds: int = 300) -> float:
             calendar=calendar,
             skills={"bookkeeping": HeldSkill(1 + i % 4)},
             open_work=tuple(
-                OpenWork(i * 100 + k, today + timedelta(days=3 + 2 * k), 4.0 + k % 3)
+                OpenWork(i * 100 + k, TODAY + timedelta(days=3 + 2 * k), 4.0 + k % 3)
                 for k in range(8)
             ),
             client_familiarity=i % 3,
         )
-        for i in range(candidates)
+        for i in range(count)
     )
+
+
+def engine_bench(candidates: int, rounds: int = 300, *, warm: bool = True) -> float:
+    """Microseconds per decide() over ``candidates`` synthetic people (8 open tasks
+    each, three in four qualified). Cold rebuilds the people every round, so each
+    call builds every load profile, as a dispatch from a fresh snapshot does."""
+    from dispatch.engine import SkillRequirement, TaskToPlace, decide
+
     task = TaskToPlace(
         task_id=1,
         role="preparer",
         client_id=1,
-        due_date=today + timedelta(days=14),
+        due_date=TODAY + timedelta(days=14),
         estimated_hours=6.0,
         required_skills=(SkillRequirement("bookkeeping", 2),),
     )
-    started = time.perf_counter()
+    people = _people(candidates)
+    decide(task, people, TODAY)
+    total = 0.0
     for _ in range(rounds):
-        decide(task, people, today)
-    return (time.perf_counter() - started) / rounds * 1e6
+        if not warm:
+            people = _people(candidates)
+        started = time.perf_counter()
+        decide(task, people, TODAY)
+        total += time.perf_counter() - started
+    return total / rounds * 1e6
 
 
-def main() -> None:
-    tmp = None
-    if "DATABASE_URL" not in os.environ:
-        tmp = tempfile.TemporaryDirectory()
-        os.environ["CLOSELOOP_VAR_DIR"] = tmp.name
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
+def _database_url(name: str) -> str:
+    parts = urlsplit(os.environ["DATABASE_URL"])
+    return urlunsplit(parts._replace(path="/" + name))
 
-    django.setup()
-    from io import StringIO
 
-    from django.core.management import call_command
+def _admin(sql: str) -> None:
+    import psycopg
+
+    url = _database_url("postgres")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _count(url: str, sql: str) -> int:
+    import psycopg
+
+    try:
+        with psycopg.connect(url) as conn:
+            row = conn.execute(sql).fetchone()
+            return int(row[0]) if row else 0
+    except psycopg.Error:
+        return 0
+
+
+def prepare_large_firm(base: str) -> str:
+    """The large demo firm's database, built once and kept (``<db>_dispatch_large``)."""
+    import subprocess
+
+    name = f"{base}_dispatch_large"
+    url = _database_url(name)
+    if _count(url, "select count(*) from staff_staffmember") >= 1000:
+        return name
+    print(f"building the large demo firm in {name} (a few minutes)", flush=True)
+    _admin(f'drop database if exists "{name}"')
+    _admin(f'create database "{name}"')
+    env = {**os.environ, "DATABASE_URL": url}
+    python = sys.executable
+    subprocess.run([python, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
+    subprocess.run(
+        [python, "manage.py", "seed_demo", "--size", "large", "--seed", "42"]
+        + ["--today", SEED_TODAY],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    return name
+
+
+def _waiting_tasks(per_work_type: int) -> dict[str, list[int]]:
+    """Waiting tasks with an estimate, by work type, earliest due first."""
+    from engagements.choices import TaskStatus
+    from engagements.models import Task
+
+    by_type: dict[str, list[int]] = {}
+    rows = (
+        Task.objects.filter(status=TaskStatus.UNASSIGNED, estimated_hours__isnull=False)
+        .order_by("due_date", "pk")
+        .values_list("engagement__work_type__code", "pk")
+    )
+    for code, pk in rows.iterator():
+        bucket = by_type.setdefault(code, [])
+        if len(bucket) < per_work_type:
+            bucket.append(pk)
+    return by_type
+
+
+def _pool_sizes() -> dict[str, int]:
+    from django.db.models import Count
+
+    from engagements.models import WorkType
+    from staff.models import StaffSkill
+
+    sizes: dict[str, int] = {}
+    for work_type in WorkType.objects.prefetch_related("skill_rules"):
+        skills = [rule.skill_id for rule in work_type.skill_rules.all()]
+        sizes[work_type.code] = (
+            StaffSkill.objects.filter(skill_id__in=skills, staff_member__active=True).aggregate(
+                n=Count("staff_member", distinct=True)
+            )["n"]
+            or 0
+        )
+    return sizes
+
+
+def _dispatch_all(task_ids: list[int]) -> tuple[list[float], list[int]]:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from dispatch.choices import Trigger
     from dispatch.services import task_dispatch
-    from engagements.choices import TaskStatus
-    from engagements.models import Task
 
-    engine_15 = engine_bench(15)
-    engine_200 = engine_bench(200, rounds=30)
-    print(f"engine decide(): {engine_15:.0f} µs for 15 candidates, {engine_200:.0f} µs for 200")
-
-    call_command("migrate", verbosity=0)
-    call_command("seed_demo", "--today", "2026-11-22", stdout=StringIO())
-    today = date(2026, 11, 23)
-    waiting = list(
-        Task.objects.filter(status=TaskStatus.UNASSIGNED)
-        .order_by("due_date", "pk")
-        .values_list("pk", flat=True)
-    )
     timings: list[float] = []
-    queries: list[int] = []
-    for task_id in waiting:
+    statements: list[int] = []
+    for task_id in task_ids:
         with CaptureQueriesContext(connection) as captured:
             started = time.perf_counter()
-            task_dispatch(task_id=task_id, trigger=Trigger.DEADLINE_PROXIMITY, today=today)
+            task_dispatch(task_id=task_id, trigger=Trigger.DEADLINE_PROXIMITY, today=TODAY)
             timings.append((time.perf_counter() - started) * 1000)
-        queries.append(len(captured.captured_queries))
-    vendor = connection.vendor
-    print(f"database: {vendor}; dispatched {len(waiting)} waiting demo tasks")
-    print(
-        f"dispatch (snapshot + engine + apply): p50 {statistics.median(timings):.1f} ms, "
-        f"p95 {statistics.quantiles(timings, n=20)[-1]:.1f} ms, max {max(timings):.1f} ms"
-    )
-    print(f"queries per dispatch: min {min(queries)}, max {max(queries)}")
-    print(
-        json.dumps(
-            {
-                "database": vendor,
-                "tasks_dispatched": len(waiting),
-                "engine_15_candidates_us": round(engine_15, 1),
-                "engine_200_candidates_us": round(engine_200, 1),
-                "dispatch_p50_ms": round(statistics.median(timings), 2),
-                "dispatch_p95_ms": round(statistics.quantiles(timings, n=20)[-1], 2),
-                "queries_per_dispatch_max": max(queries),
-            }
+        statements.append(len(captured.captured_queries))
+    return timings, statements
+
+
+def _worker(task_ids: list[int], results: multiprocessing.Queue) -> None:  # type: ignore[type-arg]
+    from django.db import connection
+
+    from dispatch.choices import Trigger
+    from dispatch.services import task_dispatch
+
+    connection.close()  # never share the parent's connection
+    started = time.perf_counter()
+    for task_id in task_ids:
+        task_dispatch(task_id=task_id, trigger=Trigger.DEADLINE_PROXIMITY, today=TODAY)
+    results.put(time.perf_counter() - started)
+    connection.close()
+
+
+def _throughput(chunks: list[list[int]]) -> float:
+    """Dispatches per second with one process per chunk, all started together."""
+    from django.db import connections
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    results = context.Queue()
+    processes = [context.Process(target=_worker, args=(chunk, results)) for chunk in chunks]
+    started = time.perf_counter()
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join()
+    wall = time.perf_counter() - started
+    if any(p.exitcode for p in processes):
+        raise SystemExit("a dispatcher process failed")
+    return sum(len(c) for c in chunks) / wall
+
+
+def _p95(values: list[float]) -> float:
+    return statistics.quantiles(values, n=20)[-1] if len(values) > 1 else values[0]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--per-size", type=int, default=60, help="dispatches per pool size")
+    args = parser.parse_args()
+    if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        raise SystemExit("set DATABASE_URL to a PostgreSQL database (see the docstring)")
+
+    engine = {}
+    for size in (15, 100, 1000):
+        rounds = 20 if size == 1000 else 100
+        engine[size] = (
+            engine_bench(size, rounds, warm=False) / 1000,
+            engine_bench(size, rounds, warm=True) / 1000,
         )
-    )
-    if tmp is not None:
-        tmp.cleanup()
+        cold, warm = engine[size]
+        print(f"engine decide(), {size} candidates: cold {cold:.2f} ms, warm {warm:.2f} ms")
+
+    base = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
+    large = prepare_large_firm(base)
+    copy = f"{base}_dispatch_run"
+    _admin(f'drop database if exists "{copy}"')
+    _admin(f'create database "{copy}" template "{large}"')
+    os.environ["DATABASE_URL"] = _database_url(copy)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connections
+
+    call_command("migrate", verbosity=0)  # the kept firm may predate a migration
+
+    from engagements.models import Task
+    from staff.models import StaffMember
+
+    try:
+        staff_count = StaffMember.objects.filter(active=True).count()
+        task_count = Task.objects.count()
+        pools = _pool_sizes()
+        waiting = _waiting_tasks(args.per_size + 40)
+        print(f"firm: {staff_count} active staff, {task_count} tasks; database {copy}")
+
+        all_timings: list[float] = []
+        all_statements: list[int] = []
+        by_pool: dict[str, dict[str, float]] = {}
+        for code, size in sorted(pools.items(), key=lambda item: item[1]):
+            ids = waiting.get(code, [])[: args.per_size]
+            if len(ids) < 5:
+                continue
+            _dispatch_all(ids[:3])  # warm the connection, caches and code paths
+            timings, statements = _dispatch_all(ids[3:])
+            all_timings += timings
+            all_statements += statements
+            by_pool[code] = {
+                "candidates": size,
+                "p50_ms": round(statistics.median(timings), 1),
+                "p95_ms": round(_p95(timings), 1),
+                "statements_max": max(statements),
+            }
+            print(
+                f"dispatch, {code} ({size} candidates, {len(timings)} tasks): "
+                f"p50 {statistics.median(timings):.1f} ms, p95 {_p95(timings):.1f} ms, "
+                f"statements {min(statements)}-{max(statements)}"
+            )
+
+        # Throughput: 1 process, then 8, each on its own work type and clients, so
+        # they place work with different people.
+        rest = [pk for code in sorted(waiting) for pk in waiting[code][args.per_size :]]
+        one = _throughput([rest[:24]])
+        chunks = [rest[24 + i :: PARALLEL] for i in range(PARALLEL)]
+        eight = _throughput([c[:12] for c in chunks])
+        speedup = eight / one
+        print(
+            f"throughput: 1 dispatcher {one:.1f}/s, {PARALLEL} dispatchers {eight:.1f}/s "
+            f"({speedup:.2f}x)"
+        )
+        result = {
+            "database": "postgresql",
+            "staff_count": staff_count,
+            "task_count": task_count,
+            "dispatches": len(all_timings),
+            "dispatch_p50_ms": round(statistics.median(all_timings), 2),
+            "dispatch_p95_ms": round(_p95(all_timings), 2),
+            "queries_per_dispatch_max": max(all_statements),
+            "engine_15_candidates_ms": round(engine[15][0], 3),
+            "engine_100_candidates_ms": round(engine[100][0], 3),
+            "engine_1000_candidates_ms": round(engine[1000][0], 3),
+            "engine_1000_candidates_warm_ms": round(engine[1000][1], 3),
+            "parallel_speedup_8": round(speedup, 2),
+            "by_pool": by_pool,
+        }
+    finally:
+        connections.close_all()
+        _admin(f'drop database if exists "{copy}"')
+    print(json.dumps(result))
 
 
 if __name__ == "__main__":

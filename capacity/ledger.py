@@ -67,6 +67,9 @@ class StaffCalendar:
     working_days: frozenset[int]  # 0 = Monday
     holidays: frozenset[date] = frozenset()
     time_off: Mapping[date, float] = field(default_factory=dict)  # hours away per day
+    # Answers already computed: a snapshot shares one calendar among everyone with
+    # the same hours, days and no time off, so their windows are counted once.
+    _memo: dict[tuple[str, int, int], int] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
     def _index(self) -> _Index:
@@ -114,23 +117,31 @@ class StaffCalendar:
         lo, hi = start.toordinal(), end.toordinal()
         if hi < lo:
             return 0
-        holidays = self._index.holidays
-        return (
-            self._weekdays_before(hi + 1)
-            - self._weekdays_before(lo)
-            - (bisect_right(holidays, hi) - bisect_left(holidays, lo))
-        )
+        key = ("days", lo, hi)
+        days = self._memo.get(key)
+        if days is None:
+            holidays = self._index.holidays
+            days = self._memo[key] = (
+                self._weekdays_before(hi + 1)
+                - self._weekdays_before(lo)
+                - (bisect_right(holidays, hi) - bisect_left(holidays, lo))
+            )
+        return days
 
     def available_units(self, start: date, end: date) -> int:
         lo, hi = start.toordinal(), end.toordinal()
         if hi < lo:
             return 0
-        index = self._index
-        units = self.working_days_between(start, end) * index.day_units
-        first, last = bisect_left(index.away_days, lo), bisect_right(index.away_days, hi)
-        if last > first:
-            before = index.away_cumulative[first - 1] if first else 0
-            units -= index.away_cumulative[last - 1] - before
+        key = ("units", lo, hi)
+        units = self._memo.get(key)
+        if units is None:
+            index = self._index
+            units = self.working_days_between(start, end) * index.day_units
+            first, last = bisect_left(index.away_days, lo), bisect_right(index.away_days, hi)
+            if last > first:
+                before = index.away_cumulative[first - 1] if first else 0
+                units -= index.away_cumulative[last - 1] - before
+            self._memo[key] = units
         return units
 
     def available(self, start: date, end: date) -> float:
@@ -250,9 +261,7 @@ class LoadProfile:
         pass
 
     @classmethod
-    def build(
-        cls, calendar: StaffCalendar, work: Iterable[OpenWork], today: date
-    ) -> LoadProfile:
+    def build(cls, calendar: StaffCalendar, work: Iterable[OpenWork], today: date) -> LoadProfile:
         self = cls()
         self.calendar = calendar
         self.today = today
@@ -344,7 +353,9 @@ class LoadProfile:
                 return DeadlineFit(fits=True)
             k = self._breaks
             if k < count:
-                return DeadlineFit(False, date.fromordinal(deadlines[k]), due_by[k], available_to[k])
+                return DeadlineFit(
+                    False, date.fromordinal(deadlines[k]), due_by[k], available_to[k]
+                )
             return DeadlineFit(True, None, due_by[-1], available_to[-1])
         hours = extra.hours
         due = max(extra.due_date, self.today)

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Prefetch, QuerySet
 
 from capacity.ledger import (
@@ -29,23 +31,41 @@ from staff.models import StaffMember, StaffSkill, TimeOff
 UTILIZATION_REACH = timedelta(weeks=9)
 
 
-def capacity_policy(*, day: date) -> Policy:
-    """The seasons the admin keeps as ``CapacityRule`` rows, as plain data (two queries)."""
+POLICY_CACHE_KEY = "capacity:seasons:v1"
+POLICY_CACHE_SECONDS = 3600
+
+
+def _seasons() -> tuple[Season, ...]:
     rules = CapacityRule.objects.filter(active=True).prefetch_related("skills")
-    return Policy(
-        seasons=tuple(
-            Season(
-                start=(rule.start_month, rule.start_day),
-                end=(rule.end_month, rule.end_day),
-                threshold=_fraction(rule.threshold_percent),
-                reviewer_threshold=_fraction(rule.reviewer_threshold_percent),
-                skills=frozenset(s.slug for s in rule.skills.all()),
-                suppresses_flagged_work=rule.suppress_flagged_work_types,
-            )
-            for rule in rules
-        ),
-        day=day,
+    return tuple(
+        Season(
+            start=(rule.start_month, rule.start_day),
+            end=(rule.end_month, rule.end_day),
+            threshold=_fraction(rule.threshold_percent),
+            reviewer_threshold=_fraction(rule.reviewer_threshold_percent),
+            skills=frozenset(s.slug for s in rule.skills.all()),
+            suppresses_flagged_work=rule.suppress_flagged_work_types,
+        )
+        for rule in rules
     )
+
+
+def capacity_policy(*, day: date) -> Policy:
+    """The seasons the admin keeps as ``CapacityRule`` rows, as plain data.
+
+    Read from the cache (every dispatch asks); two queries when it is cold. Any
+    change to the rules or the skills they name forgets it (``capacity.apps``).
+    """
+    seasons = cache.get(POLICY_CACHE_KEY)
+    if seasons is None:
+        seasons = _seasons()
+        cache.set(POLICY_CACHE_KEY, seasons, POLICY_CACHE_SECONDS)
+    return Policy(seasons=seasons, day=day)
+
+
+def capacity_policy_forget(**_: object) -> None:
+    """Drop the cached policy once the change commits (a signal receiver; no rules here)."""
+    transaction.on_commit(lambda: cache.delete(POLICY_CACHE_KEY))
 
 
 def _fraction(percent: Decimal | None) -> float | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast
 
 from capacity.ledger import OpenWork, StaffCalendar
 from capacity.policy import Policy
@@ -137,7 +139,9 @@ def _people(task: Task, also_staff_id: int | None) -> tuple[dict[int, _Person], 
         .annotate(
             asked_off=Exists(
                 ReassignmentRequest.objects.filter(task_id=task.pk, staff_member_id=OuterRef("pk"))
-            )
+            ),
+            # As text, decoded once per person, not once per skill row.
+            working_days_text=Cast("working_days", TextField()),
         )
         .order_by("pk")
         .values_list(
@@ -147,7 +151,7 @@ def _people(task: Task, also_staff_id: int | None) -> tuple[dict[int, _Person], 
             "user__username",
             "seniority",
             "weekly_capacity_hours",
-            "working_days",
+            "working_days_text",
             "manager_id",
             "asked_off",
             "staff_skills__skill__slug",
@@ -157,7 +161,20 @@ def _people(task: Task, also_staff_id: int | None) -> tuple[dict[int, _Person], 
     )
     people: dict[int, _Person] = {}
     asked_off: set[int] = set()
-    for pk, first, last, username, seniority, weekly, days, manager, off, slug, level, until in rows:
+    for (
+        pk,
+        first,
+        last,
+        username,
+        seniority,
+        weekly,
+        days,
+        manager,
+        off,
+        slug,
+        level,
+        until,
+    ) in rows:
         person = people.get(pk)
         if person is None:
             person = people[pk] = _Person(
@@ -165,7 +182,7 @@ def _people(task: Task, also_staff_id: int | None) -> tuple[dict[int, _Person], 
                 name=f"{first} {last}".strip() or username,
                 seniority=seniority,
                 weekly_hours=float(weekly),
-                working_days=frozenset(days),
+                working_days=frozenset(json.loads(days)),
                 manager_id=manager,
             )
             if off:
@@ -176,23 +193,27 @@ def _people(task: Task, also_staff_id: int | None) -> tuple[dict[int, _Person], 
 
 
 def _load_tasks(task: Task, people: dict[int, _Person]) -> None:
-    """The candidates' open work and who has worked for this client: one query."""
+    """The candidates' open work and who has worked for this client: one query (a
+    UNION of two index reads; an OR across them would scan every task)."""
     client_id = task.engagement.client_id
+    ids = list(people)
+    columns = (
+        "assignee_id",
+        "pk",
+        "status",
+        "due_date",
+        "estimated_hours",
+        "engagement__work_type__complexity_weight",
+        "engagement__client_id",
+    )
+    held = Task.objects.filter(assignee_id__in=ids, status__in=HELD_TASK_STATUSES)
+    history = Task.objects.filter(engagement__client_id=client_id, assignee_id__in=ids).exclude(
+        status__in=(TaskStatus.CANCELLED, *HELD_TASK_STATUSES)
+    )
     rows = (
-        Task.objects.filter(
-            Q(assignee_id__in=people, status__in=HELD_TASK_STATUSES)
-            | Q(engagement__client_id=client_id, assignee_id__in=people)
-        )
-        .exclude(status=TaskStatus.CANCELLED)
-        .values_list(
-            "assignee_id",
-            "pk",
-            "status",
-            "due_date",
-            "estimated_hours",
-            "engagement__work_type__complexity_weight",
-            "engagement__client_id",
-        )
+        held.order_by()
+        .values_list(*columns)
+        .union(history.order_by().values_list(*columns), all=True)
     )
     for assignee_id, pk, status, due, estimate, weight, row_client in rows:
         person = people[assignee_id]
@@ -232,17 +253,26 @@ def candidate_snapshots(
     )
     _load_time_off(people, today, horizon)
     holidays = frozenset(firm_calendar().holidays_between(today, horizon))
+    shared: dict[tuple[float, frozenset[int]], StaffCalendar] = {}
+
+    def calendar_of(person: _Person) -> StaffCalendar:
+        # Everyone with the same hours and days and no time off shares one calendar,
+        # so the engine counts their windows once.
+        if person.time_off:
+            return StaffCalendar(
+                person.weekly_hours, person.working_days, holidays, person.time_off
+            )
+        key = (person.weekly_hours, person.working_days)
+        if key not in shared:
+            shared[key] = StaffCalendar(person.weekly_hours, person.working_days, holidays)
+        return shared[key]
+
     snapshots = tuple(
         CandidateSnapshot(
             staff_id=person.staff_id,
             name=person.name,
             seniority=person.seniority,
-            calendar=StaffCalendar(
-                weekly_hours=person.weekly_hours,
-                working_days=person.working_days,
-                holidays=holidays,
-                time_off=person.time_off,
-            ),
+            calendar=calendar_of(person),
             skills=person.skills,
             open_work=tuple(sorted(person.open_work, key=lambda w: (w.due_date, w.task_id))),
             threshold=(thresholds := policy.thresholds_for(person.skills)).preparer,
