@@ -50,8 +50,10 @@ def test_time_off_before_a_far_due_date_is_loaded_for_deadline_fit():
     assert load.calendar.hours_on(away) == 0.0
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_capacity_policy_is_cached_and_forgotten_when_a_rule_changes(django_assert_num_queries):
+@pytest.mark.django_db
+def test_the_capacity_policy_is_cached_and_forgotten_when_a_rule_changes(
+    django_assert_num_queries, django_capture_on_commit_callbacks
+):
     from capacity.models import CapacityRule
     from capacity.selectors import capacity_policy
 
@@ -60,19 +62,22 @@ def test_the_capacity_policy_is_cached_and_forgotten_when_a_rule_changes(django_
     with django_assert_num_queries(0):
         capacity_policy(day=day)
 
-    rule = CapacityRule.objects.create(
-        name="Busy season",
-        start_month=2,
-        start_day=1,
-        end_month=4,
-        end_day=15,
-        threshold_percent=95,
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        rule = CapacityRule.objects.create(
+            name="Busy season",
+            start_month=2,
+            start_day=1,
+            end_month=4,
+            end_day=15,
+            threshold_percent=95,
+        )
     assert capacity_policy(day=day).thresholds_for([]).preparer == pytest.approx(0.95)
 
-    rule.threshold_percent = 90
-    rule.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        rule.threshold_percent = 90
+        rule.save()
     assert capacity_policy(day=day).thresholds_for([]).preparer == pytest.approx(0.90)
 
-    rule.delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        rule.delete()
     assert capacity_policy(day=day).thresholds_for([]).preparer == pytest.approx(0.80)
