@@ -239,26 +239,21 @@ class LoadProfile:
     (summed in another order, so equal to within float rounding).
     """
 
-    __slots__ = (
-        "_available_to",
-        "_breaks",
-        "_deadlines",
-        "_due_by",
-        "_full_prefix",
-        "_landing",
-        "_landing_hours",
-        "_rate_suffix",
-        "_slack_suffix_min",
-        "_spread_dues",
-        "available_week",
-        "calendar",
-        "committed_week",
-        "today",
-        "window",
-    )
-
-    def __init__(self) -> None:  # use LoadProfile.build
-        pass
+    calendar: StaffCalendar
+    today: date
+    window: tuple[date, date]  # the utilization window ("this week")
+    available_week: float
+    committed_week: float
+    _landing: int  # ordinal of the day work with no working day left lands on
+    _landing_hours: float
+    _spread_dues: tuple[int, ...]  # due ordinals of the work spread over working days
+    _full_prefix: tuple[float, ...]  # hours of the first k of them
+    _rate_suffix: tuple[float, ...]  # hours per working day of them from k on
+    _deadlines: tuple[int, ...]  # earliest-deadline-first: each deadline's ordinal,
+    _due_by: tuple[float, ...]  # the hours due by it,
+    _available_to: tuple[float, ...]  # the hours available until it,
+    _slack_suffix_min: tuple[float, ...]  # and the least slack from it on
+    _breaks: int  # the first deadline that already breaks (len: none)
 
     @classmethod
     def build(cls, calendar: StaffCalendar, work: Iterable[OpenWork], today: date) -> LoadProfile:

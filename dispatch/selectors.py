@@ -6,7 +6,16 @@ import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models import (
+    Count,
+    Exists,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+)
 from django.db.models.functions import Cast
 
 from capacity.ledger import OpenWork, StaffCalendar
@@ -18,7 +27,7 @@ from dispatch.choices import DecisionOutcome, EscalationStatus
 from dispatch.engine import CandidateSnapshot, HeldSkill, SkillRequirement, TaskToPlace
 from dispatch.models import DispatchDecision, Escalation, ReassignmentRequest
 from engagements.choices import HELD_TASK_STATUSES, Priority, TaskRole, TaskStatus
-from engagements.models import Task
+from engagements.models import Task, WorkTypeSkill
 from notifications.selectors import failed_notification_count
 from staff.models import StaffMember, StaffSkill, TimeOff
 
@@ -28,7 +37,12 @@ def task_for_dispatch(*, task_id: int) -> QuerySet[Task]:
     work type's skill rules)."""
     return (
         Task.objects.select_related("engagement__client", "engagement__work_type")
-        .prefetch_related("engagement__work_type__skill_rules__skill")
+        .prefetch_related(
+            Prefetch(
+                "engagement__work_type__skill_rules",
+                queryset=WorkTypeSkill.objects.select_related("skill"),
+            )
+        )
         .annotate(
             preparer_staff_id=Subquery(
                 Task.objects.filter(
@@ -94,8 +108,12 @@ def task_to_place(
         urgent=engagement.priority == Priority.URGENT,
         engagement_requested_staff_id=engagement.requested_staff_id,
         client_preferred_staff_id=client.preferred_staff_id,
-        request_declined=ignore_requested or task.request_was_declined,
-        preparer_id=task.preparer_staff_id if task.role == TaskRole.REVIEWER else None,
+        request_declined=ignore_requested or task.request_was_declined,  # type: ignore[attr-defined]
+        preparer_id=(
+            task.preparer_staff_id  # type: ignore[attr-defined]
+            if task.role == TaskRole.REVIEWER
+            else None
+        ),
         excluded_staff_ids=exclude_staff_ids,
         seasonal_work_type=work_type.suppressed_in_december,
         season_suppresses=policy.suppresses_flagged_work,

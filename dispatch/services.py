@@ -210,7 +210,8 @@ def task_dispatch(
         if task.status != TaskStatus.UNASSIGNED:
             _settle_request(task)
             return None
-        if task.is_awaiting_confirmation and trigger != Trigger.REASSIGNMENT:
+        awaiting = task.is_awaiting_confirmation  # type: ignore[attr-defined]  # task_for_dispatch
+        if awaiting and trigger != Trigger.REASSIGNMENT:
             _settle_request(task)
             return None
         policy = capacity_policy(day=today)

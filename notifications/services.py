@@ -53,6 +53,10 @@ class Message:
     context: dict[str, object]
     step: int = 0
     task_id: int | None = None
+    # The subject was created in this transaction (a new decision, a new escalation),
+    # so no row should hold this identity yet: all rows go in with one INSERT (row by
+    # row only if one does after all).
+    new_subject: bool = False
     layout: str | None = None  # template files to render, when shared (checkpoints)
     # Builds an iCalendar attachment from the rendered text body (assignment emails).
     calendar: Callable[[str], str] | None = field(default=None, compare=False)
@@ -95,30 +99,49 @@ def notify(
     text, html = _render(message.layout or message.template, message.context)
     calendar = message.calendar(text) if message.calendar else ""
     send_after = timezone.now() + timedelta(seconds=countdown) if countdown else None
-    created: list[Notification] = []
-    for channel, recipient, member in rows:
-        try:
-            with transaction.atomic():
-                notification = Notification.objects.create(
-                    subject_type=message.subject_type,
-                    subject_id=message.subject_id,
-                    template=message.template,
-                    step=message.step,
-                    channel=channel,
-                    recipient=recipient[:254],
-                    subject=message.subject[:255],
-                    body=text,
-                    html_body=html if channel == Channel.EMAIL else "",
-                    calendar=calendar if channel == Channel.EMAIL else "",
-                    task_id=message.task_id,
-                    staff_member=member,
-                    send_after=send_after,
-                )
-        except IntegrityError:
-            continue  # this event already notified this recipient on this channel
-        created.append(notification)
+    pending = [
+        Notification(
+            subject_type=message.subject_type,
+            subject_id=message.subject_id,
+            template=message.template,
+            step=message.step,
+            channel=channel,
+            recipient=recipient[:254],
+            subject=message.subject[:255],
+            body=text,
+            html_body=html if channel == Channel.EMAIL else "",
+            calendar=calendar if channel == Channel.EMAIL else "",
+            task_id=message.task_id,
+            staff_member=member,
+            send_after=send_after,
+        )
+        for channel, recipient, member in rows
+    ]
+    created = _store_all(pending) if message.new_subject else None
+    if created is None:
+        created = []
+        for notification in pending:
+            try:
+                with transaction.atomic():
+                    notification.save(force_insert=True)
+            except IntegrityError:
+                continue  # this event already notified this recipient on this channel
+            created.append(notification)
+    for notification in created:
         enqueue(SEND_TASK, notification.pk, countdown=countdown or None)
     return created
+
+
+def _store_all(pending: list[Notification]) -> list[Notification] | None:
+    """Insert every row in one statement; None if one of them already exists."""
+    try:
+        with transaction.atomic():
+            return Notification.objects.bulk_create(pending)
+    except IntegrityError:
+        for notification in pending:
+            notification.pk = None
+            notification._state.adding = True
+        return None
 
 
 def _claim(notification_id: int, now: datetime) -> bool:
