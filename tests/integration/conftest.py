@@ -7,8 +7,11 @@ CI=true (``.ci/run``) a missing service fails the test instead.
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +23,7 @@ import redis
 from django.conf import settings
 from django.db import connection
 
+from config.celery import app as celery_app
 from tests.conftest import require_service
 
 
@@ -62,9 +66,62 @@ def shared_database_url(transactional_db, django_db_serialized_rollback) -> str:
     return f"postgres://{credentials}@{host}{port}/{quote(db['NAME'], safe='')}"
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class RedisServer:
+    """A redis-server of the test's own (no persistence), so the test can stop and restart it."""
+
+    port: int
+    workdir: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
+            + ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                client.ping()
+                return
+            except redis.RedisError:
+                time.sleep(0.1)
+        raise RuntimeError(f"redis-server did not answer on port {self.port}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        self.process = None
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """Use it as ``redis_url`` (override that fixture) for a broker the test can restart."""
+    require_service(bool(shutil.which("redis-server")), "needs redis-server on the PATH")
+    server = RedisServer(port=free_port(), workdir=tmp_path)
+    server.start()
+    yield server
+    server.stop()
+
+
 @dataclass
 class WorkerProcess:
     queue: str
+    notifications_queue: str
     process: subprocess.Popen[bytes]
     log_path: Path
 
@@ -95,12 +152,19 @@ def celery_worker(
     tmp_path: Path,
     worker_env: dict[str, str],
     worker_args: list[str],
+    settings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[WorkerProcess]:
-    """A real ``celery worker`` process consuming a queue of its own, on the test database.
+    """A real ``celery worker`` process on the test database, consuming two queues of its own.
 
-    Tasks the worker queues itself go to that queue too (its default queue).
+    Like production's worker it consumes the default queue and the notifications
+    queue; each test gets fresh names for both, used by what the test publishes
+    and by what the worker queues itself.
     """
     queue = f"test-{uuid.uuid4().hex[:12]}"
+    notifications_queue = f"{queue}-notifications"
+    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
+    settings.CELERY_NOTIFICATIONS_QUEUE = notifications_queue
     log_path = tmp_path / "celery-worker.log"
     env = {
         **os.environ,
@@ -109,6 +173,7 @@ def celery_worker(
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "PYTHONUNBUFFERED": "1",
         "CELERY_TASK_DEFAULT_QUEUE": queue,
+        "CELERY_NOTIFICATIONS_QUEUE": notifications_queue,
         **worker_env,
     }
     command = [
@@ -121,7 +186,7 @@ def celery_worker(
         "--pool=solo",
         "--concurrency=1",
         "-Q",
-        queue,
+        f"{queue},{notifications_queue}",
         "-n",
         f"{queue}@%h",
         "--without-heartbeat",
@@ -134,7 +199,9 @@ def celery_worker(
         process = subprocess.Popen(
             command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
         )
-    worker = WorkerProcess(queue=queue, process=process, log_path=log_path)
+    worker = WorkerProcess(
+        queue=queue, notifications_queue=notifications_queue, process=process, log_path=log_path
+    )
     try:
         yield worker
     finally:
@@ -145,14 +212,14 @@ def celery_worker(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=5)
-        _forget_queue(redis_url, queue)
+        _forget_queues(redis_url, [queue, notifications_queue])
 
 
-def _forget_queue(url: str, queue: str) -> None:
-    """Drop the keys kombu keeps for a one-off queue so test runs leave Redis clean."""
+def _forget_queues(url: str, queues: list[str]) -> None:
+    """Drop the keys kombu keeps for one-off queues so test runs leave Redis clean."""
     client = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=2)
     try:
-        client.delete(queue, f"_kombu.binding.{queue}")
+        client.delete(*queues, *(f"_kombu.binding.{queue}" for queue in queues))
     except redis.RedisError:
         pass
     finally:
