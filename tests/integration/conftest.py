@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -124,6 +124,7 @@ class WorkerProcess:
     notifications_queue: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    env: dict[str, str]
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -146,26 +147,34 @@ def worker_args() -> list[str]:
 
 
 @pytest.fixture
+def worker_consumes_notifications() -> bool:
+    """False: ``celery_worker`` leaves sends to a ``notifications_worker`` (production's split)."""
+    return True
+
+
+@pytest.fixture
 def celery_worker(
     redis_url: str,
     shared_database_url: str,
     tmp_path: Path,
     worker_env: dict[str, str],
     worker_args: list[str],
+    worker_consumes_notifications: bool,
     settings,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[WorkerProcess]:
-    """A real ``celery worker`` process on the test database, consuming two queues of its own.
+    """A real ``celery worker`` process on the test database, consuming queues of its own.
 
-    Like production's worker it consumes the default queue and the notifications
-    queue; each test gets fresh names for both, used by what the test publishes
-    and by what the worker queues itself.
+    Like the run command's worker it consumes the default queue and the
+    notifications queue; each test gets fresh names for both, used by what the
+    test publishes and by what the worker queues itself.
     """
     queue = f"test-{uuid.uuid4().hex[:12]}"
     notifications_queue = f"{queue}-notifications"
-    monkeypatch.setitem(celery_app.conf, "task_default_queue", queue)
+    # What this process publishes goes to the same queues (Celery reads its
+    # configuration through the Django settings).
+    settings.CELERY_TASK_DEFAULT_QUEUE = queue
     settings.CELERY_NOTIFICATIONS_QUEUE = notifications_queue
-    log_path = tmp_path / "celery-worker.log"
+    assert celery_app.conf.task_default_queue == queue
     env = {
         **os.environ,
         "DATABASE_URL": shared_database_url,
@@ -176,6 +185,44 @@ def celery_worker(
         "CELERY_NOTIFICATIONS_QUEUE": notifications_queue,
         **worker_env,
     }
+    log_path = tmp_path / "celery-worker.log"
+    consumes = [queue, notifications_queue] if worker_consumes_notifications else [queue]
+    worker = WorkerProcess(
+        queue=queue,
+        notifications_queue=notifications_queue,
+        process=_start_worker(consumes, name=queue, env=env, log_path=log_path, args=worker_args),
+        log_path=log_path,
+        env=env,
+    )
+    try:
+        yield worker
+    finally:
+        _stop_worker(worker)
+        _forget_queues(redis_url, [queue, notifications_queue])
+
+
+@pytest.fixture
+def notifications_worker(celery_worker: WorkerProcess, tmp_path: Path) -> Iterator[WorkerProcess]:
+    """A second worker, on the notifications queue only (with ``worker_consumes_notifications``
+    False, the first one then runs everything else): a send can hang without holding a dispatch."""
+    queue = celery_worker.notifications_queue
+    log_path = tmp_path / "celery-notifications-worker.log"
+    worker = WorkerProcess(
+        queue=queue,
+        notifications_queue=queue,
+        process=_start_worker([queue], name=queue, env=celery_worker.env, log_path=log_path),
+        log_path=log_path,
+        env=celery_worker.env,
+    )
+    try:
+        yield worker
+    finally:
+        _stop_worker(worker)
+
+
+def _start_worker(
+    consumes: list[str], *, name: str, env: dict[str, str], log_path: Path, args: Sequence[str] = ()
+) -> subprocess.Popen[bytes]:
     command = [
         sys.executable,
         "-m",
@@ -186,33 +233,29 @@ def celery_worker(
         "--pool=solo",
         "--concurrency=1",
         "-Q",
-        f"{queue},{notifications_queue}",
+        ",".join(consumes),
         "-n",
-        f"{queue}@%h",
+        f"{name}@%h",
         "--without-heartbeat",
         "--without-mingle",
         "--without-gossip",
         "--loglevel=info",
-        *worker_args,
+        *args,
     ]
     with log_path.open("wb") as log:
-        process = subprocess.Popen(
+        return subprocess.Popen(
             command, cwd=settings.BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT
         )
-    worker = WorkerProcess(
-        queue=queue, notifications_queue=notifications_queue, process=process, log_path=log_path
-    )
+
+
+def _stop_worker(worker: WorkerProcess) -> None:
+    """Stop it before the test database is flushed; warm shutdown, then kill."""
+    worker.process.terminate()
     try:
-        yield worker
-    finally:
-        # Stop it before the test database is flushed; warm shutdown, then kill.
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-        _forget_queues(redis_url, [queue, notifications_queue])
+        worker.process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        worker.process.kill()
+        worker.process.wait(timeout=5)
 
 
 def _forget_queues(url: str, queues: list[str]) -> None:

@@ -67,7 +67,12 @@ def _wait(predicate, worker: WorkerProcess) -> bool:  # type: ignore[no-untyped-
 
 
 def test_broker_down_at_commit_still_saves_then_dispatches_and_emails_once(
-    client, celery_worker: WorkerProcess, private_redis: RedisServer, mail_dir, monkeypatch
+    client,
+    celery_worker: WorkerProcess,
+    private_redis: RedisServer,
+    mail_dir,
+    monkeypatch,
+    settings,
 ):
     manager = StaffMemberFactory(
         user=UserFactory(username="mia"), role=Role.MANAGER, seniority=Seniority.MANAGER
@@ -77,8 +82,9 @@ def test_broker_down_at_commit_still_saves_then_dispatches_and_emails_once(
         staff_member=booker, skill=SkillTag.objects.get(slug="payroll"), level=3
     )
     # The page's process publishes to the same (soon stopped) broker as the worker.
-    monkeypatch.setitem(celery_app.conf, "broker_url", private_redis.url)
-    monkeypatch.setattr(celery_app, "_pool", None)
+    settings.CELERY_BROKER_URL = private_redis.url
+    monkeypatch.setattr(celery_app, "_pool", None)  # connections to the old broker
+    assert celery_app.conf.broker_url == private_redis.url
     client.force_login(manager.user)
     private_redis.stop()
 

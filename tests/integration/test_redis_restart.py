@@ -93,15 +93,16 @@ def _emails_to(mail_dir: Path, address: str) -> int:
 
 
 def test_redis_restart_under_a_worker_with_unacked_messages_loses_and_repeats_nothing(
-    celery_worker: WorkerProcess, private_redis: RedisServer, mail_dir: Path, monkeypatch
+    celery_worker: WorkerProcess, private_redis: RedisServer, mail_dir: Path, monkeypatch, settings
 ):
     booker = StaffMemberFactory(user=UserFactory(username="payroll", email="payroll@firm.example"))
     StaffSkill.objects.create(
         staff_member=booker, skill=SkillTag.objects.get(slug="payroll"), level=3
     )
     # This process publishes to the broker the test restarts.
-    monkeypatch.setitem(celery_app.conf, "broker_url", private_redis.url)
-    monkeypatch.setattr(celery_app, "_pool", None)
+    settings.CELERY_BROKER_URL = private_redis.url
+    monkeypatch.setattr(celery_app, "_pool", None)  # connections to the old broker
+    assert celery_app.conf.broker_url == private_redis.url
 
     # 1. A dispatch runs; its client confirmation waits in the worker (countdown, unacked).
     first = _payroll("first@client.example")
