@@ -151,6 +151,11 @@ def test_workers_never_hang_defaults():
 
 
 def test_sends_are_routed_to_the_notifications_queue_and_dispatch_is_not():
+    from config.celery import SEND_TASKS
+
+    celery_app.loader.import_default_modules()
+    # A renamed send task would silently lose its route and share dispatch's queue.
+    assert SEND_TASKS and SEND_TASKS <= set(celery_app.tasks)
     router = celery_app.amqp.router
 
     send = router.route({}, "notifications.tasks.notification_send_task")
