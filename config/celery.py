@@ -3,11 +3,30 @@
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from celery import Celery
 from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+# Tasks that talk to the outside (SMTP, Slack): they run from the notifications
+# queue, so a slow channel never holds up a dispatch.
+SEND_TASKS = frozenset({"notifications.tasks.notification_send_task"})
+
+
+def route_task(name: str, args: object, kwargs: object, options: object, **extra: Any) -> Any:
+    """Celery router (``task_routes``): sends to the notifications queue, the rest by default.
+
+    The queue name is read per message, from settings, so one process can be
+    pointed at other queues (the integration tests give each worker its own).
+    """
+    if name in SEND_TASKS:
+        from django.conf import settings
+
+        return {"queue": settings.CELERY_NOTIFICATIONS_QUEUE}
+    return None
+
 
 app = Celery("closeloop")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -12,17 +12,52 @@ import sys
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CLOSELOOP_VAR_DIR", BASE_DIR / "var"))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
 def env_bool(name: str, default: bool = False) -> bool:
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word not in TRUE_WORDS | FALSE_WORDS:
+        # "ture" must not quietly mean False (TLS off, debug off...).
+        raise ImproperlyConfigured(f"{name}={value!r}: expected true/false, yes/no, on/off or 1/0.")
+    return word in TRUE_WORDS
+
+
+def env_int(name: str, default: int, *, minimum: int = 0) -> int:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a whole number.") from None
+    if number < minimum:
+        raise ImproperlyConfigured(f"{name}={value!r}: must be at least {minimum}.")
+    return number
+
+
+def env_seconds(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a number of seconds.") from None
+    if not seconds > 0:
+        raise ImproperlyConfigured(f"{name}={value!r}: must be more than 0 seconds.")
+    return seconds
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -101,10 +136,15 @@ TEMPLATES = [
 # --- Database ---------------------------------------------------------------
 # SQLite: WAL so readers never block the writer, IMMEDIATE so a transaction takes
 # the write lock when it begins (no deadlock-prone lock upgrades mid-transaction).
+# CONN_MAX_AGE: a worker or web process keeps its PostgreSQL connection this many
+# seconds instead of opening one per task or request; health checks drop a dead
+# one (a database restart) before it is used.
 SQLITE_PATH = VAR_DIR / "closeloop.sqlite3"
 DATABASES = {
     "default": dj_database_url.parse(
-        os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"), conn_max_age=0
+        os.environ.get("DATABASE_URL", f"sqlite:///{SQLITE_PATH}"),
+        conn_max_age=env_int("CLOSELOOP_DB_CONN_MAX_AGE", 60),
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -135,9 +175,15 @@ CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
 # Under pytest with no Redis, work queued on commit goes to an in-memory broker: it
 # must never land in var/ where a developer's running worker would pick it up.
 TESTING = "pytest" in sys.modules
+# Redis redelivers a message not acknowledged within the visibility timeout. A
+# countdown message is held unacknowledged until it runs, so the timeout must
+# outlast the longest countdown (checked below), or it would run twice.
+CELERY_VISIBILITY_TIMEOUT = env_int("CELERY_VISIBILITY_TIMEOUT", 2 * 3600, minimum=1)
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {
+        "visibility_timeout": CELERY_VISIBILITY_TIMEOUT
+    }
 elif TESTING:
     CELERY_BROKER_URL = "memory://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {}
@@ -155,9 +201,32 @@ else:
         "control_folder": str(CELERY_BROKER_DIR / "control"),
     }
 CELERY_TASK_DEFAULT_QUEUE = os.environ.get("CELERY_TASK_DEFAULT_QUEUE", "celery")
+# Sends (SMTP, Slack) have a queue of their own, so a slow or hung channel never
+# delays a dispatch; every worker of the run command consumes both
+# (config.celery.route_task; the tests give each worker fresh names).
+CELERY_NOTIFICATIONS_QUEUE = os.environ.get("CELERY_NOTIFICATIONS_QUEUE", "notifications")
+CELERY_TASK_ROUTES = ("config.celery.route_task",)
+# At least once, applied at most once: a message is acknowledged after its task
+# ran, redelivered if the worker died running it; every task is idempotent
+# (claims by conditional update, unique constraints).
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# No task may hang a worker: SoftTimeLimitExceeded is raised in the task first
+# (a send counts it as a failed attempt and retries), the hard limit then kills
+# the pool process (prefork only; the solo pool cannot enforce either).
+CELERY_TASK_SOFT_TIME_LIMIT = env_seconds("CELERY_TASK_SOFT_TIME_LIMIT", 60)
+CELERY_TASK_TIME_LIMIT = env_seconds("CELERY_TASK_TIME_LIMIT", 90)
+if CELERY_TASK_TIME_LIMIT <= CELERY_TASK_SOFT_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_TASK_TIME_LIMIT ({CELERY_TASK_TIME_LIMIT:g} s) must be longer than "
+        f"CELERY_TASK_SOFT_TIME_LIMIT ({CELERY_TASK_SOFT_TIME_LIMIT:g} s)."
+    )
+# Left off on purpose: with it, a broker outage terminates running tasks so
+# that they are redelivered, and its reconnect path has crashed workers
+# (celery/celery#9250). A task that finishes during the outage is redelivered
+# anyway (its ack is lost) and its second run changes nothing.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
@@ -201,6 +270,20 @@ EMAIL_BACKEND = os.environ.get(
     "DJANGO_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend"
 )
 EMAIL_FILE_PATH = os.environ.get("DJANGO_EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+# SMTP (DJANGO_EMAIL_BACKEND=django.core.mail.backends.smtp.EmailBackend).
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25, minimum=1)
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS")  # STARTTLS, usually port 587
+EMAIL_USE_SSL = env_bool("DJANGO_EMAIL_USE_SSL")  # implicit TLS, usually port 465
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfigured(
+        "Set one of DJANGO_EMAIL_USE_TLS (STARTTLS) and DJANGO_EMAIL_USE_SSL (implicit TLS), not both."
+    )
+# A mail server that accepts and never answers must not hold a send for ever: it
+# times out, counts as a failed attempt and is retried.
+EMAIL_TIMEOUT = env_seconds("DJANGO_EMAIL_TIMEOUT", 10)
 DEFAULT_FROM_EMAIL = os.environ.get("CLOSELOOP_FROM_EMAIL", "Closeloop <closeloop@localhost>")
 
 # --- Notifications ----------------------------------------------------------
@@ -209,11 +292,14 @@ DEFAULT_FROM_EMAIL = os.environ.get("CLOSELOOP_FROM_EMAIL", "Closeloop <closeloo
 SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
 SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
 SLACK_API_URL = os.environ.get("SLACK_API_URL", "https://slack.com/api/chat.postMessage")
-SLACK_TIMEOUT_SECONDS = float(os.environ.get("SLACK_TIMEOUT_SECONDS", "5"))
-NOTIFICATION_MAX_ATTEMPTS = int(os.environ.get("CLOSELOOP_NOTIFICATION_MAX_ATTEMPTS", "5"))
-# First retry after this many seconds, doubling each time (capped at an hour).
-NOTIFICATION_RETRY_BASE_SECONDS = int(
-    os.environ.get("CLOSELOOP_NOTIFICATION_RETRY_BASE_SECONDS", "30")
+SLACK_TIMEOUT_SECONDS = env_seconds("SLACK_TIMEOUT_SECONDS", 5)
+NOTIFICATION_MAX_ATTEMPTS = env_int("CLOSELOOP_NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
+# First retry after this many seconds, doubling each time up to the cap.
+NOTIFICATION_RETRY_BASE_SECONDS = env_int(
+    "CLOSELOOP_NOTIFICATION_RETRY_BASE_SECONDS", 30, minimum=1
+)
+NOTIFICATION_RETRY_MAX_SECONDS = env_int(
+    "CLOSELOOP_NOTIFICATION_RETRY_MAX_SECONDS", 3600, minimum=1
 )
 # The outbox (core/queue.py): work the broker never delivered is published again by
 # a beat job (config/celery.py, every CLOSELOOP_OUTBOX_REQUEUE_INTERVAL_SECONDS) once
@@ -221,9 +307,7 @@ NOTIFICATION_RETRY_BASE_SECONDS = int(
 OUTBOX_REQUEUE_AFTER_SECONDS = int(os.environ.get("CLOSELOOP_OUTBOX_REQUEUE_AFTER_SECONDS", "60"))
 # The client hears "your work is scheduled" a few minutes after assignment, so a
 # quick "request reassignment" never sends them the wrong name.
-CLIENT_CONFIRMATION_DELAY_SECONDS = int(
-    os.environ.get("CLOSELOOP_CLIENT_CONFIRMATION_DELAY_SECONDS", "300")
-)
+CLIENT_CONFIRMATION_DELAY_SECONDS = env_int("CLOSELOOP_CLIENT_CONFIRMATION_DELAY_SECONDS", 300)
 ACTION_LINK_MAX_AGE_SECONDS = int(
     os.environ.get("CLOSELOOP_ACTION_LINK_MAX_AGE_SECONDS", str(7 * 24 * 3600))
 )
@@ -250,3 +334,15 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("CLOSELOOP_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
+
+# --- Checks across sections -------------------------------------------------
+# Every countdown a task is published with: the longest must end well inside the
+# broker's visibility timeout, or Redis hands the waiting message to a second
+# worker (retry backoff is capped; the client confirmation waits a few minutes).
+LONGEST_COUNTDOWN_SECONDS = max(NOTIFICATION_RETRY_MAX_SECONDS, CLIENT_CONFIRMATION_DELAY_SECONDS)
+if CELERY_VISIBILITY_TIMEOUT <= LONGEST_COUNTDOWN_SECONDS + CELERY_TASK_TIME_LIMIT:
+    raise ImproperlyConfigured(
+        f"CELERY_VISIBILITY_TIMEOUT ({CELERY_VISIBILITY_TIMEOUT} s) must be longer than the "
+        f"longest countdown ({LONGEST_COUNTDOWN_SECONDS} s) plus CELERY_TASK_TIME_LIMIT "
+        f"({CELERY_TASK_TIME_LIMIT:g} s), or a waiting task would be delivered twice."
+    )

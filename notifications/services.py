@@ -156,8 +156,13 @@ def _claim(notification_id: int, now: datetime) -> bool:
 
 
 def retry_delay(attempts: int) -> int:
-    """30 s, 60 s, 120 s, ... capped at an hour."""
-    return int(min(3600, settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1)))
+    """30 s, 60 s, 120 s, ... capped (an hour by default; the broker's visibility timeout is longer)."""
+    return int(
+        min(
+            settings.NOTIFICATION_RETRY_MAX_SECONDS,
+            settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1),
+        )
+    )
 
 
 def notification_send(*, notification_id: int) -> str:

@@ -89,3 +89,148 @@ def test_importing_dispatch_does_not_import_django():
     ).stdout.strip()
 
     assert out == "False"
+
+
+def _run_settings(tmp_path: Path, code: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Load the settings in a fresh process with only ``env`` set (they are read at import)."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings as s;" + code,
+        ],
+        cwd=ROOT,
+        env={
+            "PATH": "/usr/bin:/bin",
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "CLOSELOOP_VAR_DIR": str(tmp_path),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+    )
+
+
+def test_redis_visibility_timeout_outlasts_every_countdown(tmp_path):
+    """A countdown message waits unacknowledged in the worker; Redis must not hand it out again."""
+    from notifications.services import retry_delay
+
+    longest_backoff = max(retry_delay(attempts) for attempts in range(1, 40))
+    longest_countdown = max(longest_backoff, settings.CLIENT_CONFIRMATION_DELAY_SECONDS)
+
+    out = _run_settings(
+        tmp_path,
+        "print(s.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout'])",
+        REDIS_URL="redis://127.0.0.1:6399/3",
+    )
+
+    assert out.returncode == 0, out.stderr
+    assert int(out.stdout) == settings.CELERY_VISIBILITY_TIMEOUT
+    assert int(out.stdout) > longest_countdown + settings.CELERY_TASK_TIME_LIMIT
+
+
+def test_visibility_timeout_shorter_than_the_retry_backoff_is_refused(tmp_path):
+    out = _run_settings(
+        tmp_path,
+        "print('loaded')",
+        CELERY_VISIBILITY_TIMEOUT="1800",
+        CLOSELOOP_NOTIFICATION_RETRY_MAX_SECONDS="3600",
+    )
+
+    assert out.returncode != 0
+    assert "CELERY_VISIBILITY_TIMEOUT (1800 s) must be longer" in out.stderr
+
+
+def test_workers_never_hang_defaults():
+    assert settings.CELERY_TASK_SOFT_TIME_LIMIT == 60
+    assert settings.CELERY_TASK_TIME_LIMIT == 90
+    assert settings.EMAIL_TIMEOUT == 10
+    assert settings.CELERY_TASK_ACKS_LATE and settings.CELERY_TASK_REJECT_ON_WORKER_LOST
+    assert celery_app.conf.task_soft_time_limit == 60
+    assert celery_app.conf.task_time_limit == 90
+
+
+def test_sends_are_routed_to_the_notifications_queue_and_dispatch_is_not():
+    from config.celery import SEND_TASKS
+
+    celery_app.loader.import_default_modules()
+    # A renamed send task would silently lose its route and share dispatch's queue.
+    assert SEND_TASKS and SEND_TASKS <= set(celery_app.tasks)
+    router = celery_app.amqp.router
+
+    send = router.route({}, "notifications.tasks.notification_send_task")
+    dispatch = router.route({}, "dispatch.tasks.task_dispatch_task")
+
+    assert send["queue"].name == settings.CELERY_NOTIFICATIONS_QUEUE == "notifications"
+    assert dispatch["queue"].name == celery_app.conf.task_default_queue
+
+
+def test_time_limits_and_conn_max_age_come_from_the_environment(tmp_path):
+    out = _run_settings(
+        tmp_path,
+        "print(s.CELERY_TASK_SOFT_TIME_LIMIT, s.CELERY_TASK_TIME_LIMIT,"
+        " s.DATABASES['default']['CONN_MAX_AGE'], s.CELERY_NOTIFICATIONS_QUEUE)",
+        CELERY_TASK_SOFT_TIME_LIMIT="20",
+        CELERY_TASK_TIME_LIMIT="30",
+        CLOSELOOP_DB_CONN_MAX_AGE="0",
+        CELERY_NOTIFICATIONS_QUEUE="sends",
+    )
+
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["20.0", "30.0", "0", "sends"]
+
+
+def test_hard_time_limit_must_exceed_the_soft_one(tmp_path):
+    out = _run_settings(tmp_path, "", CELERY_TASK_SOFT_TIME_LIMIT="60", CELERY_TASK_TIME_LIMIT="60")
+
+    assert out.returncode != 0
+    assert "CELERY_TASK_TIME_LIMIT (60 s) must be longer" in out.stderr
+
+
+def test_smtp_settings_come_from_the_environment(tmp_path):
+    out = _run_settings(
+        tmp_path,
+        "print(s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, s.EMAIL_HOST_PASSWORD,"
+        " s.EMAIL_USE_TLS, s.EMAIL_USE_SSL, s.EMAIL_TIMEOUT)",
+        DJANGO_EMAIL_HOST="smtp.firm.example",
+        DJANGO_EMAIL_PORT="587",
+        DJANGO_EMAIL_HOST_USER="closeloop@firm.example",
+        DJANGO_EMAIL_HOST_PASSWORD="s3cret",
+        DJANGO_EMAIL_USE_TLS="yes",
+        DJANGO_EMAIL_TIMEOUT="2.5",
+    )
+
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [
+        "smtp.firm.example",
+        "587",
+        "closeloop@firm.example",
+        "s3cret",
+        "True",
+        "False",
+        "2.5",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"DJANGO_EMAIL_PORT": "smtp"}, "DJANGO_EMAIL_PORT='smtp': expected a whole number."),
+        ({"DJANGO_EMAIL_PORT": "0"}, "DJANGO_EMAIL_PORT='0': must be at least 1."),
+        ({"DJANGO_EMAIL_USE_TLS": "ture"}, "DJANGO_EMAIL_USE_TLS='ture': expected true/false"),
+        (
+            {"DJANGO_EMAIL_USE_TLS": "1", "DJANGO_EMAIL_USE_SSL": "1"},
+            "Set one of DJANGO_EMAIL_USE_TLS (STARTTLS) and DJANGO_EMAIL_USE_SSL",
+        ),
+        ({"DJANGO_EMAIL_TIMEOUT": "0"}, "DJANGO_EMAIL_TIMEOUT='0': must be more than 0 seconds."),
+        (
+            {"DJANGO_EMAIL_TIMEOUT": "ten"},
+            "DJANGO_EMAIL_TIMEOUT='ten': expected a number of seconds.",
+        ),
+    ],
+)
+def test_bad_email_settings_stop_startup_with_a_clear_error(tmp_path, env, message):
+    out = _run_settings(tmp_path, "print('loaded')", **env)
+
+    assert out.returncode != 0 and "loaded" not in out.stdout
+    assert "ImproperlyConfigured: " + message in out.stderr

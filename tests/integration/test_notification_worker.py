@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from config.celery import app as celery_app
 from dispatch.choices import Trigger
 from dispatch.services import task_dispatch
 from engagements.choices import TaskRole
@@ -92,7 +91,6 @@ def test_dispatch_sends_one_email_and_one_slack_post_despite_retries(
     url, posts = slack_receiver
     # The rows are written here, where the channels are chosen: Slack must be on here too.
     settings.SLACK_WEBHOOK_URL = url
-    monkeypatch.setitem(celery_app.conf, "task_default_queue", celery_worker.queue)
     member = StaffMemberFactory(
         user=UserFactory(username="booker", email="booker@firm.example"), slack_member_id="U0BOOKER"
     )
@@ -123,7 +121,9 @@ def test_dispatch_sends_one_email_and_one_slack_post_despite_retries(
 
     # The same send delivered again (a broker redelivery, a duplicate retry) sends nothing.
     for notification in Notification.objects.filter(task=task):
-        notification_send_task.apply_async((notification.pk,), queue=celery_worker.queue)
+        notification_send_task.apply_async(
+            (notification.pk,), queue=celery_worker.notifications_queue
+        )
     time.sleep(3)
 
     mails = list(mail_dir.iterdir())

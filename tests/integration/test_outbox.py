@@ -7,17 +7,11 @@ and start it; a real worker with embedded beat runs the outbox's re-queue jobs.
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-import redis
 from django.urls import reverse
 
 from config.celery import app as celery_app
@@ -27,62 +21,12 @@ from notifications.choices import NotificationStatus, NotificationTemplate
 from notifications.models import Notification
 from staff.choices import Role, Seniority
 from staff.models import SkillTag, StaffSkill
-from tests.conftest import require_service
 from tests.factories import ClientFactory, StaffMemberFactory, UserFactory
-from tests.integration.conftest import WorkerProcess
+from tests.integration.conftest import RedisServer, WorkerProcess
 
 pytestmark = pytest.mark.integration
 
 WAIT_SECONDS = 60
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@dataclass
-class RedisServer:
-    port: int
-    workdir: Path
-    process: subprocess.Popen[bytes] | None = None
-
-    @property
-    def url(self) -> str:
-        return f"redis://127.0.0.1:{self.port}/0"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1"]
-            + ["--save", "", "--appendonly", "no", "--dir", str(self.workdir)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                client.ping()
-                return
-            except redis.RedisError:
-                time.sleep(0.1)
-        raise RuntimeError(f"redis-server did not answer on port {self.port}")
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-        self.process = None
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[RedisServer]:
-    require_service(bool(shutil.which("redis-server")), "needs redis-server on the PATH")
-    server = RedisServer(port=_free_port(), workdir=tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -123,7 +67,12 @@ def _wait(predicate, worker: WorkerProcess) -> bool:  # type: ignore[no-untyped-
 
 
 def test_broker_down_at_commit_still_saves_then_dispatches_and_emails_once(
-    client, celery_worker: WorkerProcess, private_redis: RedisServer, mail_dir, monkeypatch
+    client,
+    celery_worker: WorkerProcess,
+    private_redis: RedisServer,
+    mail_dir,
+    monkeypatch,
+    settings,
 ):
     manager = StaffMemberFactory(
         user=UserFactory(username="mia"), role=Role.MANAGER, seniority=Seniority.MANAGER
@@ -133,9 +82,9 @@ def test_broker_down_at_commit_still_saves_then_dispatches_and_emails_once(
         staff_member=booker, skill=SkillTag.objects.get(slug="payroll"), level=3
     )
     # The page's process publishes to the same (soon stopped) broker as the worker.
-    monkeypatch.setitem(celery_app.conf, "broker_url", private_redis.url)
-    monkeypatch.setitem(celery_app.conf, "task_default_queue", celery_worker.queue)
-    monkeypatch.setattr(celery_app, "_pool", None)
+    settings.CELERY_BROKER_URL = private_redis.url
+    monkeypatch.setattr(celery_app, "_pool", None)  # connections to the old broker
+    assert celery_app.conf.broker_url == private_redis.url
     client.force_login(manager.user)
     private_redis.stop()
 
