@@ -57,7 +57,6 @@ def _people(count: int):  # type: ignore[no-untyped-def]
                 OpenWork(i * 100 + k, TODAY + timedelta(days=3 + 2 * k), 4.0 + k % 3)
                 for k in range(8)
             ),
-            client_familiarity=i % 3,
         )
         for i in range(count)
     )
@@ -76,6 +75,7 @@ def engine_bench(candidates: int, rounds: int = 300, *, warm: bool = True) -> fl
         due_date=TODAY + timedelta(days=14),
         estimated_hours=6.0,
         required_skills=(SkillRequirement("bookkeeping", 2),),
+        client_history={i: i % 3 for i in range(candidates)},
     )
     people = _people(candidates)
     decide(task, people, TODAY)

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_delete, post_save
 
 
 class DispatchConfig(AppConfig):
@@ -6,4 +7,14 @@ class DispatchConfig(AppConfig):
     name = "dispatch"
 
     def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+
         from dispatch import messages  # noqa: F401  (registers its still-applies checks)
+        from dispatch.roster import roster_changed
+        from engagements.models import WorkType
+        from staff.models import SkillTag, StaffMember, StaffSkill, TimeOff
+
+        # What the dispatch roster is built from: any change moves its stamp.
+        for model in (get_user_model(), StaffMember, StaffSkill, TimeOff, SkillTag, WorkType):
+            post_save.connect(roster_changed, sender=model, weak=False)
+            post_delete.connect(roster_changed, sender=model, weak=False)

@@ -2,34 +2,23 @@
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass, field
-from datetime import date, timedelta
+from collections import defaultdict
+from datetime import date
 
-from django.db.models import (
-    Count,
-    Exists,
-    OuterRef,
-    Prefetch,
-    Q,
-    QuerySet,
-    Subquery,
-    TextField,
-)
-from django.db.models.functions import Cast
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from capacity.ledger import OpenWork, StaffCalendar
+from capacity.ledger import OpenWork
 from capacity.policy import Policy
-from capacity.selectors import UTILIZATION_REACH, remaining_weighted_hours
-from core.calendar import firm_calendar
+from capacity.selectors import remaining_weighted_hours
+from core.models import ChangeStamp
 from core.roles import is_manager
 from dispatch.choices import DecisionOutcome, EscalationStatus
-from dispatch.engine import CandidateSnapshot, HeldSkill, SkillRequirement, TaskToPlace
+from dispatch.engine import CandidateSnapshot, SkillRequirement, TaskToPlace
 from dispatch.models import DispatchDecision, Escalation, ReassignmentRequest
+from dispatch.roster import ROSTER_STAMP, Roster, roster
 from engagements.choices import HELD_TASK_STATUSES, Priority, TaskRole, TaskStatus
 from engagements.models import Task, WorkTypeSkill
 from notifications.selectors import failed_notification_count
-from staff.models import StaffMember, StaffSkill, TimeOff
 
 
 def task_for_dispatch(*, task_id: int) -> QuerySet[Task]:
@@ -64,6 +53,12 @@ def task_for_dispatch(*, task_id: int) -> QuerySet[Task]:
             has_open_escalation=Exists(
                 Escalation.objects.filter(task_id=OuterRef("pk"), status=EscalationStatus.OPEN)
             ),
+            has_reassignment_requests=Exists(
+                ReassignmentRequest.objects.filter(task_id=OuterRef("pk"))
+            ),
+            roster_version=Subquery(
+                ChangeStamp.objects.filter(name=ROSTER_STAMP).values("version")[:1]
+            ),
         )
         .filter(pk=task_id)
     )
@@ -87,6 +82,7 @@ def task_to_place(
     policy: Policy,
     exclude_staff_ids: frozenset[int] = frozenset(),
     ignore_requested: bool = False,
+    client_history: dict[int, int] | None = None,
 ) -> TaskToPlace:
     """The facts the engine's rules read (``task`` from ``task_for_dispatch``); the
     rules themselves live in ``dispatch.engine``."""
@@ -120,187 +116,69 @@ def task_to_place(
         threshold_override=(
             task.threshold_override_percent / 100 if task.threshold_override_percent else None
         ),
+        client_history=client_history or {},
     )
-
-
-@dataclass
-class _Person:
-    """One candidate's row while the snapshot is assembled."""
-
-    staff_id: int
-    name: str
-    seniority: int
-    weekly_hours: float
-    working_days: frozenset[int]
-    manager_id: int | None
-    skills: dict[str, HeldSkill] = field(default_factory=dict)
-    open_work: list[OpenWork] = field(default_factory=list)
-    time_off: dict[date, float] = field(default_factory=dict)
-    familiarity: int = 0
-
-
-def _people(task: Task, also_staff_id: int | None) -> tuple[dict[int, _Person], set[int]]:
-    """Active staff holding at least one required skill (everyone when none is required),
-    with all their skills, and who asked off this task: one query.
-
-    People with none of the skills are left out: listing the whole firm under
-    "lacks skill" explains nothing.
-    """
-    slugs = [rule.skill.slug for rule in task.engagement.work_type.skill_rules.all()]
-    who = Q(active=True)
-    if slugs:
-        who &= Q(pk__in=StaffSkill.objects.filter(skill__slug__in=slugs).values("staff_member_id"))
-    if also_staff_id is not None:
-        who |= Q(pk=also_staff_id)
-    rows = (
-        StaffMember.objects.filter(who)
-        .annotate(
-            asked_off=Exists(
-                ReassignmentRequest.objects.filter(task_id=task.pk, staff_member_id=OuterRef("pk"))
-            ),
-            # As text, decoded once per person, not once per skill row.
-            working_days_text=Cast("working_days", TextField()),
-        )
-        .order_by("pk")
-        .values_list(
-            "pk",
-            "user__first_name",
-            "user__last_name",
-            "user__username",
-            "seniority",
-            "weekly_capacity_hours",
-            "working_days_text",
-            "manager_id",
-            "asked_off",
-            "staff_skills__skill__slug",
-            "staff_skills__level",
-            "staff_skills__certified_until",
-        )
-    )
-    people: dict[int, _Person] = {}
-    asked_off: set[int] = set()
-    for (
-        pk,
-        first,
-        last,
-        username,
-        seniority,
-        weekly,
-        days,
-        manager,
-        off,
-        slug,
-        level,
-        until,
-    ) in rows:
-        person = people.get(pk)
-        if person is None:
-            person = people[pk] = _Person(
-                staff_id=pk,
-                name=f"{first} {last}".strip() or username,
-                seniority=seniority,
-                weekly_hours=float(weekly),
-                working_days=frozenset(json.loads(days)),
-                manager_id=manager,
-            )
-            if off:
-                asked_off.add(pk)
-        if slug is not None:
-            person.skills[slug] = HeldSkill(level=level, certified_until=until)
-    return people, asked_off
-
-
-def _load_tasks(task: Task, people: dict[int, _Person]) -> None:
-    """The candidates' open work and who has worked for this client: one query (a
-    UNION of two index reads; an OR across them would scan every task)."""
-    client_id = task.engagement.client_id
-    ids = list(people)
-    columns = (
-        "assignee_id",
-        "pk",
-        "status",
-        "due_date",
-        "estimated_hours",
-        "engagement__work_type__complexity_weight",
-        "engagement__client_id",
-    )
-    held = Task.objects.filter(assignee_id__in=ids, status__in=HELD_TASK_STATUSES)
-    history = Task.objects.filter(engagement__client_id=client_id, assignee_id__in=ids).exclude(
-        status__in=(TaskStatus.CANCELLED, *HELD_TASK_STATUSES)
-    )
-    rows = (
-        held.order_by()
-        .values_list(*columns)
-        .union(history.order_by().values_list(*columns), all=True)
-    )
-    for assignee_id, pk, status, due, estimate, weight, row_client in rows:
-        person = people[assignee_id]
-        if row_client == client_id and pk != task.pk:
-            person.familiarity += 1
-        if status in HELD_TASK_STATUSES:
-            hours = remaining_weighted_hours(estimate, weight)
-            person.open_work.append(OpenWork(task_id=pk, due_date=due, hours=hours))
-
-
-def _load_time_off(people: dict[int, _Person], today: date, horizon: date) -> None:
-    for staff_id, start, end, hours in TimeOff.objects.filter(
-        staff_member_id__in=people, end_date__gte=today, start_date__lte=horizon
-    ).values_list("staff_member_id", "start_date", "end_date", "hours_per_day"):
-        days = people[staff_id].time_off
-        day = max(start, today)
-        while day <= min(end, horizon):
-            days[day] = days.get(day, 0.0) + float(hours)
-            day += timedelta(days=1)
 
 
 def candidate_snapshots(
     *, task: Task, today: date, policy: Policy, also_staff_id: int | None = None
-) -> tuple[tuple[CandidateSnapshot, ...], frozenset[int]]:
-    """Every candidate's facts as plain data, in three queries as values whatever the
-    firm's size, and who asked off the task.
+) -> tuple[tuple[CandidateSnapshot, ...], frozenset[int], dict[int, int]]:
+    """Every candidate's facts as plain data, who asked off the task, and who has
+    worked for its client (``task`` from ``task_for_dispatch``).
 
-    Time off and holidays are loaded through the furthest week the utilization
-    window can reach and every due date in sight, so no figure reads an absence
-    as available time.
+    Candidates are the active staff holding at least one required skill (everyone
+    when none is required): listing the whole firm under "lacks skill" explains
+    nothing. Their names, skills, calendars and thresholds come from the roster
+    (``dispatch.roster``, kept between dispatches); their open work is read now, in
+    one query with the client's history, whatever the firm's size.
     """
-    people, asked_off = _people(task, also_staff_id)
-    _load_tasks(task, people)
-    horizon = max(
-        [today + UTILIZATION_REACH, task.due_date]
-        + [w.due_date for person in people.values() for w in person.open_work]
-    )
-    _load_time_off(people, today, horizon)
-    holidays = frozenset(firm_calendar().holidays_between(today, horizon))
-    shared: dict[tuple[float, frozenset[int]], StaffCalendar] = {}
+    version = task.roster_version or 0  # type: ignore[attr-defined]  # task_for_dispatch
+    staff = roster(version=version, today=today, policy=policy)
+    slugs = [requirement.slug for requirement in required_skills(task)]
+    ids = staff.candidate_ids(slugs, also=also_staff_id)
+    open_work, history = _open_work_and_history(task, ids, staff)
+    asked_off: frozenset[int] = frozenset()
+    if task.has_reassignment_requests:  # type: ignore[attr-defined]  # task_for_dispatch
+        asked_off = frozenset(task.reassignment_requests.values_list("staff_member_id", flat=True))
+    candidates = tuple(staff.snapshot(pk, open_work.get(pk, ())) for pk in ids)
+    return candidates, asked_off, history
 
-    def calendar_of(person: _Person) -> StaffCalendar:
-        # Everyone with the same hours and days and no time off shares one calendar,
-        # so the engine counts their windows once.
-        if person.time_off:
-            return StaffCalendar(
-                person.weekly_hours, person.working_days, holidays, person.time_off
-            )
-        key = (person.weekly_hours, person.working_days)
-        if key not in shared:
-            shared[key] = StaffCalendar(person.weekly_hours, person.working_days, holidays)
-        return shared[key]
 
-    snapshots = tuple(
-        CandidateSnapshot(
-            staff_id=person.staff_id,
-            name=person.name,
-            seniority=person.seniority,
-            calendar=calendar_of(person),
-            skills=person.skills,
-            open_work=tuple(sorted(person.open_work, key=lambda w: (w.due_date, w.task_id))),
-            threshold=(thresholds := policy.thresholds_for(person.skills)).preparer,
-            reviewer_threshold=thresholds.reviewer,
-            client_familiarity=person.familiarity,
-            manager_id=person.manager_id,
-        )
-        for person in people.values()
+def _open_work_and_history(
+    task: Task, ids: list[int], staff: Roster
+) -> tuple[dict[int, tuple[OpenWork, ...]], dict[int, int]]:
+    """The candidates' open work and how many tasks each has held for this client: one
+    query (a UNION of two index reads; engagements' clients and weights come from the
+    roster)."""
+    columns = ("assignee_id", "pk", "status", "due_date", "estimated_hours", "engagement_id")
+    held = Task.objects.filter(status__in=HELD_TASK_STATUSES)
+    # Most of the firm: filter in Python rather than send a thousand ids.
+    held = held.filter(assignee_id__in=ids) if len(ids) * 2 < len(staff.members) else held
+    client_id = task.engagement.client_id
+    past = Task.objects.filter(engagement__client_id=client_id, assignee__isnull=False).exclude(
+        status__in=(TaskStatus.CANCELLED, *HELD_TASK_STATUSES)
     )
-    return snapshots, frozenset(asked_off)
+    rows = list(
+        held.order_by().values_list(*columns).union(past.order_by().values_list(*columns), all=True)
+    )
+    engagements = staff.engagement_facts(row[5] for row in rows)
+    wanted = set(ids)
+    work: dict[int, list[OpenWork]] = defaultdict(list)
+    history: dict[int, int] = defaultdict(int)
+    for assignee_id, pk, status, due, estimate, engagement_id in rows:
+        if assignee_id not in wanted:
+            continue
+        row_client, weight = engagements[engagement_id]
+        if row_client == client_id and pk != task.pk:
+            history[assignee_id] += 1
+        if status in HELD_TASK_STATUSES:
+            hours = remaining_weighted_hours(estimate, weight)
+            work[assignee_id].append(OpenWork(task_id=pk, due_date=due, hours=hours))
+    ordered = {
+        pk: tuple(sorted(items, key=lambda w: (w.due_date, w.task_id)))
+        for pk, items in work.items()
+    }
+    return ordered, dict(history)
 
 
 def open_work_for(*, staff_id: int) -> tuple[OpenWork, ...]:

@@ -215,13 +215,14 @@ def task_dispatch(
             _settle_request(task)
             return None
         policy = capacity_policy(day=today)
-        candidates, asked_off = candidate_snapshots(task=task, today=today, policy=policy)
+        candidates, asked_off, history = candidate_snapshots(task=task, today=today, policy=policy)
         # Whoever asked off this task stays off it, whatever triggered this dispatch.
         spec = task_to_place(
             task,
             policy=policy,
             exclude_staff_ids=frozenset(exclude_staff_ids) | asked_off,
             ignore_requested=ignore_requested,
+            client_history=history,
         )
         decision, assignee = _decide_under_lock(spec, candidates, today)
         record = _record(
@@ -276,10 +277,10 @@ def task_assign_manual(
             raise DispatchError("That staff member does not exist or is inactive.")
         member = _lock_member(staff_id)
         policy = capacity_policy(day=today)
-        candidates, _ = candidate_snapshots(
+        candidates, _, history = candidate_snapshots(
             task=task, today=today, policy=policy, also_staff_id=staff_id
         )
-        spec = task_to_place(task, policy=policy, ignore_requested=True)
+        spec = task_to_place(task, policy=policy, ignore_requested=True, client_history=history)
         spec = replace(spec, urgent=False)
         engine = decide(spec, candidates, today)
         chosen = next(c for c in candidates if c.staff_id == staff_id)

@@ -34,7 +34,10 @@ def _fresh_cache():
     rows were rolled back must not leak into the next one."""
     from django.core.cache import cache
 
+    from dispatch.roster import roster_forget
+
     cache.clear()
+    roster_forget()  # its stamp rolls back with the test's rows
     yield
 
 

@@ -68,7 +68,7 @@ def _evaluate(
         utilization_after=fit.utilization_after,
         threshold=fit.threshold,
         available_before_deadline=fit.free_before_deadline,
-        familiarity=candidate.client_familiarity,
+        familiarity=task.client_history.get(candidate.staff_id, 0),
         qualified=qualified,
         kept=problem is None,
         reason=problem or HAS_ROOM,

@@ -56,6 +56,9 @@ class TaskToPlace:
     seasonal_work_type: bool = False  # the work type is flagged "suppressed in December"
     season_suppresses: bool = False  # a season holding flagged work is in force
     threshold_override: float | None = None  # a manager raised the threshold for this task
+    # Tasks each person has held for this client (staff id -> count): the client's
+    # history, so a candidate's own facts stay the same whatever the task.
+    client_history: Mapping[int, int] = field(default_factory=dict)
 
     @property
     def weighted_hours(self) -> float:
@@ -72,7 +75,6 @@ class CandidateSnapshot:
     open_work: tuple[OpenWork, ...] = ()
     threshold: float = DEFAULT_PREPARER_THRESHOLD
     reviewer_threshold: float = DEFAULT_REVIEWER_THRESHOLD
-    client_familiarity: int = 0
     manager_id: int | None = None
     _profiles: dict[date, LoadProfile] = field(default_factory=dict, compare=False, repr=False)
 

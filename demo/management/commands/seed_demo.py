@@ -9,8 +9,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from core.services import change_stamp_bump
 from demo.build import demo_build, demo_report
 from demo.specs import SIZES, DemoConflictError
+from dispatch.roster import ROSTER_STAMP
 
 
 def _iso_date(value: str) -> date:
@@ -51,5 +53,7 @@ class Command(BaseCommand):
             )
         except DemoConflictError as exc:
             raise CommandError(str(exc)) from exc
+        # The firm was written in bulk, past the signals that tell dispatch its roster moved.
+        change_stamp_bump(ROSTER_STAMP)
         for line in demo_report(result):
             self.stdout.write(line)

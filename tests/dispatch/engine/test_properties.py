@@ -119,7 +119,6 @@ def candidates(draw: st.DrawFn, staff_id: int, today: date) -> CandidateSnapshot
         open_work=open_work,
         threshold=draw(THRESHOLD),
         reviewer_threshold=draw(REVIEWER_THRESHOLD),
-        client_familiarity=draw(FAMILIARITY),
     )
 
 
@@ -153,6 +152,7 @@ def cases(draw: st.DrawFn) -> Case:
         else frozenset(),
         seasonal_work_type=draw(SUPPRESSED),
         season_suppresses=draw(st.booleans()),
+        client_history={staff_id: draw(FAMILIARITY) for staff_id in ids},
     )
     return Case(task, people, today)
 

@@ -9,6 +9,7 @@ puts the person at h/40 before the task. The default task is 4 h due in four wee
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, timedelta
 
 import pytest
@@ -61,7 +62,6 @@ def candidate(
     open_work: tuple[OpenWork, ...] = (),
     threshold: float = 0.8,
     reviewer_threshold: float = 0.7,
-    familiarity: int = 0,
     cal: StaffCalendar | None = None,
 ) -> CandidateSnapshot:
     return CandidateSnapshot(
@@ -73,7 +73,6 @@ def candidate(
         open_work=open_work,
         threshold=threshold,
         reviewer_threshold=reviewer_threshold,
-        client_familiarity=familiarity,
     )
 
 
@@ -225,7 +224,8 @@ def test_guardrail_nobody_senior_enough_escalates():
 def test_reviewer_never_the_preparer():
     review = task(role="reviewer", preparer_id=1)
 
-    result = decide(review, (candidate(1, familiarity=5), candidate(2)), TODAY)
+    review = replace(review, client_history={1: 5})
+    result = decide(review, (candidate(1), candidate(2)), TODAY)
 
     assert result.assignee_id == 2
     assert not row(result, 1).qualified
@@ -279,10 +279,10 @@ def test_reviewer_does_not_prefer_lowest_seniority():
 
 
 def test_capacity_threshold_counts_the_task_being_added():
-    at_75 = candidate(1, open_work=(busy(30.0),), familiarity=3)
+    at_75 = candidate(1, open_work=(busy(30.0),))
     free = candidate(2)
 
-    result = decide(task(due_date=FRIDAY), (at_75, free), TODAY)
+    result = decide(task(due_date=FRIDAY, client_history={1: 3}), (at_75, free), TODAY)
 
     assert result.assignee_id == 2
     r = row(result, 1)
@@ -335,9 +335,13 @@ def test_capacity_free_hours_subtract_existing_work_in_the_window():
 
 
 def test_holidays_cause_a_drop():
-    away = candidate(1, familiarity=4, cal=calendar(holidays=(WEDNESDAY, THURSDAY, FRIDAY)))
+    away = candidate(1, cal=calendar(holidays=(WEDNESDAY, THURSDAY, FRIDAY)))
 
-    result = decide(task(estimated_hours=20.0, due_date=FRIDAY), (away, candidate(2)), TODAY)
+    result = decide(
+        task(estimated_hours=20.0, due_date=FRIDAY, client_history={1: 4}),
+        (away, candidate(2)),
+        TODAY,
+    )
 
     assert result.assignee_id == 2
     r = row(result, 1)
@@ -348,9 +352,13 @@ def test_holidays_cause_a_drop():
 
 def test_time_off_causes_a_drop():
     next_week_off = {NEXT_MONDAY + timedelta(days=n): 8.0 for n in range(5)}
-    away = candidate(1, familiarity=4, cal=calendar(time_off=next_week_off))
+    away = candidate(1, cal=calendar(time_off=next_week_off))
 
-    result = decide(task(estimated_hours=45.0, due_date=NEXT_FRIDAY), (away, candidate(2)), TODAY)
+    result = decide(
+        task(estimated_hours=45.0, due_date=NEXT_FRIDAY, client_history={1: 4}),
+        (away, candidate(2)),
+        TODAY,
+    )
 
     assert result.assignee_id == 2
     r = row(result, 1)
@@ -364,9 +372,13 @@ def test_time_off_causes_a_drop():
 
 def test_deadline_fit_fails_at_an_earlier_due_existing_task():
     # 28 h due Tuesday cannot be done in Monday + Tuesday's 16 h, whatever else happens.
-    late = candidate(1, familiarity=4, open_work=(busy(28.0, due=TUESDAY),))
+    late = candidate(1, open_work=(busy(28.0, due=TUESDAY),))
 
-    result = decide(task(estimated_hours=2.0, due_date=FRIDAY), (late, candidate(2)), TODAY)
+    result = decide(
+        task(estimated_hours=2.0, due_date=FRIDAY, client_history={1: 4}),
+        (late, candidate(2)),
+        TODAY,
+    )
 
     assert result.assignee_id == 2
     r = row(result, 1)
@@ -380,9 +392,13 @@ def test_deadline_fit_fails_when_new_task_pushes_a_later_deadline_over():
     # Tuesday off: 16 h due Wednesday exactly fills Monday and Wednesday, so 2 h due
     # today leaves the Wednesday work short, though today alone has room.
     tuesday_off = calendar(time_off={TUESDAY: 8.0})
-    full = candidate(1, familiarity=4, cal=tuesday_off, open_work=(busy(16.0, due=WEDNESDAY),))
+    full = candidate(1, cal=tuesday_off, open_work=(busy(16.0, due=WEDNESDAY),))
 
-    result = decide(task(estimated_hours=2.0, due_date=TODAY), (full, candidate(2)), TODAY)
+    result = decide(
+        task(estimated_hours=2.0, due_date=TODAY, client_history={1: 4}),
+        (full, candidate(2)),
+        TODAY,
+    )
 
     assert result.assignee_id == 2
     r = row(result, 1)
@@ -394,10 +410,12 @@ def test_deadline_fit_fails_when_new_task_pushes_a_later_deadline_over():
 
 
 def test_rank_requested_staff_member_first():
-    familiar = candidate(1, familiarity=3)
+    familiar = candidate(1)
     requested = candidate(2, open_work=(busy(10.0),))
 
-    result = decide(task(engagement_requested_staff_id=2), (familiar, requested), TODAY)
+    result = decide(
+        task(engagement_requested_staff_id=2, client_history={1: 3}), (familiar, requested), TODAY
+    )
 
     assert result.outcome is Outcome.ASSIGNED
     assert result.assignee_id == 2
@@ -406,9 +424,9 @@ def test_rank_requested_staff_member_first():
 
 def test_rank_familiarity_beats_free_hours():
     free = candidate(1)
-    familiar = candidate(2, familiarity=2, open_work=(busy(10.0),))
+    familiar = candidate(2, open_work=(busy(10.0),))
 
-    result = decide(task(), (free, familiar), TODAY)
+    result = decide(task(client_history={2: 2}), (free, familiar), TODAY)
 
     assert result.assignee_id == 2
     assert "2 task(s) for this client" in result.reasons[0]
@@ -662,9 +680,13 @@ def test_no_candidates_escalates_with_empty_table():
 
 
 def test_excluded_staff_are_dropped():
-    favourite = candidate(1, familiarity=5)
+    favourite = candidate(1)
 
-    result = decide(task(excluded_staff_ids=frozenset({1})), (favourite, candidate(2)), TODAY)
+    result = decide(
+        task(excluded_staff_ids=frozenset({1}), client_history={1: 5}),
+        (favourite, candidate(2)),
+        TODAY,
+    )
 
     assert result.assignee_id == 2
     assert not row(result, 1).qualified
