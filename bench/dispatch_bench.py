@@ -253,6 +253,9 @@ def main() -> None:
     _admin(f'create database "{copy}" template "{large}"')
     os.environ["DATABASE_URL"] = _database_url(copy)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # As in production: DEBUG off (cached templates, no query log).
+    os.environ.setdefault("DJANGO_DEBUG", "0")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "dispatch-bench-" + "x" * 50)
     import django
 
     django.setup()

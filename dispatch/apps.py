@@ -11,10 +11,19 @@ class DispatchConfig(AppConfig):
 
         from dispatch import messages  # noqa: F401  (registers its still-applies checks)
         from dispatch.roster import roster_changed
-        from engagements.models import WorkType
+        from engagements.models import WorkType, WorkTypeSkill
         from staff.models import SkillTag, StaffMember, StaffSkill, TimeOff
 
         # What the dispatch roster is built from: any change moves its stamp.
-        for model in (get_user_model(), StaffMember, StaffSkill, TimeOff, SkillTag, WorkType):
+        models = (
+            get_user_model(),
+            StaffMember,
+            StaffSkill,
+            TimeOff,
+            SkillTag,
+            WorkType,
+            WorkTypeSkill,
+        )
+        for model in models:
             post_save.connect(roster_changed, sender=model, weak=False)
             post_delete.connect(roster_changed, sender=model, weak=False)

@@ -5,7 +5,8 @@ hours and time off again and build their calendars and load profiles again (abou
 70 ms of a dispatch). The roster keeps them in the process and is built again when:
 
 - the ``staff-roster`` change stamp moved: a save or delete of a staff member, their
-  user, their skills or time off, a skill tag or a work type bumps it after commit
+  user, their skills or time off, a skill tag, a work type or its skill rules bumps it
+  after commit
   (``dispatch.apps``), and the stamp is read with the task, in the same query;
 - the day or the capacity policy changed;
 - it is older than ``ROSTER_MAX_AGE`` seconds, for writes that bypass signals
@@ -20,6 +21,7 @@ roster can never push anyone past their threshold.
 
 from __future__ import annotations
 
+import gc
 import json
 import threading
 import time
@@ -36,8 +38,8 @@ from capacity.ledger import OpenWork, StaffCalendar
 from capacity.policy import Policy, Season, Thresholds
 from core.calendar import firm_calendar
 from core.services import change_stamp_bump
-from dispatch.engine import CandidateSnapshot, HeldSkill
-from engagements.models import Engagement
+from dispatch.engine import CandidateSnapshot, HeldSkill, SkillRequirement
+from engagements.models import Engagement, WorkTypeSkill
 from staff.models import StaffMember, TimeOff
 
 ROSTER_STAMP = "staff-roster"
@@ -66,8 +68,11 @@ class Roster:
     built_at: float
     members: dict[int, Member]
     holders: dict[str, frozenset[int]]  # skill slug -> who holds it
+    requirements: dict[int, tuple[SkillRequirement, ...]]  # work type id -> skills it needs
     # engagement id -> (client id, complexity weight), filled as open work names them
     engagements: dict[int, tuple[int, Decimal]] = field(default_factory=dict)
+    # open-work row as read -> the item built from it (rows are immutable values)
+    open_work_items: dict[tuple[object, ...], OpenWork] = field(default_factory=dict)
     _snapshots: dict[int, CandidateSnapshot] = field(default_factory=dict)
 
     def candidate_ids(self, slugs: Iterable[str], also: int | None = None) -> list[int]:
@@ -135,6 +140,10 @@ def roster(*, version: int, today: date, policy: Policy) -> Roster:
             or (time.monotonic() - current.built_at >= ROSTER_MAX_AGE)
         ):
             current = _current = _build(key, today, policy)
+            # The roster lives for many dispatches: move it (and whatever else is
+            # long-lived by now) out of the collector's way, so collections in the
+            # middle of a dispatch do not walk a thousand people each time.
+            gc.freeze()
         return current
 
 
@@ -153,7 +162,8 @@ def roster_forget() -> None:
 
 
 def _build(key: tuple[int, date, tuple[Season, ...]], today: date, policy: Policy) -> Roster:
-    """Everyone active with all their skills (one query), their time off (one query)."""
+    """Everyone active with all their skills, their time off, and the skills each work
+    type needs: three queries."""
     rows = (
         StaffMember.objects.filter(active=True)
         .annotate(working_days_text=Cast("working_days", TextField()))
@@ -206,11 +216,17 @@ def _build(key: tuple[int, date, tuple[Season, ...]], today: date, policy: Polic
         )
         for slug in held:
             holders[slug].add(pk)
+    requirements: dict[int, list[SkillRequirement]] = defaultdict(list)
+    for work_type_id, slug, level in WorkTypeSkill.objects.order_by("pk").values_list(
+        "work_type_id", "skill__slug", "min_level"
+    ):
+        requirements[work_type_id].append(SkillRequirement(slug, level))
     return Roster(
         key=key,
         built_at=time.monotonic(),
         members=members,
         holders={slug: frozenset(ids) for slug, ids in holders.items()},
+        requirements={pk: tuple(rules) for pk, rules in requirements.items()},
     )
 
 

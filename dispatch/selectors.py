@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 
 from capacity.ledger import OpenWork
 from capacity.policy import Policy
@@ -17,21 +18,15 @@ from dispatch.engine import CandidateSnapshot, SkillRequirement, TaskToPlace
 from dispatch.models import DispatchDecision, Escalation, ReassignmentRequest
 from dispatch.roster import ROSTER_STAMP, Roster, roster
 from engagements.choices import HELD_TASK_STATUSES, Priority, TaskRole, TaskStatus
-from engagements.models import Task, WorkTypeSkill
+from engagements.models import Task
 from notifications.selectors import failed_notification_count
 
 
 def task_for_dispatch(*, task_id: int) -> QuerySet[Task]:
-    """The task with what dispatch reads about it, flags included (one query, plus its
-    work type's skill rules)."""
+    """The task with what dispatch reads about it, flags included: one query (its work
+    type's skill rules come from the roster)."""
     return (
         Task.objects.select_related("engagement__client", "engagement__work_type")
-        .prefetch_related(
-            Prefetch(
-                "engagement__work_type__skill_rules",
-                queryset=WorkTypeSkill.objects.select_related("skill"),
-            )
-        )
         .annotate(
             preparer_staff_id=Subquery(
                 Task.objects.filter(
@@ -69,23 +64,28 @@ def effective_estimate(task: Task) -> float | None:
     return float(hours) if hours is not None else None
 
 
-def required_skills(task: Task) -> tuple[SkillRequirement, ...]:
-    return tuple(
-        SkillRequirement(rule.skill.slug, rule.min_level)
-        for rule in task.engagement.work_type.skill_rules.all()
-    )
+@dataclass(frozen=True)
+class DispatchSnapshot:
+    """What a dispatch reads besides the task: the candidates as plain data and the
+    task's facts that come with them."""
+
+    candidates: tuple[CandidateSnapshot, ...]
+    required_skills: tuple[SkillRequirement, ...]
+    asked_off: frozenset[int]  # who asked to be reassigned off this task
+    client_history: dict[int, int]  # tasks each candidate has held for this client
 
 
 def task_to_place(
     task: Task,
     *,
     policy: Policy,
+    snapshot: DispatchSnapshot,
     exclude_staff_ids: frozenset[int] = frozenset(),
     ignore_requested: bool = False,
-    client_history: dict[int, int] | None = None,
 ) -> TaskToPlace:
     """The facts the engine's rules read (``task`` from ``task_for_dispatch``); the
-    rules themselves live in ``dispatch.engine``."""
+    rules themselves live in ``dispatch.engine``. Whoever asked off the task stays off
+    it, whatever triggered this dispatch."""
     engagement = task.engagement
     work_type = engagement.work_type
     client = engagement.client
@@ -96,7 +96,7 @@ def task_to_place(
         due_date=task.due_date,
         estimated_hours=effective_estimate(task),
         weight=float(work_type.complexity_weight),
-        required_skills=required_skills(task),
+        required_skills=snapshot.required_skills,
         complexity=engagement.complexity,
         client_min_seniority=client.min_seniority,
         work_type_min_seniority=work_type.min_seniority,
@@ -110,21 +110,21 @@ def task_to_place(
             if task.role == TaskRole.REVIEWER
             else None
         ),
-        excluded_staff_ids=exclude_staff_ids,
+        excluded_staff_ids=exclude_staff_ids | snapshot.asked_off,
         seasonal_work_type=work_type.suppressed_in_december,
         season_suppresses=policy.suppresses_flagged_work,
         threshold_override=(
             task.threshold_override_percent / 100 if task.threshold_override_percent else None
         ),
-        client_history=client_history or {},
+        client_history=snapshot.client_history,
     )
 
 
-def candidate_snapshots(
+def dispatch_snapshot(
     *, task: Task, today: date, policy: Policy, also_staff_id: int | None = None
-) -> tuple[tuple[CandidateSnapshot, ...], frozenset[int], dict[int, int]]:
-    """Every candidate's facts as plain data, who asked off the task, and who has
-    worked for its client (``task`` from ``task_for_dispatch``).
+) -> DispatchSnapshot:
+    """Every candidate's facts as plain data, the skills the task needs, who asked off
+    it and who has worked for its client (``task`` from ``task_for_dispatch``).
 
     Candidates are the active staff holding at least one required skill (everyone
     when none is required): listing the whole firm under "lacks skill" explains
@@ -134,14 +134,18 @@ def candidate_snapshots(
     """
     version = task.roster_version or 0  # type: ignore[attr-defined]  # task_for_dispatch
     staff = roster(version=version, today=today, policy=policy)
-    slugs = [requirement.slug for requirement in required_skills(task)]
-    ids = staff.candidate_ids(slugs, also=also_staff_id)
+    requirements = staff.requirements.get(task.engagement.work_type_id, ())
+    ids = staff.candidate_ids((r.slug for r in requirements), also=also_staff_id)
     open_work, history = _open_work_and_history(task, ids, staff)
     asked_off: frozenset[int] = frozenset()
     if task.has_reassignment_requests:  # type: ignore[attr-defined]  # task_for_dispatch
         asked_off = frozenset(task.reassignment_requests.values_list("staff_member_id", flat=True))
-    candidates = tuple(staff.snapshot(pk, open_work.get(pk, ())) for pk in ids)
-    return candidates, asked_off, history
+    return DispatchSnapshot(
+        candidates=tuple(staff.snapshot(pk, open_work.get(pk, ())) for pk in ids),
+        required_skills=requirements,
+        asked_off=asked_off,
+        client_history=history,
+    )
 
 
 def _open_work_and_history(
@@ -165,15 +169,21 @@ def _open_work_and_history(
     wanted = set(ids)
     work: dict[int, list[OpenWork]] = defaultdict(list)
     history: dict[int, int] = defaultdict(int)
-    for assignee_id, pk, status, due, estimate, engagement_id in rows:
+    seen = staff.open_work_items
+    for row in rows:
+        assignee_id, pk, status, due, estimate, engagement_id = row
         if assignee_id not in wanted:
             continue
         row_client, weight = engagements[engagement_id]
         if row_client == client_id and pk != task.pk:
             history[assignee_id] += 1
         if status in HELD_TASK_STATUSES:
-            hours = remaining_weighted_hours(estimate, weight)
-            work[assignee_id].append(OpenWork(task_id=pk, due_date=due, hours=hours))
+            # The same row as last time is the same item: built once per roster.
+            item = seen.get(row)
+            if item is None:
+                hours = remaining_weighted_hours(estimate, weight)
+                item = seen[row] = OpenWork(task_id=pk, due_date=due, hours=hours)
+            work[assignee_id].append(item)
     ordered = {
         pk: tuple(sorted(items, key=lambda w: (w.due_date, w.task_id)))
         for pk, items in work.items()

@@ -37,7 +37,7 @@ from dispatch.engine import CandidateSnapshot, Decision, Outcome, TaskToPlace, d
 from dispatch.engine.rules import evaluate
 from dispatch.models import DispatchDecision, Escalation
 from dispatch.selectors import (
-    candidate_snapshots,
+    dispatch_snapshot,
     open_work_for,
     task_for_dispatch,
     task_to_place,
@@ -215,16 +215,15 @@ def task_dispatch(
             _settle_request(task)
             return None
         policy = capacity_policy(day=today)
-        candidates, asked_off, history = candidate_snapshots(task=task, today=today, policy=policy)
-        # Whoever asked off this task stays off it, whatever triggered this dispatch.
+        snapshot = dispatch_snapshot(task=task, today=today, policy=policy)
         spec = task_to_place(
             task,
             policy=policy,
-            exclude_staff_ids=frozenset(exclude_staff_ids) | asked_off,
+            snapshot=snapshot,
+            exclude_staff_ids=frozenset(exclude_staff_ids),
             ignore_requested=ignore_requested,
-            client_history=history,
         )
-        decision, assignee = _decide_under_lock(spec, candidates, today)
+        decision, assignee = _decide_under_lock(spec, snapshot.candidates, today)
         record = _record(
             task=task, decision=decision, trigger=trigger, started=started, actor=actor
         )
@@ -277,11 +276,11 @@ def task_assign_manual(
             raise DispatchError("That staff member does not exist or is inactive.")
         member = _lock_member(staff_id)
         policy = capacity_policy(day=today)
-        candidates, _, history = candidate_snapshots(
-            task=task, today=today, policy=policy, also_staff_id=staff_id
-        )
-        spec = task_to_place(task, policy=policy, ignore_requested=True, client_history=history)
-        spec = replace(spec, urgent=False)
+        snapshot = dispatch_snapshot(task=task, today=today, policy=policy, also_staff_id=staff_id)
+        spec = task_to_place(task, policy=policy, snapshot=snapshot, ignore_requested=True)
+        # A manager's choice: nobody is excluded and urgency overrides nothing.
+        spec = replace(spec, urgent=False, excluded_staff_ids=frozenset())
+        candidates = snapshot.candidates
         engine = decide(spec, candidates, today)
         chosen = next(c for c in candidates if c.staff_id == staff_id)
         row = evaluate(spec, chosen, today)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from capacity.ledger import DeadlineFit, OpenWork, committed_between, utilization
+from capacity.ledger import DeadlineFit, committed_between, utilization
 from dispatch.engine.types import REVIEWER, CandidateSnapshot, Problem, TaskToPlace
 
 EPSILON = 1e-9
@@ -36,7 +36,7 @@ def capacity_fit(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -
     bisections per task, whatever their open work."""
     profile = candidate.profile(today)
     hours = task.weighted_hours
-    new_work = OpenWork(task_id=task.task_id, due_date=task.due_date, hours=hours)
+    new_work = task.as_open_work
     added_week = committed_between(candidate.calendar, (new_work,), today, *profile.window)
     committed, available = profile.committed_week, profile.available_week
     threshold = threshold_for(task, candidate)

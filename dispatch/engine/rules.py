@@ -18,7 +18,6 @@ overloads them, waits for a manager; no fit escalates with the conflict.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date
 from typing import TypedDict
 
@@ -46,55 +45,68 @@ class _Summary(TypedDict):
     rejections: tuple[tuple[str, int], ...]
 
 
-@dataclass(frozen=True)
 class _Evaluation:
-    candidate: CandidateSnapshot
-    row: CandidateRow
-    within_threshold: bool
+    """One qualified (or listed) person judged for the task; their table row is built
+    only when it is shown, so a thousand candidates cost a thousand fits, not rows."""
 
+    __slots__ = ("_row", "candidate", "familiarity", "fit", "problem", "qualified")
 
-def _evaluate(
-    task: TaskToPlace, candidate: CandidateSnapshot, today: date, problem: Problem | None
-) -> _Evaluation:
-    fit = capacity_fit(task, candidate, today)
-    qualified = problem is None
-    if problem is None:
-        problem = capacity_problem(task, fit)
-    row = CandidateRow(
-        staff_id=candidate.staff_id,
-        name=candidate.name,
-        seniority=candidate.seniority,
-        utilization=fit.utilization,
-        utilization_after=fit.utilization_after,
-        threshold=fit.threshold,
-        available_before_deadline=fit.free_before_deadline,
-        familiarity=task.client_history.get(candidate.staff_id, 0),
-        qualified=qualified,
-        kept=problem is None,
-        reason=problem or HAS_ROOM,
-    )
-    return _Evaluation(candidate, row, fit.within_threshold)
+    def __init__(
+        self, task: TaskToPlace, candidate: CandidateSnapshot, today: date, problem: Problem | None
+    ) -> None:
+        self.candidate = candidate
+        self.fit = capacity_fit(task, candidate, today)
+        self.qualified = problem is None
+        self.problem = capacity_problem(task, self.fit) if problem is None else problem
+        self.familiarity = task.client_history.get(candidate.staff_id, 0)
+        self._row: CandidateRow | None = None
+
+    @property
+    def staff_id(self) -> int:
+        return self.candidate.staff_id
+
+    @property
+    def kept(self) -> bool:
+        return self.problem is None
+
+    @property
+    def within_threshold(self) -> bool:
+        return self.fit.within_threshold
+
+    @property
+    def row(self) -> CandidateRow:
+        if self._row is None:
+            candidate, fit = self.candidate, self.fit
+            self._row = CandidateRow(
+                staff_id=candidate.staff_id,
+                name=candidate.name,
+                seniority=candidate.seniority,
+                utilization=fit.utilization,
+                utilization_after=fit.utilization_after,
+                threshold=fit.threshold,
+                available_before_deadline=fit.free_before_deadline,
+                familiarity=self.familiarity,
+                qualified=self.qualified,
+                kept=self.problem is None,
+                reason=self.problem or HAS_ROOM,
+            )
+        return self._row
 
 
 def evaluate(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -> CandidateRow:
     """One person's line of the candidate table: their figures and the first rule that
     refuses them (a manager assigning by hand sees where their choice stood)."""
-    return _evaluate(task, candidate, today, eligibility_problem(task, candidate, today)).row
+    return _Evaluation(task, candidate, today, eligibility_problem(task, candidate, today)).row
 
 
 def _rank_key(task: TaskToPlace, evaluation: _Evaluation) -> tuple[object, ...]:
-    row = evaluation.row
     return rank_key(
         task,
-        staff_id=row.staff_id,
-        familiarity=row.familiarity,
-        seniority=row.seniority,
-        free_hours=row.available_before_deadline,
+        staff_id=evaluation.candidate.staff_id,
+        familiarity=evaluation.familiarity,
+        seniority=evaluation.candidate.seniority,
+        free_hours=evaluation.fit.free_before_deadline,
     )
-
-
-def _label(reason: str) -> str:
-    return reason.label if isinstance(reason, Problem) else reason
 
 
 def _table(
@@ -104,11 +116,11 @@ def _table(
     today: date,
 ) -> tuple[tuple[CandidateRow, ...], tuple[tuple[str, int], ...]]:
     """The rows the log lists, and everyone else counted by reason."""
-    ordered = [e.row for e in ranked if e.row.kept] + [e.row for e in ranked if not e.row.kept]
-    rows = ordered[:TABLE_SIZE]
+    ordered = [e for e in ranked if e.kept] + [e for e in ranked if not e.kept]
+    rows = [e.row for e in ordered[:TABLE_SIZE]]
     room = TABLE_SIZE - len(rows)
-    rows += [_evaluate(task, c, today, problem).row for c, problem in refused[:room]]
-    counts = Counter(_label(row.reason) for row in ordered[TABLE_SIZE:])
+    rows += [_Evaluation(task, c, today, problem).row for c, problem in refused[:room]]
+    counts = Counter((e.problem or HAS_ROOM).label for e in ordered[TABLE_SIZE:])
     counts.update(problem.label for _, problem in refused[max(room, 0) :])
     rejections = tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
     return tuple(rows), rejections
@@ -142,7 +154,7 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
     for candidate in sorted(candidates, key=lambda c: c.staff_id):
         problem = eligibility_problem(task, candidate, today)
         if problem is None:
-            qualified.append(_evaluate(task, candidate, today, None))
+            qualified.append(_Evaluation(task, candidate, today, None))
         else:
             refused.append((candidate, problem))
     qualified.sort(key=lambda e: _rank_key(task, e))
@@ -152,11 +164,11 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
 
     # Client-requested staffer: overrides ranking and capacity, never skills.
     requested_id = requested_staff(task)
-    requested = next((e for e in qualified if e.row.staff_id == requested_id), None)
+    requested = next((e for e in qualified if e.staff_id == requested_id), None)
     if requested_id is not None:
         path.append("requested")
         if requested is not None:
-            if requested.row.kept:
+            if requested.kept:
                 return Decision(
                     outcome=Outcome.ASSIGNED,
                     assignee_id=requested.row.staff_id,
@@ -187,8 +199,8 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
         path.append("urgent")
         if qualified:
             # Someone with room takes it without an override when there is such a person.
-            chosen = requested or next((e for e in qualified if e.row.kept), qualified[0])
-            over = not chosen.row.kept
+            chosen = requested or next((e for e in qualified if e.kept), qualified[0])
+            over = not chosen.kept
             reasons = [f"Urgent: assigned to the first qualified person, {chosen.row.name}."]
             if over:
                 reasons.append(
@@ -210,7 +222,7 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
         )
 
     path += ["capacity", "deadline-fit", "rank"]
-    survivors = [e for e in qualified if e.row.kept]
+    survivors = [e for e in qualified if e.kept]
     if survivors:
         chosen = survivors[0]
         why = [
@@ -251,7 +263,7 @@ def _escalation(
 ) -> Decision:
     gap = None
     if qualified:
-        best_free = max(e.row.available_before_deadline for e in qualified)
+        best_free = max(e.fit.free_before_deadline for e in qualified)
         gap = max(0.0, task.weighted_hours - best_free)
     reasons = [headline]
     listed = [row for row in table if row.qualified]

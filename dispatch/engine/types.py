@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
+from functools import cached_property
 
 from capacity.ledger import LoadProfile, OpenWork, StaffCalendar
 from capacity.policy import DEFAULT_PREPARER_THRESHOLD, DEFAULT_REVIEWER_THRESHOLD
@@ -63,6 +64,11 @@ class TaskToPlace:
     @property
     def weighted_hours(self) -> float:
         return (self.estimated_hours or 0.0) * self.weight
+
+    @cached_property
+    def as_open_work(self) -> OpenWork:
+        """This task as it would sit on someone's plate."""
+        return OpenWork(task_id=self.task_id, due_date=self.due_date, hours=self.weighted_hours)
 
 
 @dataclass(frozen=True)
