@@ -271,7 +271,7 @@ def main() -> None:
         staff_count = StaffMember.objects.filter(active=True).count()
         task_count = Task.objects.count()
         pools = _pool_sizes()
-        waiting = _waiting_tasks(args.per_size + 40)
+        waiting = _waiting_tasks(args.per_size + 60)
         print(f"firm: {staff_count} active staff, {task_count} tasks; database {copy}")
 
         all_timings: list[float] = []
@@ -300,9 +300,9 @@ def main() -> None:
         # Throughput: 1 process, then 8, each on its own work type and clients, so
         # they place work with different people.
         rest = [pk for code in sorted(waiting) for pk in waiting[code][args.per_size :]]
-        one = _throughput([rest[:24]])
-        chunks = [rest[24 + i :: PARALLEL] for i in range(PARALLEL)]
-        eight = _throughput([c[:12] for c in chunks])
+        one = _throughput([rest[:60]])
+        chunks = [rest[60 + i :: PARALLEL] for i in range(PARALLEL)]
+        eight = _throughput([c[:30] for c in chunks])
         speedup = eight / one
         print(
             f"throughput: 1 dispatcher {one:.1f}/s, {PARALLEL} dispatchers {eight:.1f}/s "

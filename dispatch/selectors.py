@@ -134,6 +134,11 @@ def dispatch_snapshot(
     """
     version = task.roster_version or 0  # type: ignore[attr-defined]  # task_for_dispatch
     staff = roster(version=version, today=today, policy=policy)
+    engagement = task.engagement  # once placed, this task is someone's open work: known
+    staff.engagements[engagement.pk] = (
+        engagement.client_id,
+        engagement.work_type.complexity_weight,
+    )
     requirements = staff.requirements.get(task.engagement.work_type_id, ())
     ids = staff.candidate_ids((r.slug for r in requirements), also=also_staff_id)
     open_work, history = _open_work_and_history(task, ids, staff)
