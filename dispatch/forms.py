@@ -44,3 +44,16 @@ class HandBackForm(forms.Form):
     """Request reassignment: the reason is feedback on the decision that chose you."""
 
     reason = forms.CharField(max_length=500, strip=True)
+
+
+class EscalationAssignForm(forms.Form):
+    """Assign one of the people an escalation lists (the service checks they are listed)."""
+
+    staff_id = forms.IntegerField(
+        min_value=1, label="Person", error_messages={"required": "Choose a person to assign."}
+    )
+    reason = forms.CharField(
+        max_length=500,
+        label="Reason",
+        error_messages={"required": "Give a reason for assigning by hand."},
+    )

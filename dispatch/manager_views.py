@@ -9,9 +9,11 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.dates import validate_firm_date
+from core.forms import first_error
 from core.roles import require_manager
 from dispatch import queue_selectors as selectors
 from dispatch import services
+from dispatch.forms import EscalationAssignForm
 from dispatch.models import DispatchDecision, Escalation
 from staff.selectors import staff_member_for_user
 
@@ -46,17 +48,20 @@ def escalation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     escalation = get_object_or_404(Escalation, pk=pk)
     try:
         if action == "assign":
+            form = EscalationAssignForm(request.POST)
+            if not form.is_valid():
+                raise services.DispatchError(first_error(form))
             services.escalation_assign(
                 escalation_id=escalation.pk,
-                staff_id=int(request.POST.get("staff_id") or 0),
-                reason=request.POST.get("reason", ""),
+                staff_id=form.cleaned_data["staff_id"],
+                reason=form.cleaned_data["reason"],
                 actor=request.user,
             )
             messages.success(request, "Assigned; the escalation is resolved.")
         elif action == "threshold":
             form = ThresholdForm(request.POST)
             if not form.is_valid():
-                raise services.DispatchError(form.errors.as_text())
+                raise services.DispatchError(first_error(form))
             decision = services.escalation_raise_threshold(
                 escalation_id=escalation.pk,
                 threshold_percent=form.cleaned_data["threshold_percent"],
@@ -69,7 +74,7 @@ def escalation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         elif action == "deadline":
             form = DeadlineForm(request.POST)
             if not form.is_valid():
-                raise services.DispatchError(form.errors.as_text())
+                raise services.DispatchError(first_error(form))
             decision = services.escalation_extend_deadline(
                 escalation_id=escalation.pk,
                 due_date=form.cleaned_data["due_date"],

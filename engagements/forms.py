@@ -69,3 +69,28 @@ class EngagementCreateForm(forms.ModelForm):
         elif basis == DeadlineBasis.EVENT_DATE and not data.get("event_date"):
             self.add_error("event_date", "Give the event date so the deadline can be worked out.")
         return data
+
+
+# A reviewer's note goes to the client in an email and shows on a card: a few
+# paragraphs, not a document.
+REVIEW_TEXT_MAX = 2000
+
+
+class MilestoneAdvanceForm(forms.Form):
+    to = forms.CharField(max_length=40, label="Milestone")
+
+
+class ExceptionRaiseForm(forms.Form):
+    note = forms.CharField(
+        max_length=REVIEW_TEXT_MAX,
+        label="Note",
+        error_messages={"required": "Describe the discrepancy for the client."},
+    )
+
+
+class ExceptionResolveForm(forms.Form):
+    resolution = forms.CharField(
+        max_length=REVIEW_TEXT_MAX,
+        label="Resolution",
+        error_messages={"required": "Say how the discrepancy was resolved."},
+    )

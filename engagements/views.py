@@ -7,10 +7,16 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from core.forms import first_error
 from core.roles import is_manager
 from engagements import milestones, review, selectors, services
 from engagements.choices import TaskRole
-from engagements.forms import EngagementCreateForm
+from engagements.forms import (
+    EngagementCreateForm,
+    ExceptionRaiseForm,
+    ExceptionResolveForm,
+    MilestoneAdvanceForm,
+)
 from engagements.models import Engagement, MilestoneSource, ReviewException
 
 
@@ -71,10 +77,14 @@ def engagement_advance(request: HttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement_or_404(request, pk)
     if not is_manager(request.user):
         raise PermissionDenied("Only managers and partners move milestones by hand.")
+    form = MilestoneAdvanceForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return redirect("engagements:engagement-detail", pk=engagement.pk)
     try:
         milestones.engagement_transition(
             engagement_id=engagement.pk,
-            to=request.POST.get("to", ""),
+            to=form.cleaned_data["to"],
             source=MilestoneSource.BUTTON,
             actor=request.user,
         )
@@ -90,9 +100,13 @@ def exception_raise(request: HttpRequest, pk: int) -> HttpResponse:
     engagement = _engagement_or_404(request, pk)
     if not (is_manager(request.user) or _is_reviewer(request, engagement)):
         raise PermissionDenied("Only the reviewer or a manager flags review exceptions.")
+    form = ExceptionRaiseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return redirect("engagements:engagement-detail", pk=engagement.pk)
     try:
         review.review_exception_raise(
-            engagement_id=engagement.pk, note=request.POST.get("note", ""), actor=request.user
+            engagement_id=engagement.pk, note=form.cleaned_data["note"], actor=request.user
         )
     except ValidationError as exc:
         messages.error(request, exc.messages[0])
@@ -107,10 +121,14 @@ def exception_resolve(request: HttpRequest, pk: int, exception_pk: int) -> HttpR
     if not (is_manager(request.user) or _is_reviewer(request, engagement)):
         raise PermissionDenied("Only the reviewer or a manager resolves review exceptions.")
     exception = get_object_or_404(ReviewException, pk=exception_pk, engagement=engagement)
+    form = ExceptionResolveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, first_error(form))
+        return redirect("engagements:engagement-detail", pk=engagement.pk)
     try:
         review.review_exception_resolve(
             exception_id=exception.pk,
-            resolution=request.POST.get("resolution", ""),
+            resolution=form.cleaned_data["resolution"],
             actor=request.user,
         )
     except ValidationError as exc:

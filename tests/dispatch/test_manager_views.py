@@ -435,3 +435,24 @@ def test_confirmations_page_drops_work_placed_some_other_way(client, manager, aw
     body = client.get(reverse("dispatch:confirmations")).content.decode()
 
     assert f"confirmation-{awaiting.pk}" not in body
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"staff_id": "abc", "reason": "She is free"},
+        {"staff_id": "", "reason": "She is free"},
+        {"reason": "has a \x00 NUL byte"},
+        {"reason": "x" * 100_000},
+    ],
+)
+def test_escalation_assign_answers_hostile_input_in_words(client, manager, escalated, busy, data):
+    client.force_login(manager.user)
+    data = {"staff_id": busy.pk, **data}
+
+    response = client.post(escalation_action(escalated, "assign"), data)
+
+    assert response.status_code == 400
+    body = response.content.decode()
+    assert "Person: " in body or "Reason: " in body
+    assert still_open(escalated)
