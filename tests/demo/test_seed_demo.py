@@ -20,6 +20,7 @@ from django.apps import apps
 from django.contrib.auth import authenticate, get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import RequestFactory
 from django.utils import timezone
 
 from clients.choices import BillingModel, EntityType, ExternalSource, ValueTier
@@ -667,7 +668,8 @@ def test_seed_demo_logins_authenticate_with_the_demo_password():
 
     assert [role for _, role in logins] == ["partner", "manager", "senior", "associate", "admin"]
     for username, _role in logins:
-        assert authenticate(username=username, password=DEMO_PASSWORD) is not None, username
+        request = RequestFactory().post("/login/")  # as the login page asks
+        assert authenticate(request, username=username, password=DEMO_PASSWORD), username
     partner = get_user_model().objects.get(username=logins[0][0])
     assert set(partner.groups.values_list("name", flat=True)) == {"staff", "manager", "partner"}
     associate = get_user_model().objects.get(username=logins[3][0])
