@@ -64,6 +64,12 @@ app.conf.beat_schedule = {
         "schedule": 10 * 60.0,
         "options": {"expires": 9 * 60},
     },
+    # A sweep's escalations that missed its digest (the sweep died before the end).
+    "every-5-minutes-dispatch-escalation-digest": {
+        "task": "dispatch.tasks.escalation_digest_task",
+        "schedule": 5 * 60.0,
+        "options": {"expires": 4 * 60},
+    },
     "every-15-minutes-dispatch-deadline-sweep": {
         "task": "dispatch.tasks.dispatch_sweep_task",
         "schedule": 15 * 60.0,

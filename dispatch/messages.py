@@ -175,6 +175,64 @@ def _escalation_recipients(escalation: Escalation, task: Task) -> list[StaffMemb
     return recipients or managers_of(None)
 
 
+# Why nobody fits, in the words a digest groups by (from the decision's candidate rows).
+CAUSE_SKILLS = "Nobody holds the skills and seniority"
+CAUSE_CAPACITY = "Qualified people, all at their threshold"
+CAUSE_DEADLINE = "Qualified people with room, but not before the deadline"
+DIGEST_LISTED_PER_CAUSE = 10
+
+
+def escalation_cause(escalation: Escalation) -> str:
+    qualified = [row for row in escalation.decision.candidates if row.get("qualified")]
+    if not qualified:
+        return CAUSE_SKILLS
+    if any(row.get("rule") == "over their threshold with this task" for row in qualified):
+        return CAUSE_CAPACITY
+    return CAUSE_DEADLINE
+
+
+def escalation_recipients(escalation: Escalation) -> list[StaffMember]:
+    return _escalation_recipients(escalation, escalation.task)
+
+
+def notify_escalation_digest(
+    *, recipient: StaffMember, escalations: list[Escalation], step: int
+) -> None:
+    """One email to ``recipient`` for the escalations a sweep opened, grouped by cause:
+    counts first, then the first few of each with their due dates, then the page."""
+    groups: dict[str, list[Escalation]] = {}
+    for escalation in sorted(escalations, key=lambda e: (e.task.due_date, e.pk)):
+        groups.setdefault(escalation_cause(escalation), []).append(escalation)
+    causes = [
+        {
+            "cause": cause,
+            "count": len(items),
+            "listed": items[:DIGEST_LISTED_PER_CAUSE],
+            "more": max(0, len(items) - DIGEST_LISTED_PER_CAUSE),
+        }
+        for cause, items in sorted(groups.items(), key=lambda item: -len(item[1]))
+    ]
+    count = len(escalations)
+    notify(
+        Message(
+            subject_type=SubjectType.STAFF,
+            subject_id=recipient.pk,
+            template=NotificationTemplate.ESCALATION_DIGEST,
+            step=step,
+            subject=f"{count} task{'s' if count != 1 else ''} nobody fits: the sweep's escalations",
+            context={
+                "recipient": recipient,
+                "count": count,
+                "causes": causes,
+                "escalations_url": settings.SITE_URL + reverse("dispatch:escalations"),
+                "site_url": settings.SITE_URL,
+                "firm_name": settings.FIRM_NAME,
+            },
+        ),
+        staff=[recipient],
+    )
+
+
 def notify_escalation_opened(*, escalation: Escalation, task: Task) -> None:
     notify(
         Message(

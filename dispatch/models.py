@@ -107,6 +107,11 @@ class Escalation(models.Model):
     )
     summary = models.TextField()
     gap_hours = models.FloatField(null=True, blank=True)
+    notified_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When managers were told (at once, or in the sweep's digest).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(

@@ -168,7 +168,9 @@ def _assign(
     change_stamp_bump(CLOSE_STAMP)
 
 
-def _escalate(task: Task, record: DispatchDecision, decision: Decision) -> None:
+def _escalate(
+    task: Task, record: DispatchDecision, decision: Decision, *, announce: bool = True
+) -> None:
     summary = "\n".join(decision.reasons)
     updated = 0
     if getattr(task, "has_open_escalation", True):
@@ -181,8 +183,11 @@ def _escalate(task: Task, record: DispatchDecision, decision: Decision) -> None:
             decision=record,
             summary=summary,
             gap_hours=decision.deadline_gap_hours,
+            # Left unannounced, a sweep's escalations go out in its digest.
+            notified_at=timezone.now() if announce else None,
         )
-        messages.notify_escalation_opened(escalation=escalation, task=task)
+        if announce:
+            messages.notify_escalation_opened(escalation=escalation, task=task)
 
 
 def task_dispatch(
@@ -194,6 +199,7 @@ def task_dispatch(
     actor: User | None = None,
     ignore_requested: bool = False,
     only_if_requested: bool = False,
+    announce_escalation: bool = True,
 ) -> DispatchDecision | None:
     """Run the engine for one unassigned task and apply its decision.
 
@@ -232,7 +238,7 @@ def task_dispatch(
             # Notifying the assignee also tells their manager when urgent work overloaded them.
             _assign(task, assignee, record, actor)
         elif decision.outcome == Outcome.ESCALATED:
-            _escalate(task, record, decision)
+            _escalate(task, record, decision, announce=announce_escalation)
         elif decision.outcome == Outcome.NEEDS_CONFIRMATION:
             messages.notify_confirmation_needed(decision=record, task=task)
         return record

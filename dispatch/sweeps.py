@@ -12,6 +12,7 @@ from django.utils import timezone
 from capacity.selectors import capacity_policy
 from core.calendar import firm_calendar
 from dispatch.choices import DecisionOutcome, EscalationStatus, Trigger
+from dispatch.digests import escalation_digest_send
 from dispatch.models import DispatchDecision, Escalation
 from dispatch.services import task_dispatch
 from engagements.choices import TaskStatus
@@ -54,7 +55,14 @@ def dispatch_sweep(*, today: date | None = None) -> int:
     today = today or timezone.localdate()
     task_ids = sweep_candidates(today=today)
     for task_id in task_ids:
-        task_dispatch(task_id=task_id, trigger=Trigger.DEADLINE_PROXIMITY, today=today)
+        # Escalations wait for the digest below: one email per manager per sweep.
+        task_dispatch(
+            task_id=task_id,
+            trigger=Trigger.DEADLINE_PROXIMITY,
+            today=today,
+            announce_escalation=False,
+        )
     if task_ids:
         logger.info("dispatch sweep tried %d task(s)", len(task_ids))
+    escalation_digest_send()
     return len(task_ids)

@@ -9,6 +9,7 @@ from django.core.cache import cache
 from django.db import OperationalError
 
 from dispatch.checkpoints import checkpoints_run
+from dispatch.digests import STRAGGLER_AGE, escalation_digest_send
 from dispatch.services import dispatch_requeue_pending, task_dispatch
 from dispatch.sweeps import dispatch_sweep
 
@@ -51,3 +52,8 @@ def checkpoints_run_task() -> None:
 @shared_task(name="dispatch.tasks.dispatch_requeue_pending_task")
 def dispatch_requeue_pending_task() -> None:
     locked(REQUEUE_LOCK, 5 * 60, dispatch_requeue_pending)
+
+
+@shared_task(name="dispatch.tasks.escalation_digest_task")
+def escalation_digest_task() -> None:
+    escalation_digest_send(older_than=STRAGGLER_AGE)

@@ -23,6 +23,7 @@ class SubjectType(models.TextChoices):
     ESCALATION = "escalation", "Escalation"
     ENGAGEMENT = "engagement", "Engagement"
     REVIEW_EXCEPTION = "review_exception", "Review exception"
+    STAFF = "staff", "Staff member (a digest addressed to them)"
     LEGACY = "legacy", "Before identities (migrated)"
 
 
@@ -34,6 +35,7 @@ class NotificationTemplate(models.TextChoices):
     STAFF_OVERLOADED = "staff_overloaded", "Manager: urgent work overloaded a report"
     CONFIRMATION_NEEDED = "confirmation_needed", "Manager: confirm a requested staffer"
     ESCALATION_OPENED = "escalation_opened", "Manager: nobody fits a task"
+    ESCALATION_DIGEST = "escalation_digest", "Manager: the sweep's escalations, grouped by cause"
     CHECKPOINT_NOT_STARTED = "checkpoint_not_started", "Manager: work not started after 48 h"
     CHECKPOINT_DUE_SOON = "checkpoint_due_soon", "Assignee: due in 3 days"
     CHECKPOINT_PAST_DUE = "checkpoint_past_due", "Partner: past due"

@@ -135,6 +135,8 @@ class CandidateRow:
             "qualified": self.qualified,
             "kept": self.kept,
             "reason": self.reason,
+            # The class of the reason (``Problem.label``): what summaries group by.
+            "rule": getattr(self.reason, "label", self.reason),
         }
 
 
