@@ -91,6 +91,11 @@ class DispatchReplay:
             client_min_seniority=engagement.client.min_seniority,
             work_type_min_seniority=wt.min_seniority,
             reviewer_min_seniority=wt.reviewer_min_seniority,
+            max_seniority=(
+                wt.reviewer_max_seniority
+                if role == TaskRole.REVIEWER
+                else wt.preparer_max_seniority
+            ),
             urgent=engagement.priority == Priority.URGENT,
             engagement_requested_staff_id=self._number(engagement.requested_staff),
             client_preferred_staff_id=self._number(engagement.client.preferred_staff),
@@ -136,6 +141,7 @@ class DispatchReplay:
                 estimated_hours=None,
                 required_skills=facts.required_skills,
                 client_min_seniority=key[2],
+                max_seniority=facts.max_seniority,
             )
             names = [
                 s.username

@@ -101,6 +101,11 @@ def task_to_place(
         client_min_seniority=client.min_seniority,
         work_type_min_seniority=work_type.min_seniority,
         reviewer_min_seniority=work_type.reviewer_min_seniority,
+        max_seniority=(
+            work_type.reviewer_max_seniority
+            if task.role == TaskRole.REVIEWER
+            else work_type.preparer_max_seniority
+        ),
         urgent=engagement.priority == Priority.URGENT,
         engagement_requested_staff_id=engagement.requested_staff_id,
         client_preferred_staff_id=client.preferred_staff_id,

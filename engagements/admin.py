@@ -68,9 +68,9 @@ class WorkTypeAdmin(admin.ModelAdmin):
                 "fields": [
                     "default_estimated_hours",
                     "complexity_weight",
-                    "min_seniority",
+                    ("min_seniority", "preparer_max_seniority"),
                     "reviewer_required",
-                    "reviewer_min_seniority",
+                    ("reviewer_min_seniority", "reviewer_max_seniority"),
                     "suppressed_in_december",
                 ]
             },

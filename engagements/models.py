@@ -135,6 +135,22 @@ class WorkType(TimeStampedModel):
     reviewer_min_seniority = models.PositiveSmallIntegerField(
         choices=Seniority.choices, null=True, blank=True
     )
+    preparer_max_seniority = models.PositiveSmallIntegerField(
+        choices=Seniority.choices,
+        null=True,
+        blank=True,
+        help_text=(
+            "Nobody more senior prepares this work (partners do not prepare bookkeeping): "
+            "when only they have room the task escalates. A client's requested staffer is "
+            "the exception."
+        ),
+    )
+    reviewer_max_seniority = models.PositiveSmallIntegerField(
+        choices=Seniority.choices,
+        null=True,
+        blank=True,
+        help_text="Nobody more senior reviews this work (empty: no ceiling).",
+    )
     standard_rate = models.DecimalField(
         max_digits=8, decimal_places=2, null=True, blank=True, help_text="Hourly rate."
     )
@@ -190,6 +206,20 @@ class WorkType(TimeStampedModel):
                 condition=Q(reviewer_required=False) | Q(reviewer_min_seniority__isnull=False),
                 name="worktype_reviewer_seniority_when_required",
                 violation_error_message="Set the reviewer's minimum seniority when a review is required.",
+            ),
+            models.CheckConstraint(
+                condition=Q(reviewer_max_seniority__isnull=True)
+                | Q(reviewer_min_seniority__isnull=True)
+                | Q(reviewer_max_seniority__gte=F("reviewer_min_seniority")),
+                name="worktype_reviewer_seniority_range",
+                violation_error_message="The reviewer's maximum seniority is below the minimum.",
+            ),
+            models.CheckConstraint(
+                condition=Q(preparer_max_seniority__isnull=True)
+                | Q(min_seniority__isnull=True)
+                | Q(preparer_max_seniority__gte=F("min_seniority")),
+                name="worktype_preparer_seniority_range",
+                violation_error_message="The preparer's maximum seniority is below the minimum.",
             ),
             models.CheckConstraint(
                 condition=Q(standard_rate__isnull=True) | Q(fixed_fee__isnull=True),

@@ -5,6 +5,8 @@ replay all ask here, so a rule has one home.
 
 - Seniority floor: the client's floor always; a reviewer also the work type's
   reviewer floor; a preparer the work type's floor only on high-complexity work.
+- Seniority ceiling: nobody above the work type's maximum for the role (partners do
+  not prepare bookkeeping), except the staffer the client asked for.
 - Requested staff: the engagement's request, else the client's preferred staff
   member, unless a manager declined the request for this task.
 - Season suppression: a work type flagged for the season is held while a season
@@ -73,6 +75,17 @@ def eligibility_problem(
     if floor is not None and candidate.seniority < floor:
         return Problem(
             f"seniority {candidate.seniority} < required {floor}", f"seniority below {floor}"
+        )
+    ceiling = task.max_seniority
+    if (
+        ceiling is not None
+        and candidate.seniority > ceiling
+        and candidate.staff_id != requested_staff(task)
+    ):
+        return Problem(
+            f"over-qualified: seniority {candidate.seniority} > {ceiling} for the {task.role} "
+            "of this work",
+            f"over-qualified (seniority above {ceiling})",
         )
     if task.role == REVIEWER and candidate.staff_id == task.preparer_id:
         return Problem("prepared this work; cannot review it")

@@ -48,6 +48,7 @@ class TaskToPlace:
     client_min_seniority: int | None = None
     work_type_min_seniority: int | None = None  # preparers, on high-complexity work
     reviewer_min_seniority: int | None = None
+    max_seniority: int | None = None  # nobody more senior takes this role on this work
     urgent: bool = False
     engagement_requested_staff_id: int | None = None
     client_preferred_staff_id: int | None = None

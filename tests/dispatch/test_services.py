@@ -360,3 +360,19 @@ def test_dispatch_query_count_does_not_grow_with_team(
         dispatch(second)
 
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_routine_preparation_escalates_rather_than_fall_to_a_partner(skilled, client_co):
+    assert WorkType.objects.get(code="monthly_bookkeeping").preparer_max_seniority == 5
+    partner = skilled("pat", "bookkeeping", seniority=Seniority.PARTNER)
+    junior = skilled("jo", "bookkeeping")
+    load_up(junior, "60", date(2026, 11, 27))  # the only preparer is full
+    task = preparer_of(bookkeeping(client_co))
+
+    decision = dispatch(task)
+
+    assert decision is not None
+    assert decision.outcome == DecisionOutcome.ESCALATED
+    row = next(r for r in decision.candidates if r["staff_id"] == partner.pk)
+    assert not row["qualified"]
+    assert row["reason"].startswith("over-qualified: seniority 6 > 5")

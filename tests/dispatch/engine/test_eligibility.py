@@ -111,3 +111,18 @@ def test_ranking_puts_the_preferred_staffer_first_then_familiarity_then_junior_p
     )
 
     assert [k[-1] for k in order] == [3, 1, 2, 4]
+
+
+def test_nobody_above_the_work_types_ceiling_takes_it_unless_the_client_asked_for_them():
+    routine = task(max_seniority=5)
+    partner = person(7, seniority=6)
+
+    refused = eligibility_problem(routine, partner, TODAY)
+    requested = eligibility_problem(
+        task(max_seniority=5, engagement_requested_staff_id=7), partner, TODAY
+    )
+
+    assert refused == "over-qualified: seniority 6 > 5 for the preparer of this work"
+    assert refused.label == "over-qualified (seniority above 5)"
+    assert requested is None
+    assert eligibility_problem(routine, person(8, seniority=5), TODAY) is None
