@@ -26,7 +26,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from capacity.selectors import capacity_policy
-from core.dates import firm_date_problem
 from core.exceptions import ApplicationError
 from core.queue import enqueue
 from core.services import change_stamp_bump
@@ -46,6 +45,7 @@ from engagements.choices import CLOSE_STAMP, TaskStatus
 from engagements.lifecycle import TaskAction, actors_for, refusal
 from engagements.models import Task
 from engagements.readiness import DISPATCH_TASK
+from engagements.services import task_deadline_extend
 from staff.models import StaffMember
 
 logger = logging.getLogger(__name__)
@@ -374,12 +374,31 @@ def escalation_assign(
         )
 
 
+def _threshold_in_force(escalation: Escalation) -> int:
+    """The threshold (percent) the escalated decision held its candidates to."""
+    task = escalation.task
+    if task.threshold_override_percent:
+        return task.threshold_override_percent
+    thresholds = [
+        row["threshold"] for row in escalation.decision.candidates if row.get("qualified")
+    ] or [row["threshold"] for row in escalation.decision.candidates]
+    return round(max(thresholds, default=0) * 100)
+
+
 def escalation_raise_threshold(
     *, escalation_id: int, threshold_percent: int, actor: User
 ) -> DispatchDecision:
-    """Let this one task go to someone up to ``threshold_percent`` busy, and re-dispatch it."""
+    """Let this one task go to someone up to ``threshold_percent`` busy, and re-dispatch it.
+
+    Only ever higher than the threshold the task was held to: "raise" never lowers it.
+    """
     with transaction.atomic():
         escalation = _open_escalation(escalation_id)
+        in_force = _threshold_in_force(escalation)
+        if threshold_percent <= in_force:
+            raise DispatchError(
+                f"This task is already held to {in_force} %; raise the threshold above that."
+            )
         Task.objects.filter(pk=escalation.task_id).update(
             threshold_override_percent=threshold_percent
         )
@@ -394,17 +413,19 @@ def escalation_raise_threshold(
 def escalation_extend_deadline(
     *, escalation_id: int, due_date: date, actor: User
 ) -> DispatchDecision:
-    """Move the task's internal deadline later and re-dispatch it."""
+    """Move the task's internal deadline later (its review and engagement with it, see
+    ``engagements.services.task_deadline_extend``) and re-dispatch it."""
     with transaction.atomic():
         escalation = _open_escalation(escalation_id)
-        task = Task.objects.select_for_update().get(pk=escalation.task_id)
-        if due_date <= task.due_date:
-            raise DispatchError("The new deadline must be later than the current one.")
-        problem = firm_date_problem(due_date)
-        if problem:
-            raise DispatchError(problem)
-        task.due_date = due_date
-        task.save(update_fields=["due_date", "updated_at"])
+        task = (
+            Task.objects.select_for_update(of=("self",))
+            .select_related("engagement")
+            .get(pk=escalation.task_id)
+        )
+        try:
+            task_deadline_extend(task=task, due_date=due_date)
+        except ApplicationError as exc:
+            raise DispatchError(exc.user_message) from exc
         record = task_dispatch(task_id=task.pk, trigger=Trigger.ESCALATION_ACTION, actor=actor)
         if record is None:
             raise DispatchError("The task is no longer waiting to be placed.")

@@ -17,6 +17,7 @@ from core.services import change_stamp_bump
 from engagements import milestones
 from engagements.choices import (
     CLOSE_STAMP,
+    OPEN_TASK_STATUSES,
     Complexity,
     DeadlineBasis,
     EngagementSource,
@@ -207,3 +208,37 @@ def engagement_task_completed(*, task: Task, at: datetime) -> None:
         else Milestone.REVIEW_COMPLETE
     )
     milestones.advance_if_later(engagement_id=task.engagement_id, to=done, at=at)
+
+
+def task_deadline_extend(*, task: Task, due_date: date) -> None:
+    """Move ``task``'s internal deadline later and keep its engagement consistent.
+
+    1. The task is due on ``due_date``.
+    2. Moving preparation: an open review keeps its lead of
+       ``REVIEW_LEAD_BUSINESS_DAYS`` after it (review never falls due first).
+    3. The engagement is due no earlier than its last task.
+    Call it inside the transaction that holds the task's row lock.
+    """
+    if due_date <= task.due_date:
+        raise ApplicationError("The new deadline must be later than the current one.")
+    problem = firm_date_problem(due_date)
+    if problem:
+        raise ApplicationError(problem)
+    task.due_date = due_date
+    task.save(update_fields=["due_date", "updated_at"])
+    engagement = task.engagement
+    latest = due_date
+    if task.role == TaskRole.PREPARER:
+        lead = firm_calendar().add_business_days(due_date, REVIEW_LEAD_BUSINESS_DAYS)
+        reviews = Task.objects.select_for_update().filter(
+            engagement=engagement, role=TaskRole.REVIEWER, status__in=OPEN_TASK_STATUSES
+        )
+        for review in reviews:
+            if review.due_date < lead:
+                review.due_date = lead
+                review.save(update_fields=["due_date", "updated_at"])
+            latest = max(latest, review.due_date)
+    if engagement.due_date < latest:
+        engagement.due_date = latest
+        engagement.save(update_fields=["due_date", "updated_at"])
+    change_stamp_bump(CLOSE_STAMP)

@@ -3,6 +3,8 @@ of client-requested staff. Staff are refused everywhere."""
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from django.urls import reverse
 
@@ -456,3 +458,37 @@ def test_escalation_assign_answers_hostile_input_in_words(client, manager, escal
     body = response.content.decode()
     assert "Person: " in body or "Reason: " in body
     assert still_open(escalated)
+
+
+@pytest.mark.parametrize("percent", [50, 80])
+def test_raising_the_threshold_never_lowers_it(client, manager, escalated, percent):
+    client.force_login(manager.user)
+
+    response = client.post(
+        escalation_action(escalated, "threshold"), {"threshold_percent": percent}
+    )
+
+    assert response.status_code == 400
+    assert "already held to 80 %" in response.content.decode()
+    assert still_open(escalated)
+
+
+def test_extending_preparation_moves_the_review_and_the_engagement_after_it(
+    client, manager, escalated
+):
+    task = escalated.task
+    review = TaskFactory(
+        engagement=task.engagement, role="reviewer", due_date=date(2026, 11, 24)
+    )  # due two business days after preparation, Friday Nov 20
+    new_due = date(2026, 12, 18)  # a Friday
+    client.force_login(manager.user)
+
+    client.post(escalation_action(escalated, "deadline"), {"due_date": new_due.isoformat()})
+
+    task.refresh_from_db()
+    review.refresh_from_db()
+    engagement = task.engagement
+    engagement.refresh_from_db()
+    assert task.due_date == new_due
+    assert review.due_date == date(2026, 12, 22)  # two business days after preparation
+    assert engagement.due_date >= review.due_date
