@@ -125,8 +125,10 @@ def task_hand_back(*, task_id: int, staff: StaffMember, reason: str) -> Dispatch
         .order_by("-created_at", "-pk")
         .first()
     )
-    ReassignmentRequest.objects.create(
-        task=task, staff_member=staff, decision=decision, reason=reason
+    # Asking off again (a manager gave it back to them) restates the one request
+    # this person has on this task, with the reason they give now.
+    ReassignmentRequest.objects.update_or_create(
+        task=task, staff_member=staff, defaults={"decision": decision, "reason": reason}
     )
     task.assignee = None
     task.status = TaskStatus.UNASSIGNED

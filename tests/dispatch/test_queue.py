@@ -264,3 +264,23 @@ def test_queue_page_query_count_does_not_grow_with_the_queue(
     assert first.content.decode().count('class="task-row ') == 3
     assert second.content.decode().count('class="task-row ') == 30
     assert len(large.captured_queries) == len(small.captured_queries)
+
+
+def test_asking_off_again_after_a_manager_gave_it_back_is_answered_not_a_500(
+    client, dispatched, alice, bob, manager
+):
+    from dispatch.services import task_assign_manual
+
+    client.force_login(alice.user)
+    client.post(act(dispatched, "reassign"), {"reason": "Too close to the client"}, **HTMX)
+    task_assign_manual(
+        task_id=dispatched.pk, staff_id=alice.pk, reason="Only Alice knows it", actor=manager.user
+    )
+
+    again = client.post(act(dispatched, "reassign"), {"reason": "Still conflicted"}, **HTMX)
+
+    assert again.status_code == 200
+    dispatched.refresh_from_db()
+    assert dispatched.assignee != alice
+    feedback = ReassignmentRequest.objects.get(task=dispatched, staff_member=alice)
+    assert feedback.reason == "Still conflicted"
