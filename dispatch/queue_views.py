@@ -48,7 +48,13 @@ def queue(request: HttpRequest) -> HttpResponse:
 
 
 def _row_response(
-    request: HttpRequest, me: StaffMember, task_id: int, *, error: str = "", note: str = ""
+    request: HttpRequest,
+    me: StaffMember,
+    task_id: int,
+    *,
+    error: str = "",
+    note: str = "",
+    status: int = 400,
 ) -> HttpResponse:
     task = selectors.queue_task_get(staff=me, pk=task_id)
     context = {
@@ -62,7 +68,7 @@ def _row_response(
     }
     html = render_to_string(PAGE + "#task-row", context, request=request)
     html += render_to_string(PAGE + "#queue-counts", context, request=request)
-    return HttpResponse(html, status=400 if error else 200)
+    return HttpResponse(html, status=status if error else 200)
 
 
 def _hand_back(request: HttpRequest, pk: int, staff: StaffMember) -> str:
@@ -101,6 +107,7 @@ ACTIONS = {"accept": _accept, "start": _start, "complete": _complete, "reassign"
 def queue_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     me = _me(request)
     error = note = ""
+    status = 400
     handler = ACTIONS.get(action)
     try:
         if handler is None:
@@ -108,11 +115,19 @@ def queue_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         else:
             note = handler(request, pk, me)
     except NotPermitted as exc:
-        raise PermissionDenied(exc.user_message) from exc
+        if not request.htmx:
+            raise PermissionDenied(exc.user_message) from exc
+        # Most often the page is stale: a manager moved the task since it loaded. Say
+        # so in the row and refresh the counts, rather than a bare 403 page in the table.
+        status = 403
+        if selectors.queue_task_get(staff=me, pk=pk) is None:
+            error = "This task has moved since the page loaded: it is no longer in your queue."
+        else:
+            error = f"{exc.user_message} The row now shows where it stands."
     except ApplicationError as exc:
         error = exc.user_message
     if request.htmx:
-        return _row_response(request, me, pk, error=error, note=note)
+        return _row_response(request, me, pk, error=error, note=note, status=status)
     if error:
         messages.error(request, error)
     else:

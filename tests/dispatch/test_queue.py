@@ -284,3 +284,24 @@ def test_asking_off_again_after_a_manager_gave_it_back_is_answered_not_a_500(
     assert dispatched.assignee != alice
     feedback = ReassignmentRequest.objects.get(task=dispatched, staff_member=alice)
     assert feedback.reason == "Still conflicted"
+
+
+def test_a_stale_row_says_the_task_moved_and_refreshes_the_counts(
+    client, dispatched, alice, bob, manager
+):
+    from dispatch.services import task_assign_manual
+
+    client.force_login(alice.user)
+    client.get(QUEUE)  # Alice's page shows the task ...
+    task_assign_manual(  # ... then a manager moves it to Bob
+        task_id=dispatched.pk, staff_id=bob.pk, reason="Bob knows the client", actor=manager.user
+    )
+
+    response = client.post(act(dispatched, "accept"), **HTMX)
+
+    body = response.content.decode()
+    assert response.status_code == 403
+    assert "This task has moved since the page loaded" in body
+    assert f'id="task-row-{dispatched.pk}"' in body
+    assert "hx-swap-oob" in body  # the counts come with it
+    assert "<html" not in body  # a row, not a whole error page inside the table
