@@ -135,6 +135,14 @@ class WorkerProcess:
 
 
 @pytest.fixture
+def mail_dir(tmp_path: Path) -> Path:
+    """Where the worker's file email backend writes each message it sends."""
+    path = tmp_path / "mail"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
 def worker_env() -> dict[str, str]:
     """Extra environment for the worker process; tests override this fixture."""
     return {}

@@ -9,7 +9,6 @@ import time
 from datetime import date
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from pathlib import Path
 
 import pytest
 
@@ -56,13 +55,6 @@ def slack_receiver():
     yield f"http://127.0.0.1:{server.server_port}/hook", SlackReceiver.posts
     server.shutdown()
     server.server_close()
-
-
-@pytest.fixture
-def mail_dir(tmp_path: Path) -> Path:
-    path = tmp_path / "mail"
-    path.mkdir()
-    return path
 
 
 @pytest.fixture

@@ -36,13 +36,6 @@ def redis_url(private_redis: RedisServer) -> str:
 
 
 @pytest.fixture
-def mail_dir(tmp_path: Path) -> Path:
-    path = tmp_path / "mail"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
 def worker_env(mail_dir: Path, tmp_path: Path) -> dict[str, str]:
     return {
         "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
