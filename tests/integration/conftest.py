@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
@@ -132,6 +132,18 @@ class WorkerProcess:
     def describe(self) -> str:
         state = "running" if self.process.poll() is None else f"exited {self.process.returncode}"
         return f"Celery worker ({state}) output:\n{self.output()}"
+
+
+def wait_until(
+    predicate: Callable[[], bool], *workers: WorkerProcess, seconds: float, poll: float = 0.2
+) -> bool:
+    """Poll ``predicate`` until it holds, ``seconds`` pass, or a worker exits; its last answer."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and all(w.process.poll() is None for w in workers):
+        if predicate():
+            return True
+        time.sleep(poll)
+    return predicate()
 
 
 @pytest.fixture

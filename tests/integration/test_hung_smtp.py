@@ -26,7 +26,7 @@ from notifications.models import Notification
 from staff.choices import Role, Seniority
 from staff.models import SkillTag, StaffSkill
 from tests.factories import ClientFactory, StaffMemberFactory, UserFactory
-from tests.integration.conftest import WorkerProcess
+from tests.integration.conftest import WorkerProcess, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -83,15 +83,6 @@ def worker_consumes_notifications() -> bool:
     return False  # the notifications_worker takes the sends
 
 
-def _wait(predicate: Callable[[], bool], *workers: WorkerProcess, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and all(w.process.poll() is None for w in workers):
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return predicate()
-
-
 def _payroll() -> Task:
     """Payroll is ready the moment it opens: its preparer is dispatched on commit."""
     engagement = engagement_create(
@@ -124,15 +115,15 @@ def test_hung_mail_server_delays_no_dispatch_and_each_email_ends_failed(
         )
     workers = (celery_worker, notifications_worker)
     first = [_payroll()]
-    assert _wait(_assigned(first), *workers, seconds=WAIT_SECONDS), celery_worker.describe()
+    assert wait_until(_assigned(first), *workers, seconds=WAIT_SECONDS), celery_worker.describe()
     # Its email is now hanging on the mail server.
-    assert _wait(lambda: len(hung_smtp.connections) >= 1, *workers, seconds=10), (
+    assert wait_until(lambda: len(hung_smtp.connections) >= 1, *workers, seconds=10), (
         notifications_worker.describe()
     )
 
     started = time.monotonic()
     second = [_payroll(), _payroll()]
-    landed = _wait(_assigned(second), *workers, seconds=WAIT_SECONDS)
+    landed = wait_until(_assigned(second), *workers, seconds=WAIT_SECONDS)
     took = time.monotonic() - started
 
     # Dispatch's usual pace (a fraction of a second each), not a mail timeout per send.
@@ -143,7 +134,7 @@ def test_hung_mail_server_delays_no_dispatch_and_each_email_ends_failed(
     def all_failed() -> bool:
         return emails.filter(status=NotificationStatus.FAILED).count() == 3
 
-    assert _wait(all_failed, *workers, seconds=WAIT_SECONDS), (
+    assert wait_until(all_failed, *workers, seconds=WAIT_SECONDS), (
         f"{list(emails.values_list('status', 'attempts', 'last_error'))}\n"
         + notifications_worker.describe()
     )

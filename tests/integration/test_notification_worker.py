@@ -22,7 +22,7 @@ from notifications.models import Notification
 from notifications.tasks import notification_send_task
 from staff.models import SkillTag, StaffSkill
 from tests.factories import ClientFactory, StaffMemberFactory, UserFactory
-from tests.integration.conftest import WorkerProcess
+from tests.integration.conftest import WorkerProcess, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -68,15 +68,6 @@ def worker_env(slack_receiver, mail_dir):
     }
 
 
-def _wait(predicate, worker: WorkerProcess) -> bool:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline and worker.process.poll() is None:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return predicate()
-
-
 def test_dispatch_sends_one_email_and_one_slack_post_despite_retries(
     celery_worker: WorkerProcess, slack_receiver, mail_dir, monkeypatch, settings
 ):
@@ -103,9 +94,10 @@ def test_dispatch_sends_one_email_and_one_slack_post_despite_retries(
     )
 
     assert decision is not None and decision.assignee_id == member.pk
-    delivered = _wait(
+    delivered = wait_until(
         lambda: len(list(mail_dir.iterdir())) == 1 and [s for s, _ in posts].count(200) == 1,
         celery_worker,
+        seconds=WAIT_SECONDS,
     )
     assert delivered, f"mail={list(mail_dir.iterdir())} slack={posts}\n{celery_worker.describe()}"
     slack = Notification.objects.get(channel="slack", task=task)

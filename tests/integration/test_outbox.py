@@ -22,7 +22,7 @@ from notifications.models import Notification
 from staff.choices import Role, Seniority
 from staff.models import SkillTag, StaffSkill
 from tests.factories import ClientFactory, StaffMemberFactory, UserFactory
-from tests.integration.conftest import RedisServer, WorkerProcess
+from tests.integration.conftest import RedisServer, WorkerProcess, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -48,15 +48,6 @@ def worker_env(mail_dir: Path, tmp_path: Path) -> dict[str, str]:
 @pytest.fixture
 def worker_args(tmp_path: Path) -> list[str]:
     return ["-B", "--schedule", str(tmp_path / "celerybeat-schedule")]
-
-
-def _wait(predicate, worker: WorkerProcess) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return predicate()
 
 
 def test_broker_down_at_commit_still_saves_then_dispatches_and_emails_once(
@@ -108,7 +99,7 @@ def test_broker_down_at_commit_still_saves_then_dispatches_and_emails_once(
             ).exists()
         )
 
-    assert _wait(emailed, celery_worker), celery_worker.describe()
+    assert wait_until(emailed, celery_worker, seconds=WAIT_SECONDS), celery_worker.describe()
     time.sleep(5)  # several more re-queue ticks: nothing more may happen
     task.refresh_from_db()
     assert task.status == TaskStatus.ASSIGNED and task.assignee_id == booker.pk

@@ -11,7 +11,6 @@ the outbox's beat jobs publish again what the database still owes.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +25,7 @@ from notifications.choices import NotificationStatus, NotificationTemplate
 from notifications.models import Notification
 from staff.models import SkillTag, StaffSkill
 from tests.factories import ClientFactory, StaffMemberFactory, UserFactory
-from tests.integration.conftest import RedisServer, WorkerProcess
+from tests.integration.conftest import RedisServer, WorkerProcess, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -53,15 +52,6 @@ def worker_env(mail_dir: Path) -> dict[str, str]:
 @pytest.fixture
 def worker_args(tmp_path: Path) -> list[str]:
     return ["-B", "--schedule", str(tmp_path / "celerybeat-schedule")]
-
-
-def _wait(predicate: Callable[[], bool], worker: WorkerProcess) -> bool:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while time.monotonic() < deadline and worker.process.poll() is None:
-        if predicate():
-            return True
-        time.sleep(0.3)
-    return predicate()
 
 
 def _payroll(client_email: str) -> Engagement:
@@ -112,7 +102,9 @@ def test_redis_restart_under_a_worker_with_unacked_messages_loses_and_repeats_no
             ).exists()
         )
 
-    assert _wait(first_assigned_and_confirmation_waiting, celery_worker), celery_worker.describe()
+    assert wait_until(
+        first_assigned_and_confirmation_waiting, celery_worker, seconds=WAIT_SECONDS
+    ), celery_worker.describe()
 
     # 2. Redis goes away with that message unacknowledged; a change commits meanwhile.
     private_redis.stop()
@@ -130,7 +122,7 @@ def test_redis_restart_under_a_worker_with_unacked_messages_loses_and_repeats_no
             == 2
         )
 
-    assert _wait(everything_sent, celery_worker), (
+    assert wait_until(everything_sent, celery_worker, seconds=WAIT_SECONDS), (
         f"{list(Notification.objects.values_list('template', 'recipient', 'status'))}\n"
         + celery_worker.describe()
     )
