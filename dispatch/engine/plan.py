@@ -1,0 +1,331 @@
+"""The planner's problem, built from the engine's rules (pure: no Django, no clock).
+
+The planner's core (``capacity.planner``) sits below dispatch and takes who may do
+what as data. This module is where that data comes from, so no rule has a second home:
+
+1. Who may take a task: ``eligibility.eligibility_problem`` (skills, seniority floors
+   and ceilings, reviewer ≠ preparer, whoever asked off it); work the season holds
+   (``eligibility.suppressed``) and tasks without an estimate stay out of the plan,
+   each with the reason. A requested staffer who qualifies is the only option
+   (``eligibility.requested_staff``); a held task with its requested staffer stays.
+2. The order of the options: ``ranking.rank_key`` (the engine's order), which the
+   one-by-one fallback follows.
+3. Hours: the task's weighted hours times the person's effort factor (1 unless the
+   caller knows better); the capacity load: the share of those hours falling in the
+   person's utilization week (``capacity.ledger.committed_between``, as ``fit`` counts it).
+4. Room: each person's threshold (``fit.threshold_for``) times their available hours
+   this week, minus what they hold; a reviewer task's load counts in proportion to
+   the lower reviewer threshold. Deadline windows, one per due date of the planned
+   work (up to ``MAX_WINDOWS``): the hours of new work due by then that still pass
+   earliest-deadline-first fit (``LoadProfile.room_from``).
+5. Cost of a pairing (lower is better): client familiarity lowers it, each seniority
+   level above the task's floor (preparers) raises it, and a person whose own free
+   hours before the due date are short (``fit.capacity_fit``) is a deadline risk.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+
+from capacity.ledger import committed_between
+from capacity.planner import Option, Person, Plan, PlanProblem, PlanTask
+from dispatch.engine.eligibility import (
+    eligibility_problem,
+    requested_staff,
+    seniority_floor,
+    suppressed,
+)
+from dispatch.engine.fit import EPSILON, Fit, capacity_fit, capacity_problem, threshold_for
+from dispatch.engine.ranking import rank_key
+from dispatch.engine.rules import decide
+from dispatch.engine.types import PREPARER, CandidateSnapshot, Outcome, TaskToPlace
+
+# Deadline windows: one per due date of the planned work, up to this many; beyond,
+# neighbouring due dates share a window (checked from its first date: stricter).
+MAX_WINDOWS = 12
+FAMILIARITY_CAP = 5  # tasks for the client that still make someone more familiar
+
+
+@dataclass(frozen=True)
+class PlanWeights:
+    """The prices a plan weighs, in points (the pages show them in words)."""
+
+    familiarity: float = 3.0  # off per task the person held for the client (up to 5)
+    seniority: float = 2.0  # per level above the task's floor (preparers)
+    deadline_risk: float = 20.0  # the person's own free hours before the due date are short
+    overload_per_hour: float = 100.0  # past a threshold (only for someone already past it)
+    late_per_hour: float = 200.0  # past earliest-deadline-first fit
+    unplaced: float = 1000.0  # a task left for a manager (an escalation)
+    change: float = 30.0  # moving a held task to someone else
+
+
+DEFAULT_WEIGHTS = PlanWeights()
+
+
+@dataclass(frozen=True)
+class Held:
+    """A task someone holds that the plan may move (assigned, not yet accepted)."""
+
+    task: TaskToPlace
+    holder: int
+
+
+@dataclass(frozen=True)
+class PlanInput:
+    """The problem for the solver and what the pages need to read its answer."""
+
+    problem: PlanProblem
+    skipped: Mapping[int, str]  # task id -> why it is not in the plan
+    week_load: Mapping[tuple[int, int], float]  # (task, person) -> hours in their week
+    available_week: Mapping[int, float]
+    committed_week: Mapping[int, float]  # what they hold now (movable tasks excluded)
+    threshold: Mapping[int, float]
+    current: Mapping[int, int | None] = field(default_factory=dict)  # task -> holder
+
+    def utilization(self, assignment: Mapping[int, int | None]) -> dict[int, float]:
+        """Each person's utilization this week with ``assignment`` added."""
+        added: dict[int, float] = {}
+        for task_id, staff_id in assignment.items():
+            if staff_id is not None:
+                load = self.week_load.get((task_id, staff_id), 0.0)
+                added[staff_id] = added.get(staff_id, 0.0) + load
+        return {
+            staff_id: _ratio(self.committed_week[staff_id] + added.get(staff_id, 0.0), available)
+            for staff_id, available in self.available_week.items()
+        }
+
+
+def _ratio(committed: float, available: float) -> float:
+    if available <= EPSILON:
+        return 0.0 if committed <= EPSILON else float("inf")
+    return committed / available
+
+
+def window_starts(dues: Iterable[date]) -> list[date]:
+    """The first due date of each deadline window: every distinct due date, or, past
+    ``MAX_WINDOWS`` of them, even groups of consecutive ones."""
+    distinct = sorted(set(dues))
+    if len(distinct) <= MAX_WINDOWS:
+        return distinct
+    size = -(-len(distinct) // MAX_WINDOWS)
+    return distinct[::size]
+
+
+def window_of(due: date, starts: Sequence[date]) -> int:
+    """The window holding ``due``: the last one starting on or before it."""
+    return max(0, bisect_right(starts, due) - 1)
+
+
+def _rooms(candidate: CandidateSnapshot, today: date, starts: Sequence[date]) -> tuple[float, ...]:
+    profile = candidate.profile(today)
+    return tuple(profile.room_from(start) for start in starts)
+
+
+def build_plan(
+    tasks: Sequence[TaskToPlace],
+    candidate_ids: Callable[[TaskToPlace], Iterable[int]],
+    snapshots: Mapping[int, CandidateSnapshot],
+    today: date,
+    *,
+    held: Sequence[Held] = (),
+    apart: Sequence[tuple[int, int]] = (),
+    weights: PlanWeights = DEFAULT_WEIGHTS,
+    effort: Callable[[int, TaskToPlace], float] | None = None,
+    time_limit_s: float = 5.0,
+    fallback: Mapping[int, int | None] | None = None,
+    not_to: Mapping[int, Collection[int]] | None = None,
+    seed: int = 0,
+) -> PlanInput:
+    """The plan for ``tasks`` (unassigned) and ``held`` (movable) among ``snapshots``.
+
+    ``snapshots`` hold everyone's open work except the ``held`` tasks (those are what
+    the plan places). ``candidate_ids`` names the people worth asking for a task (the
+    roster's holders of its skills). ``apart``: pairs of task ids of one engagement's
+    preparation and review, both in the plan. ``not_to``: people a task is not to be
+    offered to (a manager declined that move lately).
+    """
+    starts = window_starts(max(spec.due_date, today) for spec in [*tasks, *(h.task for h in held)])
+    skipped: dict[int, str] = {}
+    plan_tasks: list[PlanTask] = []
+    week_load: dict[tuple[int, int], float] = {}
+    current: dict[int, int | None] = {}
+    entries = [(spec, None) for spec in tasks] + [(h.task, h.holder) for h in held]
+    for spec, holder in entries:
+        if spec.estimated_hours is None or spec.estimated_hours <= 0:
+            skipped[spec.task_id] = "no estimate yet"
+            continue
+        if holder is None and suppressed(spec):
+            skipped[spec.task_id] = "held from auto-assignment this season"
+            continue
+        requested = requested_staff(spec)
+        ranked: list[tuple[tuple[object, ...], Option]] = []
+        ids = set(candidate_ids(spec))
+        if holder is not None:
+            ids.add(holder)
+        for staff_id in sorted(ids):
+            candidate = snapshots.get(staff_id)
+            if candidate is None:
+                continue
+            if staff_id != holder:
+                if staff_id in (not_to or {}).get(spec.task_id, ()):
+                    continue
+                if eligibility_problem(spec, candidate, today) is not None:
+                    continue
+            option, key, alone_fits = _option(spec, candidate, today, weights, effort)
+            if not alone_fits and staff_id != holder:
+                # Not enough free hours before the due date even with nothing else
+                # added: the engine refuses them, so does the plan.
+                continue
+            week_load[(spec.task_id, staff_id)] = _week_share(spec, candidate, today)
+            ranked.append((key, option))
+        ranked.sort(key=lambda item: item[0])
+        options = tuple(option for _, option in ranked)
+        if requested is not None:
+            chosen = tuple(o for o in options if o.staff_id == requested)
+            if chosen:
+                options = chosen  # the client's request overrides the ranking
+        if not options:
+            skipped[spec.task_id] = "nobody qualifies"
+            continue
+        current[spec.task_id] = holder
+        plan_tasks.append(
+            PlanTask(
+                task_id=spec.task_id,
+                options=options,
+                current=holder,
+                # A held task with its requested staffer stays where the client wants it.
+                pinned=holder is not None and holder == requested,
+                window=window_of(max(spec.due_date, today), starts),
+                required=holder is not None,  # held work is never left unassigned
+            )
+        )
+    holders = {holder for holder in current.values() if holder is not None}
+    people = []
+    available: dict[int, float] = {}
+    committed: dict[int, float] = {}
+    thresholds: dict[int, float] = {}
+    for staff_id in sorted({o.staff_id for t in plan_tasks for o in t.options}):
+        candidate = snapshots[staff_id]
+        profile = candidate.profile(today)
+        available[staff_id] = profile.available_week
+        committed[staff_id] = profile.committed_week
+        thresholds[staff_id] = candidate.threshold
+        room = candidate.threshold * profile.available_week - profile.committed_week
+        people.append(
+            Person(
+                staff_id=staff_id,
+                capacity=room,
+                windows=_rooms(candidate, today, starts),
+                # Only someone already past it, for the work they hold; everyone else
+                # takes new work within their room.
+                may_exceed=room < 0 and staff_id in holders,
+            )
+        )
+    kept = {t.task_id for t in plan_tasks}
+    problem = PlanProblem(
+        tasks=tuple(sorted(plan_tasks, key=lambda t: (t.window or 0, t.task_id))),
+        people=tuple(people),
+        time_limit_s=time_limit_s,
+        overload_cost=weights.overload_per_hour,
+        late_cost=weights.late_per_hour,
+        unplaced_cost=weights.unplaced,
+        change_cost=weights.change,
+        apart=tuple((a, b) for a, b in apart if a in kept and b in kept),
+        fallback=fallback,
+        seed=seed,
+    )
+    return PlanInput(
+        problem=problem,
+        skipped=skipped,
+        week_load=week_load,
+        available_week=available,
+        committed_week=committed,
+        threshold=thresholds,
+        current=current,
+    )
+
+
+def _week_share(spec: TaskToPlace, candidate: CandidateSnapshot, today: date) -> float:
+    profile = candidate.profile(today)
+    return committed_between(candidate.calendar, (spec.as_open_work,), today, *profile.window)
+
+
+def _option(
+    spec: TaskToPlace,
+    candidate: CandidateSnapshot,
+    today: date,
+    weights: PlanWeights,
+    effort: Callable[[int, TaskToPlace], float] | None,
+) -> tuple[Option, tuple[object, ...], bool]:
+    factor = effort(candidate.staff_id, spec) if effort is not None else 1.0
+    hours = spec.weighted_hours * factor
+    fit = capacity_fit(spec, candidate, today)
+    familiarity = spec.client_history.get(candidate.staff_id, 0)
+    cost = -weights.familiarity * min(familiarity, FAMILIARITY_CAP)
+    floor = seniority_floor(spec) or 0
+    if spec.role == PREPARER:
+        cost += weights.seniority * max(0, candidate.seniority - floor)
+    alone_fits = capacity_problem(spec, replace_threshold(fit)) is None
+    # Little slack left before the due date with this task: a deadline risk.
+    if fit.free_before_deadline - hours < hours:
+        cost += weights.deadline_risk
+    # A reviewer's lower threshold: their hours take a larger share of the room.
+    scale = candidate.threshold / max(threshold_for(spec, candidate), EPSILON)
+    load = _week_share(spec, candidate, today) * factor * scale
+    key = rank_key(
+        spec,
+        staff_id=candidate.staff_id,
+        familiarity=familiarity,
+        seniority=candidate.seniority,
+        free_hours=fit.free_before_deadline,
+    )
+    option = Option(staff_id=candidate.staff_id, hours=hours, cost=cost, load=load)
+    return option, key, alone_fits
+
+
+def replace_threshold(fit: Fit) -> Fit:
+    """The fit with the threshold out of the question (the plan weighs each person's
+    threshold over all the work it gives them, not task by task)."""
+    return replace(fit, threshold=float("inf"))
+
+
+def engine_greedy(
+    tasks: Sequence[TaskToPlace],
+    candidate_ids: Callable[[TaskToPlace], Iterable[int]],
+    snapshots: Mapping[int, CandidateSnapshot],
+    today: date,
+) -> dict[int, int | None]:
+    """The engine one task at a time, earliest due first, each decision seeing the
+    work the earlier ones gave out: what dispatch would do without the planner. A
+    task waiting for a manager to confirm its requested staffer counts as theirs."""
+    people = dict(snapshots)
+    answer: dict[int, int | None] = {}
+    for spec in sorted(tasks, key=lambda t: (t.due_date, t.task_id)):
+        pool = tuple(people[i] for i in sorted(set(candidate_ids(spec))) if i in people)
+        decision = decide(spec, pool, today)
+        chosen = decision.assignee_id
+        if decision.outcome not in (Outcome.ASSIGNED, Outcome.NEEDS_CONFIRMATION):
+            chosen = None
+        answer[spec.task_id] = chosen
+        if chosen is not None:
+            person = people[chosen]
+            people[chosen] = replace(
+                person, open_work=(*person.open_work, spec.as_open_work), _profiles={}
+            )
+    return answer
+
+
+def plan_summary(plan: Plan, plan_input: PlanInput) -> dict[str, float]:
+    """Figures for a page or a benchmark: objective, bound, overload and lateness
+    hours, unplaced tasks."""
+    return {
+        "objective": plan.objective,
+        "bound": plan.bound,
+        "overload_hours": plan.overload_hours,
+        "late_hours": plan.late_hours,
+        "unplaced": float(len(plan.unplaced)),
+        "seconds": plan.seconds,
+    }
