@@ -22,41 +22,43 @@ from engagements.models import Task
 from notifications.selectors import failed_notification_count
 
 
-def task_for_dispatch(*, task_id: int) -> QuerySet[Task]:
-    """The task with what dispatch reads about it, flags included: one query (its work
-    type's skill rules come from the roster)."""
-    return (
-        Task.objects.select_related("engagement__client", "engagement__work_type")
-        .annotate(
-            preparer_staff_id=Subquery(
-                Task.objects.filter(
-                    engagement_id=OuterRef("engagement_id"),
-                    role=TaskRole.PREPARER,
-                    assignee__isnull=False,
-                ).values("assignee_id")[:1]
-            ),
-            is_awaiting_confirmation=Exists(
-                DispatchDecision.objects.awaiting_confirmation().filter(task_id=OuterRef("pk"))
-            ),
-            request_was_declined=Exists(
-                DispatchDecision.objects.filter(
-                    task_id=OuterRef("pk"),
-                    outcome=DecisionOutcome.NEEDS_CONFIRMATION,
-                    declined=True,
-                )
-            ),
-            has_open_escalation=Exists(
-                Escalation.objects.filter(task_id=OuterRef("pk"), status=EscalationStatus.OPEN)
-            ),
-            has_reassignment_requests=Exists(
-                ReassignmentRequest.objects.filter(task_id=OuterRef("pk"))
-            ),
-            roster_version=Subquery(
-                ChangeStamp.objects.filter(name=ROSTER_STAMP).values("version")[:1]
-            ),
-        )
-        .filter(pk=task_id)
+def tasks_for_dispatch(queryset: QuerySet[Task] | None = None) -> QuerySet[Task]:
+    """Tasks with what dispatch reads about each, flags included: one query (their work
+    types' skill rules come from the roster). The planner reads many at once."""
+    queryset = queryset if queryset is not None else Task.objects.all()
+    return queryset.select_related("engagement__client", "engagement__work_type").annotate(
+        preparer_staff_id=Subquery(
+            Task.objects.filter(
+                engagement_id=OuterRef("engagement_id"),
+                role=TaskRole.PREPARER,
+                assignee__isnull=False,
+            ).values("assignee_id")[:1]
+        ),
+        is_awaiting_confirmation=Exists(
+            DispatchDecision.objects.awaiting_confirmation().filter(task_id=OuterRef("pk"))
+        ),
+        request_was_declined=Exists(
+            DispatchDecision.objects.filter(
+                task_id=OuterRef("pk"),
+                outcome=DecisionOutcome.NEEDS_CONFIRMATION,
+                declined=True,
+            )
+        ),
+        has_open_escalation=Exists(
+            Escalation.objects.filter(task_id=OuterRef("pk"), status=EscalationStatus.OPEN)
+        ),
+        has_reassignment_requests=Exists(
+            ReassignmentRequest.objects.filter(task_id=OuterRef("pk"))
+        ),
+        roster_version=Subquery(
+            ChangeStamp.objects.filter(name=ROSTER_STAMP).values("version")[:1]
+        ),
     )
+
+
+def task_for_dispatch(*, task_id: int) -> QuerySet[Task]:
+    """The task with what dispatch reads about it, flags included: one query."""
+    return tasks_for_dispatch().filter(pk=task_id)
 
 
 def effective_estimate(task: Task) -> float | None:

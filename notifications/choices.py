@@ -31,6 +31,7 @@ class NotificationTemplate(models.TextChoices):
     """Every message Closeloop sends; the builders live with the app owning the subject."""
 
     TASK_ASSIGNED = "task_assigned", "Task assigned to you"
+    TASK_MOVED = "task_moved", "Staff: a task moved off your plate"
     CLIENT_CONFIRMATION = "client_confirmation", "Client: your work is scheduled"
     STAFF_OVERLOADED = "staff_overloaded", "Manager: urgent work overloaded a report"
     CONFIRMATION_NEEDED = "confirmation_needed", "Manager: confirm a requested staffer"

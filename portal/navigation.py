@@ -27,6 +27,8 @@ def navigation_for(user: AbstractBaseUser) -> list[NavItem]:
             NavItem("Team", "dispatch:team"),
             NavItem("Escalations", "dispatch:escalations"),
             NavItem("Confirmations", "dispatch:confirmations"),
+            NavItem("Rebalancing", "dispatch:rebalancing"),
+            NavItem("Plans", "dispatch:plans"),
             # Managers and up hold engagements.add_engagement (the role migration);
             # reading the groups already loaded avoids two permission queries a page.
             NavItem("New engagement", "engagements:engagement-create"),
