@@ -131,8 +131,8 @@ class SubModel:
             running += base[k]
             inside = [(v, h) for v, h, w in members if w <= k]
             room = ix.rooms[at][k] - running
-            if not inside and room >= 0:
-                continue
+            if room >= sum(h for _, h in inside):
+                continue  # cannot bind: everything that could land here fits
             expr = cp_model.LinearExpr.weighted_sum([v for v, _ in inside], [h for _, h in inside])
             model.add(expr - late <= room if late is not None else expr <= room)
 
@@ -150,9 +150,14 @@ class SubModel:
         solver.parameters.max_time_in_seconds = max(seconds, 0.01)
         solver.parameters.num_workers = max(1, workers)
         solver.parameters.random_seed = seed
+        if len(self.tasks) < len(self.ix.free):
+            # A neighbourhood: small and solved many times; presolve costs more than it saves.
+            solver.parameters.cp_model_presolve = False
         status = solver.solve(self.model)
         if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-            return status, None, -math.inf
+            # No assignment in time, but the bound proved so far still holds.
+            proved = solver.best_objective_bound if status == cp_model.UNKNOWN else -math.inf
+            return status, None, proved
         picks = []
         for i in self.tasks:
             chosen = UNPLACED
@@ -165,9 +170,10 @@ class SubModel:
         return status, picks, solver.best_objective_bound
 
 
-def relaxation(ix: Indexed) -> tuple[float, list[int]] | None:
+def relaxation(ix: Indexed) -> tuple[float, list[int], set[int]] | None:
     """The LP relaxation (GLOP): (its optimum, a valid lower bound on the scaled
-    objective; each task rounded to its largest share). None if GLOP fails."""
+    objective; each task rounded to its largest share; the tasks it splits). None if
+    GLOP fails."""
     solver = pywraplp.Solver.CreateSolver("GLOP")
     if solver is None:
         return None
@@ -228,4 +234,7 @@ def relaxation(ix: Indexed) -> tuple[float, list[int]] | None:
     choice = [
         max(mine, key=lambda item: item[1].solution_value())[0] if mine else UNPLACED for mine in x
     ]
-    return objective.Value() + ix.pinned_cost, choice
+    split = {
+        i for i, mine in enumerate(x) if mine and max(v.solution_value() for _, v in mine) < 0.999
+    }
+    return objective.Value() + ix.pinned_cost, choice, split

@@ -259,12 +259,12 @@ class Indexed:
         return assignment
 
 
-def first_fit_choice(ix: Indexed) -> list[int]:
+def first_fit_choice(ix: Indexed, start: Sequence[int] | None = None) -> list[int]:
     """Each task, in the order given, to its first option with room (capacity, windows,
-    apart); with none: unplaced if allowed, else the option that overloads least."""
-    load = list(ix.base_usage)
-    hours = [list(w) for w in ix.base_window]
-    choice = [UNPLACED] * len(ix.free)
+    apart); with none: unplaced if allowed, else the option that overloads least.
+    With ``start``, the tasks it places stay and only its unplaced ones are placed."""
+    choice = list(start) if start is not None else [UNPLACED] * len(ix.free)
+    load, hours = ix.usage(choice)
     k_windows = ix.k_windows
 
     def blocked(i: int, at: int) -> bool:
@@ -283,6 +283,8 @@ def first_fit_choice(ix: Indexed) -> list[int]:
         return True
 
     for i, row in enumerate(ix.opts):
+        if choice[i] != UNPLACED:
+            continue
         pick = next(((at, h, ld) for at, h, ld, _ in row if fits(i, at, h, ld)), None)
         if pick is None and ix.required[i] and row:
             allowed = [(at, h, ld) for at, h, ld, _ in row if not blocked(i, at)] or [
@@ -297,3 +299,40 @@ def first_fit_choice(ix: Indexed) -> list[int]:
             if w is not None:
                 hours[at][w] += h
     return choice
+
+
+def repaired(ix: Indexed, choice: Sequence[int]) -> list[int]:
+    """``choice`` made to keep every hard limit where tasks may wait: from each person
+    past one, the tasks with the largest load leave (unplaced) until they fit. The
+    engine's one-by-one choices come close to the plan's limits but its deadline check
+    is task by task; this keeps most of them as a start."""
+    fixed = list(choice)
+    if ix.unplaced_cost is None:
+        return fixed
+    load, hours = ix.usage(fixed)
+    held: dict[int, list[int]] = defaultdict(list)
+    for i, person in enumerate(fixed):
+        if person != UNPLACED and not ix.required[i]:
+            held[person].append(i)
+    for person in range(len(ix.people)):
+        over, late = ix.excess(person, load[person], hours[person])
+        hard_over = over and ix.over_price(person) is None
+        hard_late = late and ix.late_cost is None
+        if not (hard_over or hard_late):
+            continue
+        # Work that could go nowhere else leaves first (a requested staffer the
+        # engine gave it to past their threshold), then the largest.
+        for i in sorted(
+            held[person], key=lambda i: (len(ix.opts[i]) > 1, -ix.lookup[i][person][2])
+        ):
+            _, h, ld, _ = ix.lookup[i][person]
+            fixed[i] = UNPLACED
+            load[person] -= ld
+            w = ix.window[i]
+            if w is not None:
+                hours[person][w] -= h
+            over, late = ix.excess(person, load[person], hours[person])
+            if not ((over and ix.over_price(person) is None) or (late and ix.late_cost is None)):
+                break
+    # What left goes to the first option with room, if any.
+    return first_fit_choice(ix, fixed)

@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from ortools.sat.python import cp_model
 
 from capacity.planner.exact import SubModel, relaxation
-from capacity.planner.indexed import UNPLACED, Indexed, first_fit_choice
+from capacity.planner.indexed import UNPLACED, Indexed, first_fit_choice, repaired
 from capacity.planner.types import PersonLoad, Plan, PlanProblem, PlanStatus
 
 # Shares of the time limit for the first exact solve (step 3) and the last (step 5).
@@ -49,10 +49,10 @@ NEIGHBOURHOOD_SECONDS = 0.5
 NEIGHBOURHOOD_UNPLACED = 40
 MAX_NEIGHBOURHOOD = 12
 # Below this many option variables the relaxation is not worth its setup; above, it
-# runs only when its expected time (measured: about this long per option variable on
-# a busy two-core machine, setup included) fits in a quarter of the time limit.
+# runs only when its expected time (about this long per option variable on two quiet
+# cores, setup included; four times that on a busy one) fits in 40 % of the time limit.
 RELAXATION_MIN_OPTIONS = 200
-RELAXATION_SECONDS_PER_OPTION = 0.0002
+RELAXATION_SECONDS_PER_OPTION = 0.00005
 
 
 class _Best:
@@ -77,8 +77,17 @@ class _Best:
         return False
 
 
-def _neighbourhoods(ix: Indexed, best: _Best, until: float, rng: random.Random) -> None:
-    """Step 4."""
+def _neighbourhoods(
+    ix: Indexed,
+    best: _Best,
+    until: float,
+    rng: random.Random,
+    guide: tuple[list[int], set[int]] | None = None,
+) -> None:
+    """Step 4. Three kinds of neighbourhood, in turn: a few people and everything they
+    hold; tasks off their cheapest option, free to go anywhere; and, with the
+    relaxation as a ``guide``, the tasks where the best so far and the relaxation
+    disagree (or the relaxation splits), with everyone."""
     n_people = len(ix.people)
     assert best.choice is not None
     choice = best.choice
@@ -96,16 +105,24 @@ def _neighbourhoods(ix: Indexed, best: _Best, until: float, rng: random.Random) 
     solved_fast = 0
     everyone = range(n_people)
     cheapest = [min((c for *_, c in row), default=0) for row in ix.opts]
+    turn = 0
     while time.perf_counter() < until - 0.02:
+        turn += 1
         load, hours = ix.usage(choice)
         troubled = [p for p in everyone if any(ix.excess(p, load[p], hours[p]))]
-        if rng.random() < 0.5:
+        if guide is not None and turn % 10 == 0:
+            lp_choice, split = guide
+            differ = [i for i, person in enumerate(choice) if person != lp_choice[i] or i in split]
+            others = [i for i in range(len(choice)) if i not in set(differ)]
+            tasks = differ[: size * 10] + rng.sample(others, min(len(others), size * 4))
+            group: set[int] | range = everyone
+        elif rng.random() < 0.8:
             # A few people and everything they hold, traded among themselves.
             first = (
                 rng.choice(troubled) if troubled and rng.random() < 0.5 else rng.randrange(n_people)
             )
             pool = list(shares[first] - {first}) or [p for p in everyone if p != first]
-            group: set[int] | range = {first, *rng.sample(pool, min(size - 1, len(pool)))}
+            group = {first, *rng.sample(pool, min(size - 1, len(pool)))}
             tasks = [i for p in group for i in holders.get(p, ())]
             if ix.unplaced_cost is not None and holders.get(UNPLACED):
                 waiting = [
@@ -228,22 +245,36 @@ def solve(problem: PlanProblem) -> Plan:
     best = _Best(ix)
 
     # 1. The assignment to beat.
-    start = ix.choice_from(problem.fallback) if problem.fallback is not None else None
-    start = start or first_fit_choice(ix)
+    own = first_fit_choice(ix)
+    start = ix.choice_from(problem.fallback) if problem.fallback is not None else own
     fallback = list(start)
     best.offer(start)
+    # The caller's fallback may break a limit the plan holds to (its windows are
+    # stricter than one task at a time): repaired, it is a start that keeps them;
+    # first-fit never breaks one where tasks may wait.
+    best.offer(repaired(ix, start))
+    best.offer(own)
     if not ix.free:
         return _answer(ix, start, best.score, best.score, started, status=PlanStatus.OPTIMAL)
 
     # 2. The relaxation: a bound, and a second start.
-    bound = -math.inf
+    # Every task at its cheapest (or unplaced, if cheaper), limits ignored: a bound no
+    # plan can beat, free to compute; the relaxation and CP-SAT raise it.
+    bound = float(ix.pinned_cost) + sum(
+        min([c for *_, c in row] + ([] if ix.required[i] else [ix.unplaced_cost or 0]))
+        for i, row in enumerate(ix.opts)
+        if row or not ix.required[i]
+    )
+    guide: tuple[list[int], set[int]] | None = None
     options = sum(len(row) for row in ix.opts)
-    affordable = options * RELAXATION_SECONDS_PER_OPTION <= problem.time_limit_s * 0.25
+    affordable = options * RELAXATION_SECONDS_PER_OPTION <= problem.time_limit_s * 0.4
     if options >= RELAXATION_MIN_OPTIONS and affordable:
         relaxed = relaxation(ix)
         if relaxed is not None:
-            bound, rounded = relaxed
+            lp_bound, rounded, split = relaxed
+            bound = max(bound, lp_bound)
             best.offer(rounded)
+            guide = (rounded, split)
 
     # 3. The exact model, hinted.
     assert best.choice is not None
@@ -251,8 +282,9 @@ def solve(problem: PlanProblem) -> Plan:
     improve = problem.improve and len(ix.people) > 1
     share = FIRST_SOLVE_SHARE if improve else 1.0
     building = time.perf_counter()
-    full = SubModel(ix, range(len(ix.free)), everyone, best.choice)
-    full.hint(best.choice)
+    hint = best.feasible or best.choice
+    full = SubModel(ix, range(len(ix.free)), everyone, hint)
+    full.hint(hint)
     build_seconds = time.perf_counter() - building
     budget = max(0.05, (until - time.perf_counter()) * share)
     status, picks, proved = full.solve(budget, problem.workers, problem.seed)
@@ -266,7 +298,7 @@ def solve(problem: PlanProblem) -> Plan:
     if improve and not infeasible:
         # The last exact solve needs its share and the time to build the model again.
         last = (until - time.perf_counter()) * LAST_SOLVE_SHARE + build_seconds
-        _neighbourhoods(ix, best, until - last, rng)
+        _neighbourhoods(ix, best, until - last, rng, guide)
         # 5. The exact model again, from the best found.
         remaining = until - time.perf_counter() - build_seconds
         if remaining > 0.05:

@@ -18,7 +18,7 @@ what as data. This module is where that data comes from, so no rule has a second
    the lower reviewer threshold. Deadline windows, one per due date of the planned
    work (up to ``MAX_WINDOWS``): the hours of new work due by then that still pass
    earliest-deadline-first fit (``LoadProfile.room_from``).
-5. Cost of a pairing (lower is better): client familiarity lowers it, each seniority
+5. Cost of a pairing (lower is better, never below zero): client familiarity lowers it, each seniority
    level above the task's floor (preparers) raises it, and a person whose own free
    hours before the due date are short (``fit.capacity_fit``) is a deadline risk.
 """
@@ -45,15 +45,16 @@ from dispatch.engine.types import PREPARER, CandidateSnapshot, Outcome, TaskToPl
 
 # Deadline windows: one per due date of the planned work, up to this many; beyond,
 # neighbouring due dates share a window (checked from its first date: stricter).
-MAX_WINDOWS = 12
-FAMILIARITY_CAP = 5  # tasks for the client that still make someone more familiar
+MAX_WINDOWS = 20
+FAMILIARITY_CAP = 5
+INF = float("inf")  # tasks for the client that still make someone more familiar
 
 
 @dataclass(frozen=True)
 class PlanWeights:
     """The prices a plan weighs, in points (the pages show them in words)."""
 
-    familiarity: float = 3.0  # off per task the person held for the client (up to 5)
+    familiarity: float = 3.0  # per task short of five the person held for the client
     seniority: float = 2.0  # per level above the task's floor (preparers)
     deadline_risk: float = 20.0  # the person's own free hours before the due date are short
     overload_per_hour: float = 100.0  # past a threshold (only for someone already past it)
@@ -174,12 +175,12 @@ def build_plan(
                     continue
                 if eligibility_problem(spec, candidate, today) is not None:
                     continue
-            option, key, alone_fits = _option(spec, candidate, today, weights, effort)
+            option, key, alone_fits, share = _option(spec, candidate, today, weights, effort)
             if not alone_fits and staff_id != holder:
                 # Not enough free hours before the due date even with nothing else
                 # added: the engine refuses them, so does the plan.
                 continue
-            week_load[(spec.task_id, staff_id)] = _week_share(spec, candidate, today)
+            week_load[(spec.task_id, staff_id)] = share
             ranked.append((key, option))
         ranked.sort(key=lambda item: item[0])
         options = tuple(option for _, option in ranked)
@@ -259,22 +260,35 @@ def _option(
     today: date,
     weights: PlanWeights,
     effort: Callable[[int, TaskToPlace], float] | None,
-) -> tuple[Option, tuple[object, ...], bool]:
+) -> tuple[Option, tuple[object, ...], bool, float]:
+    """The option, its rank key, whether the person could take it alone (free hours and
+    deadline fit, whatever their threshold), and its hours falling in their week."""
     factor = effort(candidate.staff_id, spec) if effort is not None else 1.0
     hours = spec.weighted_hours * factor
     fit = capacity_fit(spec, candidate, today)
+    available = candidate.profile(today).available_week
+    if available > EPSILON and fit.utilization_after != float("inf"):
+        share = (fit.utilization_after - fit.utilization) * available
+    else:
+        share = _week_share(spec, candidate, today)
     familiarity = spec.client_history.get(candidate.staff_id, 0)
-    cost = -weights.familiarity * min(familiarity, FAMILIARITY_CAP)
+    # Never below zero (so a plan's distance to its bound reads as a percentage):
+    # the most familiar person pays nothing for familiarity, a stranger the most.
+    cost = weights.familiarity * (FAMILIARITY_CAP - min(familiarity, FAMILIARITY_CAP))
     floor = seniority_floor(spec) or 0
     if spec.role == PREPARER:
         cost += weights.seniority * max(0, candidate.seniority - floor)
-    alone_fits = capacity_problem(spec, replace_threshold(fit)) is None
+    # The threshold is left out: the plan weighs it over all the work it gives someone.
+    unbounded = Fit(
+        fit.utilization, fit.utilization_after, INF, fit.free_before_deadline, fit.deadline
+    )
+    alone_fits = capacity_problem(spec, unbounded) is None
     # Little slack left before the due date with this task: a deadline risk.
     if fit.free_before_deadline - hours < hours:
         cost += weights.deadline_risk
     # A reviewer's lower threshold: their hours take a larger share of the room.
     scale = candidate.threshold / max(threshold_for(spec, candidate), EPSILON)
-    load = _week_share(spec, candidate, today) * factor * scale
+    load = share * factor * scale
     key = rank_key(
         spec,
         staff_id=candidate.staff_id,
@@ -283,13 +297,7 @@ def _option(
         free_hours=fit.free_before_deadline,
     )
     option = Option(staff_id=candidate.staff_id, hours=hours, cost=cost, load=load)
-    return option, key, alone_fits
-
-
-def replace_threshold(fit: Fit) -> Fit:
-    """The fit with the threshold out of the question (the plan weighs each person's
-    threshold over all the work it gives them, not task by task)."""
-    return replace(fit, threshold=float("inf"))
+    return option, key, alone_fits, share
 
 
 def engine_greedy(
