@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.services import change_stamp_bump
 from demo.build import demo_build, demo_report
+from demo.rebalancing import demo_rebalance
 from demo.specs import SIZES, DemoConflictError
 from dispatch.roster import ROSTER_STAMP
 
@@ -55,5 +56,8 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         # The firm was written in bulk, past the signals that tell dispatch its roster moved.
         change_stamp_bump(ROSTER_STAMP)
+        if options["size"] == "demo":
+            # A pending rebalancing proposal for the manager to find, made by the loop.
+            demo_rebalance(today=options["today"] or timezone.localdate())
         for line in demo_report(result):
             self.stdout.write(line)
