@@ -80,7 +80,7 @@ def firm(staff: int, tasks: int, *, congested: bool, seed: int = 1):  # type: ig
             open_work=tuple(sorted(work, key=lambda w: (w.due_date, w.task_id))),
         )
     # Congested: about 1.4 times the hours the team has room for in the period.
-    hours_range = (4.0, 16.0) if congested else (0.5, 3.0)
+    hours_range = (2.0, 8.0) if congested else (0.5, 3.0)
     clients = max(10, tasks // 6)
     specs = []
     for t in range(1, tasks + 1):
@@ -252,7 +252,7 @@ def main() -> None:
     print("(a) generated firms", flush=True)
     sizes = [(15, 120, args.firm_limit), (100, 2000, args.firm_limit)]
     if not args.skip_large:
-        sizes.append((1000, 10000, args.large_limit))
+        sizes.append((1000, 5000, args.large_limit))
     firms = []
     for staff, tasks, limit in sizes:
         for congested in (False, True):

@@ -48,11 +48,16 @@ NEIGHBOURHOOD_SECONDS = 0.5
 # Unplaced tasks offered to a neighbourhood at once.
 NEIGHBOURHOOD_UNPLACED = 40
 MAX_NEIGHBOURHOOD = 12
-# Below this many option variables the relaxation is not worth its setup; above, it
-# runs only when its expected time (about this long per option variable on two quiet
-# cores, setup included; four times that on a busy one) fits in 40 % of the time limit.
+# Below this many option variables the relaxation is not worth its setup. Above, the
+# relaxation and the exact model run only when their expected time fits: both scale
+# with the problem's size, and so does reading it into arrays, which is timed on the
+# machine as it is (busy or quiet); measured, the relaxation takes about 30 times as
+# long as that reading and building the exact model about 12 times.
 RELAXATION_MIN_OPTIONS = 200
-RELAXATION_SECONDS_PER_OPTION = 0.00005
+RELAXATION_PER_READ = 30.0
+EXACT_BUILD_PER_READ = 12.0
+RELAXATION_SHARE = 0.3  # of the time limit, at most
+EXACT_BUILD_SHARE = 0.5
 
 
 class _Best:
@@ -242,6 +247,7 @@ def solve(problem: PlanProblem) -> Plan:
     until = started + problem.time_limit_s
     rng = random.Random(problem.seed)
     ix = Indexed.build(problem)
+    reading = time.perf_counter() - started
     best = _Best(ix)
 
     # 1. The assignment to beat.
@@ -267,7 +273,7 @@ def solve(problem: PlanProblem) -> Plan:
     )
     guide: tuple[list[int], set[int]] | None = None
     options = sum(len(row) for row in ix.opts)
-    affordable = options * RELAXATION_SECONDS_PER_OPTION <= problem.time_limit_s * 0.4
+    affordable = reading * RELAXATION_PER_READ <= problem.time_limit_s * RELAXATION_SHARE
     if options >= RELAXATION_MIN_OPTIONS and affordable:
         relaxed = relaxation(ix)
         if relaxed is not None:
@@ -280,6 +286,15 @@ def solve(problem: PlanProblem) -> Plan:
     assert best.choice is not None
     everyone = range(len(ix.people))
     improve = problem.improve and len(ix.people) > 1
+    if improve and reading * EXACT_BUILD_PER_READ > problem.time_limit_s * EXACT_BUILD_SHARE:
+        # The exact model would eat the time: improve the start locally, then answer.
+        _neighbourhoods(ix, best, until, rng, guide)
+        if best.feasible is not None:
+            return _answer(ix, best.feasible, best.value, bound, started)
+        value, ok = ix.score(fallback)
+        return _answer(
+            ix, fallback, value, -math.inf, started, status=PlanStatus.FALLBACK, feasible=ok
+        )
     share = FIRST_SOLVE_SHARE if improve else 1.0
     building = time.perf_counter()
     hint = best.feasible or best.choice

@@ -308,14 +308,15 @@ def engine_greedy(
 ) -> dict[int, int | None]:
     """The engine one task at a time, earliest due first, each decision seeing the
     work the earlier ones gave out: what dispatch would do without the planner. A
-    task waiting for a manager to confirm its requested staffer counts as theirs."""
+    task it escalates, or holds for a manager to confirm a requested staffer past
+    their threshold, is left unplaced (the plan leaves it to a manager too)."""
     people = dict(snapshots)
     answer: dict[int, int | None] = {}
     for spec in sorted(tasks, key=lambda t: (t.due_date, t.task_id)):
         pool = tuple(people[i] for i in sorted(set(candidate_ids(spec))) if i in people)
         decision = decide(spec, pool, today)
         chosen = decision.assignee_id
-        if decision.outcome not in (Outcome.ASSIGNED, Outcome.NEEDS_CONFIRMATION):
+        if decision.outcome != Outcome.ASSIGNED:
             chosen = None
         answer[spec.task_id] = chosen
         if chosen is not None:
