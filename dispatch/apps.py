@@ -1,5 +1,5 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 
 class DispatchConfig(AppConfig):
@@ -27,3 +27,21 @@ class DispatchConfig(AppConfig):
         for model in models:
             post_save.connect(roster_changed, sender=model, weak=False)
             post_delete.connect(roster_changed, sender=model, weak=False)
+        # SQLite drops a table's triggers when a migration rebuilds it: put them back.
+        post_migrate.connect(_install_triggers, sender=self, weak=False)
+
+
+def _install_triggers(*, using: str, plan: object = None, **_: object) -> None:
+    from django.db import connections
+
+    from dispatch import triggers
+
+    connection = connections[using]
+    if not plan:  # no migration ran: nothing was rebuilt
+        return
+    with connection.cursor() as cursor:
+        if "staff_staffmember" not in connection.introspection.table_names(cursor):
+            return
+        columns = connection.introspection.get_table_description(cursor, "staff_staffmember")
+    if any(column.name == "open_work_seq" for column in columns):  # not migrated back
+        triggers.install(connection)
