@@ -4,12 +4,13 @@ facts, and their open work as the engine's columns (``CandidatePool``).
 At a 1,000-person firm every dispatch would otherwise read everyone's name, skills,
 hours, time off and open work again and build their calendars and load profiles again.
 
-- **Facts** (names, skills, hours, time off, the skills each work type needs) are
-  built again when the ``staff-roster`` change stamp moved (a save or delete of a
-  staff member, their user, skills or time off, a skill tag, a work type or its skill
-  rules bumps it after commit, ``dispatch.apps``; it is read with the task, in the
-  same query), when the day or the capacity policy changed, and after
-  ``ROSTER_MAX_AGE`` seconds (writes that bypass signals; ``seed_demo`` bumps it).
+- **Facts** (the capacity policy; names, skills, hours, time off; the skills each
+  work type needs) are built again when the ``staff-roster`` change stamp moved (a
+  save or delete of a staff member, their user, skills or time off, a skill tag, a
+  work type or its skill rules, a capacity rule or its skills bumps it after commit,
+  ``dispatch.apps``; it is read with the task, in the same query), when the day
+  changed, and after ``ROSTER_MAX_AGE`` seconds (writes that bypass signals;
+  ``seed_demo`` bumps it).
 - **Open work** is kept exactly: the database moves a person's ``open_work_seq``
   whenever the work they hold changes (``dispatch.triggers``), so each dispatch reads,
   in one query, only the people whose number passed the highest it has seen, with the
@@ -40,8 +41,8 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 
 from capacity.ledger import OpenWork, StaffCalendar
-from capacity.policy import Policy, Season, Thresholds
-from capacity.selectors import remaining_weighted_hours
+from capacity.policy import Policy, Thresholds
+from capacity.selectors import capacity_policy, remaining_weighted_hours
 from core.calendar import firm_calendar
 from core.services import change_stamp_bump
 from dispatch.engine import CandidateSnapshot, HeldSkill, SkillRequirement
@@ -93,8 +94,9 @@ class OpenWorkRead:
 
 @dataclass
 class Roster:
-    key: tuple[int, date, tuple[Season, ...]]
+    key: tuple[int, date]
     built_at: float
+    policy: Policy
     members: dict[int, Member]
     holders: dict[str, frozenset[int]]  # skill slug -> who holds it
     requirements: dict[int, tuple[SkillRequirement, ...]]  # work type id -> skills it needs
@@ -261,10 +263,10 @@ _current: Roster | None = None
 _building = threading.Lock()
 
 
-def roster(*, version: int, today: date, policy: Policy) -> Roster:
-    """The roster for this stamp version, day and policy (built when it is not)."""
+def roster(*, version: int, today: date) -> Roster:
+    """The roster for this stamp version and day (built when it is not)."""
     global _current
-    key = (version, today, policy.seasons)
+    key = (version, today)
     current = _current
     if current is not None and current.key == key:
         if time.monotonic() - current.built_at < ROSTER_MAX_AGE:
@@ -276,7 +278,7 @@ def roster(*, version: int, today: date, policy: Policy) -> Roster:
             or current.key != key
             or (time.monotonic() - current.built_at >= ROSTER_MAX_AGE)
         ):
-            current = _current = _build(key, today, policy)
+            current = _current = _build(key, today)
             # The roster lives for many dispatches: move it (and whatever else is
             # long-lived by now) out of the collector's way, so collections in the
             # middle of a dispatch do not walk a thousand people each time.
@@ -298,9 +300,10 @@ def roster_forget() -> None:
     _current = None
 
 
-def _build(key: tuple[int, date, tuple[Season, ...]], today: date, policy: Policy) -> Roster:
-    """Everyone active with all their skills, their time off, and the skills each work
-    type needs: three queries."""
+def _build(key: tuple[int, date], today: date) -> Roster:
+    """The capacity policy, everyone active with all their skills, their time off, and
+    the skills each work type needs: five queries."""
+    policy = capacity_policy(day=today, fresh=True)
     rows = (
         StaffMember.objects.filter(active=True)
         .annotate(working_days_text=Cast("working_days", TextField()))
@@ -361,6 +364,7 @@ def _build(key: tuple[int, date, tuple[Season, ...]], today: date, policy: Polic
     return Roster(
         key=key,
         built_at=time.monotonic(),
+        policy=policy,
         members=members,
         holders={slug: frozenset(ids) for slug, ids in holders.items()},
         requirements={pk: tuple(rules) for pk, rules in requirements.items()},

@@ -110,6 +110,7 @@ class DispatchSnapshot:
     """What a dispatch reads besides the task: the candidates as columns and the task's
     facts that come with them."""
 
+    policy: Policy  # the capacity policy in force (kept by the roster)
     candidates: CandidatePool
     required_skills: tuple[SkillRequirement, ...]
     asked_off: frozenset[int]  # who asked to be reassigned off this task
@@ -168,19 +169,19 @@ def task_to_place(
 
 
 def dispatch_snapshot(
-    *, task: Task, today: date, policy: Policy, also_staff_id: int | None = None
+    *, task: Task, today: date, also_staff_id: int | None = None
 ) -> DispatchSnapshot:
     """Every candidate's facts as columns, the skills the task needs, who asked off it
     and who has worked for its client (``task`` from ``task_for_dispatch``).
 
     Candidates are the active staff holding at least one required skill (everyone
     when none is required): listing the whole firm under "lacks skill" explains
-    nothing. Their facts and open work come from the roster (``dispatch.roster``, kept
+    nothing. The capacity policy, their facts and open work come from the roster (``dispatch.roster``, kept
     between dispatches), which reads, in one query, only the open work that changed
     and the client's history, whatever the firm's size.
     """
     version = task.roster_version or 0  # type: ignore[attr-defined]  # task_for_dispatch
-    staff = roster(version=version, today=today, policy=policy)
+    staff = roster(version=version, today=today)
     requirements = staff.requirements.get(task.engagement.work_type_id, ())
     ids = staff.candidate_ids((r.slug for r in requirements), also=also_staff_id)
     read = staff.open_work(task_id=task.pk, client_id=task.engagement.client_id)
@@ -188,6 +189,7 @@ def dispatch_snapshot(
     if task.has_reassignment_requests:  # type: ignore[attr-defined]  # task_for_dispatch
         asked_off = frozenset(task.reassignment_requests.values_list("staff_member_id", flat=True))
     return DispatchSnapshot(
+        policy=staff.policy,
         candidates=read.pool.select(ids),
         required_skills=requirements,
         asked_off=asked_off,

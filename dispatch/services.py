@@ -25,7 +25,6 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from capacity.selectors import capacity_policy
 from core.exceptions import ApplicationError
 from core.queue import enqueue
 from core.services import change_stamp_bump
@@ -226,11 +225,10 @@ def task_dispatch(
         if awaiting and trigger != Trigger.REASSIGNMENT:
             _settle_request(task)
             return None
-        policy = capacity_policy(day=today)
-        snapshot = dispatch_snapshot(task=task, today=today, policy=policy)
+        snapshot = dispatch_snapshot(task=task, today=today)
         spec = task_to_place(
             task,
-            policy=policy,
+            policy=snapshot.policy,
             snapshot=snapshot,
             exclude_staff_ids=frozenset(exclude_staff_ids),
             ignore_requested=ignore_requested,
@@ -289,9 +287,8 @@ def task_assign_manual(
         if member is None:
             raise DispatchError("That staff member does not exist or is inactive.")
         member = _lock_member(staff_id)
-        policy = capacity_policy(day=today)
-        snapshot = dispatch_snapshot(task=task, today=today, policy=policy, also_staff_id=staff_id)
-        spec = task_to_place(task, policy=policy, snapshot=snapshot, ignore_requested=True)
+        snapshot = dispatch_snapshot(task=task, today=today, also_staff_id=staff_id)
+        spec = task_to_place(task, policy=snapshot.policy, snapshot=snapshot, ignore_requested=True)
         # A manager's choice: nobody is excluded and urgency overrides nothing.
         spec = replace(spec, urgent=False, excluded_staff_ids=frozenset())
         candidates = snapshot.candidates

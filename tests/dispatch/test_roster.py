@@ -7,6 +7,7 @@ from datetime import date
 
 import pytest
 
+from capacity.models import CapacityRule
 from dispatch import roster as roster_module
 from dispatch.choices import Trigger
 from dispatch.services import task_dispatch
@@ -114,3 +115,20 @@ def test_work_changed_out_of_order_is_still_seen(skilled, client_co):
 
     assert decision is not None
     assert decision.assignee_id == ben.pk
+
+
+@pytest.mark.django_db
+def test_a_committed_capacity_rule_is_seen_by_the_next_dispatch(
+    skilled, client_co, django_capture_on_commit_callbacks
+):
+    ann = skilled("ann", "bookkeeping")
+    load_up(ann, "34", due=date(2026, 11, 27))  # 85 % this week: over the default 80 %
+    first = place(bookkeeping_task(client_co, due_date=DUE))
+    assert first is not None and first.assignee_id is None  # escalated
+
+    with django_capture_on_commit_callbacks(execute=True):
+        CapacityRule.objects.create(name="Busy season", threshold_percent=150)
+    decision = place(bookkeeping_task(client_co, due_date=DUE, name="after the rule"))
+
+    assert decision is not None
+    assert decision.assignee_id == ann.pk
