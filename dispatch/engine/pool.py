@@ -109,7 +109,7 @@ class _Calendars:
     away_keys: Ints  # ``row * SPAN + ordinal``, sorted, then a sentinel
     away_before: Ints  # units lost before each away key (running total over all rows)
 
-    def weekdays_before(self, rows: Ints, ordinals: Ints) -> Ints:
+    def weekdays_before(self, rows: Ints, ordinals: Ints | int) -> Ints:
         """Working weekdays from ordinal 1 (a Monday) up to, not including, ``ordinals``."""
         weeks, rest = np.divmod(ordinals - 1, 7)
         pattern = self.pattern[rows]
@@ -120,11 +120,11 @@ class _Calendars:
         """Working days from ``lo`` to ``hi``, both included, holidays excluded (0 when
         ``hi`` < ``lo``): ``StaffCalendar.working_days_between`` for every row."""
         group = self.holiday_group[rows] * SPAN
-        holidays = np.searchsorted(self.holiday_keys, group + hi, side="right") - np.searchsorted(
-            self.holiday_keys, group + lo, side="left"
-        )
-        days: Ints = self.weekdays_before(rows, hi + 1) - self.weekdays_before(rows, lo) - holidays
-        return np.where(hi < lo, 0, days)
+        after: Ints = np.searchsorted(self.holiday_keys, group + hi, side="right")
+        before: Ints = np.searchsorted(self.holiday_keys, group + lo, side="left")
+        weekdays = self.weekdays_before(rows, hi + 1) - self.weekdays_before(rows, lo)
+        days: Ints = np.where(hi < lo, 0, weekdays - (after - before))
+        return days
 
     def available_units(self, rows: Ints, lo: int, hi: int, days: Ints) -> Ints:
         """``StaffCalendar.available_units`` for every row from ``lo`` to ``hi`` (``lo``
