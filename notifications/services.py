@@ -41,6 +41,9 @@ from staff.models import StaffMember
 logger = logging.getLogger(__name__)
 
 SEND_TASK = "notifications.tasks.notification_send_task"
+# Several rows stored together (an escalation told to a dozen managers) go out in one
+# message: publishing is most of the cost of a notification to the event that makes it.
+SEND_BATCH_TASK = "notifications.tasks.notifications_send_task"
 
 
 @dataclass(frozen=True)
@@ -140,10 +143,16 @@ def notify_all(deliveries: Iterable[Delivery]) -> list[Notification]:
             countdowns.append(countdown)
     _store_new(pending)
     created = []
+    batches: dict[int, list[int]] = {}  # countdown -> ids
     for notification, countdown in zip(pending, countdowns, strict=True):
         if notification.pk is not None:
-            enqueue(SEND_TASK, notification.pk, countdown=countdown or None)
+            batches.setdefault(countdown, []).append(notification.pk)
             created.append(notification)
+    for countdown, ids in batches.items():
+        if len(ids) == 1:
+            enqueue(SEND_TASK, ids[0], countdown=countdown or None)
+        else:
+            enqueue(SEND_BATCH_TASK, ids, countdown=countdown or None)
     return created
 
 
@@ -192,6 +201,17 @@ def retry_delay(attempts: int) -> int:
             settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1),
         )
     )
+
+
+def notifications_send(*, notification_ids: Iterable[int]) -> None:
+    """``notification_send`` for each row of a batch; one due again later gets its own
+    message for then (the row holds the schedule, as for a single send)."""
+    for notification_id in notification_ids:
+        if notification_send(notification_id=notification_id) == NotificationStatus.RETRYING:
+            attempts = Notification.objects.filter(pk=notification_id).values_list(
+                "attempts", flat=True
+            )
+            enqueue(SEND_TASK, notification_id, countdown=retry_delay(attempts.first() or 1))
 
 
 def notification_send(*, notification_id: int) -> str:
