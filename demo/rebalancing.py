@@ -17,7 +17,7 @@ from django.db import transaction
 from dispatch.engine.eligibility import eligibility_problem
 from dispatch.models import DispatchDecision
 from dispatch.plan_services import rebalance_run
-from dispatch.planning import firm_work, plannable_tasks, troubled_people
+from dispatch.planning import EMPTY_POOL, firm_work, plannable_tasks, troubled_people
 from dispatch.roster import roster_forget
 from dispatch.selectors import DispatchSnapshot, task_to_place
 from dispatch.services import task_assign_manual
@@ -73,7 +73,9 @@ def demo_rebalance(*, today: date) -> int:
                 task,
                 policy=firm.policy,
                 snapshot=DispatchSnapshot(
-                    candidates=(),
+                    policy=firm.policy,
+                    candidates=EMPTY_POOL,
+                    open_work_seqs={},
                     required_skills=firm.staff.requirements.get(task.engagement.work_type_id, ()),
                     asked_off=frozenset(),
                     client_history={},

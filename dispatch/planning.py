@@ -27,6 +27,7 @@ from core.calendar import firm_calendar
 from core.models import ChangeStamp
 from dispatch.engine import CandidateSnapshot, TaskToPlace
 from dispatch.engine.plan import Held, PlanInput, PlanWeights, build_plan, engine_greedy
+from dispatch.engine.pool import CandidatePool
 from dispatch.models import DispatchDecision, ReassignmentRequest
 from dispatch.roster import ROSTER_STAMP, Roster, roster
 from dispatch.selectors import DispatchSnapshot, task_to_place, tasks_for_dispatch
@@ -35,6 +36,9 @@ from engagements.choices import HELD_TASK_STATUSES, TaskRole, TaskStatus
 from engagements.models import Task
 
 WEEK_PLAN_WEIGHTS = PlanWeights()
+# task_to_place reads a snapshot's skills, who asked off and the client's history,
+# never its candidates: the plan's candidates come from the roster per task.
+EMPTY_POOL = CandidatePool.build((), date(2000, 1, 1))
 # Moving held work costs more than any pairing preference gains, so the loop moves
 # only to clear an overload or a deadline, never to tidy.
 REBALANCE_WEIGHTS = PlanWeights(change=50.0)
@@ -64,7 +68,7 @@ def _roster(today: date, policy: Policy) -> Roster:
     version = (
         ChangeStamp.objects.filter(name=ROSTER_STAMP).values_list("version", flat=True).first()
     )
-    return roster(version=version or 0, today=today, policy=policy)
+    return roster(version=version or 0, today=today)
 
 
 def firm_work(*, today: date, task_ids: Iterable[int] = ()) -> FirmWork:
@@ -136,7 +140,9 @@ def _specs(firm: FirmWork, tasks: Iterable[Task]) -> dict[int, TaskToPlace]:
         engagement = task.engagement
         firm.work_type_of[task.pk] = engagement.work_type_id
         snapshot = DispatchSnapshot(
-            candidates=(),
+            policy=firm.policy,
+            candidates=EMPTY_POOL,
+            open_work_seqs={},
             required_skills=firm.staff.requirements.get(engagement.work_type_id, ()),
             asked_off=firm.asked_off.get(task.pk, frozenset()),
             client_history=firm.history.get(engagement.client_id, {}),
