@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dispatch', '0006_escalation_digest'),
+        ('dispatch', '0007_open_work_triggers'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('staff', '0004_firm_date_range'),
+        ('staff', '0005_open_work_seq'),
     ]
 
     operations = [
