@@ -3,7 +3,6 @@ proposals (approve or decline each, or all, in one click; HTMX with a no-JS path
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -15,14 +14,9 @@ from core.exceptions import ApplicationError
 from core.roles import require_manager
 from dispatch import plan_selectors as selectors
 from dispatch import plan_services as services
+from dispatch.forms import DecideAllForm
 
 REBALANCING = "dispatch/rebalancing.html"
-
-
-class DecideAllForm(forms.Form):
-    """Approve or decline every pending proposal (the button says which)."""
-
-    decision = forms.ChoiceField(choices=[("approve", "Approve all"), ("decline", "Decline all")])
 
 
 @require_GET

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('dispatch', '0007_open_work_triggers'),
+        ('dispatch', '0008_reason_max_length'),
     ]
 
     operations = [
