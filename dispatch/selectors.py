@@ -164,7 +164,15 @@ def _open_work_and_history(
     """The candidates' open work and how many tasks each has held for this client: one
     query (a UNION of two index reads; engagements' clients and weights come from the
     roster)."""
-    columns = ("assignee_id", "pk", "status", "due_date", "estimated_hours", "engagement_id")
+    columns = (
+        "assignee_id",
+        "pk",
+        "status",
+        "due_date",
+        "estimated_hours",
+        "engagement_id",
+        "logged_hours",
+    )
     held = Task.objects.filter(status__in=HELD_TASK_STATUSES)
     # Most of the firm: filter in Python rather than send a thousand ids.
     held = held.filter(assignee_id__in=ids) if len(ids) * 2 < len(staff.members) else held
@@ -181,7 +189,7 @@ def _open_work_and_history(
     history: dict[int, int] = defaultdict(int)
     seen = staff.open_work_items
     for row in rows:
-        assignee_id, pk, status, due, estimate, engagement_id = row
+        assignee_id, pk, status, due, estimate, engagement_id, logged = row
         if assignee_id not in wanted:
             continue
         row_client, weight = engagements[engagement_id]
@@ -191,7 +199,7 @@ def _open_work_and_history(
             # The same row as last time is the same item: built once per roster.
             item = seen.get(row)
             if item is None:
-                hours = remaining_weighted_hours(estimate, weight)
+                hours = remaining_weighted_hours(estimate, weight, logged)
                 item = seen[row] = OpenWork(task_id=pk, due_date=due, hours=hours)
             work[assignee_id].append(item)
     ordered = {
@@ -204,11 +212,15 @@ def _open_work_and_history(
 def open_work_for(*, staff_id: int) -> tuple[OpenWork, ...]:
     """One person's open work as it stands now (the re-check under their row lock)."""
     rows = Task.objects.filter(assignee_id=staff_id, status__in=HELD_TASK_STATUSES).values_list(
-        "pk", "due_date", "estimated_hours", "engagement__work_type__complexity_weight"
+        "pk",
+        "due_date",
+        "estimated_hours",
+        "engagement__work_type__complexity_weight",
+        "logged_hours",
     )
     work = [
-        OpenWork(task_id=pk, due_date=due, hours=remaining_weighted_hours(estimate, weight))
-        for pk, due, estimate, weight in rows
+        OpenWork(task_id=pk, due_date=due, hours=remaining_weighted_hours(estimate, weight, logged))
+        for pk, due, estimate, weight, logged in rows
     ]
     return tuple(sorted(work, key=lambda w: (w.due_date, w.task_id)))
 
