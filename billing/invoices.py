@@ -411,6 +411,12 @@ def stripe_configured() -> bool:
     return bool(settings.STRIPE_SECRET_KEY)
 
 
+def payment_page_refresh_after_commit(invoice: Invoice) -> None:
+    """The balance changed: bring the hosted payment page in line (a task, after commit)."""
+    if stripe_configured() and invoice.payment_page_id:
+        enqueue(PAYMENT_PAGE_TASK, invoice.pk)
+
+
 @dataclass(frozen=True)
 class Approved:
     invoice: Invoice

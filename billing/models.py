@@ -169,13 +169,6 @@ class ClientBillingProfile(TimeStampedModel):
         max_digits=5, decimal_places=2, null=True, blank=True, help_text="Of the overdue balance."
     )
     late_fee_grace_days = models.PositiveSmallIntegerField(null=True, blank=True)
-    card_surcharge_percent = models.DecimalField(
-        max_digits=4,
-        decimal_places=2,
-        null=True,
-        blank=True,
-        help_text="Credit-card surcharge on the online payment page (empty: firm default; 0: none).",
-    )
     # For the follow-up sequences (phase 2 reads these).
     exclude_from_reminders = models.BooleanField(default=False)
     min_reminder_balance = models.DecimalField(
@@ -202,12 +195,6 @@ class ClientBillingProfile(TimeStampedModel):
                 & (Q(late_fee_grace_days__isnull=True) | Q(late_fee_grace_days__lte=365)),
                 name="billingprofile_late_fee_in_range",
                 violation_error_message="Late fees: a flat amount of 0 or more, 0–25 %, a grace period of at most 365 days.",
-            ),
-            models.CheckConstraint(
-                condition=Q(card_surcharge_percent__isnull=True)
-                | (Q(card_surcharge_percent__gte=0) & Q(card_surcharge_percent__lte=4)),
-                name="billingprofile_surcharge_in_range",
-                violation_error_message="A card surcharge is between 0 and 4 %.",
             ),
             models.CheckConstraint(
                 condition=Q(min_reminder_balance__gte=0),
@@ -380,7 +367,7 @@ class Invoice(TimeStampedModel):
     void_reason = models.CharField(max_length=500, blank=True)
     # The hosted payment page (Stripe), for the balance it was made for.
     payment_page_id = models.CharField(max_length=255, blank=True)
-    payment_url = models.URLField(max_length=1000, blank=True)
+    payment_url = models.CharField(max_length=1000, blank=True)
     payment_page_amount = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True
     )
@@ -506,6 +493,10 @@ class InvoiceLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.description}: {self.amount}"
+
+    @property
+    def is_time(self) -> bool:
+        return self.kind == LineKind.TIME
 
 
 class LateFeeCharge(models.Model):

@@ -34,17 +34,11 @@ from billing.choices import (
     PaymentSource,
     PaymentStatus,
 )
-from billing.invoices import (
-    PAYMENT_PAGE_TASK,
-    _locked,
-    invoice_recompute,
-    stripe_configured,
-)
+from billing.invoices import _locked, invoice_recompute, payment_page_refresh_after_commit
 from billing.models import ClientBillingProfile, Invoice, InvoiceLine, LateFeeCharge, Payment
 from billing.rates import ZERO, money
 from core.dates import firm_date_problem
 from core.exceptions import ApplicationError, Conflict
-from core.queue import enqueue
 from core.types import User
 
 MAX_PAYMENT = Decimal("10000000")
@@ -61,11 +55,6 @@ def _settle(invoice: Invoice, amount: Decimal) -> None:
     if invoice.amount_paid == invoice.total:
         invoice.status = InvoiceStatus.PAID
     invoice.save(update_fields=["amount_paid", "status", "updated_at"])
-
-
-def _refresh_page_after_commit(invoice: Invoice) -> None:
-    if stripe_configured() and invoice.payment_page_id:
-        enqueue(PAYMENT_PAGE_TASK, invoice.pk)
 
 
 @transaction.atomic
@@ -142,7 +131,7 @@ def payment_record(
         return Recorded(Payment.objects.get(source=source, external_id=external_id), False)
     if not held:
         _settle(invoice, amount)
-        _refresh_page_after_commit(invoice)
+        payment_page_refresh_after_commit(invoice)
     return Recorded(payment, created=True)
 
 
@@ -253,7 +242,7 @@ def late_fee_charge(*, invoice_id: int, today: date) -> LateFeeCharge | None:
     except IntegrityError:
         return None  # charged by a concurrent run
     invoice_recompute(invoice)
-    _refresh_page_after_commit(invoice)
+    payment_page_refresh_after_commit(invoice)
     return charge
 
 

@@ -216,7 +216,6 @@ def invoice_document_context(invoice: Invoice) -> dict[str, object]:
         "payment_instructions": settings.PAYMENT_INSTRUCTIONS,
         "payment_url": invoice.payment_url if invoice.is_open else "",
         "public_url": invoice_public_url(invoice_id=invoice.pk),
-        "surcharge_percent": settings.CARD_SURCHARGE_PERCENT,
     }
 
 

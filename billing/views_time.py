@@ -53,7 +53,8 @@ def _context(me: StaffMember, start: date, **extra: object) -> dict[str, object]
     return {
         "week": selectors.time_week(staff=me, start=start),
         "today": today,
-        "new_form": extra.pop("new_form", None) or TimeEntryNewForm(staff=me, today=today),
+        "new_form": extra.pop("new_form", None)
+        or TimeEntryNewForm(staff=me, today=today, initial={"date": today}),
         **extra,
     }
 

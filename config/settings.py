@@ -379,7 +379,6 @@ LATE_FEE_PERIOD_DAYS = env_int("CLOSELOOP_LATE_FEE_PERIOD_DAYS", 30, minimum=1)
 # Stripe: with a secret key, every issued invoice gets a hosted payment page.
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # a stand-in server (tests)
-CARD_SURCHARGE_PERCENT = env_decimal("CLOSELOOP_CARD_SURCHARGE_PERCENT", "0", maximum="4")
 CURRENCY = os.environ.get("CLOSELOOP_CURRENCY", "usd").lower()
 # Staff hear on Friday afternoon (firm time) when draft time is still unapproved.
 TIME_REMINDER_HOUR = env_int("CLOSELOOP_TIME_REMINDER_HOUR", 14)

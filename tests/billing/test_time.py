@@ -209,9 +209,9 @@ def test_completing_a_timed_task_stops_its_timer_first(alice, broker):
     task = hold(preparer(open_engagement("1120", hours="8")), alice)
     services.timer_start(staff=alice, task_id=task.pk)
     RunningTimer.objects.filter(staff_member=alice).update(
-        started_at=timezone.now() - timedelta(hours=2)
+        started_at=timezone.now() - timedelta(minutes=115)
     )
-    complete(task, alice)
+    complete(task, alice)  # 1 h 55 min rounds up to 2 h
     assert not RunningTimer.objects.exists()
     by_source = dict(TimeEntry.objects.filter(task=task).values_list("source", "hours"))
     assert by_source == {
