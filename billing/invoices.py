@@ -511,7 +511,8 @@ def invoices_send_pending(*, now: datetime | None = None) -> int:
         Invoice.objects.filter(
             status=InvoiceStatus.ISSUED, sent_at__isnull=True, approved_at__lte=cutoff
         )
-        .filter(~Q(client__email="") | ~Q(client__billing_profile__billing_email=""))
+        # Someone to send it to (``__gt=""``: neither empty nor missing).
+        .filter(Q(client__email__gt="") | Q(client__billing_profile__billing_email__gt=""))
         .order_by("pk")
         .values_list("pk", flat=True)[:200]
     )
