@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from billing import selectors, services
 from billing.forms import TimeEntryForm, TimeEntryNewForm, WeekForm
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, NotPermitted
 from core.forms import first_error
 from dispatch.queue_extensions import QueueRowExtension
 from engagements.models import Task
@@ -198,7 +198,12 @@ timer_row_extension = QueueRowExtension(name="billing-timer", template=TIMER, lo
 
 
 def _timer_fragment(
-    request: HttpRequest, me: StaffMember, task_ids: list[int], note: str, error: str = ""
+    request: HttpRequest,
+    me: StaffMember,
+    task_ids: list[int],
+    note: str,
+    error: str = "",
+    status: int = 400,
 ) -> HttpResponse:
     running = selectors.running_timer(staff=me)
     html = ""
@@ -214,7 +219,7 @@ def _timer_fragment(
             },
             request=request,
         )
-    return HttpResponse(html, status=400 if error else 200)
+    return HttpResponse(html, status=status if error else 200)
 
 
 @require_POST
@@ -224,6 +229,10 @@ def timer_start(request: HttpRequest, task_pk: int) -> HttpResponse:
     ids = [task_pk]
     try:
         stopped = services.timer_start(staff=me, task_id=task_pk)
+    except NotPermitted as exc:
+        if not request.htmx:
+            raise PermissionDenied(exc.user_message) from exc
+        return _timer_fragment(request, me, [task_pk], "", exc.user_message, status=403)
     except ApplicationError as exc:
         error = exc.user_message
     else:

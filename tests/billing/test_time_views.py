@@ -175,6 +175,7 @@ def test_timer_on_someone_elses_task_is_refused(client, alice, bob, broker):
     task = hold(preparer(open_engagement("1120")), alice)
     client.force_login(bob.user)
     response = client.post(reverse("billing:timer-start", args=[task.pk]), **HTMX)
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert "only tasks in your queue" in response.content.decode()
+    assert client.post(reverse("billing:timer-start", args=[task.pk])).status_code == 403
     assert not RunningTimer.objects.exists()
