@@ -15,6 +15,7 @@ from billing.choices import TimeEntrySource, TimeEntryStatus
 from billing.models import RunningTimer, TimeEntry
 from billing.services import time_entry_draft_for_task
 from core.exceptions import ApplicationError, NotPermitted
+from dispatch.roster import _read_open_work
 from dispatch.selectors import open_work_for
 from engagements import hooks
 from tests.billing.conftest import complete, hold, open_engagement, preparer, reviewer
@@ -198,6 +199,10 @@ def test_logged_hours_replace_the_estimate_in_committed_hours(alice, broker):
     )
     [after] = open_work_for(staff_id=alice.pk)
     assert after.hours == pytest.approx(5 * 1.3)
+    # Dispatch's roster reads the same figure in its one open-work statement.
+    changed, _total, _history = _read_open_work(since=0, client_id=None, task_id=None)
+    [held] = changed[alice.pk][1]
+    assert held.hours == pytest.approx(5 * 1.3)
     services.time_entry_update(
         entry_id=entry.pk, staff=alice, day=entry.date, hours=Decimal("9"), description=""
     )
