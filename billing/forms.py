@@ -14,13 +14,14 @@ from billing.models import MAX_ENTRY_HOURS, MIN_ENTRY_HOURS
 from billing.selectors import recent_clients_for, recent_engagements_for
 from clients.models import Client
 from core.dates import validate_firm_date
+from core.forms import FirmForm
 from engagements.models import Engagement
 from staff.models import StaffMember
 
 HOURS_MESSAGE = "Enter between 0.1 and 24 hours."
 
 
-class TimeEntryForm(forms.Form):
+class TimeEntryForm(FirmForm):
     date = forms.DateField(
         validators=[validate_firm_date],
         widget=forms.DateInput(attrs={"type": "date"}),
@@ -64,11 +65,11 @@ class TimeEntryNewForm(TimeEntryForm):
         return data
 
 
-class WeekForm(forms.Form):
+class WeekForm(FirmForm):
     week = forms.DateField(required=False, validators=[validate_firm_date])
 
 
-class InvoiceLineForm(forms.Form):
+class InvoiceLineForm(FirmForm):
     description = forms.CharField(max_length=300)
     quantity = forms.DecimalField(
         min_value=Decimal("0.01"), max_value=Decimal("10000"), max_digits=9, decimal_places=2
@@ -82,22 +83,22 @@ class InvoiceLineForm(forms.Form):
     )
 
 
-class AdjustmentForm(forms.Form):
+class AdjustmentForm(FirmForm):
     description = forms.CharField(max_length=300)
     amount = forms.DecimalField(
         min_value=Decimal("-1000000"), max_value=Decimal("1000000"), max_digits=10, decimal_places=2
     )
 
 
-class RejectForm(forms.Form):
+class RejectForm(FirmForm):
     note = forms.CharField(max_length=500, label="Why", error_messages={"required": "Say why."})
 
 
-class VoidForm(forms.Form):
+class VoidForm(FirmForm):
     reason = forms.CharField(max_length=500, error_messages={"required": "Say why."})
 
 
-class PaymentForm(forms.Form):
+class PaymentForm(FirmForm):
     amount = forms.DecimalField(
         min_value=Decimal("0.01"),
         max_value=Decimal("10000000"),

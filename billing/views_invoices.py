@@ -23,7 +23,7 @@ from billing.forms import AdjustmentForm, InvoiceLineForm, PaymentForm, RejectFo
 from billing.links import InvoiceLinkError, read_invoice_token
 from billing.pdf import invoice_pdf, invoice_pdf_filename
 from core.exceptions import ApplicationError
-from core.forms import first_error
+from core.forms import FirmForm, first_error
 from core.roles import is_manager, is_partner
 from core.types import AuthenticatedHttpRequest
 
@@ -127,7 +127,7 @@ def invoice_line_add(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse
     return _done(request, pk, "Adjustment added.")
 
 
-class StatusFilterForm(forms.Form):
+class StatusFilterForm(FirmForm):
     status = forms.ChoiceField(choices=[("", "All"), *InvoiceStatus.choices], required=False)
 
 

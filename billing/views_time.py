@@ -129,7 +129,13 @@ def time_entry_approve(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def time_week_approve(request: HttpRequest) -> HttpResponse:
     me = _me(request)
-    start = _week_start(request, request.POST)
+    form = WeekForm(request.POST)
+    if not form.is_valid():
+        if request.htmx:
+            return HttpResponse(first_error(form), status=400)
+        messages.error(request, first_error(form))
+        return redirect("billing:time-week")
+    start = selectors.week_start(form.cleaned_data["week"] or timezone.localdate())
     count = services.time_entries_approve_week(staff=me, week_start=start)
     note = (
         f"Approved {count} entr{'y' if count == 1 else 'ies'}."

@@ -14,7 +14,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('clients', '0001_initial'),
-        ('engagements', '0011_task_logged_hours'),
+        ('engagements', '0012_task_logged_hours'),
         ('staff', '0004_firm_date_range'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

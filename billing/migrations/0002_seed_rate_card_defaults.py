@@ -22,5 +22,5 @@ def seed(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("billing", "0001_initial"), ("engagements", "0011_task_logged_hours")]
+    dependencies = [("billing", "0001_initial"), ("engagements", "0012_task_logged_hours")]
     operations = [migrations.RunPython(seed, migrations.RunPython.noop)]

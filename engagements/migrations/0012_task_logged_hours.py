@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('engagements', '0010_partners_do_not_prepare_routine_work'),
+        ('engagements', '0011_estimate_range_and_note_max_length'),
         ('staff', '0004_firm_date_range'),
     ]
 
