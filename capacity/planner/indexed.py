@@ -259,11 +259,20 @@ class Indexed:
         return assignment
 
 
-def first_fit_choice(ix: Indexed, start: Sequence[int] | None = None) -> list[int]:
+def first_fit_choice(
+    ix: Indexed,
+    start: Sequence[int] | None = None,
+    *,
+    order: Sequence[int] | None = None,
+    preference: Sequence[Sequence[Opt]] | None = None,
+) -> list[int]:
     """Each task, in the order given, to its first option with room (capacity, windows,
     apart); with none: unplaced if allowed, else the option that overloads least.
-    With ``start``, the tasks it places stay and only its unplaced ones are placed."""
+    With ``start``, the tasks it places stay and only its unplaced ones are placed.
+    ``order``: the tasks in another order; ``preference``: each task's options in
+    another order (cheapest first, say)."""
     choice = list(start) if start is not None else [UNPLACED] * len(ix.free)
+    rows = ix.opts if preference is None else preference
     load, hours = ix.usage(choice)
     k_windows = ix.k_windows
 
@@ -282,7 +291,8 @@ def first_fit_choice(ix: Indexed, start: Sequence[int] | None = None) -> list[in
                     return False
         return True
 
-    for i, row in enumerate(ix.opts):
+    for i in order if order is not None else range(len(rows)):
+        row = rows[i]
         if choice[i] != UNPLACED:
             continue
         pick = next(((at, h, ld) for at, h, ld, _ in row if fits(i, at, h, ld)), None)
@@ -336,3 +346,21 @@ def repaired(ix: Indexed, choice: Sequence[int]) -> list[int]:
                 break
     # What left goes to the first option with room, if any.
     return first_fit_choice(ix, fixed)
+
+
+def cheapest_fit_choice(ix: Indexed, costs: Sequence[Sequence[float]] | None = None) -> list[int]:
+    """First fit with each task's options cheapest first (by ``costs``, one per option,
+    else the pairing's cost), the tasks that lose most by missing their cheapest
+    (largest regret) placed first: the classic start for a Generalized Assignment."""
+    keyed = costs if costs is not None else [[c for *_, c in row] for row in ix.opts]
+    preference: list[list[Opt]] = []
+    regret: list[float] = []
+    for row, key in zip(ix.opts, keyed, strict=True):
+        ranked = sorted(zip(key, range(len(row)), strict=True))
+        preference.append([row[k] for _, k in ranked])
+        if len(ranked) > 1:
+            regret.append(ranked[1][0] - ranked[0][0])
+        else:
+            regret.append(math.inf)
+    order = sorted(range(len(ix.opts)), key=lambda i: -regret[i])
+    return first_fit_choice(ix, order=order, preference=preference)

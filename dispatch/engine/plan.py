@@ -30,15 +30,18 @@ from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
 
+import numpy as np
+
 from capacity.ledger import committed_between
 from capacity.planner import Option, Person, Plan, PlanProblem, PlanTask
 from dispatch.engine.eligibility import (
-    eligibility_problem,
+    eligibility_labels,
     requested_staff,
     seniority_floor,
     suppressed,
 )
-from dispatch.engine.fit import EPSILON, Fit, capacity_fit, capacity_problem, threshold_for
+from dispatch.engine.fit import EPSILON, ROOM, capacity_pairs, threshold_for
+from dispatch.engine.pool import Bools, CandidatePool, Ints
 from dispatch.engine.ranking import rank_key
 from dispatch.engine.rules import decide
 from dispatch.engine.types import PREPARER, CandidateSnapshot, Outcome, TaskToPlace
@@ -139,6 +142,7 @@ def build_plan(
     fallback: Mapping[int, int | None] | None = None,
     not_to: Mapping[int, Collection[int]] | None = None,
     seed: int = 0,
+    pool: CandidatePool | None = None,
 ) -> PlanInput:
     """The plan for ``tasks`` (unassigned) and ``held`` (movable) among ``snapshots``.
 
@@ -146,56 +150,47 @@ def build_plan(
     the plan places). ``candidate_ids`` names the people worth asking for a task (the
     roster's holders of its skills). ``apart``: pairs of task ids of one engagement's
     preparation and review, both in the plan. ``not_to``: people a task is not to be
-    offered to (a manager declined that move lately).
+    offered to (a manager declined that move lately). ``pool``: the same people as
+    the engine's columns, if the caller already has them (else they are built here).
+
+    Every pairing is judged with the engine's own column rules (``eligibility_labels``
+    per task, ``capacity_pairs`` for all pairings at once), so building the problem
+    costs a few array operations per task rather than a round of Python per pairing.
     """
+    if pool is None or pool.today != today:
+        pool = CandidatePool.build(snapshots.values(), today)
     starts = window_starts(max(spec.due_date, today) for spec in [*tasks, *(h.task for h in held)])
     skipped: dict[int, str] = {}
     plan_tasks: list[PlanTask] = []
     week_load: dict[tuple[int, int], float] = {}
     current: dict[int, int | None] = {}
     entries = [(spec, None) for spec in tasks] + [(h.task, h.holder) for h in held]
+    placed: list[tuple[TaskToPlace, int | None]] = []
     for spec, holder in entries:
         if spec.estimated_hours is None or spec.estimated_hours <= 0:
             skipped[spec.task_id] = "no estimate yet"
-            continue
-        if holder is None and suppressed(spec):
+        elif holder is None and suppressed(spec):
             skipped[spec.task_id] = "held from auto-assignment this season"
-            continue
+        else:
+            placed.append((spec, holder))
+    options = _options(placed, candidate_ids, pool, today, not_to or {}, weights, effort)
+    for (spec, holder), ranked_options in zip(placed, options, strict=True):
+        for option, share in ranked_options:
+            week_load[(spec.task_id, option.staff_id)] = share
+        ranked = tuple(option for option, _ in ranked_options)
         requested = requested_staff(spec)
-        ranked: list[tuple[tuple[object, ...], Option]] = []
-        ids = set(candidate_ids(spec))
-        if holder is not None:
-            ids.add(holder)
-        for staff_id in sorted(ids):
-            candidate = snapshots.get(staff_id)
-            if candidate is None:
-                continue
-            if staff_id != holder:
-                if staff_id in (not_to or {}).get(spec.task_id, ()):
-                    continue
-                if eligibility_problem(spec, candidate, today) is not None:
-                    continue
-            option, key, alone_fits, share = _option(spec, candidate, today, weights, effort)
-            if not alone_fits and staff_id != holder:
-                # Not enough free hours before the due date even with nothing else
-                # added: the engine refuses them, so does the plan.
-                continue
-            week_load[(spec.task_id, staff_id)] = share
-            ranked.append((key, option))
-        ranked.sort(key=lambda item: item[0])
-        options = tuple(option for _, option in ranked)
         if requested is not None:
-            chosen = tuple(o for o in options if o.staff_id == requested)
+            chosen = tuple(o for o in ranked if o.staff_id == requested)
             if chosen:
-                options = chosen  # the client's request overrides the ranking
-        if not options:
+                ranked = chosen  # the client's request overrides the ranking
+        if not ranked:
             skipped[spec.task_id] = "nobody qualifies"
             continue
         current[spec.task_id] = holder
         plan_tasks.append(
             PlanTask(
                 task_id=spec.task_id,
-                options=options,
+                options=ranked,
                 current=holder,
                 # A held task with its requested staffer stays where the client wants it.
                 pinned=holder is not None and holder == requested,
@@ -254,50 +249,100 @@ def _week_share(spec: TaskToPlace, candidate: CandidateSnapshot, today: date) ->
     return committed_between(candidate.calendar, (spec.as_open_work,), today, *profile.window)
 
 
-def _option(
-    spec: TaskToPlace,
-    candidate: CandidateSnapshot,
+def _options(
+    placed: Sequence[tuple[TaskToPlace, int | None]],
+    candidate_ids: Callable[[TaskToPlace], Iterable[int]],
+    pool: CandidatePool,
     today: date,
+    not_to: Mapping[int, Collection[int]],
     weights: PlanWeights,
     effort: Callable[[int, TaskToPlace], float] | None,
-) -> tuple[Option, tuple[object, ...], bool, float]:
-    """The option, its rank key, whether the person could take it alone (free hours and
-    deadline fit, whatever their threshold), and its hours falling in their week."""
-    factor = effort(candidate.staff_id, spec) if effort is not None else 1.0
-    hours = spec.weighted_hours * factor
-    fit = capacity_fit(spec, candidate, today)
-    available = candidate.profile(today).available_week
-    if available > EPSILON and fit.utilization_after != float("inf"):
-        share = (fit.utilization_after - fit.utilization) * available
-    else:
-        share = _week_share(spec, candidate, today)
-    familiarity = spec.client_history.get(candidate.staff_id, 0)
-    # Never below zero (so a plan's distance to its bound reads as a percentage):
-    # the most familiar person pays nothing for familiarity, a stranger the most.
-    cost = weights.familiarity * (FAMILIARITY_CAP - min(familiarity, FAMILIARITY_CAP))
-    floor = seniority_floor(spec) or 0
-    if spec.role == PREPARER:
-        cost += weights.seniority * max(0, candidate.seniority - floor)
+) -> list[list[tuple[Option, float]]]:
+    """For each (task, holder): the people who may take it, in the engine's order, each
+    as an option with the hours of it falling in their week.
+
+    Kept: whoever the engine finds eligible (``eligibility_labels``; not declined for
+    this move) and who could take the task alone (free hours and deadline fit before
+    its due date, whatever their threshold: ``capacity_pairs`` with the threshold
+    lifted, every pairing of the plan judged in one pass); the holder of a held task
+    always. The cost of a pairing (lower is better, never below zero): the most
+    familiar person pays nothing for familiarity, a stranger the most; each seniority
+    level above the task's floor (preparers); a deadline risk when the person's free
+    hours before the due date leave little slack with the task.
+    """
+    index = pool.index
+    task_of: list[Ints] = []
+    row_of: list[Ints] = []
+    holder_of: list[Bools] = []
+    for k, (spec, holder) in enumerate(placed):
+        ids = {pk for pk in candidate_ids(spec) if pk in index}
+        if holder is not None and holder in index:
+            ids.add(holder)
+        rows = np.fromiter(sorted(index[pk] for pk in ids), dtype=np.int64, count=len(ids))
+        staff_ids = pool.staff_ids[rows]
+        codes, _ = eligibility_labels(spec, pool, rows)
+        keep = codes == 0
+        banned = not_to.get(spec.task_id, ())
+        if banned:
+            keep &= ~np.isin(staff_ids, list(banned))
+        is_holder = staff_ids == (holder if holder is not None else -1)
+        keep |= is_holder
+        rows = rows[keep]
+        task_of.append(np.full(len(rows), k, dtype=np.int64))
+        row_of.append(rows)
+        holder_of.append(is_holder[keep])
+    answer: list[list[tuple[tuple[object, ...], Option, float]]] = [[] for _ in placed]
+    if not placed:
+        return []
+    which = np.concatenate(task_of)
+    rows = np.concatenate(row_of)
+    holding = np.concatenate(holder_of)
     # The threshold is left out: the plan weighs it over all the work it gives someone.
-    unbounded = Fit(
-        fit.utilization, fit.utilization_after, INF, fit.free_before_deadline, fit.deadline
-    )
-    alone_fits = capacity_problem(spec, unbounded) is None
-    # Little slack left before the due date with this task: a deadline risk.
-    if fit.free_before_deadline - hours < hours:
-        cost += weights.deadline_risk
-    # A reviewer's lower threshold: their hours take a larger share of the room.
-    scale = candidate.threshold / max(threshold_for(spec, candidate), EPSILON)
-    load = share * factor * scale
-    key = rank_key(
-        spec,
-        staff_id=candidate.staff_id,
-        familiarity=familiarity,
-        seniority=candidate.seniority,
-        free_hours=fit.free_before_deadline,
-    )
-    option = Option(staff_id=candidate.staff_id, hours=hours, cost=cost, load=load)
-    return option, key, alone_fits, share
+    lifted = [replace(spec, threshold_override=INF) for spec, _ in placed]
+    fit = capacity_pairs(lifted, which, pool, rows)
+    keep = (fit.code == ROOM) | holding
+    which, rows = which[keep], rows[keep]
+    after = fit.utilization_after[keep].tolist()
+    free = fit.free_before_deadline[keep].tolist()
+    before = pool.utilization[rows].tolist()
+    available = pool.available_week[rows].tolist()
+    people = pool.people
+    floors = [seniority_floor(spec) or 0 for spec, _ in placed]
+    for position, (k, row) in enumerate(zip(which.tolist(), rows.tolist(), strict=True)):
+        spec = placed[k][0]
+        candidate = people[row]
+        staff_id = candidate.staff_id
+        factor = effort(staff_id, spec) if effort is not None else 1.0
+        hours = spec.weighted_hours * factor
+        room, use_after = available[position], after[position]
+        if room > EPSILON and use_after != INF:
+            share = (use_after - before[position]) * room
+        else:
+            share = _week_share(spec, candidate, today)
+        familiarity = spec.client_history.get(staff_id, 0)
+        cost = weights.familiarity * (FAMILIARITY_CAP - min(familiarity, FAMILIARITY_CAP))
+        if spec.role == PREPARER:
+            cost += weights.seniority * max(0, candidate.seniority - floors[k])
+        free_hours = free[position]
+        # Little slack left before the due date with this task: a deadline risk.
+        if free_hours - hours < hours:
+            cost += weights.deadline_risk
+        # A reviewer's lower threshold: their hours take a larger share of the room.
+        scale = candidate.threshold / max(threshold_for(spec, candidate), EPSILON)
+        key = rank_key(
+            spec,
+            staff_id=staff_id,
+            familiarity=familiarity,
+            seniority=candidate.seniority,
+            free_hours=free_hours,
+        )
+        option = Option(staff_id=staff_id, hours=hours, cost=cost, load=share * factor * scale)
+        answer[k].append((key, option, share))
+    ranked = []
+    for options in answer:
+        options.sort(key=lambda item: item[0])
+        ranked.append([(option, share) for _, option, share in options])
+    return ranked
 
 
 def engine_greedy(
@@ -310,19 +355,19 @@ def engine_greedy(
     work the earlier ones gave out: what dispatch would do without the planner. A
     task it escalates, or holds for a manager to confirm a requested staffer past
     their threshold, is left unplaced (the plan leaves it to a manager too)."""
-    people = dict(snapshots)
+    pool = CandidatePool.build(snapshots.values(), today)
     answer: dict[int, int | None] = {}
     for spec in sorted(tasks, key=lambda t: (t.due_date, t.task_id)):
-        pool = tuple(people[i] for i in sorted(set(candidate_ids(spec))) if i in people)
-        decision = decide(spec, pool, today)
+        decision = decide(spec, pool.select(candidate_ids(spec)), today)
         chosen = decision.assignee_id
         if decision.outcome != Outcome.ASSIGNED:
             chosen = None
         answer[spec.task_id] = chosen
         if chosen is not None:
-            person = people[chosen]
-            people[chosen] = replace(
-                person, open_work=(*person.open_work, spec.as_open_work), _profiles={}
+            # Only the chosen person's row is built again (their open work changed).
+            person = pool.person(chosen)
+            pool = pool.replace(
+                [replace(person, open_work=(*person.open_work, spec.as_open_work), _profiles={})]
             )
     return answer
 
