@@ -4,8 +4,8 @@ in a constant number of queries, turned into the planner's problem
 
 Queries, whatever the number of tasks: the tasks with dispatch's flags (one), the
 roster (kept between dispatches, ``dispatch.roster``), everyone's held work (one),
-the clients' history (two: the clients, then their history), who asked off which task (one), the recently declined
-proposals (one).
+the clients' history (two: the clients, then their history), who asked off which
+task (one), the recently declined proposals (one).
 """
 
 from __future__ import annotations

@@ -69,8 +69,9 @@ EXACT_BUILD_PER_READ = 12.0
 RELAXATION_SHARE = 0.3  # of the time limit, at most
 EXACT_BUILD_SHARE = 0.5
 # The Lagrangian bound: at most this share of the time limit (and this long).
-LAGRANGE_SHARE = 0.1
-LAGRANGE_SECONDS = 1.0
+LAGRANGE_SHARE = 0.25
+LAGRANGE_SECONDS = 2.0
+LAGRANGE_STEPS = 3000
 
 
 class _Best:
@@ -294,6 +295,7 @@ def solve(problem: PlanProblem) -> Plan:
         ix,
         upper=upper,
         seconds=min(problem.time_limit_s * LAGRANGE_SHARE, LAGRANGE_SECONDS),
+        iterations=LAGRANGE_STEPS,
     )
     bound = max(bound, priced.bound)
     best.offer(cheapest_fit_choice(ix, priced.reduced))
