@@ -4,6 +4,13 @@ the proven bound, then the published Generalized Assignment instances.
 Usage:
     .venv/bin/python bench/planner_bench.py            # CI-sized: a few minutes
     .venv/bin/python bench/planner_bench.py --gap-full # + types A-E up to 400 jobs, 60 s each (~40 min)
+    .venv/bin/python bench/planner_bench.py --sizes 15 --no-gap   # a smoke run, seconds
+
+Sizes (--sizes, staff counts; each run normal and congested):
+    15    staff x   120 tasks, solver limit --firm-limit (4 s)
+    100   staff x 2,000 tasks, solver limit --firm-limit (4 s): the issue's target size,
+          plan_100x2000_s = building the problem + solving it
+    1000  staff x 5,000 tasks, solver limit --large-limit (20 s)
 
 (a) Firms of 15, 100 and 1,000 staff, generated as plain data (no database): each
     person's calendar, skills, seniority and held work, tasks with skills, hours, due
@@ -231,7 +238,9 @@ QUICK_AE = ["a05100", "b10100", "c10100", "d10100", "e10100"]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument(
         "--gap-full", action="store_true", help="types A-E up to 400 jobs at --gap-seconds each"
     )
@@ -245,27 +254,44 @@ def main() -> None:
     parser.add_argument(
         "--large-limit", type=float, default=20.0, help="solver seconds for the 1,000-staff firm"
     )
-    parser.add_argument("--skip-large", action="store_true")
+    parser.add_argument("--skip-large", action="store_true", help="the same as --sizes 15,100")
+    parser.add_argument(
+        "--sizes",
+        default="15,100,1000",
+        help="comma-separated staff counts among 15, 100, 1000 (default: all three)",
+    )
+    parser.add_argument("--no-gap", action="store_true", help="skip the published GAP instances")
     args = parser.parse_args()
+    chosen = {int(size) for size in args.sizes.split(",") if size.strip()}
+    if args.skip_large:
+        chosen.discard(1000)
 
     print(f"load average {os.getloadavg()[0]:.2f} (cores: {os.cpu_count()})", flush=True)
     print("(a) generated firms", flush=True)
-    sizes = [(15, 120, args.firm_limit), (100, 2000, args.firm_limit)]
-    if not args.skip_large:
-        sizes.append((1000, 5000, args.large_limit))
+    sizes = [
+        (staff, tasks, limit)
+        for staff, tasks, limit in (
+            (15, 120, args.firm_limit),
+            (100, 2000, args.firm_limit),
+            (1000, 5000, args.large_limit),
+        )
+        if staff in chosen
+    ]
     firms = []
     for staff, tasks, limit in sizes:
         for congested in (False, True):
             row = run_firm(staff, tasks, congested=congested, limit=limit)
             firms.append(row)
             print("  " + json.dumps(row), flush=True)
-    normal_100 = next(r for r in firms if r["staff"] == 100 and not r["congested"])
+    normal_100 = next((r for r in firms if r["staff"] == 100 and not r["congested"]), {})
     congested = [r for r in firms if r["congested"]]
 
     print("(b) published GAP instances", flush=True)
     folder = gap_folder()
     gap_rows: list[dict[str, object]] = []
-    if folder is None:
+    if args.no_gap:
+        print("  skipped (--no-gap)", flush=True)
+    elif folder is None:
         print("  bench-data/gap not found beside the checkout: skipped", flush=True)
     else:
         gap_rows += run_gap(folder, ORLIB, args.quick_seconds)
@@ -278,10 +304,14 @@ def main() -> None:
         json.dumps(
             {
                 "load_average": round(os.getloadavg()[0], 2),
-                "plan_100x2000_s": normal_100["plan_s"],
-                "solve_100x2000_s": normal_100["solve_s"],
-                "gap_to_bound_pct": normal_100["gap_to_bound_pct"],
-                "improvement_vs_greedy_pct": min(r["improvement_vs_greedy_pct"] for r in congested),
+                "plan_100x2000_s": normal_100.get("plan_s"),
+                "build_100x2000_s": normal_100.get("build_s"),
+                "solve_100x2000_s": normal_100.get("solve_s"),
+                "gap_to_bound_pct": normal_100.get("gap_to_bound_pct"),
+                "improvement_vs_greedy_pct": min(
+                    (r["improvement_vs_greedy_pct"] for r in congested), default=None
+                ),
+                "sizes": sorted(chosen),
                 "gap_benchmark_worst_pct": max((r["gap_pct"] for r in gap_rows), default=None),
                 "gap_orlib_all_optimal": orlib_optimal,
                 "gap_instances": len(gap_rows),
