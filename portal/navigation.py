@@ -21,10 +21,14 @@ def navigation_for(user: AbstractBaseUser) -> list[NavItem]:
     groups = user_groups(user)
     if STAFF in groups:
         items.append(NavItem("My work", "dispatch:queue"))
+        if not groups & {MANAGER, PARTNER, ADMIN}:
+            items.append(NavItem("My capacity", "portal:capacity"))
     if groups & {MANAGER, PARTNER, ADMIN}:
         items += [
             NavItem("Close", "portal:close-dashboard"),
             NavItem("Team", "dispatch:team"),
+            # The heatmap, with the deadline distribution and engine metrics beside it.
+            NavItem("Capacity", "portal:capacity"),
             NavItem("Escalations", "dispatch:escalations"),
             NavItem("Confirmations", "dispatch:confirmations"),
             # Managers and up hold engagements.add_engagement (the role migration);
