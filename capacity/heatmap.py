@@ -24,8 +24,9 @@ and calendars dispatch reads: no second copy of a capacity rule lives here.
    - the band: committed against the person's threshold for that window's season.
 4. The work nobody holds yet, by the window its due date falls in.
 
-Queries: five (people, their skills, the work, time off, and two for the capacity
-policy when its cache is cold), whatever the number of people or windows.
+Queries: four (people, their skills, the work, time off), and two for the capacity
+policy when its cache is cold, whatever the number of people or windows; the page
+adds the session, the user, their groups and their staff record (ten at most).
 """
 
 from __future__ import annotations
@@ -125,9 +126,13 @@ class Window:
 
 
 def heatmap_windows(*, span: str, today: date) -> tuple[Window, ...]:
-    """The next eight weeks (this one from today; from next Monday at the weekend) or
-    the next fourteen days."""
+    """The next eight weeks (this one from today) or the next fourteen days; at the
+    weekend both start on Monday."""
+    monday = today - timedelta(days=today.weekday())
+    if today.weekday() >= 5:
+        monday += timedelta(days=7)
     if span == SPAN_DAYS:
+        first = max(today, monday)
         return tuple(
             Window(
                 first=day,
@@ -136,11 +141,8 @@ def heatmap_windows(*, span: str, today: date) -> tuple[Window, ...]:
                 current=day == today,
                 weekend=day.weekday() >= 5,
             )
-            for day in (today + timedelta(days=i) for i in range(DAYS))
+            for day in (first + timedelta(days=i) for i in range(DAYS))
         )
-    monday = today - timedelta(days=today.weekday())
-    if today.weekday() >= 5:
-        monday += timedelta(days=7)
     windows = []
     for i in range(WEEKS):
         first = monday + timedelta(weeks=i)

@@ -195,3 +195,12 @@ def test_a_staff_member_sees_only_their_own_row_without_managers_open_questions(
 )
 def test_bands_against_the_threshold(committed, available, threshold, band):
     assert load_band(committed, available, threshold) == band
+
+
+def test_at_the_weekend_both_views_start_on_monday():
+    from capacity.heatmap import heatmap_windows
+
+    saturday = dt.date(2026, 12, 12)
+    assert heatmap_windows(span=SPAN_WEEKS, today=saturday)[0].first == dt.date(2026, 12, 14)
+    assert heatmap_windows(span=SPAN_DAYS, today=saturday)[0].first == dt.date(2026, 12, 14)
+    assert heatmap_windows(span=SPAN_DAYS, today=TODAY)[0].first == TODAY
