@@ -9,13 +9,14 @@ from django import forms
 from capacity.distribution import DEFAULT_HORIZON_DAYS, HORIZON_DAYS
 from capacity.heatmap import SPAN_DAYS, SPAN_WEEKS, HeatmapFilters, window_for
 from core.dates import validate_firm_date
+from core.forms import FirmForm
 from dispatch.metrics import DEFAULT_WEEKS, WEEK_CHOICES
 from staff.choices import Role
 
 FIRM = "firm"
 
 
-class HeatmapFilterForm(forms.Form):
+class HeatmapFilterForm(FirmForm):
     """Team (a manager's id, or "firm"), skill and role; all optional."""
 
     team = forms.CharField(required=False, max_length=12)
@@ -39,7 +40,7 @@ class HeatmapFilterForm(forms.Form):
         )
 
 
-class CellForm(forms.Form):
+class CellForm(FirmForm):
     """Which cell: a person (empty: the work nobody holds yet), a first day and a span."""
 
     staff = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
@@ -78,7 +79,7 @@ class DeadlineDayForm(HeatmapFilterForm):
     day = forms.DateField(validators=[validate_firm_date])
 
 
-class MetricsForm(forms.Form):
+class MetricsForm(FirmForm):
     weeks = forms.TypedChoiceField(
         required=False,
         coerce=int,
