@@ -43,7 +43,7 @@ class WorkItem:
     proposed: bool  # awaiting a manager's confirmation of a requested staffer
     due_date: date
     engagement_due: date
-    hours: float  # remaining hours x complexity weight (the ledger's committed hours)
+    hours: float  # (estimate - logged) x complexity weight: the ledger's committed hours
     has_estimate: bool
     waiting_on_documents: bool
     statutory: date | None
@@ -110,6 +110,7 @@ WORK_COLUMNS = (
     "engagement__due_date",
     "estimated_hours",
     "engagement__work_type__complexity_weight",
+    "logged_hours",
     "engagement__period_end",
     "engagement__work_type__deadline_basis",
     "engagement__work_type__statutory_month",
@@ -134,6 +135,7 @@ def _item(row: Iterable[Any]) -> WorkItem:
         engagement_due,
         estimate,
         weight,
+        logged,
         period_end,
         basis,
         month,
@@ -153,7 +155,7 @@ def _item(row: Iterable[Any]) -> WorkItem:
         proposed=proposed,
         due_date=due,
         engagement_due=engagement_due,
-        hours=remaining_weighted_hours(estimate, weight),
+        hours=remaining_weighted_hours(estimate, weight, logged),
         has_estimate=estimate is not None,
         waiting_on_documents=bool(waiting),
         statutory=statutory,

@@ -11,7 +11,8 @@ weeks, the current one included (to date), oldest first.
 
 1. Utilization, as a manager saw it on each Monday morning: the capacity ledger's
    committed hours that week for the work each active person held then (assigned
-   before the Monday, not completed by it; its estimate, as nothing was logged yet),
+   before the Monday, not completed by it; its estimate: what was logged by that
+   morning is not recorded apart),
    against their available hours that week. The mean over the people with hours
    available, and the spread: busiest minus idlest.
 2. On-time completion: tasks completed in the week on or before their due date,

@@ -204,3 +204,16 @@ def test_at_the_weekend_both_views_start_on_monday():
     assert heatmap_windows(span=SPAN_WEEKS, today=saturday)[0].first == dt.date(2026, 12, 14)
     assert heatmap_windows(span=SPAN_DAYS, today=saturday)[0].first == dt.date(2026, 12, 14)
     assert heatmap_windows(span=SPAN_DAYS, today=TODAY)[0].first == TODAY
+
+
+def test_hours_already_logged_come_off_the_estimate_as_in_dispatch(firm):
+    from decimal import Decimal
+
+    from engagements.models import Task
+
+    Task.objects.filter(pk=firm.tasks["A accepted"].pk).update(logged_hours=Decimal("5"))
+
+    alice = _rows(_map(Reach(firm.partner.pk, sees_others=True, starts_with_firm=True)))[
+        "Alice Associate"
+    ]
+    assert alice.cells[0].solid == pytest.approx(15 + 5 * PER_DAY_1099)
