@@ -1,8 +1,9 @@
 """The rebalancing loop in a real browser: a manager approves a proposal and sees the
-loads change (the heatmap joins this test when it lands)."""
+loads change, on the rebalancing page and in the capacity heatmap's colours."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -50,6 +51,13 @@ def test_manager_approves_a_proposal_and_sees_the_loads_change(live_server, page
     assert move is not None and move.from_staff == ana
 
     log_in(page, live_server.url, "mia", PASSWORD)
+    # The cell of Ana's row for the week dispatch counts (this week; at a weekend, the
+    # next one): over her threshold.
+    page.goto(f"{live_server.url}/capacity/")
+    week = 0 if timezone.localdate().weekday() < 5 else 1
+    ana_cell = page.locator("tbody tr", has_text="Ana Demo").locator("td.hm").nth(week)
+    expect(ana_cell).to_have_class(re.compile(r"\bband-over\b"))
+
     page.goto(f"{live_server.url}/rebalancing/")
     row = page.locator(f"#proposal-{move.pk}")
     expect(row).to_contain_text("from Ana Demo to Raj Demo")
@@ -63,3 +71,7 @@ def test_manager_approves_a_proposal_and_sees_the_loads_change(live_server, page
     expect(ana_load).not_to_contain_text("(over)")
     move.refresh_from_db()
     assert move.status == MoveStatus.APPLIED
+
+    # The heatmap cell changes colour: Ana is back under her threshold.
+    page.goto(f"{live_server.url}/capacity/")
+    expect(ana_cell).to_have_class(re.compile(r"\bband-(room|near)\b"))
