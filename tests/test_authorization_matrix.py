@@ -119,10 +119,10 @@ ADMIN_MODELS: dict[str, tuple[int, int, int, int, int]] = {
     # app_label.model                    list  add  change history delete
     "auth.group":                        (200, 200, 200, 200, 200),
     "auth.user":                         (200, 200, 200, 200, 200),
-    "axes.accessattempt":                (403, 403, 403, 403, 403),
-    "axes.accesslog":                    (403, 403, 403, 403, 403),
-    "axes.accessfailurelog":             (403, 403, 403, 403, 403),
-    "capacity.capacityrule":             (403, 403, 403, 403, 403),
+    "axes.accessattempt":                (200, 403, 200, 200, 200),  # see and clear lockouts
+    "axes.accesslog":                    (200, 403, 200, 200, 403),
+    "axes.accessfailurelog":             (200, 403, 200, 200, 403),
+    "capacity.capacityrule":             (200, 200, 200, 200, 200),
     "clients.client":                    (200, 200, 200, 200, 200),
     "clients.clientexternalid":          (200, 200, 200, 200, 200),
     "core.workerheartbeat":              (200, 200, 200, 200, 200),
