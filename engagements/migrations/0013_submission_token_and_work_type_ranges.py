@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('engagements', '0011_estimate_range_and_note_max_length'),
+        ('engagements', '0012_task_logged_hours'),
     ]
 
     operations = [
