@@ -5,6 +5,14 @@ from decimal import Decimal
 from django.db import migrations, models
 
 
+def drop_sqlite_work_type_trigger(apps, schema_editor):
+    """SQLite rebuilds engagements_engagement to add a unique column, and refuses to
+    while the work type trigger (dispatch.triggers) names that table; dispatch installs
+    its triggers again after every migrate."""
+    if schema_editor.connection.vendor == "sqlite":
+        schema_editor.execute("DROP TRIGGER IF EXISTS staff_open_work_work_type")
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -12,6 +20,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(drop_sqlite_work_type_trigger, migrations.RunPython.noop),
         migrations.AddField(
             model_name='engagement',
             name='submission_token',
