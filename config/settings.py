@@ -128,6 +128,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which reads (and spools) the body: an oversized one is refused unread.
+    "core.middleware.RequestBodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -375,6 +377,11 @@ UPLOAD_LINK_MAX_AGE_SECONDS = int(
     os.environ.get("CLOSELOOP_UPLOAD_LINK_MAX_AGE_SECONDS", str(30 * 24 * 3600))
 )
 UPLOAD_MAX_BYTES = int(os.environ.get("CLOSELOOP_UPLOAD_MAX_BYTES", str(15 * 1024 * 1024)))
+# One upload request (several files at once); a larger body is refused with 413 from
+# its header, before it is read (core.middleware.RequestBodyLimitMiddleware).
+UPLOAD_MAX_REQUEST_BYTES = env_int(
+    "CLOSELOOP_UPLOAD_MAX_REQUEST_BYTES", 50 * 1024 * 1024, minimum=1024 * 1024
+)
 
 # --- Billing ----------------------------------------------------------------
 # What the invoice, its PDF and its email say about the firm and how to pay.
