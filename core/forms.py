@@ -64,7 +64,8 @@ def _guarded(clean: Callable[..., Any], limit: int | None) -> Callable[..., Any]
             raise ValidationError(NUL_MESSAGE, code="null_characters_not_allowed")
         if limit is not None and isinstance(value, str) and len(value) > limit:
             raise ValidationError(
-                f"Keep this to {limit:,} characters (it has {len(value):,}).", code="max_length"
+                f"Keep this to at most {limit:,} characters (it has {len(value):,}).",
+                code="max_length",
             )
         return clean(value, *args)
 
