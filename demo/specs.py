@@ -10,8 +10,10 @@ from decimal import Decimal
 
 import phonenumbers
 
+from capacity.policy import Season
 from core.calendar import BusinessCalendar
 from demo import names as words
+from dispatch.engine import Decision
 from engagements.choices import Milestone, TaskStatus
 from engagements.milestones import Step
 from engagements.models import WorkType
@@ -70,6 +72,7 @@ class DemoSize:
     close_share: float  # monthly-service clients on month-end close rather than bookkeeping
     candidate_sample: int  # staff weighed per assignment (everyone in the demo size)
     bulk_role_sync: bool  # group rows in bulk instead of staff_member_sync_role per person
+    decision_log: bool  # write the history's dispatch decisions (a few kB each)
 
     @property
     def staff_count(self) -> int:
@@ -101,6 +104,7 @@ SIZES: dict[str, DemoSize] = {
         close_share=0.35,
         candidate_sample=64,
         bulk_role_sync=False,
+        decision_log=True,
     ),
     "large": DemoSize(
         name="large",
@@ -120,6 +124,7 @@ SIZES: dict[str, DemoSize] = {
         close_share=0.6,
         candidate_sample=16,
         bulk_role_sync=True,
+        decision_log=False,
     ),
 }
 
@@ -189,6 +194,19 @@ class ClientSpec:
 
 
 @dataclass(slots=True)
+class DecisionSpec:
+    """One row of a history task's decision log: the engine's decision and who acted."""
+
+    trigger: str
+    decision: Decision
+    at: datetime  # naive firm-local time
+    actor: str | None = None  # username of the manager who acted
+    threshold: float | None = None  # the threshold a manager raised the task to
+    confirmed_at: datetime | None = None
+    confirmed_by: str | None = None
+
+
+@dataclass(slots=True)
 class TaskSpec:
     role: str
     title: str
@@ -196,12 +214,14 @@ class TaskSpec:
     due_date: date
     # Planned (assigned, accepted, started, completed), naive firm-local times.
     planned: tuple[datetime, datetime, datetime, datetime]
+    trigger: str = ""  # what sends it to dispatch at the planned time (dispatch.choices)
     assignee: str | None = None
     status: str = TaskStatus.UNASSIGNED
     assigned_at: datetime | None = None
     accepted_at: datetime | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    decisions: list[DecisionSpec] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -265,6 +285,7 @@ class Reference:
     skill_ids: dict[str, int]
     industry_ids: dict[str, int]
     calendar: BusinessCalendar
+    seasons: tuple[Season, ...] = ()  # the capacity policy's seasons (thresholds)
 
 
 @dataclass

@@ -40,6 +40,7 @@ from demo.timeline import (
     plan_steps,
     reachable,
 )
+from dispatch.choices import Trigger
 from engagements.choices import (
     DeadlineBasis,
     EngagementSource,
@@ -423,9 +424,13 @@ def test_seed_demo_task_statuses_agree_with_the_milestone():
             assert task.assignee_id is None and task.assigned_at is None
         else:
             assert task.assignee_id and task.assigned_at
-            # Dispatched when the template's dispatch step was entered, not before.
-            if task.role == TaskRole.PREPARER:
-                assert position >= codes.index(dispatched_at[task.engagement.work_type_id])
+            # Dispatched when the template's dispatch step was entered, or before it by
+            # the sweep because the due date came near.
+            if task.role == TaskRole.PREPARER and position < codes.index(
+                dispatched_at[task.engagement.work_type_id]
+            ):
+                first = task.dispatch_decisions.order_by("created_at", "pk").first()
+                assert first is not None and first.trigger == Trigger.DEADLINE_PROXIMITY, task
         if task.status == TaskStatus.COMPLETED:
             assert task.assigned_at <= task.accepted_at <= task.started_at <= task.completed_at
         working, done = (
@@ -445,7 +450,10 @@ def test_seed_demo_task_statuses_agree_with_the_milestone():
             engagement__milestone=Milestone.DOCUMENTS_REQUESTED,
         )
         assert waiting.exists(), code
-        assert not waiting.exclude(status=TaskStatus.UNASSIGNED).exists(), code
+        placed = waiting.exclude(status=TaskStatus.UNASSIGNED)
+        assert not placed.exclude(
+            dispatch_decisions__trigger=Trigger.DEADLINE_PROXIMITY
+        ).exists(), code
 
 
 def test_seed_demo_last_months_close_is_mostly_delivered_in_six_to_eleven_business_days():
