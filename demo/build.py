@@ -21,6 +21,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser
 from django.db import models, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from capacity.selectors import capacity_policy
@@ -47,7 +48,13 @@ from demo.specs import (
 )
 from demo.work import WorkPlanner
 from dispatch.models import DispatchDecision
-from engagements.choices import EngagementSource, Milestone, TaskRole
+from engagements.choices import (
+    HELD_TASK_STATUSES,
+    EngagementSource,
+    Milestone,
+    TaskRole,
+    TaskStatus,
+)
 from engagements.milestones import template_for
 from engagements.models import (
     Engagement,
@@ -594,8 +601,44 @@ def demo_build(*, seed: int = 42, size: str = "demo", today: date | None = None)
     )
 
 
-def demo_report(result: BuildResult) -> list[str]:
-    """The command's output: counts, time, and the logins to try."""
+def demo_logins(plan: DemoPlan) -> list[tuple[str, str, str]]:
+    """(username, role, password): per role, the person with the most to act on now —
+    work awaiting their acceptance first, then open work (an empty queue makes a poor
+    demo) — then the admin. Read from the database, so a second run prints the same."""
+    usernames = [s.username for s in plan.staff]
+    counts = {
+        row["user__username"]: row
+        for row in StaffMember.objects.filter(user__username__in=usernames)
+        .values("user__username")
+        .annotate(
+            awaiting=Count("tasks", filter=Q(tasks__status=TaskStatus.ASSIGNED)),
+            held=Count("tasks", filter=Q(tasks__status__in=HELD_TASK_STATUSES)),
+        )
+    }
+    rows = []
+    for role, label in (
+        (Role.PARTNER, "partner"),
+        (Role.MANAGER, "manager"),
+        (Role.SENIOR, "senior"),
+        (Role.STAFF, "associate"),
+    ):
+        people = [s for s in plan.staff if s.role == role and s.username in counts]
+        if people:
+            person = max(
+                people,
+                key=lambda s: (
+                    counts[s.username]["awaiting"],
+                    counts[s.username]["held"],
+                    -s.number,
+                ),
+            )
+            rows.append((person.username, label, DEMO_PASSWORD))
+    rows.append((ADMIN_USERNAME, "admin (superuser)", DEMO_PASSWORD))
+    return rows
+
+
+def demo_report(result: BuildResult, *, morning: list[str] | None = None) -> list[str]:
+    """The command's output: counts, time, this morning's events, and the logins to try."""
     plan = result.plan
     lines = [
         f"Demo firm ({plan.size.name}, seed {plan.seed}, as of {plan.today.isoformat()}) "
@@ -605,6 +648,10 @@ def demo_report(result: BuildResult) -> list[str]:
     ]
     for label, planned in result.planned.items():
         lines.append(f"  {label:<22}{result.created[label]:>9,}{planned:>10,}")
+    if morning:
+        lines += ["", *morning]
     lines += ["", "Demo logins:", f"  {'username':<32}{'role':<20}password"]
-    lines += [f"  {username:<32}{role:<20}{password}" for username, role, password in plan.logins()]
+    lines += [
+        f"  {username:<32}{role:<20}{password}" for username, role, password in demo_logins(plan)
+    ]
     return lines

@@ -368,23 +368,19 @@ class DispatchReplay:
         at: datetime,
         manager: str | None,
     ) -> list[DecisionSpec]:
-        """The decision log rows of a history assignment, as the live services write them:
-        an escalation, then the manager's re-dispatch with the threshold raised; a
-        requested staffer confirmed by their manager an hour later."""
+        """The decision log row of a history assignment, as the live services write it:
+        the engine's decision; the manager's re-dispatch with the threshold raised when
+        nobody had room; a requested staffer confirmed by their manager an hour later."""
         manager = manager or self._first_partner
-        logged = []
-        for step, (decision, threshold) in enumerate(made):
-            spec = DecisionSpec(
-                trigger=Trigger.ESCALATION_ACTION if step else trigger,
-                decision=decision,
-                at=at + timedelta(minutes=45 * step),
-                actor=manager if step else None,
-                threshold=threshold,
-            )
-            if decision.outcome == Outcome.NEEDS_CONFIRMATION:
-                spec.confirmed_at, spec.confirmed_by = at + timedelta(hours=1), manager
-            logged.append(spec)
-        return logged
+        decision, threshold = made[-1]
+        spec = DecisionSpec(trigger=trigger, decision=decision, at=at)
+        if threshold is not None:
+            # The escalation before it was resolved the same morning; the log keeps the
+            # decision that placed the task, with the manager's raised threshold.
+            spec.trigger, spec.actor, spec.threshold = Trigger.ESCALATION_ACTION, manager, threshold
+        if decision.outcome == Outcome.NEEDS_CONFIRMATION:
+            spec.confirmed_at, spec.confirmed_by = at + timedelta(hours=1), manager
+        return [spec]
 
     # Where everything stands this morning ------------------------------------------
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -17,7 +16,6 @@ from dispatch.engine import Decision
 from engagements.choices import Milestone, TaskStatus
 from engagements.milestones import Step
 from engagements.models import WorkType
-from staff.choices import Role
 
 DEMO_PASSWORD = "closeloop-demo"
 ADMIN_USERNAME = "admin"
@@ -96,7 +94,7 @@ SIZES: dict[str, DemoSize] = {
         seniors=4,
         associates=6,
         clients=130,
-        months_back=1,
+        months_back=2,
         payroll_days_back=10,
         payroll_days_ahead=24,
         advisory_months_back=0,
@@ -297,28 +295,6 @@ class DemoPlan:
     clients: list[ClientSpec]
     engagements: list[EngagementSpec]
     recurring_plans: list[RecurringPlanSpec] = field(default_factory=list)
-
-    def logins(self) -> list[tuple[str, str, str]]:
-        """(username, role, password): the busiest person of each role (a login with an
-        empty queue makes a poor demo), then the admin."""
-        open_work: dict[str, int] = defaultdict(int)
-        for engagement in self.engagements:
-            for task in engagement.tasks:
-                if task.assignee and task.status != TaskStatus.COMPLETED:
-                    open_work[task.assignee] += 1
-        rows = []
-        for role, label in (
-            (Role.PARTNER, "partner"),
-            (Role.MANAGER, "manager"),
-            (Role.SENIOR, "senior"),
-            (Role.STAFF, "associate"),
-        ):
-            people = [s for s in self.staff if s.role == role]
-            if people:
-                person = max(people, key=lambda s: (open_work[s.username], -s.number))
-                rows.append((person.username, label, DEMO_PASSWORD))
-        rows.append((ADMIN_USERNAME, "admin (superuser)", DEMO_PASSWORD))
-        return rows
 
 
 @dataclass

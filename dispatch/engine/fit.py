@@ -10,6 +10,10 @@ from capacity.ledger import DeadlineFit, committed_between, utilization
 from dispatch.engine.types import REVIEWER, CandidateSnapshot, Problem, TaskToPlace
 
 EPSILON = 1e-9
+# The labels the capacity refusals are counted under (summaries and digests group by them).
+OVER_THRESHOLD = "over their threshold with this task"
+SHORT_OF_HOURS = "not enough free hours before the due date"
+DEADLINES_SLIP = "other deadlines would be missed"
 
 
 @dataclass(frozen=True)
@@ -57,13 +61,13 @@ def capacity_problem(task: TaskToPlace, fit: Fit) -> Problem | None:
     if not fit.within_threshold:
         return Problem(
             f"utilization {fit.utilization_after:.0%} after this task > threshold {fit.threshold:.0%}",
-            "over their threshold with this task",
+            OVER_THRESHOLD,
         )
     if fit.free_before_deadline + EPSILON < task.weighted_hours:
         return Problem(
             f"{fit.free_before_deadline:.1f} h free before {task.due_date.isoformat()} "
             f"< {task.weighted_hours:.1f} h needed",
-            "not enough free hours before the due date",
+            SHORT_OF_HOURS,
         )
     deadline = fit.deadline
     if deadline is not None and not deadline.fits:
@@ -71,6 +75,6 @@ def capacity_problem(task: TaskToPlace, fit: Fit) -> Problem | None:
         return Problem(
             f"deadline fit fails at {broken.isoformat() if broken else '?'}: "
             f"{deadline.hours_due:.1f} h due vs {deadline.hours_available:.1f} h available",
-            "other deadlines would be missed",
+            DEADLINES_SLIP,
         )
     return None
