@@ -50,12 +50,15 @@ def _seasons() -> tuple[Season, ...]:
     )
 
 
-def capacity_policy(*, day: date) -> Policy:
+def capacity_policy(*, day: date, fresh: bool = False) -> Policy:
     """The seasons the admin keeps as ``CapacityRule`` rows, as plain data.
 
-    Read from the cache (every dispatch asks); two queries when it is cold. Any
-    change to the rules or the skills they name forgets it (``capacity.apps``).
+    Read from the cache; two queries when it is cold (or ``fresh``: the dispatch
+    roster reads it once per build and keeps it). Any change to the rules or the
+    skills they name forgets it (``capacity.apps``).
     """
+    if fresh:
+        return Policy(seasons=_seasons(), day=day)
     seasons = cache.get(POLICY_CACHE_KEY)
     if seasons is None:
         seasons = _seasons()
@@ -92,12 +95,16 @@ class StaffLoad:
         return self.calendar.available(start, end)
 
 
-def remaining_weighted_hours(estimate: Decimal | None, weight: Decimal) -> float:
+def remaining_weighted_hours(
+    estimate: Decimal | None, weight: Decimal, logged: Decimal | None = None
+) -> float:
     """Estimate minus hours already logged (never below zero), times complexity weight.
 
-    Until time entries exist the remaining hours are the estimate.
+    Logged hours are ``Task.logged_hours``, which billing keeps as it records time:
+    what someone has already spent on a task no longer weighs on their week.
     """
-    return float(max(Decimal("0"), estimate or Decimal("0")) * weight)
+    remaining = (estimate or Decimal("0")) - (logged or Decimal("0"))
+    return float(max(Decimal("0"), remaining) * weight)
 
 
 def _time_off(ids: list[int], today: date, horizon: date) -> dict[int, dict[date, float]]:
@@ -122,11 +129,14 @@ def _open_work(ids: list[int]) -> dict[int, list[OpenWork]]:
         "due_date",
         "estimated_hours",
         "engagement__work_type__complexity_weight",
+        "logged_hours",
     )
-    for assignee_id, task_id, due_date, estimate, weight in rows:
+    for assignee_id, task_id, due_date, estimate, weight, logged in rows:
         open_work[assignee_id].append(
             OpenWork(
-                task_id=task_id, due_date=due_date, hours=remaining_weighted_hours(estimate, weight)
+                task_id=task_id,
+                due_date=due_date,
+                hours=remaining_weighted_hours(estimate, weight, logged),
             )
         )
     return open_work

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from dispatch.choices import Trigger
 from dispatch.digests import STRAGGLER_AGE, escalation_digest_send
-from dispatch.engine.fit import DEADLINES_SLIP, OVER_THRESHOLD, SHORT_OF_HOURS
+from dispatch.engine.fit import CAPACITY_LABELS, DEADLINES, OVER_THRESHOLD, SHORT_OF_HOURS
 from dispatch.messages import (
     CAUSE_CAPACITY,
     CAUSE_DEADLINE,
@@ -182,7 +182,10 @@ def test_capacity_is_the_cause_only_when_everyone_qualified_is_over_their_thresh
         rows = [{"qualified": True, "rule": rule} for rule in rules]
         return escalation_cause(Escalation(decision=DispatchDecision(candidates=rows)))
 
-    assert cause(OVER_THRESHOLD, OVER_THRESHOLD) == CAUSE_CAPACITY
-    assert cause(OVER_THRESHOLD, SHORT_OF_HOURS) == CAUSE_DEADLINE
-    assert cause(DEADLINES_SLIP) == CAUSE_DEADLINE
+    over, short, slip = (
+        CAPACITY_LABELS[code] for code in (OVER_THRESHOLD, SHORT_OF_HOURS, DEADLINES)
+    )
+    assert cause(over, over) == CAUSE_CAPACITY
+    assert cause(over, short) == CAUSE_DEADLINE
+    assert cause(slip) == CAUSE_DEADLINE
     assert cause() == CAUSE_SKILLS

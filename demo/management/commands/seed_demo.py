@@ -10,7 +10,8 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from core.services import change_stamp_bump
-from demo.build import demo_build, demo_report
+from demo.billing import demo_billing_build, demo_billing_report
+from demo.build import demo_build, demo_logins, demo_report
 from demo.morning import demo_morning
 from demo.specs import SIZES, DemoConflictError
 from dispatch.roster import ROSTER_STAMP
@@ -68,5 +69,13 @@ class Command(BaseCommand):
             today = options["today"] or timezone.localdate()
             morning = demo_morning(plan=result.plan, today=today)
             lines = demo_report(result, morning=morning.lines())
+        plan = result.plan
+        billing = demo_billing_build(
+            today=plan.today,
+            logins=[username for username, _role, _password in demo_logins(plan)],
+            seed=plan.seed,
+        )
         for line in lines:
+            self.stdout.write(line)
+        for line in demo_billing_report(billing):
             self.stdout.write(line)
