@@ -120,7 +120,7 @@ SIZES: dict[str, DemoSize] = {
         advisory_months_back=3,
         tax_years_back=1,
         close_share=0.6,
-        candidate_sample=16,
+        candidate_sample=10,
         bulk_role_sync=True,
         decision_log=False,
     ),

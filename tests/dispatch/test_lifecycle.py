@@ -156,7 +156,7 @@ def test_task_page_complete(role, status, client, alice, bob, manager, frozen_no
     verdict, after = expected("complete", status, role)
 
     page = client.get(reverse("dispatch:task-detail", args=[task.pk]))
-    response = client.post(reverse("dispatch:task-complete", args=[task.pk]))
+    response = client.post(reverse("dispatch:task-complete", args=[task.pk]), {"confirm": "True"})
 
     task.refresh_from_db()
     if role == "other" or (role == "assignee" and verdict == FORBIDDEN):

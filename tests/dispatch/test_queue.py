@@ -71,7 +71,8 @@ def test_queue_lists_only_my_open_work(client, frozen_now, alice, bob):
     assert "Acme Dental" in body and "Birch Bakery" in body
     assert "Done Deal" not in body and "Bobs Burgers" not in body
     assert "<strong>1</strong> awaiting acceptance" in body
-    assert "<strong>1</strong> in progress" in body
+    assert "<strong>1</strong> accepted, not started" in body
+    assert "<strong>0</strong> in progress" in body  # only started work is in progress
 
 
 def test_queue_rows_offer_the_actions_their_status_allows(client, frozen_now, alice):
@@ -87,8 +88,8 @@ def test_queue_rows_offer_the_actions_their_status_allows(client, frozen_now, al
     assert ">Accept</button>" in row(waiting) and ">Start</button>" in row(waiting)
     assert ">Request reassignment</button>" in row(waiting)
     assert 'name="reason"' in row(waiting)
-    assert ">Complete</button>" not in row(waiting)
-    assert ">Complete</button>" in row(started)
+    assert "Complete…" not in row(waiting)
+    assert f'hx-get="{reverse("dispatch:queue-complete", args=[started.pk])}"' in row(started)
     assert ">Accept</button>" not in row(started) and ">Start</button>" not in row(started)
     assert ">Request reassignment</button>" not in row(started)
     assert f'hx-post="{act(waiting, "accept")}"' in row(waiting)
@@ -142,7 +143,9 @@ def test_queue_action_with_htmx_returns_the_row_and_the_counts(
     task = work_for(alice, start_status)
     client.force_login(alice.user)
 
-    response = client.post(act(task, action), **HTMX)
+    # Complete is confirmed in the row first ("Yes, complete" posts the confirmation).
+    data = {"confirm": "True"} if action == "complete" else {}
+    response = client.post(act(task, action), data, **HTMX)
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -161,7 +164,8 @@ def test_queue_counts_follow_the_action(client, frozen_now, alice):
     body = client.post(act(task, "accept"), **HTMX).content.decode()
 
     assert "<strong>1</strong> awaiting acceptance" in body
-    assert "<strong>1</strong> in progress" in body
+    assert "<strong>1</strong> accepted, not started" in body
+    assert "<strong>0</strong> in progress" in body  # only started work is in progress
 
 
 def test_queue_action_without_htmx_redirects_to_the_queue(client, frozen_now, alice):
