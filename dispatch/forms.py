@@ -56,7 +56,12 @@ class EscalationAssignForm(FirmForm):
         min_value=1,
         max_value=MAX_ID,
         label="Person",
-        error_messages={"required": "Choose a person to assign."},
+        error_messages={
+            "required": "Choose a person to assign.",
+            "invalid": "Choose one of the qualified people listed.",
+            "min_value": "Choose one of the qualified people listed.",
+            "max_value": "Choose one of the qualified people listed.",
+        },
     )
     reason = forms.CharField(
         max_length=REASON_MAX_LENGTH,
@@ -73,8 +78,8 @@ class ThresholdForm(FirmForm):
         error_messages={
             "required": "Give the threshold in percent, e.g. 95.",
             "invalid": "Give the threshold as a whole number of percent, e.g. 95.",
-            "min_value": "A threshold is at least 1 %.",
-            "max_value": "A threshold above 150 % would plan more than a week and a half "
+            "min_value": "A threshold is at least 1 %%.",
+            "max_value": "A threshold above 150 %% would plan more than a week and a half "
             "of work into a week.",
         },
     )
@@ -165,8 +170,8 @@ class EscalationBulkForm(FirmForm):
         label="New threshold (%)",
         error_messages={
             "invalid": "Give the threshold as a whole number of percent, e.g. 95.",
-            "min_value": "A threshold is at least 1 %.",
-            "max_value": "A threshold above 150 % would plan more than a week and a half "
+            "min_value": "A threshold is at least 1 %%.",
+            "max_value": "A threshold above 150 %% would plan more than a week and a half "
             "of work into a week.",
         },
     )

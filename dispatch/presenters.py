@@ -538,11 +538,11 @@ class EscalationCard:
 
 
 def _option(row: Row) -> str:
-    return (
-        f"{row.get('name')} — "
-        f"{utilization_text(row.get('utilization'), row.get('committed_week'), row.get('available_week'))} "
-        f"now, {free_text(row.get('available_before_deadline'))} before the due date"
+    week = utilization_text(
+        row.get("utilization"), row.get("committed_week"), row.get("available_week")
     )
+    free = free_text(row.get("available_before_deadline"))
+    return f"{row.get('name')} · {week} this week · {free} before the due date"
 
 
 def escalation_card(escalation: Escalation) -> EscalationCard:

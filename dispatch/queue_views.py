@@ -180,7 +180,7 @@ def queue_complete(request: HttpRequest, pk: int) -> HttpResponse:
             "task": task,
             "task_id": pk,
             "confirming": True,
-            "complete_form": CompleteForm(),
+            "consequence": complete_consequence(task),
             "counts": selectors.queue_counts(staff=me),
             "today": timezone.localdate(),
             **extension_context(me),

@@ -309,3 +309,45 @@ def test_a_stale_row_says_the_task_moved_and_refreshes_the_counts(
     assert f'id="task-row-{dispatched.pk}"' in body
     assert "hx-swap-oob" in body  # the counts come with it
     assert "<html" not in body  # a row, not a whole error page inside the table
+
+
+def test_complete_asks_in_the_row_first_and_keep_working_puts_it_back(client, frozen_now, alice):
+    task = work_for(alice, TaskStatus.IN_PROGRESS)
+    client.force_login(alice.user)
+    url = reverse("dispatch:queue-complete", args=[task.pk])
+
+    question = client.get(url, **HTMX).content.decode()
+    kept = client.get(reverse("dispatch:queue-row", args=[task.pk]), **HTMX).content.decode()
+    task.refresh_from_db()
+
+    assert "Yes, complete" in question and "you cannot undo it here" in question
+    assert f'hx-post="{act(task, "complete")}"' in question
+    assert "<html" not in question  # only the row
+    assert task.status == TaskStatus.IN_PROGRESS  # asking changes nothing
+    assert "Yes, complete" not in kept and "Complete…" in kept
+
+
+def test_complete_without_javascript_asks_on_a_page_then_completes(client, frozen_now, alice):
+    task = work_for(alice, TaskStatus.IN_PROGRESS)
+    client.force_login(alice.user)
+    url = reverse("dispatch:queue-complete", args=[task.pk])
+
+    page = client.get(url)
+    bare = client.post(url)
+    task.refresh_from_db()
+    status_after_bare = task.status
+    done = client.post(url, {"confirm": "True"})
+
+    assert page.status_code == 200 and "Yes, complete" in page.content.decode()
+    assert status_after_bare == TaskStatus.IN_PROGRESS
+    assert bare.status_code == done.status_code == 302
+    task.refresh_from_db()
+    assert task.status == TaskStatus.COMPLETED
+
+
+def test_complete_question_is_only_for_the_assignee(client, frozen_now, alice, bob):
+    task = work_for(alice, TaskStatus.IN_PROGRESS)
+    client.force_login(bob.user)
+
+    assert client.get(reverse("dispatch:queue-complete", args=[task.pk])).status_code == 404
+    assert client.get(reverse("dispatch:queue-row", args=[task.pk]), **HTMX).status_code == 404
