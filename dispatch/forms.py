@@ -100,10 +100,14 @@ class DeadlineForm(FirmForm):
 class CompleteForm(FirmForm):
     """Completing a task is confirmed: the page or the queue row asked first."""
 
-    confirm = forms.BooleanField(
+    confirm = forms.ChoiceField(
+        choices=[("True", "Yes, complete")],
         widget=forms.HiddenInput,
-        initial=True,
-        error_messages={"required": "Confirm that the work is done."},
+        initial="True",
+        error_messages={
+            "required": "Confirm that the work is done.",
+            "invalid_choice": "Confirm that the work is done.",
+        },
     )
 
 

@@ -181,9 +181,13 @@ def escalation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
         return _back(request)
     # The form again, its errors next to its fields, in its own card.
     escalation = next(iter(selectors.escalation_list(ids=[pk])), None)
-    if escalation is None:  # resolved meanwhile
-        messages.error(request, "This escalation is already resolved.")
-        return _back(request)
+    if escalation is None:  # resolved meanwhile (another manager, another tab)
+        note = "This escalation is already resolved; nothing was changed."
+        if request.htmx:
+            context = {"card": None, "card_note": note, "resolved_id": pk}
+            return render(request, ESCALATIONS_PAGE + "#escalation-card", context, status=400)
+        messages.error(request, note)
+        return _page(request, status=400)
     card = presenters.escalation_card(escalation)
     _card_forms(card, bound={action: form} if form is not None else None)
     if request.htmx:

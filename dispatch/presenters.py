@@ -649,7 +649,11 @@ def confirmation_row(decision: DispatchDecision) -> ConfirmationRow:
     )
     name = decision.assignee.display_name if decision.assignee else "the requested person"
     if requested is not None and not requested.get("kept"):
-        why = f"The client asked for {name}. {_verdict(requested, chosen=False)}."
+        verdict = _verdict(requested, chosen=False)
+        why = (
+            f"The client asked for {name}, so a manager must confirm: "
+            f"{verdict[:1].lower()}{verdict[1:]}."
+        )
     else:
         why = " ".join(str(reason) for reason in decision.reasons or [])
     return ConfirmationRow(

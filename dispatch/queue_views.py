@@ -104,13 +104,12 @@ def _start(request: HttpRequest, pk: int, staff: StaffMember) -> str:
 def _complete(request: HttpRequest, pk: int, staff: StaffMember) -> str:
     """Only once confirmed: the queue's Complete first asks (``queue_complete``)."""
     task = selectors.queue_task_get(staff=staff, pk=pk)
-    if task is None:
-        raise NotPermitted("This task is not assigned to you.")
-    refused = complete_refusal(task, is_assignee=True, is_manager=False)
-    if refused:
-        raise ApplicationError(refused)
-    if not CompleteForm(request.POST).is_valid():
-        raise ApplicationError("Confirm that the work is done: Complete, then Yes, complete.")
+    if task is not None:  # otherwise the lifecycle says why (not yours, already done)
+        refused = complete_refusal(task, is_assignee=True, is_manager=False)
+        if refused:
+            raise ApplicationError(refused)
+        if not CompleteForm(request.POST).is_valid():
+            raise ApplicationError("Confirm that the work is done: Complete, then Yes, complete.")
     lifecycle.task_complete(task_id=pk, staff=staff)
     return "Completed: it has left your queue."
 

@@ -117,7 +117,7 @@ def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
     task = _task_or_404(request, pk)
     me = staff_member_for_user(user=request.user)
     manager = is_manager(request.user)
-    form = CompleteForm(request.POST or None)
+    form = CompleteForm(request.POST if request.method == "POST" else None)
     refused = presenters.complete_refusal(
         task, is_assignee=me is not None and task.assignee_id == me.pk, is_manager=manager
     )

@@ -267,7 +267,7 @@ def test_escalation_mark_client_informed(client, manager, escalated):
     assert escalated.client_informed_at == FROZEN_NOW
     assert escalated.client_informed_by == manager.user
     assert escalated.status == EscalationStatus.OPEN  # the work still needs someone
-    assert "client informed Nov 17" in page
+    assert "Client informed Nov 17" in page
     assert "Mark client informed" not in page
 
 

@@ -71,8 +71,8 @@ def test_queue_lists_only_my_open_work(client, frozen_now, alice, bob):
     assert "Acme Dental" in body and "Birch Bakery" in body
     assert "Done Deal" not in body and "Bobs Burgers" not in body
     assert "<strong>1</strong> awaiting acceptance" in body
-    assert "<strong>1</strong> accepted, not started" in body
-    assert "<strong>0</strong> in progress" in body  # only started work is in progress
+    assert "<strong>0</strong> accepted, not started" in body
+    assert "<strong>1</strong> in progress" in body  # only started work is in progress
 
 
 def test_queue_rows_offer_the_actions_their_status_allows(client, frozen_now, alice):

@@ -44,7 +44,8 @@ def test_assignee_sees_task_page_with_decision_log(client, dispatched_task):
     body = response.content.decode()
     assert response.status_code == 200
     assert "Decision log" in body
-    assert "passes every rule" in body
+    assert "Your place in the ranking" in body and "(chosen) — you" in body
+    assert "Your figures" in body and "Chosen" in body
     assert "Assign by hand" not in body
 
 
