@@ -17,11 +17,12 @@ from django.db import transaction
 from dispatch.engine.eligibility import eligibility_problem
 from dispatch.models import DispatchDecision
 from dispatch.plan_services import rebalance_run
-from dispatch.planning import EMPTY_POOL, firm_work, plannable_tasks, troubled_people
+from dispatch.planning import EMPTY_POOL, firm_work, troubled_people
 from dispatch.roster import roster_forget
-from dispatch.selectors import DispatchSnapshot, task_to_place
+from dispatch.selectors import DispatchSnapshot, task_to_place, tasks_for_dispatch
 from dispatch.services import task_assign_manual
-from engagements.choices import Milestone, TaskRole, TriggerEvent
+from engagements.choices import Milestone, TaskRole, TaskStatus, TriggerEvent
+from engagements.models import Task
 from engagements.services import required_document_receive
 from staff.choices import Role
 from staff.models import StaffMember
@@ -49,13 +50,19 @@ def demo_rebalance(*, today: date) -> int:
     on_documents = (TriggerEvent.DOCUMENTS_COMPLETE, TriggerEvent.MONTHLY_CALENDAR)
     # The firm was just written in bulk: read it afresh, not from a roster kept from before.
     roster_forget()
-    tasks = [
-        t
-        for t in plannable_tasks(today=today)
-        if t.role == TaskRole.PREPARER
-        and t.engagement.milestone in waiting
-        and t.engagement.work_type.trigger_event in on_documents
-    ]
+    # Not ``plannable_tasks``: work waiting on documents due past the sweep's horizon is
+    # not in the week's plan until the documents come in, which is what the story does.
+    # Whatever this morning's replay already received and dispatched is no longer waiting.
+    tasks = list(
+        tasks_for_dispatch(
+            Task.objects.filter(
+                status=TaskStatus.UNASSIGNED,
+                role=TaskRole.PREPARER,
+                engagement__milestone__in=waiting,
+                engagement__work_type__trigger_event__in=on_documents,
+            )
+        ).order_by("due_date", "pk")
+    )
     firm = firm_work(today=today, task_ids=[t.pk for t in tasks])
 
     def utilization(staff_id: int) -> float:
