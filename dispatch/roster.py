@@ -201,16 +201,28 @@ def _ordered(work: list[OpenWork]) -> tuple[OpenWork, ...]:
 # their held tasks (a person holding nothing comes back once, with no task); the sum of
 # everyone's numbers, read in the same snapshot; and who has held the client's tasks.
 _OPEN_WORK_SQL = f"""
-SELECT 1, s.id, s.open_work_seq, t.id, t.due_date, t.estimated_hours, w.complexity_weight
+SELECT 1, s.id, s.open_work_seq, t.id, t.due_date, t.estimated_hours, t.weight
 FROM staff_staffmember s
-LEFT JOIN engagements_task t ON t.assignee_id = s.id AND t.status IN ({HELD})
-LEFT JOIN engagements_engagement e ON e.id = t.engagement_id
-LEFT JOIN engagements_worktype w ON w.id = e.work_type_id
+LEFT JOIN {{lateral}} (
+    SELECT t.id, t.assignee_id, t.due_date, t.estimated_hours, w.complexity_weight AS weight
+    FROM engagements_task t
+    JOIN engagements_engagement e ON e.id = t.engagement_id
+    JOIN engagements_worktype w ON w.id = e.work_type_id
+    WHERE t.status IN ({HELD}) {{correlated}}
+) t ON t.assignee_id = s.id
 WHERE {{people}}
 UNION ALL
 SELECT 2, NULL, (SELECT CAST(SUM(open_work_seq) AS BIGINT) FROM staff_staffmember),
     NULL, NULL, NULL, NULL
 """
+# PostgreSQL: a lateral subquery it may not flatten (OFFSET 0), so each person's tasks
+# are an index read whatever the planner guesses about how many people changed (with
+# no statistics on the numbers it guessed a third of the firm and scanned every held
+# task). SQLite has no LATERAL and reads by index anyway.
+_LATERAL = {
+    "postgresql": ("LATERAL", "AND t.assignee_id = s.id OFFSET 0"),
+    "sqlite": ("", ""),
+}
 _HISTORY_SQL = """
 UNION ALL
 SELECT 3, t.assignee_id, NULL, NULL, NULL, NULL, NULL
@@ -238,7 +250,8 @@ def _read_open_work(
         params = list(staff_ids)
     else:
         people, params = "s.open_work_seq > %s", [since if since is not None else -1]
-    sql = _OPEN_WORK_SQL.format(people=people)
+    lateral, correlated = _LATERAL[connection.vendor]
+    sql = _OPEN_WORK_SQL.format(people=people, lateral=lateral, correlated=correlated)
     if client_id is not None:
         sql += _HISTORY_SQL
         params += [client_id, TaskStatus.CANCELLED.value, task_id or 0]
