@@ -201,10 +201,11 @@ def _ordered(work: list[OpenWork]) -> tuple[OpenWork, ...]:
 # their held tasks (a person holding nothing comes back once, with no task); the sum of
 # everyone's numbers, read in the same snapshot; and who has held the client's tasks.
 _OPEN_WORK_SQL = f"""
-SELECT 1, s.id, s.open_work_seq, t.id, t.due_date, t.estimated_hours, t.weight
+SELECT 1, s.id, s.open_work_seq, t.id, t.due_date, t.estimated_hours, t.weight, t.logged_hours
 FROM staff_staffmember s
 LEFT JOIN {{lateral}} (
-    SELECT t.id, t.assignee_id, t.due_date, t.estimated_hours, w.complexity_weight AS weight
+    SELECT t.id, t.assignee_id, t.due_date, t.estimated_hours, w.complexity_weight AS weight,
+        t.logged_hours
     FROM engagements_task t
     JOIN engagements_engagement e ON e.id = t.engagement_id
     JOIN engagements_worktype w ON w.id = e.work_type_id
@@ -213,7 +214,7 @@ LEFT JOIN {{lateral}} (
 WHERE {{people}}
 UNION ALL
 SELECT 2, NULL, (SELECT CAST(SUM(open_work_seq) AS BIGINT) FROM staff_staffmember),
-    NULL, NULL, NULL, NULL
+    NULL, NULL, NULL, NULL, NULL
 """
 # PostgreSQL: a lateral subquery it may not flatten (OFFSET 0), so each person's tasks
 # are an index read whatever the planner guesses about how many people changed (with
@@ -225,7 +226,7 @@ _LATERAL = {
 }
 _HISTORY_SQL = """
 UNION ALL
-SELECT 3, t.assignee_id, NULL, NULL, NULL, NULL, NULL
+SELECT 3, t.assignee_id, NULL, NULL, NULL, NULL, NULL, NULL
 FROM engagements_task t JOIN engagements_engagement e ON e.id = t.engagement_id
 WHERE e.client_id = %s AND t.assignee_id IS NOT NULL AND t.status <> %s AND t.id <> %s
 """
@@ -261,13 +262,15 @@ def _read_open_work(
     changed: dict[int, tuple[int, list[OpenWork]]] = {}
     history: dict[int, int] = defaultdict(int)
     total = 0
-    for kind, staff_id, seq, pk, due, estimate, weight in rows:
+    for kind, staff_id, seq, pk, due, estimate, weight, logged in rows:
         if kind == 1:
             entry = changed.get(staff_id)
             if entry is None:
                 entry = changed[staff_id] = (int(seq), [])
             if pk is not None:
-                hours = remaining_weighted_hours(_decimal(estimate), _decimal(weight))
+                hours = remaining_weighted_hours(
+                    _decimal(estimate), _decimal(weight), _decimal(logged)
+                )
                 entry[1].append(OpenWork(task_id=pk, due_date=_date(due), hours=hours))
         elif kind == 2:
             total = int(seq or 0)

@@ -13,18 +13,20 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from billing.selectors import approval_queue
 from core.calendar import firm_calendar
-from core.roles import is_manager
+from core.forms import MAX_ID, FirmForm
+from core.roles import is_manager, is_partner
 from portal.dashboard import AMBER, GREEN, RED, Filters, board_version, close_board, render_rows
 
 PAGE = "portal/close_dashboard.html"
 
 
-class BoardFilterForm(forms.Form):
-    period = forms.CharField(required=False, help_text="YYYY-MM")
-    partner = forms.IntegerField(required=False, min_value=1)
-    manager = forms.IntegerField(required=False, min_value=1)
-    work_type = forms.IntegerField(required=False, min_value=1)
+class BoardFilterForm(FirmForm):
+    period = forms.CharField(required=False, max_length=7, help_text="YYYY-MM")
+    partner = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    manager = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    work_type = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     milestone = forms.SlugField(required=False, max_length=32)
     risk = forms.ChoiceField(
         required=False, choices=[("", "Any"), (RED, "Red"), (AMBER, "Amber"), (GREEN, "Green")]
@@ -77,5 +79,8 @@ def close_dashboard(request: HttpRequest) -> HttpResponse:
         "query": query.urlencode(),
         "rows_html": render_rows(board.rows, detail_prefix=detail_prefix),
     }
+    if is_partner(request.user) and not (request.htmx and not request.htmx.boosted):
+        # Partners approve invoice drafts here in one click (billing's own partial).
+        context["approval_rows"] = approval_queue()
     template = PAGE + "#close-board" if request.htmx and not request.htmx.boosted else PAGE
     return render(request, template, context)
