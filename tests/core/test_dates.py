@@ -6,14 +6,12 @@ import uuid
 from datetime import date
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from core.dates import firm_date_problem, firm_date_range
 from core.exceptions import ApplicationError
 from engagements.models import Engagement, WorkType
 from engagements.services import engagement_create
-from staff.models import SkillTag, StaffSkill
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -91,18 +89,3 @@ def test_admin_refuses_time_off_in_the_year_3000(admin_client, alice):
     assert response.status_code == 200  # the form again, with the error
     assert "Choose a date between" in response.content.decode()
     assert not alice.time_off.exists()
-
-
-def test_a_skill_certified_until_the_year_3000_is_refused(alice):
-    """A certification date reaches the dispatch engine: it is a firm date too."""
-    skill = StaffSkill(
-        staff_member=alice,
-        skill=SkillTag.objects.get(slug="cisa"),
-        level=3,
-        certified_until=date(3000, 1, 1),
-    )
-
-    with pytest.raises(ValidationError) as refused:
-        skill.full_clean()
-
-    assert refused.value.message_dict["certified_until"] == [firm_date_problem(date(3000, 1, 1))]
