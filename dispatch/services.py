@@ -151,7 +151,12 @@ def _record(
 
 
 def _assign(
-    task: Task, assignee: StaffMember, record: DispatchDecision, actor: User | None
+    task: Task,
+    assignee: StaffMember,
+    record: DispatchDecision,
+    actor: User | None,
+    *,
+    batch: bool = False,
 ) -> None:
     """Give ``task`` to ``assignee`` (whose row the caller holds locked)."""
     now = timezone.now()
@@ -174,7 +179,7 @@ def _assign(
     # The assignee's email (and the manager's, for an urgent overload) commit with it.
     # The close board sees the assignment through the assignee's open_work_seq (moved by
     # the database with the task): no stamp to bump, no second commit after this one.
-    messages.notify_task_assigned(decision=record, task=task, assignee=assignee)
+    messages.notify_task_assigned(decision=record, task=task, assignee=assignee, batch=batch)
 
 
 def _escalate(
@@ -208,13 +213,17 @@ def task_dispatch(
     actor: User | None = None,
     ignore_requested: bool = False,
     only_if_requested: bool = False,
-    announce_escalation: bool = True,
+    batch: bool = False,
 ) -> DispatchDecision | None:
     """Run the engine for one unassigned task and apply its decision.
 
     Returns None when the task is no longer waiting (already assigned, completed or
     cancelled) or, with ``only_if_requested`` (the worker's path), when no dispatch
     is owed any more: a re-queued or duplicated message decides nothing twice.
+
+    ``batch``: one of many dispatches in a row (a sweep): an escalation waits for the
+    batch's digest and the assignee's email is held for the batch to fold with their
+    others (``dispatch.digests.batch_announce``).
     """
     started = time.perf_counter()
     today = today or timezone.localdate()
@@ -244,9 +253,9 @@ def task_dispatch(
         if decision.outcome == Outcome.ASSIGNED:
             assert assignee is not None
             # Notifying the assignee also tells their manager when urgent work overloaded them.
-            _assign(task, assignee, record, actor)
+            _assign(task, assignee, record, actor, batch=batch)
         elif decision.outcome == Outcome.ESCALATED:
-            _escalate(task, record, decision, announce=announce_escalation)
+            _escalate(task, record, decision, announce=not batch)
         elif decision.outcome == Outcome.NEEDS_CONFIRMATION:
             if assignee is not None:
                 record.assignee = assignee  # loaded with the lock: the email names them
