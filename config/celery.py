@@ -82,6 +82,12 @@ app.conf.beat_schedule = {
         "schedule": 60 * 60.0,
         "options": {"expires": 55 * 60},
     },
+    # Idempotency-Key records are replayed for 24 hours, then dropped.
+    "hourly-integrations-idempotency-purge": {
+        "task": "integrations.tasks.idempotency_records_purge_task",
+        "schedule": 60 * 60.0,
+        "options": {"expires": 55 * 60},
+    },
     "hourly-engagements-document-reminders": {
         "task": "engagements.tasks.document_reminders_run_task",
         "schedule": 60 * 60.0,

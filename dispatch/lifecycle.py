@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from core.exceptions import ApplicationError, NotFound, NotPermitted
+from core.exceptions import ApplicationError, Conflict, NotFound, NotPermitted
 from core.services import change_stamp_bump
 from dispatch.choices import DecisionOutcome, Trigger
 from dispatch.models import DispatchDecision, ReassignmentRequest
@@ -43,7 +43,8 @@ def _check(task: Task, action: TaskAction, actors: frozenset[Actor]) -> bool:
     """Raise with the table's reason when refused; True when the result already holds."""
     refused = refusal(action, status=task.status, actors=actors)
     if refused is not None:
-        raise (NotPermitted if refused.not_permitted else ApplicationError)(refused.message)
+        # The task's status refuses it: a conflict with where it stands (409 in the API).
+        raise (NotPermitted if refused.not_permitted else Conflict)(refused.message)
     return already_done(action, task.status)
 
 

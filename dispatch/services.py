@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from capacity.selectors import capacity_policy
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, Conflict
 from core.queue import enqueue
 from core.services import change_stamp_bump
 from core.types import User
@@ -53,6 +53,10 @@ logger = logging.getLogger(__name__)
 
 class DispatchError(ApplicationError):
     """A dispatch action that cannot be carried out, with a message for the user."""
+
+
+class EscalationClosed(DispatchError, Conflict):
+    """The escalation was resolved since the page (or the caller) last looked."""
 
 
 def _lock_member(staff_id: int) -> StaffMember:
@@ -356,7 +360,7 @@ def decision_decline_requested(*, decision_id: int, actor: User) -> DispatchDeci
 def _open_escalation(escalation_id: int) -> Escalation:
     escalation = Escalation.objects.select_for_update().filter(pk=escalation_id).first()
     if escalation is None or escalation.status != EscalationStatus.OPEN:
-        raise DispatchError("This escalation is already resolved.")
+        raise EscalationClosed("This escalation is already resolved.")
     return escalation
 
 

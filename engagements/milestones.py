@@ -23,7 +23,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from core.exceptions import ApplicationError
+from core.exceptions import Conflict
 from core.services import change_stamp_bump
 from core.types import User
 from engagements.choices import CLOSE_STAMP, Milestone, ReadyReason, TaskRole
@@ -39,8 +39,8 @@ from engagements.readiness import tasks_mark_ready
 from engagements.signals import milestone_changed
 
 
-class TransitionRefused(ApplicationError):
-    """The move is not allowed; the message says why."""
+class TransitionRefused(Conflict):
+    """The move is not allowed from where the engagement stands; the message says why."""
 
 
 @dataclass(frozen=True)
