@@ -315,6 +315,9 @@ SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
 SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
 SLACK_API_URL = os.environ.get("SLACK_API_URL", "https://slack.com/api/chat.postMessage")
 SLACK_TIMEOUT_SECONDS = env_seconds("SLACK_TIMEOUT_SECONDS", 5)
+# Microsoft Teams: Workflows incoming-webhook URLs (a person's, or the firm channel's) are
+# set in the admin ("Teams webhooks"); each notification for staff is posted as a card.
+TEAMS_TIMEOUT_SECONDS = env_seconds("TEAMS_TIMEOUT_SECONDS", 5)
 NOTIFICATION_MAX_ATTEMPTS = env_int("CLOSELOOP_NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
 # First retry after this many seconds, doubling each time up to the cap.
 NOTIFICATION_RETRY_BASE_SECONDS = env_int(
@@ -365,6 +368,8 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "integrations.api.schema.AutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
+# Inbound webhooks (/webhooks/<slug>/): a refused body is kept up to this many bytes.
+WEBHOOK_REFUSED_BODY_KEEP_BYTES = env_int("CLOSELOOP_WEBHOOK_REFUSED_BODY_KEEP_BYTES", 64 * 1024)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Closeloop API",
     "DESCRIPTION": (

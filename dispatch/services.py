@@ -46,6 +46,7 @@ from engagements.lifecycle import TaskAction, actors_for, refusal
 from engagements.models import Task
 from engagements.readiness import DISPATCH_TASK
 from engagements.services import task_deadline_extend
+from notifications.choices import WebhookEventType
 from staff.models import StaffMember
 
 logger = logging.getLogger(__name__)
@@ -169,6 +170,11 @@ def _assign(
         )
     # The assignee's email (and the manager's, for an urgent overload) commit with it.
     messages.notify_task_assigned(decision=record, task=task, assignee=assignee)
+    messages.webhook_task_event(
+        WebhookEventType.ASSIGNMENT_CREATED,
+        task,
+        decision={"id": record.pk, "trigger": record.trigger, "is_override": record.is_override},
+    )
     change_stamp_bump(CLOSE_STAMP)
 
 
@@ -192,6 +198,15 @@ def _escalate(
         )
         if announce:
             messages.notify_escalation_opened(escalation=escalation, task=task)
+        messages.webhook_task_event(
+            WebhookEventType.ESCALATION_OPENED,
+            task,
+            escalation={
+                "id": escalation.pk,
+                "summary": escalation.summary,
+                "gap_hours": escalation.gap_hours,
+            },
+        )
 
 
 def task_dispatch(

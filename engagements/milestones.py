@@ -37,6 +37,8 @@ from engagements.models import (
 )
 from engagements.readiness import tasks_mark_ready
 from engagements.signals import milestone_changed
+from notifications.choices import WebhookEventType
+from notifications.webhooks import webhook_event_record
 
 
 class TransitionRefused(Conflict):
@@ -151,6 +153,24 @@ def _enter(
     )
     EngagementMilestone.objects.get_or_create(
         engagement=engagement, milestone=step.code, defaults={"reached_at": at}
+    )
+    webhook_event_record(
+        event_type=WebhookEventType.MILESTONE_CHANGED,
+        record_type="engagement",
+        record_id=engagement.pk,
+        data={
+            "engagement": {
+                "id": engagement.pk,
+                "client_id": engagement.client_id,
+                "work_type": engagement.work_type.code,
+                "external_id": engagement.external_id,
+                "source": engagement.source,
+            },
+            "from": previous,
+            "to": step.code,
+            "label": step.label,
+            "changed_by": source,
+        },
     )
     _run_action(engagement, step, at)
     if step.code == Milestone.DOCUMENTS_REQUESTED and engagement.client.email:

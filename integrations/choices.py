@@ -11,11 +11,10 @@ class Source(models.TextChoices):
     TAXDOME = "taxdome", "TaxDome (generic endpoint)"
     CANOPY = "canopy", "Canopy (generic endpoint)"
     FINANCIAL_CENTS = "financial_cents", "Financial Cents (generic endpoint)"
-    GENERIC = "generic", "Other tool (generic endpoint)"
 
 
 # Sources that post Closeloop's own signed format (the generic endpoint).
-GENERIC_SOURCES = frozenset({Source.TAXDOME, Source.CANOPY, Source.FINANCIAL_CENTS, Source.GENERIC})
+GENERIC_SOURCES = frozenset({Source.TAXDOME, Source.CANOPY, Source.FINANCIAL_CENTS})
 
 
 class Verdict(models.TextChoices):

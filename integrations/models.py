@@ -289,3 +289,12 @@ class ExternalRecordVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.resource_type} {self.resource_id} @ {self.modified_at}"
+
+
+class DeliveryLog(InboundEvent):
+    """The admin's one delivery log: inbound events and outbound deliveries together."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "delivery log (both directions)"
+        verbose_name_plural = "delivery log (both directions)"

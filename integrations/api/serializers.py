@@ -15,6 +15,8 @@ from engagements.choices import Complexity, Priority
 from engagements.forms import deadline_input_problem
 from engagements.lifecycle import MAX_ESTIMATE_HOURS
 from engagements.models import Engagement, Task, WorkType
+from notifications.choices import WebhookEventType
+from notifications.models import WebhookDelivery, WebhookSubscription
 from staff.models import SkillTag, StaffMember, StaffSkill
 
 TEXT_MAX = 500
@@ -334,3 +336,73 @@ class EscalationDeadlineSerializer(serializers.Serializer):
 
 class EmptySerializer(serializers.Serializer):
     """No body needed."""
+
+
+# --- Outbound webhook subscriptions ----------------------------------------------------
+
+
+class WebhookSubscriptionSerializer(serializers.ModelSerializer):
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEventType.choices),
+        min_length=1,
+        max_length=len(WebhookEventType.choices),
+    )
+
+    class Meta:
+        model = WebhookSubscription
+        fields = [
+            "id",
+            "name",
+            "url",
+            "event_types",
+            "active",
+            "disabled_at",
+            "disabled_reason",
+            "failing_since",
+            "created_at",
+        ]
+        read_only_fields = ["disabled_at", "disabled_reason", "failing_since", "created_at"]
+
+
+class WebhookSubscriptionSecretSerializer(WebhookSubscriptionSerializer):
+    """Returned once, on create and on rotation: the signing secret (``whsec_…``)."""
+
+    secret = serializers.CharField(read_only=True)
+
+    class Meta(WebhookSubscriptionSerializer.Meta):
+        fields = [*WebhookSubscriptionSerializer.Meta.fields, "secret"]
+
+
+class ReplaySerializer(serializers.Serializer):
+    since = serializers.DateTimeField(help_text="Deliver again every event from this time on.")
+
+    def validate_since(self, value: Any) -> Any:
+        validate_firm_date(value.date())
+        return value
+
+
+class ReplayResultSerializer(serializers.Serializer):
+    queued = serializers.IntegerField()
+
+
+class UndeliveredSerializer(serializers.ModelSerializer):
+    event_id = serializers.CharField(source="event.message_id")
+    event_type = serializers.CharField(source="event.event_type")
+    sequence = serializers.IntegerField(source="event.sequence")
+    payload = serializers.JSONField(source="event.payload")
+
+    class Meta:
+        model = WebhookDelivery
+        fields = [
+            "id",
+            "event_id",
+            "event_type",
+            "sequence",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_status_code",
+            "last_error",
+            "payload",
+            "created_at",
+        ]

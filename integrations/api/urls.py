@@ -25,6 +25,9 @@ router.register("work-types", views.WorkTypeViewSet, basename="work-type")
 router.register("engagements", views.EngagementViewSet, basename="engagement")
 router.register("tasks", views.TaskViewSet, basename="task")
 router.register("escalations", views.EscalationViewSet, basename="escalation")
+router.register(
+    "webhook-subscriptions", views.WebhookSubscriptionViewSet, basename="webhook-subscription"
+)
 
 
 def _open(patterns: list[URLPattern | URLResolver]) -> list[URLPattern | URLResolver]:

@@ -13,12 +13,13 @@ from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import BaseSerializer
 
 from clients.models import Client
-from core.roles import is_manager
+from core.roles import is_manager, is_partner
 from dispatch import lifecycle
 from dispatch import services as dispatch_services
 from dispatch.models import Escalation
@@ -35,6 +36,9 @@ from engagements.selectors import (
 from integrations.api import filters
 from integrations.api import serializers as s
 from integrations.api.base import ReadOnlyViewSet, ViewSet
+from notifications import webhooks
+from notifications.choices import DeliveryStatus
+from notifications.models import WebhookDelivery, WebhookSubscription
 from staff.models import SkillTag, StaffMember
 
 
@@ -331,3 +335,116 @@ class EscalationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ViewSe
             escalation_id=escalation.pk, actor=request.user
         )
         return self._answer(escalation.pk)
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List webhook subscriptions (partners)", tags=["webhooks"]),
+    retrieve=extend_schema(summary="A webhook subscription (partners)", tags=["webhooks"]),
+    partial_update=extend_schema(
+        summary="Change a subscription (a new URL is checked; active=true re-enables it)",
+        tags=["webhooks"],
+    ),
+    destroy=extend_schema(summary="Delete a subscription", tags=["webhooks"]),
+)
+class WebhookSubscriptionViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    ViewSet,
+):
+    """Outbound webhooks (Standard Webhooks signatures): partners and admins manage them."""
+
+    serializer_class = s.WebhookSubscriptionSerializer
+    queryset = WebhookSubscription.objects.all()
+    filterset_fields = ["active"]
+    ordering_fields = ["id", "created_at"]
+    ordering = ["id"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        if not is_partner(request.user):
+            self.permission_denied(request, "Only partners and admins manage webhooks.")
+
+    def _refuse_url(self, exc: Exception) -> None:
+        raise ValidationError({"url": [str(exc)]})
+
+    @extend_schema(
+        summary="Subscribe an endpoint (the secret is shown once)",
+        request=s.WebhookSubscriptionSerializer,
+        responses={201: s.WebhookSubscriptionSecretSerializer},
+        tags=["webhooks"],
+    )
+    def create(self, request: Request) -> Response:
+        serializer = s.WebhookSubscriptionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            subscription = webhooks.webhook_subscription_create(
+                name=data["name"],
+                url=data["url"],
+                event_types=data["event_types"],
+                owner=request.user,
+            )
+        except webhooks.AddressRefused as exc:
+            self._refuse_url(exc)
+        return Response(
+            s.WebhookSubscriptionSecretSerializer(subscription).data, status=status.HTTP_201_CREATED
+        )
+
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        subscription = self.get_object()
+        serializer = s.WebhookSubscriptionSerializer(subscription, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        try:
+            subscription = webhooks.webhook_subscription_update(
+                subscription_id=subscription.pk, **serializer.validated_data
+            )
+        except webhooks.AddressRefused as exc:
+            self._refuse_url(exc)
+        return Response(s.WebhookSubscriptionSerializer(subscription).data)
+
+    @extend_schema(
+        summary="Rotate the secret (the old one keeps signing beside it for 24 hours)",
+        request=s.EmptySerializer,
+        responses={200: s.WebhookSubscriptionSecretSerializer},
+        tags=["webhooks"],
+    )
+    @action(detail=True, methods=["post"], url_path="rotate-secret")
+    def rotate_secret(self, request: Request, pk: str | None = None) -> Response:
+        subscription = webhooks.webhook_subscription_rotate_secret(
+            subscription_id=self.get_object().pk
+        )
+        return Response(s.WebhookSubscriptionSecretSerializer(subscription).data)
+
+    @extend_schema(
+        summary="Deliver again every event since a time (re-enables the subscription)",
+        request=s.ReplaySerializer,
+        responses={200: s.ReplayResultSerializer},
+        tags=["webhooks"],
+    )
+    @action(detail=True, methods=["post"])
+    def replay(self, request: Request, pk: str | None = None) -> Response:
+        subscription = self.get_object()
+        serializer = s.ReplaySerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        queued = webhooks.webhook_subscription_replay_since(
+            subscription_id=subscription.pk, since=serializer.validated_data["since"]
+        )
+        return Response({"queued": queued})
+
+    @extend_schema(
+        summary="Events not (yet) delivered to this subscription, oldest first",
+        responses={200: s.UndeliveredSerializer(many=True)},
+        tags=["webhooks"],
+    )
+    @action(detail=True, methods=["get"], filterset_fields=[], ordering_fields=["id"])
+    def undelivered(self, request: Request, pk: str | None = None) -> Response:
+        subscription = self.get_object()
+        queryset = (
+            WebhookDelivery.objects.filter(subscription=subscription)
+            .exclude(status=DeliveryStatus.DELIVERED)
+            .select_related("event")
+        )
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.UndeliveredSerializer(page, many=True).data)

@@ -14,8 +14,11 @@ from dispatch.models import DispatchDecision, Escalation
 from engagements.choices import TaskStatus
 from engagements.models import Engagement, Task
 from integrations.services import api_token_create
+from notifications.models import WebhookAllowedHost, WebhookSubscription
+from notifications.webhooks import new_secret
 from staff.models import StaffMember
 from tests.factories import EngagementFactory, TaskFactory
+from tests.integrations.vendor_server import vendor_server  # noqa: F401  (fixture)
 
 
 @pytest.fixture(autouse=True)
@@ -47,6 +50,7 @@ class World:
     bob_task: Task
     engagement: Engagement
     escalation: Escalation
+    subscription: WebhookSubscription
 
 
 def in_a_week() -> date:
@@ -86,7 +90,15 @@ def world(alice, bob, manager, partner, firm_admin, broker) -> World:
     escalation = Escalation.objects.create(
         task=waiting, decision=decision, summary="Nobody has room.", status=EscalationStatus.OPEN
     )
+    WebhookAllowedHost.objects.create(host="127.0.0.1")
+    subscription = WebhookSubscription.objects.create(
+        name="Firm script",
+        url="http://127.0.0.1:9/hook",
+        secret=new_secret(),
+        event_types=["task.accepted"],
+    )
     return World(
+        subscription=subscription,
         alice=alice,
         bob=bob,
         manager=manager,

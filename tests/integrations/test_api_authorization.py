@@ -39,6 +39,7 @@ ALL = (401, 200, 200, 200, 200, 200)
 ALICES = (401, 200, 404, 200, 200, 200)
 MANAGERS = (401, 403, 403, 200, 200, 200)
 PUBLIC = (200, 200, 200, 200, 200, 200)
+PARTNERS = (401, 403, 403, 403, 200, 200)
 ASSIGNEE_ONLY = (401, 200, 404, 403, 403, 403)
 
 
@@ -101,6 +102,29 @@ EXPECTED: dict[tuple[str, str], Row] = {
         body=lambda w: {"due_date": (timezone.localdate() + timedelta(days=40)).isoformat()},
     ),
     ("escalation-client-informed", "post"): Row(MANAGERS, obj=lambda w: w.escalation),
+    ("webhook-subscription-list", "get"): Row(PARTNERS),
+    ("webhook-subscription-list", "post"): Row(
+        (401, 403, 403, 403, 201, 201),
+        body=lambda w: {
+            "name": "Script",
+            "url": "http://127.0.0.1:9/hook",
+            "event_types": ["task.accepted"],
+        },
+    ),
+    ("webhook-subscription-detail", "get"): Row(PARTNERS, obj=lambda w: w.subscription),
+    ("webhook-subscription-detail", "patch"): Row(
+        PARTNERS, obj=lambda w: w.subscription, body=lambda w: {"name": "Renamed"}
+    ),
+    ("webhook-subscription-detail", "delete"): Row(
+        (401, 403, 403, 403, 204, 204), obj=lambda w: w.subscription
+    ),
+    ("webhook-subscription-rotate-secret", "post"): Row(PARTNERS, obj=lambda w: w.subscription),
+    ("webhook-subscription-replay", "post"): Row(
+        PARTNERS,
+        obj=lambda w: w.subscription,
+        body=lambda w: {"since": (timezone.now() - timedelta(days=1)).isoformat()},
+    ),
+    ("webhook-subscription-undelivered", "get"): Row(PARTNERS, obj=lambda w: w.subscription),
     ("schema", "get"): Row(PUBLIC),
     ("docs", "get"): Row(PUBLIC),
     ("redoc", "get"): Row(PUBLIC),
@@ -156,10 +180,10 @@ def test_endpoint_answers_each_role_as_the_pages_do(world, endpoint, role_index,
     url = reverse(f"api:{name}", args=args)
     client = token_client(_member(world, role))
 
-    if method == "get":
-        response = client.get(url)
+    if method in ("get", "delete"):
+        response = getattr(client, method)(url)
     else:
-        response = client.post(url, row.body(world), format="json")
+        response = getattr(client, method)(url, row.body(world), format="json")
 
     expected = row.statuses[role_index]
     assert response.status_code == expected, (

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.generation import GenerationMode
@@ -40,6 +42,7 @@ def _real_ids(world: World) -> dict[str, int]:
         "/api/v1/engagements/": world.engagement.pk,
         "/api/v1/tasks/": world.alice_task.pk,
         "/api/v1/escalations/": world.escalation.pk,
+        "/api/v1/webhook-subscriptions/": world.subscription.pk,
     }
 
 
@@ -86,5 +89,13 @@ def test_generated_requests_never_fail_and_match_the_schema(world, settings_over
 
 @pytest.fixture
 def settings_override(settings):
+    """A high rate limit, and the database connection kept across the WSGI requests:
+    Django's handler closes connections it thinks are stale at each request's start
+    and end, which would close the test's transaction (Django's own test client
+    disconnects the same signal)."""
     settings.API_RATE_LIMIT = "100000/min"
-    return settings
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
+    yield settings
+    request_started.connect(close_old_connections)
+    request_finished.connect(close_old_connections)
