@@ -206,7 +206,7 @@ def _interested(event_type: str) -> list[int]:
             )
             if isinstance(types, list)
         ]
-        cache.set(SUBSCRIPTIONS_CACHE_KEY, rows, timeout=300)
+        cache.set(SUBSCRIPTIONS_CACHE_KEY, rows, timeout=60)
     return [pk for pk, types in rows if event_type in types]
 
 
