@@ -69,3 +69,17 @@ def test_staff_cannot_open_the_log(client, alice, both_directions):
     client.force_login(alice.user)
 
     assert client.get(LOG).status_code in (302, 403)
+
+
+def test_the_admin_role_manages_integrations_and_webhooks(client, firm_admin):
+    client.force_login(firm_admin.user)  # role "admin", not a superuser
+
+    for page in (
+        "/admin/integrations/integration/",
+        "/admin/integrations/apitoken/",
+        "/admin/integrations/inboundevent/",
+        LOG,
+        "/admin/notifications/webhooksubscription/",
+        "/admin/notifications/teamswebhook/",
+    ):
+        assert client.get(page).status_code == 200, page
