@@ -194,7 +194,7 @@ def subscriptions_changed() -> None:
     transaction.on_commit(lambda: cache.delete(SUBSCRIPTIONS_CACHE_KEY))
 
 
-def _interested(event_type: str) -> list[int]:
+def subscriptions_wanting(event_type: str) -> list[int]:
     """Active subscriptions wanting ``event_type``: read from the cache, so the services'
     hot paths (every assignment) cost no query when nothing changed."""
     rows = cache.get(SUBSCRIPTIONS_CACHE_KEY)
@@ -218,7 +218,7 @@ def webhook_event_record(
     Call inside the transaction of the change, after the record's row is locked
     (the services that call it hold it): the sequence is the record's next number.
     """
-    subscription_ids = _interested(event_type)
+    subscription_ids = subscriptions_wanting(event_type)
     if not subscription_ids:
         return None
     now = timezone.now()
