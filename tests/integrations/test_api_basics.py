@@ -240,7 +240,7 @@ def test_schema_and_docs_pages_are_served_without_a_cdn(client):
         assert "https://" not in html
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_requests_with_one_key_open_one_engagement(manager, api_as, broker):
     """Two POSTs with the same key at the same moment: one runs, the other is told 409
     (or, if the first already finished, gets its response); one engagement either way."""
