@@ -348,8 +348,8 @@ ROW_HTML = (
     '<tr id="engagement-{}" class="risk-{}">'
     '<td><a href="{}{}/">{}</a></td>'
     "<td>{}</td>"
-    '<td><div class="bar" role="progressbar" aria-valuenow="{}" aria-valuemin="0"'
-    ' aria-valuemax="100" title="{} of {}"><span style="width: {}%"></span></div></td>'
+    # A <progress> element, not a div sized by a style attribute: the CSP refuses those.
+    '<td><progress class="bar" max="100" value="{}" title="{} of {}">{} %</progress></td>'
     '<td class="milestone">{}</td>'
     "<td>{}</td>"
     "<td>{}</td>"
