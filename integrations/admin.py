@@ -148,6 +148,9 @@ class InboundEventAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the audit trail of what other systems sent
+
     @admin.display(description="Record")
     def engagement_link(self, obj: InboundEvent) -> str:
         if obj.engagement_id is None:
@@ -193,6 +196,9 @@ class InboundRequestAdmin(admin.ModelAdmin):
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the audit trail of what other systems sent
+
     @admin.display(description="Body (as received)")
     def body_text(self, obj: InboundRequest) -> str:
         return bytes(obj.body).decode("utf-8", errors="replace")[:20000]
@@ -207,6 +213,9 @@ class DeliveryLogAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:

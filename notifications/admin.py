@@ -148,6 +148,9 @@ class WebhookDeliveryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # the log of what was sent
+
     @admin.action(description="Send the selected failed deliveries again")
     def replay(self, request: HttpRequest, queryset: QuerySet[WebhookDelivery]) -> None:
         count = sum(

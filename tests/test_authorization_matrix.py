@@ -54,8 +54,19 @@ from engagements.choices import TaskRole, TaskStatus
 from engagements.models import Engagement, RecurringPlan, ReviewException, Task, WorkType
 from engagements.services import engagement_create
 from engagements.upload_links import upload_token
+from integrations.choices import Source, Verdict
+from integrations.models import InboundEvent, InboundRequest, Integration, StaffExternalId
+from integrations.services import api_token_create
 from notifications.choices import Channel, NotificationStatus, NotificationTemplate, SubjectType
-from notifications.models import Notification
+from notifications.models import (
+    Notification,
+    TeamsWebhook,
+    WebhookAllowedHost,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
+from notifications.webhooks import new_secret
 from staff.models import SkillTag
 from tests.core.test_csp import inline_code
 from tests.factories import ClientFactory, StaffSkillFactory, TimeOffFactory
@@ -96,6 +107,46 @@ MATRIX: dict[tuple[str, str], Statuses] = {
     ("engagements:exception-resolve", "POST"):     (302, 403, 404, 302, 302, 302),
     ("notifications:failed", "GET"):               (302, 403, 403, 200, 200, 200),
     ("notifications:retry", "POST"):               (302, 403, 403, 302, 302, 302),
+    # The REST API answers in JSON: 401 to the anonymous (no login redirect); a POST
+    # here sends a form, which the API refuses with 415 once the role may act at all.
+    # tests/integrations/test_api_authorization.py covers every route with real bodies.
+    ("api:client-list", "GET"):                    (401, 200, 200, 200, 200, 200),
+    ("api:client-detail", "GET"):                  (401, 200, 404, 200, 200, 200),
+    ("api:staff-list", "GET"):                     (401, 200, 200, 200, 200, 200),
+    ("api:staff-detail", "GET"):                   (401, 200, 200, 200, 200, 200),
+    ("api:skill-list", "GET"):                     (401, 200, 200, 200, 200, 200),
+    ("api:skill-detail", "GET"):                   (401, 200, 200, 200, 200, 200),
+    ("api:work-type-list", "GET"):                 (401, 200, 200, 200, 200, 200),
+    ("api:work-type-detail", "GET"):               (401, 200, 200, 200, 200, 200),
+    ("api:engagement-list", "GET"):                (401, 200, 200, 200, 200, 200),
+    ("api:engagement-list", "POST"):               (401, 403, 403, 415, 415, 415),
+    ("api:engagement-detail", "GET"):              (401, 200, 404, 200, 200, 200),
+    ("api:engagement-transition", "POST"):         (401, 403, 404, 415, 415, 415),
+    ("api:task-list", "GET"):                      (401, 200, 200, 200, 200, 200),
+    ("api:task-detail", "GET"):                    (401, 200, 404, 200, 200, 200),
+    ("api:task-accept", "POST"):                   (401, 200, 404, 403, 403, 403),
+    ("api:task-start", "POST"):                    (401, 200, 404, 403, 403, 403),
+    ("api:task-complete", "POST"):                 (401, 409, 404, 409, 409, 409),
+    ("api:task-request-reassignment", "POST"):     (401, 415, 404, 415, 415, 415),
+    ("api:escalation-list", "GET"):                (401, 403, 403, 200, 200, 200),
+    ("api:escalation-detail", "GET"):              (401, 403, 403, 200, 200, 200),
+    ("api:escalation-assign", "POST"):             (401, 403, 403, 415, 415, 415),
+    ("api:escalation-raise-threshold", "POST"):    (401, 403, 403, 415, 415, 415),
+    ("api:escalation-extend-deadline", "POST"):    (401, 403, 403, 415, 415, 415),
+    ("api:escalation-client-informed", "POST"):    (401, 403, 403, 200, 200, 200),
+    ("api:webhook-subscription-list", "GET"):      (401, 403, 403, 403, 200, 200),
+    ("api:webhook-subscription-list", "POST"):     (401, 403, 403, 403, 415, 415),
+    ("api:webhook-subscription-detail", "GET"):    (401, 403, 403, 403, 200, 200),
+    ("api:webhook-subscription-rotate-secret", "POST"): (401, 403, 403, 403, 200, 200),
+    ("api:webhook-subscription-replay", "POST"):   (401, 403, 403, 403, 415, 415),
+    ("api:webhook-subscription-undelivered", "GET"): (401, 403, 403, 403, 200, 200),
+    ("api:schema", "GET"):                         (200, 200, 200, 200, 200, 200),
+    ("api:docs", "GET"):                           (200, 200, 200, 200, 200, 200),
+    ("api:redoc", "GET"):                          (200, 200, 200, 200, 200, 200),
+    ("api:not-found", "GET"):                      (404, 404, 404, 404, 404, 404),
+    # Webhooks are signed, not logged in: a form body is the wrong content type.
+    ("integrations:webhook", "POST"):              (415, 415, 415, 415, 415, 415),
+    ("integrations:webhook", "GET"):               (405, 405, 405, 405, 405, 405),
 }
 # fmt: on
 
@@ -131,6 +182,27 @@ URL_ARGS: dict[str, Callable[[World], list[Any]]] = {
     "engagements:exception-raise": lambda w: [w.engagement.pk],
     "engagements:exception-resolve": lambda w: [w.engagement.pk, w.review_exception.pk],
     "notifications:retry": lambda w: [w.notification.pk],
+    "api:client-detail": lambda w: [w.engagement.client_id],
+    "api:staff-detail": lambda w: [w.task.assignee_id],
+    "api:skill-detail": lambda w: [SkillTag.objects.order_by("pk").first().pk],
+    "api:work-type-detail": lambda w: [w.engagement.work_type_id],
+    "api:engagement-detail": lambda w: [w.engagement.pk],
+    "api:engagement-transition": lambda w: [w.engagement.pk],
+    "api:task-detail": lambda w: [w.task.pk],
+    "api:task-accept": lambda w: [w.task.pk],
+    "api:task-start": lambda w: [w.task.pk],
+    "api:task-complete": lambda w: [w.task.pk],
+    "api:task-request-reassignment": lambda w: [w.task.pk],
+    "api:escalation-detail": lambda w: [w.escalation.pk],
+    "api:escalation-assign": lambda w: [w.escalation.pk],
+    "api:escalation-raise-threshold": lambda w: [w.escalation.pk],
+    "api:escalation-extend-deadline": lambda w: [w.escalation.pk],
+    "api:escalation-client-informed": lambda w: [w.escalation.pk],
+    "api:webhook-subscription-detail": lambda w: [WebhookSubscription.objects.get().pk],
+    "api:webhook-subscription-rotate-secret": lambda w: [WebhookSubscription.objects.get().pk],
+    "api:webhook-subscription-replay": lambda w: [WebhookSubscription.objects.get().pk],
+    "api:webhook-subscription-undelivered": lambda w: [WebhookSubscription.objects.get().pk],
+    "integrations:webhook": lambda w: [Integration.objects.get().slug],
 }
 
 # The Django admin. Everyone but the firm's administrator is sent to the admin's login
@@ -161,6 +233,16 @@ ADMIN_MODELS: dict[str, tuple[int, int, int, int, int]] = {
     "engagements.engagementmilestone":   (200, 200, 200, 200, 200),
     "engagements.recurringplan":         (200, 200, 200, 200, 200),
     "notifications.notification":        (403, 403, 403, 403, 403),
+    "notifications.webhooksubscription": (200, 200, 200, 200, 200),
+    "notifications.webhookallowedhost":  (200, 200, 200, 200, 200),
+    "notifications.webhookdelivery":     (200, 403, 200, 200, 403),  # a log: not made or deleted
+    "notifications.teamswebhook":        (200, 200, 200, 200, 200),
+    "integrations.apitoken":             (200, 200, 200, 200, 200),
+    "integrations.integration":          (200, 200, 200, 200, 200),
+    "integrations.staffexternalid":      (200, 200, 200, 200, 200),
+    "integrations.inboundevent":         (200, 403, 200, 200, 403),  # what was received: kept
+    "integrations.inboundrequest":       (200, 403, 200, 200, 403),
+    "integrations.deliverylog":          (200, 403, 200, 200, 403),
     "staff.staffmember":                 (200, 200, 200, 200, 200),
     "staff.skilltag":                    (200, 200, 200, 200, 200),
     "staff.staffskill":                  (200, 200, 200, 200, 200),
@@ -328,6 +410,41 @@ def world(db, alice, bob, manager, partner, firm_admin) -> World:
     AccessAttempt.objects.create(**axes_row, get_data="", post_data="", failures_since_start=1)
     AccessLog.objects.create(**axes_row)
     AccessFailureLog.objects.create(**axes_row)
+    # Integrations and outbound webhooks: one row of each model the admin lists.
+    integration = Integration.objects.create(
+        slug="taxdome", source=Source.TAXDOME, name="TaxDome", secret="s"
+    )
+    request = InboundRequest.objects.create(
+        integration=integration,
+        endpoint="/webhooks/taxdome/",
+        received_at=timezone.now(),
+        verdict=Verdict.ACCEPTED,
+        status_code=200,
+    )
+    InboundEvent.objects.create(
+        integration=integration,
+        request=request,
+        event_id="e-1",
+        event_type="job.created",
+        payload={},
+        received_at=timezone.now(),
+    )
+    StaffExternalId.objects.create(staff_member=alice, source=Source.TAXDOME, external_id="u-1")
+    api_token_create(user=firm_admin.user, name="script")
+    subscription = WebhookSubscription.objects.create(
+        name="Script", url="https://hooks.example.com/x", secret=new_secret(), event_types=[]
+    )
+    WebhookAllowedHost.objects.create(host="hooks.internal")
+    TeamsWebhook.objects.create(staff_member=None, url="https://teams.example.com/x")
+    event = WebhookEvent.objects.create(
+        event_type="task.accepted",
+        record_type="task",
+        record_id=task.pk,
+        sequence=1,
+        payload={},
+        created_at=timezone.now(),
+    )
+    WebhookDelivery.objects.create(event=event, subscription=subscription)
     notification = Notification.objects.create(
         subject_type=SubjectType.TASK,
         subject_id=task.pk,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from csp.decorators import csp_update
 from django.contrib.auth.decorators import login_not_required
 from django.urls import URLPattern, URLResolver, path, re_path
 from drf_spectacular.views import (
@@ -18,6 +19,7 @@ app_name = "api"
 
 router = DefaultRouter(trailing_slash=True)
 router.include_root_view = False
+router.include_format_suffixes = False  # JSON only: no ".json" twins of every route
 router.register("clients", views.ClientViewSet, basename="client")
 router.register("staff", views.StaffViewSet, basename="staff")
 router.register("skills", views.SkillViewSet, basename="skill")
@@ -28,6 +30,15 @@ router.register("escalations", views.EscalationViewSet, basename="escalation")
 router.register(
     "webhook-subscriptions", views.WebhookSubscriptionViewSet, basename="webhook-subscription"
 )
+
+
+# The two documentation readers (vendored, served from here) draw with injected styles
+# and data: images, and Redoc renders in a blob: worker: allowed on these two pages only.
+DOCS_CSP = {
+    "style-src": ["'unsafe-inline'"],
+    "img-src": ["'self'", "data:"],
+    "worker-src": ["'self'", "blob:"],
+}
 
 
 def _open(patterns: list[URLPattern | URLResolver]) -> list[URLPattern | URLResolver]:
@@ -43,8 +54,16 @@ urlpatterns = _open(
     [
         *router.urls,
         path("schema/", SpectacularAPIView.as_view(), name="schema"),
-        path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
-        path("redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+        path(
+            "docs/",
+            csp_update(DOCS_CSP)(SpectacularSwaggerSplitView.as_view(url_name="api:schema")),
+            name="docs",
+        ),
+        path(
+            "redoc/",
+            csp_update(DOCS_CSP)(SpectacularRedocView.as_view(url_name="api:schema")),
+            name="redoc",
+        ),
         re_path(r"^.*$", api_not_found, name="not-found"),
     ]
 )
