@@ -396,9 +396,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Closeloop API",
     "DESCRIPTION": (
         "Clients, staff, engagements, tasks and escalations of the firm. Authenticate with "
-        "'Authorization: Bearer <token>' (tokens are issued in the admin) or the browser "
-        "session. Every error has the shape {type, code, message, field}. Every POST honours "
-        "an Idempotency-Key header (the first response is replayed for 24 hours)."
+        "`Authorization: Bearer clk_…` (tokens are issued in the admin) or the browser "
+        "session. Every error has the shape `{type, code, message, field}`. Every POST honours "
+        "an `Idempotency-Key` header (the first response is replayed for 24 hours)."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
