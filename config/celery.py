@@ -15,6 +15,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 SEND_TASKS = frozenset(
     {
         "notifications.tasks.notification_send_task",
+        "notifications.tasks.notifications_send_task",
         # Outbound webhooks: a slow or failing endpoint (15 s timeout) never holds a dispatch.
         "notifications.tasks.webhook_delivery_send_task",
     }

@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
 from core.dates import validate_firm_date
-from core.forms import first_error
+from core.forms import FirmForm, first_error
 from core.roles import require_manager
 from dispatch import queue_selectors as selectors
 from dispatch import services
@@ -26,13 +26,13 @@ def escalations(request: HttpRequest) -> HttpResponse:
     )
 
 
-class ThresholdForm(forms.Form):
+class ThresholdForm(FirmForm):
     threshold_percent = forms.IntegerField(
         min_value=1, max_value=150, label="Threshold for this task (%)"
     )
 
 
-class DeadlineForm(forms.Form):
+class DeadlineForm(FirmForm):
     due_date = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}),
         label="New internal deadline",

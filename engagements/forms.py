@@ -6,12 +6,13 @@ from django import forms
 
 from clients.models import Client
 from core.dates import validate_firm_date
+from core.forms import FirmForm, FirmModelForm
 from engagements.choices import DeadlineBasis
-from engagements.models import Engagement, WorkType
+from engagements.models import NOTE_MAX_LENGTH, Engagement, WorkType
 from staff.models import StaffMember
 
 
-class EngagementCreateForm(forms.ModelForm):
+class EngagementCreateForm(FirmModelForm):
     event_date = forms.DateField(
         required=False,
         validators=[validate_firm_date],
@@ -94,15 +95,15 @@ def deadline_input_problem(
 
 
 # A reviewer's note goes to the client in an email and shows on a card: a few
-# paragraphs, not a document.
-REVIEW_TEXT_MAX = 2000
+# paragraphs, not a document (the model's limit).
+REVIEW_TEXT_MAX = NOTE_MAX_LENGTH
 
 
-class MilestoneAdvanceForm(forms.Form):
+class MilestoneAdvanceForm(FirmForm):
     to = forms.CharField(max_length=40, label="Milestone")
 
 
-class ExceptionRaiseForm(forms.Form):
+class ExceptionRaiseForm(FirmForm):
     note = forms.CharField(
         max_length=REVIEW_TEXT_MAX,
         label="Note",
@@ -110,7 +111,7 @@ class ExceptionRaiseForm(forms.Form):
     )
 
 
-class ExceptionResolveForm(forms.Form):
+class ExceptionResolveForm(FirmForm):
     resolution = forms.CharField(
         max_length=REVIEW_TEXT_MAX,
         label="Resolution",

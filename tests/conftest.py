@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from engagements.readiness import DISPATCH_TASK
-from notifications.services import SEND_TASK
+from notifications.services import SEND_BATCH_TASK, SEND_TASK
 from staff.choices import Role, Seniority
 from tests.factories import PASSWORD, StaffMemberFactory, UserFactory
 
@@ -90,6 +90,23 @@ def firm_admin(db):
     )
 
 
+@pytest.fixture
+def fast_password_hashing(settings):
+    """Before any persona is made: PBKDF2 costs ~0.4 s a user, and these log in with
+    force_login (or the one password every factory user has)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(fast_password_hashing, db, alice, bob, manager, partner, firm_admin):
+    """Every persona's objects, for the generated guards (see tests/world.py)."""
+    from tests.world import build_world
+
+    return build_world(
+        alice=alice, bob=bob, manager=manager, partner=partner, firm_admin=firm_admin
+    )
+
+
 @dataclass
 class Broker:
     """Stands in for Celery's broker: records what ``core.queue.publish`` was given."""
@@ -107,6 +124,8 @@ class Broker:
             self.dispatches.append(args)
         elif task_name == SEND_TASK:
             self.sends.append((args[0], countdown))
+        elif task_name == SEND_BATCH_TASK:
+            self.sends += [(notification_id, countdown) for notification_id in args[0]]
         return True
 
     def named(self, task_name: str) -> list[tuple[object, ...]]:
