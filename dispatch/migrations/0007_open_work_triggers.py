@@ -19,6 +19,9 @@ class Migration(migrations.Migration):
     dependencies = [
         ("dispatch", "0006_escalation_digest"),
         ("engagements", "0010_partners_do_not_prepare_routine_work"),
+        # After the engagement table's last rebuild: SQLite cannot rebuild a table its
+        # triggers name (the order of these two was otherwise left to chance).
+        ("engagements", "0011_estimate_range_and_note_max_length"),
         ("staff", "0005_open_work_seq"),
     ]
 

@@ -142,7 +142,8 @@ def api_endpoints() -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for pattern in router.urls:
         actions = getattr(pattern.callback, "actions", {})
-        found |= {(pattern.name, method) for method in actions}
+        # HEAD answers as GET does (newer DRF routers list it explicitly).
+        found |= {(pattern.name, method) for method in actions if method != "head"}
     for pattern in api_patterns:
         if isinstance(pattern, URLPattern) and pattern.name not in {p.name for p in router.urls}:
             if pattern.name == "not-found":
