@@ -1,5 +1,11 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_migrate,
+    post_save,
+    pre_migrate,
+)
 
 
 class DispatchConfig(AppConfig):
@@ -30,8 +36,22 @@ class DispatchConfig(AppConfig):
             post_save.connect(roster_changed, sender=model, weak=False)
             post_delete.connect(roster_changed, sender=model, weak=False)
         m2m_changed.connect(roster_changed, sender=CapacityRule.skills.through, weak=False)
-        # SQLite drops a table's triggers when a migration rebuilds it: put them back.
+        # SQLite rebuilds a table to alter it, and cannot rebuild one that another table's
+        # trigger reads (engagements_task, read by the engagement and work-type triggers):
+        # the triggers are dropped before migrations run and put back once they have, so
+        # no order of migrations, fresh or upgrading, trips over them.
+        pre_migrate.connect(_drop_sqlite_triggers, sender=self, weak=False)
         post_migrate.connect(_install_triggers, sender=self, weak=False)
+
+
+def _drop_sqlite_triggers(*, using: str, plan: object = None, **_: object) -> None:
+    from django.db import connections
+
+    from dispatch import triggers
+
+    connection = connections[using]
+    if plan and connection.vendor == "sqlite":
+        triggers.uninstall(connection)
 
 
 def _install_triggers(*, using: str, plan: object = None, **_: object) -> None:

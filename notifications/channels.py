@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
 
+from notifications import registry
 from notifications.choices import Channel
 from notifications.models import Notification, TeamsWebhook
 
@@ -37,6 +38,8 @@ def send_email(notification: Notification) -> None:
         message.attach_alternative(notification.html_body, "text/html")
     if notification.calendar:
         message.attach("assignment.ics", notification.calendar, "text/calendar; method=PUBLISH")
+    for attachment in registry.attachments(notification):
+        message.attach(attachment.filename, attachment.content, attachment.mimetype)
     try:
         message.send(fail_silently=False)
     except (OSError, TimeoutError) as exc:

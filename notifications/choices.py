@@ -26,6 +26,7 @@ class SubjectType(models.TextChoices):
     REVIEW_EXCEPTION = "review_exception", "Review exception"
     STAFF = "staff", "Staff member (a digest addressed to them)"
     WEBHOOK_SUBSCRIPTION = "webhook_subscription", "Outbound webhook subscription"
+    INVOICE = "invoice", "Invoice"
     LEGACY = "legacy", "Before identities (migrated)"
 
 
@@ -46,6 +47,9 @@ class NotificationTemplate(models.TextChoices):
     DOCUMENT_REMINDER = "document_reminder", "Client: documents still outstanding"
     CLARIFICATION_REQUEST = "clarification_request", "Client: the reviewer asks to clarify"
     WEBHOOK_DISABLED = "webhook_disabled", "Owner: a webhook subscription was disabled"
+    INVOICE_ISSUED = "invoice_issued", "Client: your invoice (PDF attached)"
+    TIME_DRAFTS_REMINDER = "time_drafts_reminder", "Staff: draft time to approve this week"
+    TIME_LEAKAGE_REMINDER = "time_leakage_reminder", "Staff: completed work with no time approved"
 
 
 class WebhookEventType(models.TextChoices):

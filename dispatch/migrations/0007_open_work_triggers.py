@@ -4,6 +4,10 @@ from django.db import migrations
 def install(apps, schema_editor):
     from dispatch import triggers
 
+    # SQLite: installed once every migration has run (dispatch.apps, post_migrate), since
+    # a later migration that rebuilds a table these triggers read would fail on them.
+    if schema_editor.connection.vendor == "sqlite":
+        return
     triggers.install(schema_editor.connection)
 
 
@@ -19,9 +23,6 @@ class Migration(migrations.Migration):
     dependencies = [
         ("dispatch", "0006_escalation_digest"),
         ("engagements", "0010_partners_do_not_prepare_routine_work"),
-        # After the engagement table's last rebuild: SQLite cannot rebuild a table its
-        # triggers name (the order of these two was otherwise left to chance).
-        ("engagements", "0011_estimate_range_and_note_max_length"),
         ("staff", "0005_open_work_seq"),
     ]
 
