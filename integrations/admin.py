@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.forms import FirmForm
 from integrations.delivery_log import delivery_log
 from integrations.inbox import inbound_event_replay
 from integrations.models import (
@@ -244,6 +245,6 @@ class DeliveryLogAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/integrations/delivery_log.html", context)
 
 
-class ReplayForm(forms.Form):
+class ReplayForm(FirmForm):
     kind = forms.ChoiceField(choices=[("inbound", "inbound"), ("outbound", "outbound")])
-    pk = forms.IntegerField(min_value=1)
+    pk = forms.IntegerField(min_value=1, max_value=2**63 - 1)
