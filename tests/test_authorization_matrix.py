@@ -71,16 +71,23 @@ MATRIX: dict[tuple[str, str], Statuses] = {
     ("portal:capacity-metrics", "GET"):            (302, 403, 403, 200, 200, 200),
     ("dispatch:queue", "GET"):                     (302, 200, 200, 200, 200, 200),
     ("dispatch:queue-action", "POST"):             (302, 302, 403, 403, 403, 403),
+    # One row of the queue, for HTMX ("Keep working"); without HTMX, the queue.
+    ("dispatch:queue-row", "GET"):                 (302, 302, 302, 302, 302, 302),
+    # Complete asks first: the question for the assignee only, then the same action.
+    ("dispatch:queue-complete", "GET"):            (302, 200, 404, 404, 404, 404),
+    ("dispatch:queue-complete", "POST"):           (302, 302, 403, 403, 403, 403),
     ("dispatch:task-action", "GET"):               (200, 200, 403, 403, 403, 403),
     ("dispatch:task-action", "POST"):              (200, 302, 403, 403, 403, 403),
     ("dispatch:escalations", "GET"):               (302, 403, 403, 200, 200, 200),
     ("dispatch:escalation-action", "POST"):        (302, 403, 403, 302, 302, 302),
+    ("dispatch:escalation-bulk", "POST"):          (302, 403, 403, 400, 400, 400),  # nothing ticked
     ("dispatch:team", "GET"):                      (302, 403, 403, 200, 200, 200),
     ("dispatch:confirmations", "GET"):             (302, 403, 403, 200, 200, 200),
     ("dispatch:decision-decline", "POST"):         (302, 403, 403, 302, 302, 302),
     ("dispatch:task-detail", "GET"):               (302, 200, 404, 200, 200, 200),
     ("dispatch:task-assign", "POST"):              (302, 403, 403, 400, 400, 400),
     ("dispatch:task-estimate", "POST"):            (302, 403, 403, 400, 400, 400),
+    ("dispatch:task-complete", "GET"):             (302, 200, 404, 200, 200, 200),
     ("dispatch:task-complete", "POST"):            (302, 302, 404, 302, 302, 302),
     ("dispatch:decision-confirm", "POST"):         (302, 403, 403, 302, 302, 302),
     ("engagements:engagement-create", "GET"):      (302, 403, 403, 200, 200, 200),
@@ -162,6 +169,8 @@ MATRIX: dict[tuple[str, str], Statuses] = {
 
 URL_ARGS: dict[str, Callable[[World], list[Any]]] = {
     "dispatch:queue-action": lambda w: [w.task.pk, "accept"],
+    "dispatch:queue-row": lambda w: [w.task.pk],
+    "dispatch:queue-complete": lambda w: [w.task.pk],
     "dispatch:task-action": lambda w: [
         action_token(
             task_id=w.task.pk,

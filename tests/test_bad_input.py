@@ -47,9 +47,17 @@ from billing.forms import (
 )
 from billing.models import Invoice, Payment
 from core.auth_forms import AdminLoginForm, LoginForm
-from dispatch.forms import EscalationAssignForm, EstimateForm, HandBackForm, ManualAssignForm
+from dispatch.forms import (
+    CompleteForm,
+    DeadlineForm,
+    EscalationAssignForm,
+    EscalationBulkForm,
+    EstimateForm,
+    HandBackForm,
+    ManualAssignForm,
+    ThresholdForm,
+)
 from dispatch.links import action_token
-from dispatch.manager_views import DeadlineForm, ThresholdForm
 from dispatch.roster import roster_forget
 from engagements.forms import (
     EngagementCreateForm,
@@ -58,7 +66,7 @@ from engagements.forms import (
     MilestoneAdvanceForm,
 )
 from engagements.milestones import template_for
-from engagements.models import WorkType
+from engagements.models import Task, WorkType
 from engagements.upload_views import DocumentUploadForm
 from integrations.api import serializers as api
 from notifications.choices import DeliveryStatus
@@ -94,6 +102,12 @@ def _iso(days: int) -> str:
 def _next_milestone(w: World) -> str:
     steps = [step.code for step in template_for(w.engagement.work_type)]
     return steps[steps.index(w.engagement.milestone) + 1]
+
+
+def _started(w: World) -> None:
+    """Alice has started her task: Complete is hers to confirm."""
+    now = timezone.now()
+    Task.objects.filter(pk=w.task.pk).update(status="in_progress", accepted_at=now, started_at=now)
 
 
 def _new_engagement(w: World) -> dict[str, Any]:
@@ -168,6 +182,21 @@ POSTS: dict[tuple[str, str], Post] = {
         DeadlineForm,
         lambda w: {"due_date": _iso(40)},
         args=lambda w: [w.escalation.pk, "deadline"],
+    ),
+    ("dispatch:escalation-bulk", "raise the threshold of the ticked"): Post(
+        "manager",
+        EscalationBulkForm,
+        lambda w: {
+            "escalations": [str(w.escalation.pk)],
+            "action": "raise_threshold",
+            "threshold_percent": "120",
+        },
+    ),
+    ("dispatch:queue-complete", "complete, confirmed"): Post(
+        "staff", CompleteForm, lambda w: {"confirm": "True"}, prepare=_started
+    ),
+    ("dispatch:task-complete", "complete from the task page, confirmed"): Post(
+        "staff", CompleteForm, lambda w: {"confirm": "True"}, prepare=_started
     ),
     ("dispatch:task-assign", "assign by hand"): Post(
         "manager",
@@ -313,7 +342,6 @@ TAKES_NO_INPUT = {
     "logout",
     "dispatch:decision-confirm",
     "dispatch:decision-decline",
-    "dispatch:task-complete",
     "notifications:retry",
     "billing:invoice-approve",
     "billing:timer-start",
