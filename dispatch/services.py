@@ -25,7 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, Conflict
 from core.queue import enqueue
 from core.types import User
 from dispatch import messages
@@ -45,6 +45,7 @@ from engagements.lifecycle import TaskAction, actors_for, refusal
 from engagements.models import Task
 from engagements.readiness import DISPATCH_TASK
 from engagements.services import task_deadline_extend
+from notifications.choices import WebhookEventType
 from staff.models import StaffMember
 
 logger = logging.getLogger(__name__)
@@ -52,6 +53,10 @@ logger = logging.getLogger(__name__)
 
 class DispatchError(ApplicationError):
     """A dispatch action that cannot be carried out, with a message for the user."""
+
+
+class EscalationClosed(DispatchError, Conflict):
+    """The escalation was resolved since the page (or the caller) last looked."""
 
 
 def _lock_member(staff_id: int) -> StaffMember:
@@ -180,6 +185,11 @@ def _assign(
     # The close board sees the assignment through the assignee's open_work_seq (moved by
     # the database with the task): no stamp to bump, no second commit after this one.
     messages.notify_task_assigned(decision=record, task=task, assignee=assignee, batch=batch)
+    messages.webhook_task_event(
+        WebhookEventType.ASSIGNMENT_CREATED,
+        task,
+        decision={"id": record.pk, "trigger": record.trigger, "is_override": record.is_override},
+    )
 
 
 def _escalate(
@@ -202,6 +212,15 @@ def _escalate(
         )
         if announce:
             messages.notify_escalation_opened(escalation=escalation, task=task)
+        messages.webhook_task_event(
+            WebhookEventType.ESCALATION_OPENED,
+            task,
+            escalation={
+                "id": escalation.pk,
+                "summary": escalation.summary,
+                "gap_hours": escalation.gap_hours,
+            },
+        )
 
 
 def task_dispatch(
@@ -374,7 +393,7 @@ def decision_decline_requested(*, decision_id: int, actor: User) -> DispatchDeci
 def _open_escalation(escalation_id: int) -> Escalation:
     escalation = Escalation.objects.select_for_update().filter(pk=escalation_id).first()
     if escalation is None or escalation.status != EscalationStatus.OPEN:
-        raise DispatchError("This escalation is already resolved.")
+        raise EscalationClosed("This escalation is already resolved.")
     return escalation
 
 
