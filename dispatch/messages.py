@@ -32,6 +32,7 @@ from notifications.services import (
     notify,
     notify_all,
 )
+from notifications.webhooks import webhook_event_record
 from staff.choices import Role
 from staff.models import StaffMember
 
@@ -94,6 +95,31 @@ def _calendar_for(task: Task) -> object:
         ).decode()
 
     return build
+
+
+def task_webhook_data(task: Task) -> dict[str, object]:
+    """What an outbound webhook says about a task (ids only beyond the task's own facts)."""
+    return {
+        "id": task.pk,
+        "engagement_id": task.engagement_id,
+        "role": task.role,
+        "title": task.title,
+        "status": task.status,
+        "due_date": task.due_date.isoformat() if task.due_date else None,
+        "assignee_id": task.assignee_id,
+        "estimated_hours": str(task.estimated_hours) if task.estimated_hours is not None else None,
+    }
+
+
+def webhook_task_event(event_type: str, task: Task, **extra: object) -> None:
+    """Record an outbound webhook event about ``task`` in the caller's transaction (the
+    task's row is locked there, so its events are numbered in order)."""
+    webhook_event_record(
+        event_type=event_type,
+        record_type="task",
+        record_id=task.pk,
+        data={"task": task_webhook_data(task), **extra},
+    )
 
 
 def notify_task_assigned(

@@ -291,3 +291,10 @@ def attention_summary(*, limit: int = 10) -> dict[str, object]:
     )
     failed = failed_notification_count()
     return {"escalations": escalations, "failed_notifications": failed, **counts}
+
+
+def escalation_list_for_user(*, user) -> QuerySet[Escalation]:  # type: ignore[no-untyped-def]
+    """Escalations are a manager's: every one for managers and partners, none for staff."""
+    if not is_manager(user):
+        return Escalation.objects.none()
+    return Escalation.objects.select_related("decision")

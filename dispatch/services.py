@@ -25,9 +25,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, Conflict
 from core.queue import enqueue
-from core.services import change_stamp_bump
 from core.types import User
 from dispatch import messages
 from dispatch.choices import EscalationStatus, Trigger
@@ -41,11 +40,12 @@ from dispatch.selectors import (
     task_for_dispatch,
     task_to_place,
 )
-from engagements.choices import CLOSE_STAMP, TaskStatus
+from engagements.choices import TaskStatus
 from engagements.lifecycle import TaskAction, actors_for, refusal
 from engagements.models import Task
 from engagements.readiness import DISPATCH_TASK
 from engagements.services import task_deadline_extend
+from notifications.choices import WebhookEventType
 from staff.models import StaffMember
 
 logger = logging.getLogger(__name__)
@@ -55,13 +55,18 @@ class DispatchError(ApplicationError):
     """A dispatch action that cannot be carried out, with a message for the user."""
 
 
+class EscalationClosed(DispatchError, Conflict):
+    """The escalation was resolved since the page (or the caller) last looked."""
+
+
 def _lock_member(staff_id: int) -> StaffMember:
-    member = (
+    locked = (
         StaffMember.objects.select_for_update(of=("self",))
         .select_related("user")
         .filter(pk=staff_id)
-        .first()
+        .order_by()  # by primary key: no ORDER BY (the staff default sorts by name)
     )
+    member = next(iter(locked), None)
     if member is None:
         raise DispatchError("That staff member no longer exists.")
     return member
@@ -99,7 +104,10 @@ def _decide_under_lock(
 
 
 def _locked_task(task_id: int) -> Task:
-    task = task_for_dispatch(task_id=task_id).select_for_update(of=("self",)).first()
+    # By primary key: no ORDER BY for the planner to cost (the task query is planned
+    # on every dispatch).
+    locked = task_for_dispatch(task_id=task_id).select_for_update(of=("self",)).order_by()
+    task = next(iter(locked), None)
     if task is None:
         raise DispatchError(f"Task {task_id} does not exist.")
     return task
@@ -174,8 +182,14 @@ def _assign(
             resolution=f"Assigned to {assignee} ({record.get_trigger_display().lower()}).",
         )
     # The assignee's email (and the manager's, for an urgent overload) commit with it.
+    # The close board sees the assignment through the assignee's open_work_seq (moved by
+    # the database with the task): no stamp to bump, no second commit after this one.
     messages.notify_task_assigned(decision=record, task=task, assignee=assignee, batch=batch)
-    change_stamp_bump(CLOSE_STAMP)
+    messages.webhook_task_event(
+        WebhookEventType.ASSIGNMENT_CREATED,
+        task,
+        decision={"id": record.pk, "trigger": record.trigger, "is_override": record.is_override},
+    )
 
 
 def _escalate(
@@ -198,6 +212,15 @@ def _escalate(
         )
         if announce:
             messages.notify_escalation_opened(escalation=escalation, task=task)
+        messages.webhook_task_event(
+            WebhookEventType.ESCALATION_OPENED,
+            task,
+            escalation={
+                "id": escalation.pk,
+                "summary": escalation.summary,
+                "gap_hours": escalation.gap_hours,
+            },
+        )
 
 
 def task_dispatch(
@@ -438,7 +461,7 @@ def decision_decline_requested(*, decision_id: int, actor: User) -> DispatchDeci
 def _open_escalation(escalation_id: int) -> Escalation:
     escalation = Escalation.objects.select_for_update().filter(pk=escalation_id).first()
     if escalation is None or escalation.status != EscalationStatus.OPEN:
-        raise DispatchError("This escalation is already resolved.")
+        raise EscalationClosed("This escalation is already resolved.")
     return escalation
 
 

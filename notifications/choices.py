@@ -4,6 +4,7 @@ from django.db import models
 class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     SLACK = "slack", "Slack"
+    TEAMS = "teams", "Microsoft Teams"
 
 
 class NotificationStatus(models.TextChoices):
@@ -24,6 +25,7 @@ class SubjectType(models.TextChoices):
     ENGAGEMENT = "engagement", "Engagement"
     REVIEW_EXCEPTION = "review_exception", "Review exception"
     STAFF = "staff", "Staff member (a digest addressed to them)"
+    WEBHOOK_SUBSCRIPTION = "webhook_subscription", "Outbound webhook subscription"
     INVOICE = "invoice", "Invoice"
     LEGACY = "legacy", "Before identities (migrated)"
 
@@ -47,6 +49,25 @@ class NotificationTemplate(models.TextChoices):
     DOCUMENT_REQUEST = "document_request", "Client: please send your documents"
     DOCUMENT_REMINDER = "document_reminder", "Client: documents still outstanding"
     CLARIFICATION_REQUEST = "clarification_request", "Client: the reviewer asks to clarify"
+    WEBHOOK_DISABLED = "webhook_disabled", "Owner: a webhook subscription was disabled"
     INVOICE_ISSUED = "invoice_issued", "Client: your invoice (PDF attached)"
     TIME_DRAFTS_REMINDER = "time_drafts_reminder", "Staff: draft time to approve this week"
     TIME_LEAKAGE_REMINDER = "time_leakage_reminder", "Staff: completed work with no time approved"
+
+
+class WebhookEventType(models.TextChoices):
+    """What outbound webhook subscriptions can receive (billing's join them later)."""
+
+    ASSIGNMENT_CREATED = "assignment.created", "Assignment created"
+    TASK_ACCEPTED = "task.accepted", "Task accepted"
+    REASSIGNMENT_REQUESTED = "task.reassignment_requested", "Reassignment requested"
+    ESCALATION_OPENED = "escalation.opened", "Escalation opened"
+    MILESTONE_CHANGED = "engagement.milestone_changed", "Milestone changed"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERING = "delivering", "Delivering"
+    RETRYING = "retrying", "Failed, will retry"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"

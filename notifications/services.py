@@ -33,6 +33,7 @@ from notifications.channels import (
     PermanentSendError,
     TransientSendError,
     slack_configured,
+    teams_targets,
 )
 from notifications.choices import Channel, NotificationStatus
 from notifications.models import Notification
@@ -75,11 +76,15 @@ def _recipients(
     staff: Iterable[StaffMember], emails: Iterable[str]
 ) -> list[tuple[str, str, StaffMember | None]]:
     rows: list[tuple[str, str, StaffMember | None]] = []
+    staff = list(staff)
+    teams_channel, teams_people = teams_targets() if staff else (False, frozenset())
     for member in staff:
         if member.email:
             rows.append((Channel.EMAIL, member.email, member))
         if slack_configured() and (member.slack_member_id or not settings.SLACK_BOT_TOKEN):
             rows.append((Channel.SLACK, member.slack_member_id or member.display_name, member))
+        if teams_channel or member.pk in teams_people:
+            rows.append((Channel.TEAMS, member.display_name, member))
     rows += [(Channel.EMAIL, address, None) for address in emails if address]
     return rows
 
