@@ -1,10 +1,11 @@
-"""How a stored notification leaves the building: email (with ICS) or Slack."""
+"""How a stored notification leaves the building: email (with ICS), Slack or SMS (Twilio)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 
+import phonenumbers
 import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
@@ -86,7 +87,60 @@ def send_slack(notification: Notification) -> None:
             raise PermanentSendError(f"Slack error: {body.get('error', 'unknown')}")
 
 
+def sms_configured() -> bool:
+    return bool(settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and settings.TWILIO_FROM)
+
+
+def e164(number: object) -> str:
+    """``number`` (a PhoneNumber or text) in E.164 when it is a valid number, else ""."""
+    if not number:
+        return ""
+    try:
+        parsed = (
+            number
+            if isinstance(number, phonenumbers.PhoneNumber)
+            else phonenumbers.parse(str(number), None)
+        )
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(parsed):
+        return ""
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def send_sms(notification: Notification) -> None:
+    """One text message through Twilio's REST API (``Messages.json``), body as stored.
+
+    Twilio has no idempotency key for sending; the outbox's claim is what makes a
+    text go out at most once, and a send whose outcome is unknown is never retried
+    blindly (the reaper marks it failed for a person to decide).
+    """
+    url = (
+        f"{settings.TWILIO_API_BASE.rstrip('/')}/2010-04-01/Accounts/"
+        f"{settings.TWILIO_ACCOUNT_SID}/Messages.json"
+    )
+    data = {"To": notification.recipient, "From": settings.TWILIO_FROM, "Body": notification.body}
+    try:
+        response = requests.post(
+            url,
+            data=data,
+            auth=(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN),
+            timeout=settings.TWILIO_TIMEOUT_SECONDS,
+        )
+    except requests.RequestException as exc:
+        raise TransientSendError(f"Twilio unreachable: {exc}") from exc
+    if response.status_code == 429 or response.status_code >= 500:
+        raise TransientSendError(f"Twilio answered {response.status_code}")
+    if response.status_code >= 400:
+        try:
+            detail = response.json().get("message", "")
+        except ValueError:
+            detail = response.text[:200]
+        raise PermanentSendError(f"Twilio refused the text: {response.status_code} {detail}")
+
+
 SENDERS: dict[str, Callable[[Notification], None]] = {
     Channel.EMAIL: send_email,
     Channel.SLACK: send_slack,
+    Channel.SMS: send_sms,
 }
