@@ -26,7 +26,9 @@ class StepAt:
     day: int
 
 
-def due_step(steps: Sequence[StepAt], *, anchor: date, last_position: int, today: date) -> StepAt | None:
+def due_step(
+    steps: Sequence[StepAt], *, anchor: date, last_position: int, today: date
+) -> StepAt | None:
     """The step to send today, or None (``steps`` in position order)."""
     due = None
     for step in steps:

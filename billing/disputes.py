@@ -48,7 +48,12 @@ from billing.followups import (
     followup_stop,
     task_delivery,
 )
-from billing.invoices import _locked, _next_position, invoice_recompute, payment_page_refresh_after_commit
+from billing.invoices import (
+    _locked,
+    _next_position,
+    invoice_recompute,
+    payment_page_refresh_after_commit,
+)
 from billing.models import BillingTask, ClientBillingProfile, Dispute, Invoice, InvoiceLine
 from billing.rates import ZERO
 from core.exceptions import ApplicationError, NotFound
@@ -60,7 +65,9 @@ MAX_BODY = 5000
 
 
 def dispute_title(invoice: Invoice) -> str:
-    return f"Billing dispute — {invoice.client.name} — Invoice {invoice.number} — requires review"[:200]
+    return f"Billing dispute — {invoice.client.name} — Invoice {invoice.number} — requires review"[
+        :200
+    ]
 
 
 def _open(
@@ -189,7 +196,9 @@ def dispute_open_from_email(
     """
     text = f"{subject}\n{body}"
     if not KEYWORDS.search(text):
-        return DisputeIntake(reason="No dispute keyword (dispute, incorrect, question) in the reply.")
+        return DisputeIntake(
+            reason="No dispute keyword (dispute, incorrect, question) in the reply."
+        )
     open_invoices = Invoice.objects.filter(status=InvoiceStatus.ISSUED)
     if invoice_id is not None:
         candidates = open_invoices.filter(pk=invoice_id)
@@ -207,9 +216,10 @@ def dispute_open_from_email(
     opened = []
     for pk in ids:
         invoice = _locked(pk)
-        if invoice.status != InvoiceStatus.ISSUED or invoice.disputes.filter(
-            status=DisputeStatus.OPEN
-        ).exists():
+        if (
+            invoice.status != InvoiceStatus.ISSUED
+            or invoice.disputes.filter(status=DisputeStatus.OPEN).exists()
+        ):
             continue
         opened.append(
             _open(

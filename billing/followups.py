@@ -180,7 +180,10 @@ def _schedule(state: FollowUpState, steps: Steps) -> None:
 
 
 def _new_state(
-    invoice: Invoice, plan_rows: list[Instalment], profile: ClientBillingProfile | None, steps: Steps
+    invoice: Invoice,
+    plan_rows: list[Instalment],
+    profile: ClientBillingProfile | None,
+    steps: Steps,
 ) -> FollowUpState:
     sequence_id = sequence_for(invoice.client, profile, has_plan=bool(plan_rows), steps=steps)
     state = FollowUpState(
@@ -256,7 +259,9 @@ def _locked_state(invoice: Invoice) -> FollowUpState:
     return state
 
 
-def _restart(state: FollowUpState, invoice: Invoice, *, on: date, reason: str, steps: Steps) -> None:
+def _restart(
+    state: FollowUpState, invoice: Invoice, *, on: date, reason: str, steps: Steps
+) -> None:
     """A new cycle from touch 1, anchored at ``on`` (never before the due date)."""
     assert invoice.due_on is not None
     state.cycle += 1
@@ -597,7 +602,9 @@ def _send(
         lead = max(touches, key=lambda t: (t.step.position, t.days_overdue)).step
         total = sum((t.balance for t in touches), ZERO)
         client = touches[0].state.invoice.client
-        groups.append((FollowUpMessage(client=client, sent_on=today, lead_step=lead, total=total), touches))
+        groups.append(
+            (FollowUpMessage(client=client, sent_on=today, lead_step=lead, total=total), touches)
+        )
     FollowUpMessage.objects.bulk_create([message for message, _ in groups])
     FollowUpTouch.objects.bulk_create(
         [
@@ -644,8 +651,7 @@ def _send(
                     invoice=touches[0].state.invoice,
                     message=message,
                     details=(
-                        f"${message.total:,.2f} unpaid; "
-                        + "; ".join(t.reason for t in touches)
+                        f"${message.total:,.2f} unpaid; " + "; ".join(t.reason for t in touches)
                     )[:1000],
                     assignee=coordinators.next(),
                 )
@@ -704,16 +710,21 @@ def account_hold_release(*, client_id: int, reason: str) -> int:
     from engagements.readiness import dispatch_request
 
     updated = Client.objects.filter(pk=client_id, account_hold=True).update(
-        account_hold=False, account_hold_reason="", account_hold_since=None, updated_at=timezone.now()
+        account_hold=False,
+        account_hold_reason="",
+        account_hold_since=None,
+        updated_at=timezone.now(),
     )
     if not updated:
         return 0
     held = DispatchDecision.objects.filter(
         task=OuterRef("pk"), outcome=DecisionOutcome.HELD_ACCOUNT_HOLD
     )
-    task_ids = Task.objects.filter(
-        engagement__client_id=client_id, status=TaskStatus.UNASSIGNED
-    ).filter(Exists(held)).values_list("pk", flat=True)
+    task_ids = (
+        Task.objects.filter(engagement__client_id=client_id, status=TaskStatus.UNASSIGNED)
+        .filter(Exists(held))
+        .values_list("pk", flat=True)
+    )
     logger.info("account hold released for client %s (%s)", client_id, reason)
     return dispatch_request(task_ids=list(task_ids), trigger=Trigger.HOLD_RELEASED)
 
@@ -776,7 +787,7 @@ def _delivery(
         if single
         else statement_public_url(client_id=client.pk)
     )
-    subject = fill(step.email_subject or f"Invoice {{number}} from {{firm}}", values)
+    subject = fill(step.email_subject or "Invoice {number} from {firm}", values)
     body = fill(step.email_body, values)
     recipient = invoice_recipient(invoice) if email else ""
     phone = str(client.mobile) if sms and client.mobile else ""
@@ -833,9 +844,7 @@ class _Coordinators:
         counts: dict[int, int] = {}
         if self.people:
             counts = dict(
-                BillingTask.objects.filter(
-                    status=BillingTaskStatus.OPEN, assignee__in=self.people
-                )
+                BillingTask.objects.filter(status=BillingTaskStatus.OPEN, assignee__in=self.people)
                 .order_by()
                 .values("assignee_id")
                 .annotate(n=Count("pk"))

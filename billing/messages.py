@@ -147,8 +147,12 @@ def followup_still_owed(notification: Notification) -> bool:
     from billing.choices import PauseReason
     from billing.models import FollowUpTouch
 
-    return FollowUpTouch.objects.filter(
-        message_id=notification.subject_id,
-        invoice__status=InvoiceStatus.ISSUED,
-        invoice__followup__stopped_at__isnull=True,
-    ).exclude(invoice__followup__paused=PauseReason.DISPUTE).exists()
+    return (
+        FollowUpTouch.objects.filter(
+            message_id=notification.subject_id,
+            invoice__status=InvoiceStatus.ISSUED,
+            invoice__followup__stopped_at__isnull=True,
+        )
+        .exclude(invoice__followup__paused=PauseReason.DISPUTE)
+        .exists()
+    )

@@ -42,7 +42,8 @@ class FollowUpSequence(TimeStampedModel):
     name = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=16, choices=SequenceKind.choices)
     is_default = models.BooleanField(
-        default=False, help_text="The sequence every client of this kind gets unless told otherwise."
+        default=False,
+        help_text="The sequence every client of this kind gets unless told otherwise.",
     )
     description = models.CharField(max_length=300, blank=True)
 
@@ -221,7 +222,9 @@ class FollowUpTouch(models.Model):
 class Dispute(TimeStampedModel):
     """A client questions an invoice (all of it, or named lines)."""
 
-    invoice = models.ForeignKey("billing.Invoice", on_delete=models.PROTECT, related_name="disputes")
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.PROTECT, related_name="disputes"
+    )
     source = models.CharField(max_length=8, choices=DisputeSource.choices)
     status = models.CharField(
         max_length=8, choices=DisputeStatus.choices, default=DisputeStatus.OPEN
@@ -266,7 +269,9 @@ class Dispute(TimeStampedModel):
 class PaymentPromise(models.Model):
     """The client promised to pay by a date: the sequence waits until then."""
 
-    invoice = models.ForeignKey("billing.Invoice", on_delete=models.CASCADE, related_name="promises")
+    invoice = models.ForeignKey(
+        "billing.Invoice", on_delete=models.CASCADE, related_name="promises"
+    )
     promised_on = models.DateField(validators=[validate_firm_date])
     amount = models.DecimalField(max_digits=12, decimal_places=2, null=True, blank=True)
     note = models.CharField(max_length=300, blank=True)
@@ -319,7 +324,9 @@ class Instalment(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Instalment {self.number} of invoice {self.invoice_id}: {self.amount} by {self.due_on}"
+        return (
+            f"Instalment {self.number} of invoice {self.invoice_id}: {self.amount} by {self.due_on}"
+        )
 
 
 class BillingTask(models.Model):
@@ -361,4 +368,3 @@ class BillingTask(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == BillingTaskStatus.OPEN
-

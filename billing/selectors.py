@@ -264,9 +264,7 @@ def invoice_timeline(*, invoice: Invoice) -> list[TimelineEvent]:
     events: list[TimelineEvent] = []
     if invoice.issued_on:
         events.append(TimelineEvent(invoice.issued_on, "issued", "Issued and emailed"))
-    touches = list(
-        FollowUpTouch.objects.filter(invoice=invoice).select_related("step__sequence")
-    )
+    touches = list(FollowUpTouch.objects.filter(invoice=invoice).select_related("step__sequence"))
     sent: dict[int, list[Notification]] = {}
     for notification in Notification.objects.filter(
         subject_type=SubjectType.FOLLOWUP,

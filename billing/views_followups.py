@@ -195,8 +195,7 @@ def hold_release(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
     queued = followups.account_hold_release(client_id=pk, reason=form.cleaned_data["reason"])
     messages.success(
         request,
-        "Hold released"
-        + (f": {queued} held task(s) go back to dispatch." if queued else "."),
+        "Hold released" + (f": {queued} held task(s) go back to dispatch." if queued else "."),
     )
     return redirect("billing:followups")
 

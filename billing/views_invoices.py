@@ -166,7 +166,9 @@ def _detail(request: HttpRequest, pk: int, **extra: object) -> HttpResponse:
     invoice = selectors.invoice_for_document(invoice_id=pk)
     if invoice is None:
         raise Http404("No such invoice.")
-    forms_: dict[str, object] = {name: extra.pop(name, None) or form() for name, form in FORMS.items()}
+    forms_: dict[str, object] = {
+        name: extra.pop(name, None) or form() for name, form in FORMS.items()
+    }
     forms_["dispute_form"] = extra.pop("dispute_form", None) or DisputeForm(invoice_id=pk)
     context = {
         **selectors.invoice_document_context(invoice),

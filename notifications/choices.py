@@ -53,5 +53,8 @@ class NotificationTemplate(models.TextChoices):
     TIME_LEAKAGE_REMINDER = "time_leakage_reminder", "Staff: completed work with no time approved"
     FOLLOWUP_TOUCH = "followup_touch", "Client: payment follow-up (a touch of the sequence)"
     PAYMENT_RECEIVED = "payment_received", "Client: partial payment received, balance restated"
-    BILLING_TASK_ASSIGNED = "billing_task_assigned", "Billing coordinator: a call or dispute to handle"
+    BILLING_TASK_ASSIGNED = (
+        "billing_task_assigned",
+        "Billing coordinator: a call or dispute to handle",
+    )
     WEEKLY_BILLING_REPORT = "weekly_billing_report", "Partners: the weekly leakage and aging report"

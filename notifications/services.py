@@ -115,9 +115,7 @@ def notify(
     Call it inside the transaction that makes the event true: the rows commit
     with it or not at all. Returns the rows created now (none for a repeat).
     """
-    return notify_all(
-        [Delivery(message, tuple(staff), tuple(emails), countdown, tuple(phones))]
-    )
+    return notify_all([Delivery(message, tuple(staff), tuple(emails), countdown, tuple(phones))])
 
 
 def notify_all(deliveries: Iterable[Delivery]) -> list[Notification]:

@@ -33,13 +33,11 @@ def navigation_for(user: AbstractBaseUser) -> list[NavItem]:
             NavItem("New engagement", "engagements:engagement-create"),
             NavItem("Invoices", "billing:invoice-list"),
             NavItem("Follow-ups", "billing:followups"),
-            NavItem("Reports", "billing:reports"),
         ]
     elif BILLING in groups:
         items += [
             NavItem("Invoices", "billing:invoice-list"),
             NavItem("Follow-ups", "billing:followups"),
-            NavItem("Reports", "billing:reports"),
         ]
     if groups & {BILLING, PARTNER, ADMIN}:
         items.append(NavItem("Billing tasks", "billing:tasks"))

@@ -38,7 +38,9 @@ from tests.factories import ClientFactory
 pytestmark = pytest.mark.django_db
 
 TODAY = timezone.localdate()
-DUE = TODAY - timedelta(days=60)  # every day of a sequence lies in the past: payments may fall on it
+DUE = TODAY - timedelta(
+    days=60
+)  # every day of a sequence lies in the past: payments may fall on it
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +58,9 @@ def client_with(**kwargs):
     return ClientFactory(**kwargs)
 
 
-def issue(partner, *, client=None, amount: str = "1000.00", due_on: date = DUE, lines=None) -> Invoice:
+def issue(
+    partner, *, client=None, amount: str = "1000.00", due_on: date = DUE, lines=None
+) -> Invoice:
     """An invoice approved by the partner, then dated so it fell due on ``due_on``."""
     invoice = Invoice.objects.create(client=client or client_with(), origin=InvoiceOrigin.MANUAL)
     for position, value in enumerate(lines or [amount], start=1):
@@ -71,7 +75,9 @@ def issue(partner, *, client=None, amount: str = "1000.00", due_on: date = DUE, 
         )
     invoices.invoice_recompute(invoice)
     invoice = invoices.invoice_approve(invoice_id=invoice.pk, user=partner.user).invoice
-    Invoice.objects.filter(pk=invoice.pk).update(issued_on=due_on - timedelta(days=30), due_on=due_on)
+    Invoice.objects.filter(pk=invoice.pk).update(
+        issued_on=due_on - timedelta(days=30), due_on=due_on
+    )
     invoice.refresh_from_db()
     state = FollowUpState.objects.get(invoice=invoice)
     state.anchor_on = due_on
@@ -309,7 +315,9 @@ def test_an_emailed_dispute_pauses_and_resolving_restarts(partner, broker):
 def test_a_reply_without_a_keyword_opens_nothing(partner, broker):
     invoice = issue(partner)
     intake = disputes.dispute_open_from_email(
-        sender=invoice.client.email, subject="Re: reminder", body="Paid yesterday, thanks!",
+        sender=invoice.client.email,
+        subject="Re: reminder",
+        body="Paid yesterday, thanks!",
         received_at=timezone.now(),
     )
     assert intake.disputes == [] and "keyword" in intake.reason
@@ -347,7 +355,10 @@ def test_a_kept_promise_sends_nothing_a_broken_one_one_touch(partner, broker):
     promised = DUE + timedelta(days=10)
     for invoice in (kept, broken):
         followups.promise_record(
-            invoice_id=invoice.pk, user=partner.user, promised_on=promised, today=DUE + timedelta(days=2)
+            invoice_id=invoice.pk,
+            user=partner.user,
+            promised_on=promised,
+            today=DUE + timedelta(days=2),
         )
     payments.payment_record(invoice_id=kept.pk, amount=kept.total, received_on=promised)
     sent = run_days(DUE + timedelta(days=3), promised + timedelta(days=10))
