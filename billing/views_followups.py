@@ -54,9 +54,12 @@ def followup_status(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
     from billing.reports import client_scope
 
+    from core.roles import is_billing_coordinator
+
     context = {
         "rows": selectors.followup_status(client_ids=client_scope(request.user)),
         "failed": selectors.failed_followups(),
+        "can_chase": is_billing_coordinator(request.user),
     }
     return render(request, "billing/followup_status.html", context)
 
