@@ -761,7 +761,6 @@ def _money(amount: Decimal) -> str:
 def _delivery(
     message: FollowUpMessage, touches: list[_Touch], email: bool, sms: bool
 ) -> Delivery | None:
-    from billing.invoices import invoice_recipient
 
     client = message.client
     lead = next(t for t in touches if t.step.pk == message.lead_step_id)
@@ -789,7 +788,9 @@ def _delivery(
     )
     subject = fill(step.email_subject or "Invoice {number} from {firm}", values)
     body = fill(step.email_body, values)
-    recipient = invoice_recipient(invoice) if email else ""
+    # The billing profile came with the batch (select_related): no query per client.
+    profile = _profile(client)
+    recipient = ((profile.billing_email if profile else "") or client.email) if email else ""
     phone = str(client.mobile) if sms and client.mobile else ""
     if not recipient and not phone:
         return None

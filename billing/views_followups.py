@@ -53,7 +53,6 @@ def _require_reader(request: HttpRequest) -> None:
 def followup_status(request: HttpRequest) -> HttpResponse:
     _require_reader(request)
     from billing.reports import client_scope
-
     from core.roles import is_billing_coordinator
 
     context = {
