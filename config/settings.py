@@ -121,6 +121,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
     "phonenumber_field",
@@ -376,6 +379,9 @@ TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
 TWILIO_FROM = os.environ.get("TWILIO_FROM", "")  # the sending number, E.164
 TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "https://api.twilio.com")
 TWILIO_TIMEOUT_SECONDS = env_seconds("TWILIO_TIMEOUT_SECONDS", 10)
+# Microsoft Teams: Workflows incoming-webhook URLs (a person's, or the firm channel's) are
+# set in the admin ("Teams webhooks"); each notification for staff is posted as a card.
+TEAMS_TIMEOUT_SECONDS = env_seconds("TEAMS_TIMEOUT_SECONDS", 5)
 NOTIFICATION_MAX_ATTEMPTS = env_int("CLOSELOOP_NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
 # First retry after this many seconds, doubling each time up to the cap.
 NOTIFICATION_RETRY_BASE_SECONDS = env_int(
@@ -445,12 +451,49 @@ WEEKLY_REPORT_HOUR = env_int("CLOSELOOP_WEEKLY_REPORT_HOUR", 7)
 if FOLLOWUP_SEND_HOUR > 23 or WEEKLY_REPORT_HOUR > 23:
     raise ImproperlyConfigured("CLOSELOOP_FOLLOWUP_SEND_HOUR / _WEEKLY_REPORT_HOUR: 0 to 23.")
 
-# --- REST framework ---------------------------------------------------------
+# --- REST API (Django REST framework, /api/v1/) ---------------------------------
+# Tokens (Authorization: Bearer clk_...) and the browser session; the same roles and
+# object rules as the pages; one error shape (integrations/api/errors.py).
+API_RATE_LIMIT = os.environ.get("CLOSELOOP_API_RATE", "1200/min")
+API_MAX_BODY_BYTES = env_int("CLOSELOOP_API_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so an anonymous request is told 401 with WWW-Authenticate (not 403).
+        "integrations.api.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.CursorPagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.api.throttling.TokenRateThrottle"],
+    "EXCEPTION_HANDLER": "integrations.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "integrations.api.schema.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Inbound webhooks (/webhooks/<slug>/): a refused body is kept up to this many bytes.
+WEBHOOK_REFUSED_BODY_KEEP_BYTES = env_int("CLOSELOOP_WEBHOOK_REFUSED_BODY_KEEP_BYTES", 64 * 1024)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Closeloop API",
+    "DESCRIPTION": (
+        "Clients, staff, engagements, tasks and escalations of the firm. Authenticate with "
+        "`Authorization: Bearer clk_…` (tokens are issued in the admin) or the browser "
+        "session. Every error has the shape `{type, code, message, field}`. Every POST honours "
+        "an `Idempotency-Key` header (the first response is replayed for 24 hours)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+    "DISABLE_ERRORS_AND_WARNINGS": False,
 }
 
 # One console handler for everything: Django's own loggers write through it too (not

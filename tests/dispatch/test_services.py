@@ -20,6 +20,9 @@ from dispatch.sweeps import dispatch_sweep
 from engagements.choices import Priority, TaskRole, TaskStatus
 from engagements.models import Engagement, Task, WorkType
 from engagements.services import engagement_create, required_document_receive
+from notifications.channels import teams_targets
+from notifications.choices import WebhookEventType
+from notifications.webhooks import subscriptions_wanting
 from staff.choices import Seniority
 from staff.models import StaffMember
 from tests.factories import TaskFactory, TimeOffFactory
@@ -375,6 +378,8 @@ def test_dispatch_query_count_does_not_grow_with_team(
         load_up(skilled(f"a{index}", "bookkeeping"), "5", date(2026, 12, 1))
     first = preparer_of(bookkeeping(client_co))
     capacity_policy(day=TODAY)  # cached from here on, as in a running worker
+    subscriptions_wanting(WebhookEventType.ASSIGNMENT_CREATED)  # likewise (cached a minute)
+    teams_targets()  # likewise (cached five minutes)
     roster_forget()  # both dispatches build the roster: the counts compare like with like
     with django_assert_max_num_queries(20) as small:
         dispatch(first)
