@@ -10,10 +10,10 @@ import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
+from django.db.models import Q
 from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.rest import Client as TwilioClient
-from django.db.models import Q
 
 from notifications import registry
 from notifications.choices import Channel
@@ -143,6 +143,8 @@ def send_sms(notification: Notification) -> None:
         raise PermanentSendError(f"Twilio refused the text: {exc.status} {exc.msg}") from exc
     except requests.RequestException as exc:
         raise TransientSendError(f"Twilio unreachable: {exc}") from exc
+
+
 TEAMS_CACHE_KEY = "notifications:teams-targets"
 
 

@@ -312,6 +312,7 @@ POSTS: dict[tuple[str, str], Post] = {
         prepare=lambda w: ClientRecord.objects.filter(pk=w.engagement.client_id).update(
             account_hold=True, account_hold_reason="31 days past due"
         ),
+    ),
     # The REST API (JSON bodies, read by the serializers in integrations/api/serializers.py).
     ("api:engagement-list", "open an engagement"): Post(
         "manager",
