@@ -13,6 +13,11 @@ Exception paths: a missing estimate holds the task; a season suppression holds
 it visibly; a client on account hold holds non-urgent work, with the hold's reason; urgent work skips capacity (never skills) and goes to the first
 qualified person; a client-requested staffer overrides the rule and, if that
 overloads them, waits for a manager; no fit escalates with the conflict.
+
+Every candidate is judged at once, as columns (``pool.CandidatePool``,
+``eligibility.eligibility_labels``, ``fit.capacity_columns``); the people a decision
+names or lists are then judged one by one (``eligibility_problem``, ``capacity_fit``)
+for their words, which agree with the columns to the last bit.
 """
 
 from __future__ import annotations
@@ -166,6 +171,7 @@ class _Judgement:
         self.threshold = fit.threshold[order]
         self.free = fit.free_before_deadline[order]
         self.codes: Ints = fit.code[order]
+        self.task_week = fit.task_week[order]
         self.best_free = float(fit.free_before_deadline.max()) if len(qualified) else None
         self._evaluations: dict[int, _Evaluation] = {}
 
@@ -199,8 +205,7 @@ class _Judgement:
                 deadline=deadline,
                 committed_week=committed,
                 available_week=available,
-                # The task's share of the week, from the figures it changed.
-                task_week=max(0.0, after * available - committed) if available else 0.0,
+                task_week=float(self.task_week[position]),
             )
             judged = self._evaluations[position] = _Evaluation(task, person, fit, None)
         return judged
