@@ -104,6 +104,7 @@ class FitColumns:
     threshold: Floats
     free_before_deadline: Floats
     code: Ints  # ROOM, OVER_THRESHOLD, SHORT_OF_HOURS or DEADLINES (CAPACITY_LABELS)
+    task_week: Floats  # the task's hours landing in each person's week
 
     @property
     def within_threshold(self) -> Bools:
@@ -192,4 +193,4 @@ def _capacity(
             None if which is None else which[where],
         )
         code[where[~fits]] = DEADLINES
-    return FitColumns(after, threshold, free, code)
+    return FitColumns(after, threshold, free, code, added)
