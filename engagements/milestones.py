@@ -186,3 +186,36 @@ def advance_if_later(
         return False
     engagement_transition(engagement_id=engagement_id, to=to, source=source, at=at)
     return True
+
+
+@dataclass(frozen=True)
+class MilestoneLabel:
+    """One milestone label as the pages show it, and the (work type, step) pairs that
+    carry it: "In bookkeeping" is the close's and the bookkeeping's in_preparation."""
+
+    label: str
+    steps: tuple[tuple[int, str], ...]  # (work type id, milestone code)
+    codes: frozenset[str]
+
+
+def milestone_labels(work_types: list[WorkType]) -> list[MilestoneLabel]:
+    """Every label the work types' templates use, "New" first, in the order work moves
+    through them (the mean of each label's place along its templates), so a firm-wide
+    count by label accounts for every state an engagement can be in."""
+    places: dict[str, list[float]] = {Milestone.NEW.label: [0.0]}
+    steps: dict[str, list[tuple[int, str]]] = {Milestone.NEW.label: []}
+    for work_type in work_types:
+        template = template_for(work_type)
+        steps[Milestone.NEW.label].append((work_type.pk, Milestone.NEW))
+        for index, step in enumerate(template, start=1):
+            places.setdefault(step.label, []).append(index / len(template))
+            steps.setdefault(step.label, []).append((work_type.pk, step.code))
+    ordered = sorted(places, key=lambda label: sum(places[label]) / len(places[label]))
+    return [
+        MilestoneLabel(
+            label=label,
+            steps=tuple(steps[label]),
+            codes=frozenset(code for _, code in steps[label]),
+        )
+        for label in ordered
+    ]

@@ -13,6 +13,11 @@ from core.roles import ADMIN, MANAGER, PARTNER, STAFF, user_groups
 class NavItem:
     label: str
     url_name: str
+    # Other pages that belong under this item (a client's page under "Clients").
+    also: tuple[str, ...] = ()
+
+    def is_current(self, view_name: str | None) -> bool:
+        return view_name == self.url_name or view_name in self.also
 
 
 def navigation_for(user: AbstractBaseUser) -> list[NavItem]:
@@ -21,6 +26,9 @@ def navigation_for(user: AbstractBaseUser) -> list[NavItem]:
     groups = user_groups(user)
     if STAFF in groups:
         items.append(NavItem("My work", "dispatch:queue"))
+    if groups:
+        # Staff see the clients they work on; managers and up, the firm's.
+        items.append(NavItem("Clients", "portal:client-list", also=("portal:client-detail",)))
     if groups & {MANAGER, PARTNER, ADMIN}:
         items += [
             NavItem("Close", "portal:close-dashboard"),
