@@ -94,8 +94,15 @@ def test_dispatch_sends_one_email_and_one_slack_post_despite_retries(
     )
 
     assert decision is not None and decision.assignee_id == member.pk
+    # The receiver counts the post before the worker records it as sent: wait for both.
     delivered = wait_until(
-        lambda: len(list(mail_dir.iterdir())) == 1 and [s for s, _ in posts].count(200) == 1,
+        lambda: (
+            len(list(mail_dir.iterdir())) == 1
+            and [s for s, _ in posts].count(200) == 1
+            and Notification.objects.filter(
+                channel="slack", task=task, status=NotificationStatus.SENT
+            ).exists()
+        ),
         celery_worker,
         seconds=WAIT_SECONDS,
     )
