@@ -6,11 +6,12 @@ from django import forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.dates import validate_firm_date
 from core.forms import first_error
-from core.roles import require_manager
+from core.roles import is_partner, require_manager
 from dispatch import queue_selectors as selectors
 from dispatch import services
 from dispatch.forms import EscalationAssignForm
@@ -102,12 +103,33 @@ def escalation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     return redirect("dispatch:escalations")
 
 
+class TeamFilterForm(forms.Form):
+    team = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+
 @require_GET
 def team(request: HttpRequest) -> HttpResponse:
+    """Direct reports for a manager; the whole firm (or one team) for partners."""
     require_manager(request.user)
-    me = staff_member_for_user(user=request.user)
-    rows = selectors.team_for_manager(manager=me) if me else []
-    return render(request, "dispatch/team.html", {"rows": rows})
+    form = TeamFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "dispatch/team.html", {"form": form, "team": None}, status=400)
+    firm_wide = is_partner(request.user)
+    data = form.cleaned_data
+    page = selectors.team_page(
+        viewer=staff_member_for_user(user=request.user),
+        firm_wide=firm_wide,
+        today=timezone.localdate(),
+        team_id=data["team"] if firm_wide else None,
+        query=data["q"],
+        page=data["page"] or 1,
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "team": page, "query": query.urlencode(), "filters": data}
+    return render(request, "dispatch/team.html", context)
 
 
 @require_GET

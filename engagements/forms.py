@@ -103,6 +103,14 @@ class EngagementCreateForm(forms.ModelForm):
         return data
 
 
+class ClientLookupForm(forms.Form):
+    """What the client search reads (as you type, or the Find button): a bad value is
+    said in words and searches nothing, never reaches the database."""
+
+    client_search = forms.CharField(required=False, max_length=100)
+    client = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+
+
 class DatesPreviewForm(forms.Form):
     """What the dates preview reads from the new-engagement form (a GET, so nothing is
     required: a field not filled in yet is simply left out)."""

@@ -17,6 +17,7 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,6 +56,17 @@ def template_for(work_type: WorkType) -> list[Step]:
         Step(code=s["code"], label=s["label"], on_enter=s.get("on_enter") or None)
         for s in work_type.milestone_template
     ]
+
+
+def step_label(steps: Iterable[Step], code: str) -> str:
+    """A milestone's words: the work type's own label for the step, "New" before the
+    first, and the code in words for a step its template no longer has."""
+    for step in steps:
+        if step.code == code:
+            return step.label
+    if code == Milestone.NEW:
+        return Milestone.NEW.label
+    return code.replace("_", " ").capitalize()
 
 
 def position(work_type: WorkType, code: str) -> int:

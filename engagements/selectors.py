@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
@@ -12,8 +12,8 @@ from core.calendar import BusinessCalendar
 from core.roles import is_manager
 from engagements.choices import OPEN_TASK_STATUSES, DeadlineBasis, Milestone, TaskStatus
 from engagements.deadlines import DeadlineRuleError, due_date_explained, preparer_due_date
-from engagements.milestones import milestone_labels, position, template_for
-from engagements.models import Engagement, Task, WorkType
+from engagements.milestones import Step, milestone_labels, position, step_label, template_for
+from engagements.models import Engagement, MilestoneSource, MilestoneTransition, Task, WorkType
 from engagements.recurring import period_containing
 from staff.models import StaffMember
 
@@ -124,6 +124,36 @@ def engagement_get_for_user(*, user, pk: int) -> Engagement | None:  # type: ign
     return queryset.first()
 
 
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    text: str  # "Mia Manager moved it from In bookkeeping to Bookkeeper complete."
+    note: str
+
+
+_BY_SOURCE: dict[str, str] = {
+    MilestoneSource.SYSTEM: "automatically, as the work moved on",
+    MilestoneSource.BEAT: "by the scheduled job",
+    MilestoneSource.WEBHOOK: "by another system (webhook)",
+    MilestoneSource.BUTTON: "by hand",
+}
+
+
+def timeline_entry(transition: MilestoneTransition, steps: list[Step]) -> TimelineEntry:
+    """One milestone move in words, with who moved it (or what did)."""
+    to = step_label(steps, transition.to_milestone)
+    if transition.from_milestone == Milestone.NEW:
+        moved = f"to {to}"
+    else:
+        moved = f"from {step_label(steps, transition.from_milestone)} to {to}"
+    actor = transition.actor
+    if actor is not None:
+        text = f"{actor.get_full_name() or actor.get_username()} moved it {moved}."
+    else:
+        text = f"Moved {moved} {_BY_SOURCE.get(transition.source, '')}".rstrip() + "."
+    return TimelineEntry(at=transition.at, text=text, note=transition.note)
+
+
 def engagement_timeline(*, engagement: Engagement) -> dict[str, object]:
     """Everything the engagement page shows, in a fixed number of queries."""
     steps = template_for(engagement.work_type)
@@ -140,7 +170,10 @@ def engagement_timeline(*, engagement: Engagement) -> dict[str, object]:
             for i, s in enumerate(steps, start=1)
         ],
         "next_step": steps[current] if 0 <= current < len(steps) else None,
-        "transitions": list(engagement.transitions.select_related("actor").order_by("-at", "-id")),
+        "timeline": [
+            timeline_entry(transition, steps)
+            for transition in engagement.transitions.select_related("actor").order_by("-at", "-id")
+        ],
         "tasks": list(engagement.tasks.select_related("assignee__user").order_by("role", "pk")),
         "documents": list(engagement.required_documents.order_by("name")),
         "exceptions": list(

@@ -13,6 +13,7 @@ from core.roles import is_manager
 from engagements import milestones, review, selectors, services
 from engagements.choices import TaskRole
 from engagements.forms import (
+    ClientLookupForm,
     DatesPreviewForm,
     EngagementCreateForm,
     ExceptionRaiseForm,
@@ -52,10 +53,16 @@ def _field_value(form: EngagementCreateForm, name: str) -> str:
 
 
 def _create_context(request: HttpRequest, form: EngagementCreateForm) -> dict[str, object]:
-    query = _field_value(form, "client_search")[:100]
-    chosen = _field_value(form, "client")
+    lookup = ClientLookupForm(
+        {
+            "client_search": _field_value(form, "client_search"),
+            "client": _field_value(form, "client"),
+        }
+    )
+    valid = lookup.is_valid()
+    query = lookup.cleaned_data.get("client_search", "") if valid else ""
     clients, matched = selectors.client_search(
-        query=query, keep_id=int(chosen) if chosen.isdigit() else None
+        query=query, keep_id=lookup.cleaned_data.get("client") if valid else None
     )
     form.show_clients(clients)
     return {
@@ -63,6 +70,7 @@ def _create_context(request: HttpRequest, form: EngagementCreateForm) -> dict[st
         "client_matches": matched,
         "clients_shown": len(clients),
         "client_query": query,
+        "client_search_errors": [] if valid else lookup.errors.get("client_search", []),
         "preview": _preview(form),
     }
 

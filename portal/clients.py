@@ -29,7 +29,7 @@ from core.calendar import BusinessCalendar
 from core.roles import is_manager
 from dispatch.models import DispatchDecision
 from engagements.choices import OPEN_TASK_STATUSES, Milestone
-from engagements.milestones import template_for
+from engagements.milestones import step_label, template_for
 from engagements.models import (
     DocumentUpload,
     Engagement,
@@ -39,7 +39,7 @@ from engagements.models import (
     Task,
     WorkType,
 )
-from portal.engagement_rows import AMBER, GREEN, RED, Row, engagement_rows, step_label
+from portal.engagement_rows import AMBER, GREEN, RED, Row, engagement_rows
 from staff.choices import Role
 from staff.models import StaffMember
 from staff.selectors import staff_member_for_user

@@ -24,7 +24,7 @@ Risk, in order:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -38,7 +38,7 @@ from capacity.selectors import WorkingPattern, deadline_fits
 from core.calendar import BusinessCalendar
 from core.formatting import counted, hours
 from engagements.choices import OPEN_TASK_STATUSES, Milestone, TaskRole
-from engagements.milestones import Step, template_for
+from engagements.milestones import Step, step_label, template_for
 from engagements.models import (
     Engagement,
     EngagementMilestone,
@@ -331,17 +331,6 @@ def _row(
         finished_on=finished_on,
         close_days=close_days,
     )
-
-
-def step_label(steps: Iterable[Step], code: str) -> str:
-    """A milestone's words: the work type's own label for the step, "New" before the
-    first, and the code in words for a step its template no longer has."""
-    for step in steps:
-        if step.code == code:
-            return step.label
-    if code == Milestone.NEW:
-        return Milestone.NEW.label
-    return code.replace("_", " ").capitalize()
 
 
 def _owner_name(owner_task: OpenTask | None, line: Mapping[str, Any], done: bool) -> str:
