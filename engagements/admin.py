@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.formatting import counted
 from engagements.choices import DeadlineBasis
 from engagements.models import (
     Engagement,
@@ -201,7 +202,12 @@ def mark_received(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset) 
     )
     modeladmin.message_user(
         request,
-        f"Marked received; {completed} engagement(s) now have every document and were dispatched.",
+        "Marked received; "
+        + (
+            f"{counted(completed, 'engagement')} now have every document and were dispatched."
+            if completed != 1
+            else "1 engagement now has every document and was dispatched."
+        ),
         messages.SUCCESS,
     )
 

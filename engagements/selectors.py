@@ -4,7 +4,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from clients.models import Client
@@ -13,7 +13,14 @@ from core.roles import is_manager
 from engagements.choices import OPEN_TASK_STATUSES, DeadlineBasis, Milestone, TaskStatus
 from engagements.deadlines import DeadlineRuleError, due_date_explained, preparer_due_date
 from engagements.milestones import Step, milestone_labels, position, step_label, template_for
-from engagements.models import Engagement, MilestoneSource, MilestoneTransition, Task, WorkType
+from engagements.models import (
+    DocumentUpload,
+    Engagement,
+    MilestoneSource,
+    MilestoneTransition,
+    Task,
+    WorkType,
+)
 from engagements.recurring import period_containing
 from staff.models import StaffMember
 
@@ -175,7 +182,16 @@ def engagement_timeline(*, engagement: Engagement) -> dict[str, object]:
             for transition in engagement.transitions.select_related("actor").order_by("-at", "-id")
         ],
         "tasks": list(engagement.tasks.select_related("assignee__user").order_by("role", "pk")),
-        "documents": list(engagement.required_documents.order_by("name")),
+        "documents": list(
+            engagement.required_documents.prefetch_related(
+                Prefetch("uploads", queryset=DocumentUpload.objects.order_by("-uploaded_at", "-pk"))
+            ).order_by("name")
+        ),
+        "other_files": list(
+            engagement.uploads.filter(required_document__isnull=True).order_by(
+                "-uploaded_at", "-pk"
+            )
+        ),
         "exceptions": list(
             engagement.exceptions.select_related("raised_by", "resolved_by").order_by("-raised_at")
         ),

@@ -48,6 +48,30 @@ def demo(live_server) -> dict[str, str]:
     return logins
 
 
+@pytest.mark.xfail(
+    reason="issue 10: the demo's associate login has nothing awaiting acceptance yet "
+    "(the demo firm's composition is being rebuilt); remove once it does",
+    strict=False,
+)
+def test_associate_accepts_a_task_from_their_queue(live_server, demo, page: Page) -> None:
+    log_in(page, live_server.url, demo["associate"], DEMO_PASSWORD)
+
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="My work").click()
+
+    expect(page).to_have_title(re.compile(r"^My work"))
+    waiting = page.locator("tr.task-row").filter(has=page.get_by_role("button", name="Accept"))
+    expect(waiting.first).to_be_visible()
+    row_id = waiting.first.get_attribute("id")
+    awaiting = page.locator("#queue-counts li").first
+    before = int(awaiting.locator("strong").inner_text())
+    waiting.first.get_by_role("button", name="Accept").click()
+
+    row = page.locator(f"#{row_id}")
+    expect(row).to_contain_text("Accepted")
+    expect(row.get_by_role("button", name="Start")).to_be_visible()
+    expect(awaiting.locator("strong")).to_have_text(str(before - 1))
+
+
 def test_partner_reads_the_close_burn_down(live_server, demo, page: Page) -> None:
     log_in(page, live_server.url, demo["partner"], DEMO_PASSWORD)
 
