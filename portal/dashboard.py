@@ -152,6 +152,7 @@ ROW_HTML = (
     '<tr id="engagement-{}" class="risk-{}">'
     '<td data-label="Client"><a href="{}{}/">{}</a></td>'
     '<td data-label="Work">{}</td>'
+    # A <progress> element, not a div sized by a style attribute: the CSP refuses those.
     '<td data-label="Progress"><progress class="bar" max="{}" value="{}">{} %</progress>'
     ' <span class="visually-hidden">step {} of {}</span></td>'
     '<td data-label="Milestone" class="milestone">{}</td>'

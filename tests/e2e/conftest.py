@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connections
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
 from tests.conftest import require_service
 
@@ -102,12 +102,31 @@ def browser(playwright: Playwright, chromium: str) -> Iterator[Browser]:
         browser.close()
 
 
+def csp_violations(page: Page) -> list[str]:
+    """Collects, from now on, what Chromium reports refusing under the page's
+    Content-Security-Policy (an inline script or style, a CDN, eval): a console
+    error for each, whatever the page."""
+    seen: list[str] = []
+
+    def on_console(message: ConsoleMessage) -> None:
+        if "Content Security Policy" in message.text:
+            seen.append(f"{page.url}: {message.text}")
+
+    page.on("console", on_console)
+    return seen
+
+
 @pytest.fixture
 def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
-    """A page in a fresh browser context (no cookies); screenshot kept on failure."""
+    """A page in a fresh browser context (no cookies); screenshot kept on failure.
+
+    Every browser test also fails on a Content-Security-Policy violation, on any page
+    it visits: what a page needs must come from static files.
+    """
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     context.set_default_timeout(10_000)
     page = context.new_page()
+    violations = csp_violations(page)
     try:
         yield page
     finally:
@@ -118,3 +137,6 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
             page.screenshot(path=str(path), full_page=True)
             print(f"screenshot of the failing page: {path}")
         context.close()
+    if violations:
+        unique = list(dict.fromkeys(violations))
+        pytest.fail(f"{len(violations)} Content-Security-Policy violations:\n" + "\n".join(unique))

@@ -1,0 +1,439 @@
+"""Who may open what: every URL of the URL conf × every role, with the status each gets.
+
+The URL conf is read at collection time. Every named pattern outside the admin needs
+a row in ``MATRIX`` (and its arguments in ``URL_ARGS`` if it takes any); every model
+registered in the admin needs a row in ``ADMIN_MODELS``. A URL added without its row
+fails ``test_every_url_has_a_row`` with the row to add.
+
+The roles, in the column order of the tables:
+
+- ``anon``: not logged in;
+- ``staff``: Alice, an associate; every object in the world below is hers (her task,
+  her engagement, her email link);
+- ``other``: Bob, another associate of the same manager, on Alice's objects;
+- ``manager``: Mia, Alice's and Bob's manager;
+- ``partner``: Pat, Mia's partner;
+- ``admin``: Ada, the firm's administrator (role "admin", Django ``is_staff``, not a
+  superuser).
+
+Each role's request runs in a savepoint that is rolled back, so a POST that acts
+(accepting Alice's task) never changes what the next role sees. Every response must
+also carry the Content-Security-Policy header, whatever its status, and no page may
+hold what that policy refuses (inline script or style).
+
+Adding a page: add its row below with the status each role should get (302 for
+``anon`` on every login-only page: the login redirect), and its arguments in
+``URL_ARGS`` if its pattern has any, built from the ``World``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib import admin
+from django.contrib.auth.models import User
+from django.core.cache import cache
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
+
+from clients.choices import ExternalSource
+from clients.models import ClientExternalId
+from core.models import WorkerHeartbeat
+from dispatch.choices import Checkpoint, DecisionOutcome, EscalationStatus, Trigger
+from dispatch.links import action_token
+from dispatch.models import CheckpointFiring, DispatchDecision, Escalation, ReassignmentRequest
+from dispatch.roster import roster_forget
+from engagements.choices import TaskRole, TaskStatus
+from engagements.models import (
+    DocumentUpload,
+    Engagement,
+    RecurringPlan,
+    ReviewException,
+    Task,
+    WorkType,
+)
+from engagements.services import engagement_create
+from engagements.upload_links import upload_token
+from notifications.choices import Channel, NotificationStatus, NotificationTemplate, SubjectType
+from notifications.models import Notification
+from staff.models import SkillTag
+from tests.core.test_csp import inline_code
+from tests.factories import ClientFactory, StaffSkillFactory, TimeOffFactory
+
+ROLES = ("anon", "staff", "other", "manager", "partner", "admin")
+Statuses = tuple[int, int, int, int, int, int]
+
+# fmt: off
+MATRIX: dict[tuple[str, str], Statuses] = {
+    # (url name, method)                          anon staff other  mgr ptnr admin
+    ("login", "GET"):                              (200, 302, 302, 302, 302, 302),
+    ("login", "POST"):                             (200, 302, 302, 302, 302, 302),
+    ("logout", "POST"):                            (302, 302, 302, 302, 302, 302),
+    ("portal:home", "GET"):                        (302, 200, 200, 200, 200, 200),
+    ("portal:close-dashboard", "GET"):             (302, 403, 403, 200, 200, 200),
+    ("portal:healthz", "GET"):                     (200, 200, 200, 200, 200, 200),
+    ("portal:client-list", "GET"):                 (302, 200, 200, 200, 200, 200),
+    ("portal:client-detail", "GET"):               (302, 200, 404, 200, 200, 200),
+    ("portal:engagement-list", "GET"):             (302, 200, 200, 200, 200, 200),
+    ("dispatch:queue", "GET"):                     (302, 200, 200, 200, 200, 200),
+    ("dispatch:queue-action", "POST"):             (302, 302, 403, 403, 403, 403),
+    ("dispatch:task-action", "GET"):               (200, 200, 403, 403, 403, 403),
+    ("dispatch:task-action", "POST"):              (200, 302, 403, 403, 403, 403),
+    ("dispatch:escalations", "GET"):               (302, 403, 403, 200, 200, 200),
+    ("dispatch:escalation-action", "POST"):        (302, 403, 403, 302, 302, 302),
+    ("dispatch:team", "GET"):                      (302, 403, 403, 200, 200, 200),
+    ("dispatch:confirmations", "GET"):             (302, 403, 403, 200, 200, 200),
+    ("dispatch:decision-decline", "POST"):         (302, 403, 403, 302, 302, 302),
+    ("dispatch:task-detail", "GET"):               (302, 200, 404, 200, 200, 200),
+    ("dispatch:task-assign", "POST"):              (302, 403, 403, 400, 400, 400),
+    ("dispatch:task-estimate", "POST"):            (302, 403, 403, 400, 400, 400),
+    ("dispatch:task-complete", "POST"):            (302, 302, 404, 302, 302, 302),
+    ("dispatch:decision-confirm", "POST"):         (302, 403, 403, 302, 302, 302),
+    ("engagements:engagement-create", "GET"):      (302, 403, 403, 200, 200, 200),
+    ("engagements:engagement-create", "POST"):     (302, 403, 403, 400, 400, 400),
+    ("engagements:engagement-create-clients", "GET"): (302, 403, 403, 200, 200, 200),
+    ("engagements:engagement-create-preview", "GET"): (302, 403, 403, 200, 200, 200),
+    ("engagements:document-download", "GET"):      (302, 200, 404, 200, 200, 200),
+    ("engagements:document-upload", "GET"):        (200, 200, 200, 200, 200, 200),
+    ("engagements:document-upload", "POST"):       (400, 400, 400, 400, 400, 400),
+    ("engagements:engagement-detail", "GET"):      (302, 200, 404, 200, 200, 200),
+    ("engagements:engagement-advance", "POST"):    (302, 403, 404, 302, 302, 302),
+    ("engagements:exception-raise", "POST"):       (302, 403, 404, 302, 302, 302),
+    ("engagements:exception-resolve", "POST"):     (302, 403, 404, 302, 302, 302),
+    ("notifications:failed", "GET"):               (302, 403, 403, 200, 200, 200),
+    ("notifications:retry", "POST"):               (302, 403, 403, 302, 302, 302),
+}
+# fmt: on
+
+
+@dataclass
+class World:
+    """Alice's work, and what managers act on: enough for every pattern to resolve."""
+
+    users: dict[str, User | None]
+    engagement: Engagement
+    task: Task  # Alice's preparer task, awaiting her acceptance
+    decision: DispatchDecision  # the decision that gave it to her
+    escalation: Escalation  # an open escalation on the engagement's review task
+    review_exception: ReviewException
+    notification: Notification  # a failed email to Alice
+    upload: DocumentUpload  # a file the client sent for the engagement
+
+
+URL_ARGS: dict[str, Callable[[World], list[Any]]] = {
+    "dispatch:queue-action": lambda w: [w.task.pk, "accept"],
+    "dispatch:task-action": lambda w: [
+        action_token(task_id=w.task.pk, staff_id=w.task.assignee_id, action="accept")
+    ],
+    "dispatch:escalation-action": lambda w: [w.escalation.pk, "informed"],
+    "dispatch:decision-decline": lambda w: [w.decision.pk],
+    "dispatch:task-detail": lambda w: [w.task.pk],
+    "dispatch:task-assign": lambda w: [w.task.pk],
+    "dispatch:task-estimate": lambda w: [w.task.pk],
+    "dispatch:task-complete": lambda w: [w.task.pk],
+    "dispatch:decision-confirm": lambda w: [w.decision.pk],
+    "engagements:document-upload": lambda w: [upload_token(engagement_id=w.engagement.pk)],
+    "engagements:engagement-detail": lambda w: [w.engagement.pk],
+    "engagements:engagement-advance": lambda w: [w.engagement.pk],
+    "engagements:exception-raise": lambda w: [w.engagement.pk],
+    "engagements:exception-resolve": lambda w: [w.engagement.pk, w.review_exception.pk],
+    "notifications:retry": lambda w: [w.notification.pk],
+    "portal:client-detail": lambda w: [w.engagement.client_id],
+    "engagements:document-download": lambda w: [w.engagement.pk, w.upload.pk],
+}
+
+# The Django admin. Everyone but the firm's administrator is sent to the admin's login
+# (302), logged in or not. For the administrator, per registered model: the status of
+# its list, add, change, history and delete pages (on the model's first row: the world
+# makes one of each). 403: the role holds no permission for it.
+ADMIN_PAGES = ("changelist", "add", "change", "history", "delete")
+# fmt: off
+ADMIN_MODELS: dict[str, tuple[int, int, int, int, int]] = {
+    # app_label.model                    list  add  change history delete
+    "auth.group":                        (200, 200, 200, 200, 200),
+    "auth.user":                         (200, 200, 200, 200, 200),
+    "axes.accessattempt":                (403, 403, 403, 403, 403),
+    "axes.accesslog":                    (403, 403, 403, 403, 403),
+    "axes.accessfailurelog":             (403, 403, 403, 403, 403),
+    "capacity.capacityrule":             (403, 403, 403, 403, 403),
+    "clients.client":                    (200, 200, 200, 200, 200),
+    "clients.clientexternalid":          (200, 200, 200, 200, 200),
+    "core.workerheartbeat":              (200, 200, 200, 200, 200),
+    "dispatch.dispatchdecision":         (403, 403, 403, 403, 403),
+    "dispatch.escalation":               (403, 403, 403, 403, 403),
+    "dispatch.checkpointfiring":         (403, 403, 403, 403, 403),
+    "dispatch.reassignmentrequest":      (403, 403, 403, 403, 403),
+    "engagements.worktype":              (200, 200, 200, 200, 200),
+    "engagements.engagement":            (200, 302, 200, 200, 200),  # add: the app's form
+    "engagements.task":                  (200, 403, 200, 200, 200),  # tasks come from work
+    "engagements.requireddocument":      (200, 200, 200, 200, 200),
+    "engagements.engagementmilestone":   (200, 200, 200, 200, 200),
+    "engagements.recurringplan":         (200, 200, 200, 200, 200),
+    "notifications.notification":        (403, 403, 403, 403, 403),
+    "staff.staffmember":                 (200, 200, 200, 200, 200),
+    "staff.skilltag":                    (200, 200, 200, 200, 200),
+    "staff.staffskill":                  (200, 200, 200, 200, 200),
+    "staff.timeoff":                     (200, 200, 200, 200, 200),
+}
+# The admin's own pages (named patterns of the admin site), for the administrator;
+# everyone else is sent to the admin's login, except on the login page itself.
+ADMIN_SITE_PAGES: dict[str, tuple[str, Statuses]] = {
+    # name: (method, statuses)                        anon staff other  mgr ptnr admin
+    "admin:index":            ("GET",                (302, 302, 302, 302, 302, 200)),
+    "admin:login":            ("GET",                (200, 200, 200, 200, 200, 302)),
+    "admin:logout":           ("POST",               (302, 302, 302, 302, 302, 302)),
+    "admin:password_change":  ("GET",                (302, 302, 302, 302, 302, 200)),
+    "admin:password_change_done": ("GET",            (302, 302, 302, 302, 302, 200)),
+    "admin:jsi18n":           ("GET",                (302, 302, 302, 302, 302, 200)),
+    "admin:autocomplete":     ("GET",                (302, 302, 302, 302, 302, 403)),
+    "admin:view_on_site":     ("GET",                (302, 302, 302, 302, 302, 404)),
+    "admin:app_list":         ("GET",                (302, 302, 302, 302, 302, 200)),
+    "admin:auth_user_password_change": ("GET",       (302, 302, 302, 302, 302, 200)),
+}
+# fmt: on
+ADMIN_SITE_ARGS: dict[str, Callable[[World], list[Any]]] = {
+    "admin:view_on_site": lambda w: [0, 0],
+    "admin:app_list": lambda w: ["engagements"],
+    "admin:auth_user_password_change": lambda w: [w.users["staff"].pk],
+}
+
+
+# --- The URL conf -----------------------------------------------------------------
+
+
+def _walk(
+    patterns: list[URLPattern | URLResolver], prefix: str = "", namespace: str = ""
+) -> list[tuple[str, str]]:
+    """(full name or "", full route) for every pattern, namespaces joined."""
+    found: list[tuple[str, str]] = []
+    for entry in patterns:
+        route = prefix + str(entry.pattern)
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            found += _walk(entry.url_patterns, route, inner)
+        else:
+            found.append((f"{namespace}{entry.name}" if entry.name else "", route))
+    return found
+
+
+URLCONF = _walk(get_resolver().url_patterns)
+ADMIN_PREFIX = reverse("admin:index")[1:]
+MODEL_ADMIN_NAMES = {
+    f"admin:{model._meta.app_label}_{model._meta.model_name}_{page}": (
+        f"{model._meta.app_label}.{model._meta.model_name}",
+        page,
+    )
+    for model in admin.site._registry
+    for page in ADMIN_PAGES
+}
+
+
+def _is_admin(route: str) -> bool:
+    return route.startswith(ADMIN_PREFIX)
+
+
+def test_every_url_has_a_row():
+    missing: list[str] = []
+    for name, route in URLCONF:
+        if _is_admin(route):
+            if not name:
+                continue  # the catch-all and the per-model object redirects, below
+            if name in MODEL_ADMIN_NAMES:
+                model, _ = MODEL_ADMIN_NAMES[name]
+                if model not in ADMIN_MODELS:
+                    missing.append(
+                        f'ADMIN_MODELS: "{model}": (list, add, change, history, delete) '
+                        f"statuses for the firm's administrator"
+                    )
+            elif name not in ADMIN_SITE_PAGES:
+                missing.append(f'ADMIN_SITE_PAGES: "{name}" ({route})')
+            continue
+        if not name:
+            missing.append(f"{route}: give the pattern a name, then add its row to MATRIX")
+            continue
+        if not any(key[0] == name for key in MATRIX):
+            missing.append(
+                f'MATRIX: ("{name}", "GET" or "POST"): (anon, staff, other, manager, partner, '
+                f"admin) for /{route}"
+            )
+        if "<" in route and name not in URL_ARGS:
+            missing.append(f'URL_ARGS: "{name}": lambda w: [...]  (its pattern is /{route})')
+    assert not missing, (
+        "URLs without a row in tests/test_authorization_matrix.py; add what each role "
+        "should get:\n  " + "\n  ".join(sorted(set(missing)))
+    )
+
+
+def test_no_row_for_a_url_that_is_gone():
+    names = {name for name, _ in URLCONF if name}
+    models = {model for model, _ in MODEL_ADMIN_NAMES.values()}
+    stale = [f"MATRIX {key}" for key in MATRIX if key[0] not in names]
+    stale += [f"URL_ARGS {name}" for name in URL_ARGS if name not in names]
+    stale += [f"ADMIN_MODELS {model}" for model in ADMIN_MODELS if model not in models]
+    stale += [f"ADMIN_SITE_PAGES {name}" for name in ADMIN_SITE_PAGES if name not in names]
+    assert not stale, "Rows for URLs that no longer exist: " + ", ".join(stale)
+
+
+# --- The world and the requests ---------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Before the personas are made: PBKDF2 costs ~0.4 s a user, and nobody types one.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(db, alice, bob, manager, partner, firm_admin, settings, tmp_path) -> World:
+    settings.MEDIA_ROOT = tmp_path / "media"
+    today = timezone.localdate()
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    engagement = engagement_create(  # last month's close: a row on the close board
+        client=ClientFactory(name="Harbor Point Dental"),
+        work_type=WorkType.objects.get(code="monthly_bookkeeping"),
+        period_start=last_month_end.replace(day=1),
+        period_end=last_month_end,
+        due_date=today + timedelta(days=21),
+    )
+    task = engagement.tasks.get(role=TaskRole.PREPARER)
+    Task.objects.filter(pk=task.pk).update(
+        assignee=alice, status=TaskStatus.ASSIGNED, assigned_at=timezone.now()
+    )
+    task.refresh_from_db()
+    decision = DispatchDecision.objects.create(
+        task=task,
+        trigger=Trigger.ENGAGEMENT_CREATED,
+        outcome=DecisionOutcome.NEEDS_CONFIRMATION,
+        assignee=alice,
+    )
+    review = engagement.tasks.filter(role=TaskRole.REVIEWER).first() or Task.objects.create(
+        engagement=engagement, role=TaskRole.REVIEWER, title="Review", due_date=date.today()
+    )
+    escalated = DispatchDecision.objects.create(
+        task=review, trigger=Trigger.DEADLINE_PROXIMITY, outcome=DecisionOutcome.ESCALATED
+    )
+    escalation = Escalation.objects.create(
+        task=review, decision=escalated, status=EscalationStatus.OPEN, summary="Nobody fits."
+    )
+    review_exception = ReviewException.objects.create(
+        engagement=engagement, note="Deposit missing", raised_at=timezone.now()
+    )
+    # A row of every model the admin lists, for its change, history and delete pages.
+    CheckpointFiring.objects.create(task=task, checkpoint=Checkpoint.NOT_STARTED_48H)
+    ReassignmentRequest.objects.create(
+        task=task, staff_member=alice, decision=decision, reason="On leave that week."
+    )
+    ClientExternalId.objects.create(
+        client=engagement.client, source=ExternalSource.choices[0][0], external_id="QBO-1"
+    )
+    RecurringPlan.objects.create(
+        client=engagement.client, work_type=engagement.work_type, starts_on=today
+    )
+    StaffSkillFactory(staff_member=alice, skill=SkillTag.objects.get(slug="bookkeeping"))
+    TimeOffFactory(staff_member=alice, start_date=today, end_date=today)
+    WorkerHeartbeat.objects.create(hostname="worker-1", last_seen_at=timezone.now(), beats=1)
+    # Not the test client's address: a successful login there clears its attempts.
+    axes_row = {"user_agent": "test", "ip_address": "203.0.113.9", "username": "mallory"}
+    axes_row |= {"http_accept": "*/*", "path_info": "/login/"}
+    AccessAttempt.objects.create(**axes_row, get_data="", post_data="", failures_since_start=1)
+    AccessLog.objects.create(**axes_row)
+    AccessFailureLog.objects.create(**axes_row)
+    notification = Notification.objects.create(
+        subject_type=SubjectType.TASK,
+        subject_id=task.pk,
+        channel=Channel.EMAIL,
+        template=NotificationTemplate.TASK_ASSIGNED,
+        recipient=alice.user.email,
+        subject="New assignment",
+        body="...",
+        status=NotificationStatus.FAILED,
+        attempts=5,
+    )
+    upload = DocumentUpload(
+        engagement=engagement,
+        original_name="statement.pdf",
+        content_type="application/pdf",
+        size=4,
+        sha256="0" * 64,
+    )
+    upload.file.save("statement.pdf", ContentFile(b"%PDF"), save=True)
+    users = {
+        "anon": None,
+        "staff": alice.user,
+        "other": bob.user,
+        "manager": manager.user,
+        "partner": partner.user,
+        "admin": firm_admin.user,
+    }
+    return World(
+        users, engagement, task, decision, escalation, review_exception, notification, upload
+    )
+
+
+def _request(world: World, role: str, method: str, url: str) -> int:
+    """The status ``role`` gets, with everything the request changed rolled back."""
+    browser = Client(raise_request_exception=False)
+    user = world.users[role]
+    if user is not None:
+        browser.force_login(user)
+    with transaction.atomic():
+        response = browser.get(url) if method == "GET" else browser.post(url, {})
+        transaction.set_rollback(True)
+    response.close()  # a file download holds its file open until closed
+    cache.clear()  # a cached roster, lock or throttle count from a rolled-back request
+    roster_forget()
+    assert "Content-Security-Policy" in response, f"{method} {url} as {role}: no CSP header"
+    if response.get("Content-Type", "").startswith("text/html"):
+        refused = inline_code(response.content.decode())
+        assert not refused, f"{method} {url} as {role}: the CSP refuses {refused}"
+    return response.status_code
+
+
+def _check(world: World, method: str, url: str, expected: Statuses) -> None:
+    got = tuple(_request(world, role, method, url) for role in ROLES)
+    assert got == expected, (
+        f"{method} {url}\n  roles:    {ROLES}\n  expected: {expected}\n  got:      {got}"
+    )
+
+
+@pytest.mark.parametrize("name,method", sorted(MATRIX))
+def test_roles_get_what_the_matrix_says(world, name, method):
+    args = URL_ARGS[name](world) if name in URL_ARGS else []
+    _check(world, method, reverse(name, args=args), MATRIX[(name, method)])
+
+
+@pytest.mark.parametrize("name", sorted(ADMIN_SITE_PAGES))
+def test_admin_site_pages(world, name):
+    method, expected = ADMIN_SITE_PAGES[name]
+    args = ADMIN_SITE_ARGS[name](world) if name in ADMIN_SITE_ARGS else []
+    _check(world, method, reverse(name, args=args), expected)
+
+
+@pytest.mark.parametrize("model", sorted(ADMIN_MODELS))
+def test_admin_model_pages(world, model):
+    app_label, model_name = model.split(".")
+    model_class = next(
+        m for m in admin.site._registry if m._meta.label_lower == f"{app_label}.{model_name}"
+    )
+    first = model_class._default_manager.order_by("pk").first()
+    assert first is not None, f"Make a {model} in the world fixture, for its object pages."
+    for page, admin_status in zip(ADMIN_PAGES, ADMIN_MODELS[model], strict=True):
+        name = f"admin:{app_label}_{model_name}_{page}"
+        args = [] if page in ("changelist", "add") else [first.pk]
+        _check(world, "GET", reverse(name, args=args), (302, 302, 302, 302, 302, admin_status))
+
+
+def test_admin_unnamed_patterns(world):
+    """The admin's unnamed patterns: the catch-all (a 404 for the administrator) and a
+    model's bare ``<pk>/`` (a redirect to its change page)."""
+    _check(world, "GET", f"/{ADMIN_PREFIX}no-such-page/", (302, 302, 302, 302, 302, 404))
+    url = f"/{ADMIN_PREFIX}engagements/engagement/{world.engagement.pk}/"
+    _check(world, "GET", url, (302, 302, 302, 302, 302, 302))
