@@ -39,7 +39,8 @@ from django.contrib import admin
 from django.contrib.auth.models import User
 from django.core.cache import cache
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.core.signals import request_finished
+from django.db import close_old_connections, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -387,7 +388,14 @@ def _request(world: World, role: str, method: str, url: str) -> int:
     with transaction.atomic():
         response = browser.get(url) if method == "GET" else browser.post(url, {})
         transaction.set_rollback(True)
-    response.close()  # a file download holds its file open until closed
+    if response.streaming:
+        # A file download holds its file open until closed; closing a response also
+        # says "request finished", which must not close the test's connection.
+        request_finished.disconnect(close_old_connections)
+        try:
+            response.close()
+        finally:
+            request_finished.connect(close_old_connections)
     cache.clear()  # a cached roster, lock or throttle count from a rolled-back request
     roster_forget()
     assert "Content-Security-Policy" in response, f"{method} {url} as {role}: no CSP header"
