@@ -36,16 +36,17 @@ class BurnDownDay:
     delivered: int  # delivered that day (day 0: by the period's end)
     remaining: int | None  # still open at the end of the day; None for days to come
     ideal: float  # what the best-in-class line expects to be still open
-    x: float
-    bar_x: float
-    bar_y: float
-    bar_height: float
+    # SVG coordinates, as the attribute text (the template prints them as they are).
+    x: str
+    bar_x: str
+    bar_y: str
+    bar_height: str
 
 
 @dataclass(frozen=True)
 class Tick:
     value: int
-    y: float
+    y: str
 
 
 @dataclass(frozen=True)
@@ -59,8 +60,8 @@ class BurnDown:
     actual_points: str  # SVG polyline points
     ideal_points: str
     ticks: list[Tick]
-    bar_width: float
-    today_x: float | None
+    bar_width: str
+    today_x: str | None
     width: int = WIDTH
     height: int = HEIGHT
     plot_left: int = LEFT
@@ -141,14 +142,16 @@ def burn_down(
                 delivered=per_day[day],
                 remaining=total - running if known else None,
                 ideal=round(ideal, 1),
-                x=x_of(day),
-                bar_x=round(x_of(day) - bar_width / 2, 1),
-                bar_y=bar_y,
-                bar_height=round(HEIGHT - BOTTOM - bar_y, 1),
+                x=_n(x_of(day)),
+                bar_x=_n(x_of(day) - bar_width / 2),
+                bar_y=_n(bar_y),
+                bar_height=_n(HEIGHT - BOTTOM - bar_y),
             )
         )
-    actual = " ".join(f"{d.x},{y_of(d.remaining)}" for d in days if d.remaining is not None)
-    ideal_points = f"{x_of(0)},{y_of(total)} {x_of(min(best_in_class_days, last))},{y_of(0)}"
+    actual = " ".join(f"{d.x},{_n(y_of(d.remaining))}" for d in days if d.remaining is not None)
+    ideal_points = (
+        f"{_n(x_of(0))},{_n(y_of(total))} {_n(x_of(min(best_in_class_days, last)))},{_n(y_of(0))}"
+    )
     return BurnDown(
         total=total,
         delivered=len(finished),
@@ -158,10 +161,16 @@ def burn_down(
         days=days,
         actual_points=actual,
         ideal_points=ideal_points,
-        ticks=[Tick(value=v, y=y_of(v)) for v in _ticks(total)],
-        bar_width=bar_width,
-        today_x=x_of(today_day) if today_day is not None and today_day <= last else None,
+        ticks=[Tick(value=v, y=_n(y_of(v))) for v in _ticks(total)],
+        bar_width=_n(bar_width),
+        today_x=_n(x_of(today_day)) if today_day is not None and today_day <= last else None,
     )
+
+
+def _n(value: float) -> str:
+    """A coordinate as SVG attribute text: one decimal at most (and no localization
+    pass in the template, which costs more than the drawing)."""
+    return f"{value:.1f}".removesuffix(".0")
 
 
 def _ticks(total: int) -> list[int]:
@@ -182,9 +191,10 @@ class RiskBar:
     key: str
     label: str
     count: int
-    y: float
-    width: float
-    text_x: float
+    y: str
+    text_y: str
+    width: str
+    text_x: str
 
 
 RISK_WIDTH, RISK_LABEL_WIDTH = 400, 130
@@ -224,15 +234,17 @@ def risk_distribution(rows: Sequence[Row]) -> RiskChart:
     top = max(counts.values()) or 1
     bars = []
     for index, (key, label) in enumerate(RISK_ORDER):
-        width = round(plot * counts[key] / top, 1)
+        width = plot * counts[key] / top
+        y = index * (BAR_HEIGHT + BAR_GAP)
         bars.append(
             RiskBar(
                 key=key,
                 label=label,
                 count=counts[key],
-                y=index * (BAR_HEIGHT + BAR_GAP),
-                width=width,
-                text_x=label_width + width + 6,
+                y=_n(y),
+                text_y=_n(y + 17),
+                width=_n(width),
+                text_x=_n(label_width + width + 6),
             )
         )
     return RiskChart(

@@ -158,7 +158,7 @@ ROW_HTML = (
     '<td data-label="Milestone" class="milestone">{}</td>'
     '<td data-label="Owner">{}</td>'
     '<td data-label="Days left">{}</td>'
-    '<td data-label="Risk"><span class="risk {}" title="{}">{}</span>'
+    '<td data-label="Risk"><span class="risk {}">{}</span>'
     ' <span class="risk-reason">{}</span></td>'
     '<td data-label="Exceptions" class="{}">{}</td>'
     '<td data-label="Missing docs">{}</td>'
@@ -198,7 +198,6 @@ def render_rows(rows: list[Row], *, detail_prefix: str) -> SafeString:
                 row.owner_name,
                 row.days_left_text,
                 row.risk,
-                row.risk_reason,
                 row.risk_label,
                 row.risk_reason,
                 "bad" if row.open_exceptions else "",

@@ -24,13 +24,15 @@ Risk, in order:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import lru_cache
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, TextField
+from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from capacity.ledger import DeadlineFit
@@ -192,6 +194,8 @@ def engagement_rows(
     patterns: dict[int, WorkingPattern] = {}  # the owners' hours, read with their tasks
     for task_row in (
         Task.objects.filter(engagement__in=engagements, status__in=OPEN_TASK_STATUSES)
+        # Text, decoded once per person below, not once per task by the JSON field.
+        .annotate(working_days_text=Cast("assignee__working_days", TextField()))
         .order_by("role", "due_date", "pk")
         .values_list(
             "engagement_id",
@@ -204,15 +208,17 @@ def engagement_rows(
             "assignee__manager__user__first_name",
             "assignee__manager__user__last_name",
             "assignee__weekly_capacity_hours",
-            "assignee__working_days",
+            "working_days_text",
         )
     ):
         tasks.setdefault(task_row[0], []).append(OpenTask(*task_row[1:9]))
-        if task_row[3] is not None:
-            patterns[task_row[3]] = WorkingPattern(task_row[9], task_row[10])
+        if task_row[3] is not None and task_row[3] not in patterns:
+            patterns[task_row[3]] = WorkingPattern(task_row[9], json.loads(task_row[10]))
     fits = deadline_fits(
         staff_ids=sorted(patterns), today=today, calendar=calendar, patterns=patterns
     )
+    # Rows share a handful of due dates and period ends: count each span once.
+    between = lru_cache(maxsize=None)(calendar.business_days_between)
 
     rows: list[Row] = []
     partners: dict[int, str] = {}
@@ -232,7 +238,7 @@ def engagement_rows(
                 owner_task,
                 fits,
                 today,
-                calendar,
+                between,
             )
         )
     return RowSet(
@@ -274,7 +280,7 @@ def _row(
     owner_task: OpenTask | None,
     fits: dict[int, DeadlineFit],
     today: date,
-    calendar: BusinessCalendar,
+    between: Callable[[date, date], int],
 ) -> Row:
     codes = [step.code for step in steps]
     milestone = line["milestone"]
@@ -284,9 +290,9 @@ def _row(
     invoiced = not done and Milestone.INVOICED in codes[: max(step_number, 0)]
     due = line["due_date"]
     if due >= today:
-        days_left = calendar.business_days_between(today, due)
+        days_left = between(today, due)
     else:
-        days_left = -calendar.business_days_between(due, today)
+        days_left = -between(due, today)
     owner_id = owner_task.assignee_id if owner_task else None
     fit = fits.get(owner_id) if owner_id else None
     delivered_on = _local_day(line["delivered_at"])
@@ -305,7 +311,7 @@ def _row(
     )
     close_days = None
     if finished_on is not None and line["period_end"] is not None:
-        close_days = calendar.business_days_between(line["period_end"], finished_on)
+        close_days = between(line["period_end"], finished_on)
     return Row(
         pk=line["pk"],
         client_id=line["client_id"],

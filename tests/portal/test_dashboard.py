@@ -266,6 +266,7 @@ def test_milestone_filter_is_a_select_of_the_labels_on_the_board(client, manager
     assert '<select name="milestone">' in body
     assert '<option value="In bookkeeping">In bookkeeping</option>' in body
     assert '<option value="In review">In review</option>' in body
+    assert 'href="?period=2026-10&amp;milestone=In%20bookkeeping"><strong>1</strong>' in body
     assert {row.client_name for row in filtered.context["board"].rows} == {"Booking"}
     assert '<option value="In bookkeeping" selected>' in filtered.content.decode()
 
