@@ -65,6 +65,7 @@ class EngagementCreateForm(forms.ModelForm):
         self.fields["requested_staff"].queryset = StaffMember.objects.filter(
             active=True
         ).select_related("user")
+        self.fields["work_type"].empty_label = "Choose a work type…"
         self.fields["requested_staff"].empty_label = "Nobody in particular"
         self.fields["due_date"].required = False
         self.fields["priority"].required = False
