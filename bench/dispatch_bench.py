@@ -11,11 +11,13 @@ dispatches in a fresh copy of it (``CREATE DATABASE ... TEMPLATE``), dropped
 afterwards, so runs are repeatable and each dispatch really commits. Without
 REDIS_URL the sends are published to Celery's in-memory broker.
 
-Printed: the engine over 15, 100 and 1,000 synthetic candidates (cold: the load
-profiles built in the call, as a dispatch does; warm: profiles already built), then
-per candidate-pool size of the firm (the work type decides who holds its skills)
-dispatch p50/p95 and statements, then the throughput of 1 and 8 dispatcher
-processes on tasks for different people. The last line is one JSON object.
+Printed: the engine over 15, 100 and 1,000 synthetic candidates — ``decide()`` over
+the candidate pool a dispatch reads (the roster keeps it built; median and min of
+repeated calls), and cold (every load profile and the pool built in the call, as after
+a roster rebuild) — then per candidate-pool size of the firm (the work type decides who
+holds its skills) dispatch p50/p95 and statements, then the throughput of 1 and 8
+dispatcher processes on tasks for different people, with the load average before and
+after (the machine may be shared). The last line is one JSON object.
 """
 
 from __future__ import annotations
@@ -62,11 +64,13 @@ def _people(count: int):  # type: ignore[no-untyped-def]
     )
 
 
-def engine_bench(candidates: int, rounds: int = 300, *, warm: bool = True) -> float:
-    """Microseconds per decide() over ``candidates`` synthetic people (8 open tasks
-    each, three in four qualified). Cold rebuilds the people every round, so each
-    call builds every load profile, as a dispatch from a fresh snapshot does."""
+def engine_bench(candidates: int, rounds: int = 300) -> dict[str, float]:
+    """Milliseconds per decide() over ``candidates`` synthetic people (8 open tasks
+    each, three in four qualified): over the pool a dispatch reads (median and min of
+    ``rounds`` calls), and cold (the people rebuilt every round, so each call builds
+    every load profile and the pool)."""
     from dispatch.engine import SkillRequirement, TaskToPlace, decide
+    from dispatch.engine.pool import CandidatePool
 
     task = TaskToPlace(
         task_id=1,
@@ -77,16 +81,28 @@ def engine_bench(candidates: int, rounds: int = 300, *, warm: bool = True) -> fl
         required_skills=(SkillRequirement("bookkeeping", 2),),
         client_history={i: i % 3 for i in range(candidates)},
     )
-    people = _people(candidates)
-    decide(task, people, TODAY)
-    total = 0.0
+    pool = CandidatePool.build(_people(candidates), TODAY)
+    decide(task, pool, TODAY)
+    kept: list[float] = []
     for _ in range(rounds):
-        if not warm:
-            people = _people(candidates)
+        started = time.perf_counter()
+        decide(task, pool, TODAY)
+        kept.append(time.perf_counter() - started)
+    cold: list[float] = []
+    for _ in range(max(5, rounds // 20)):
+        people = _people(candidates)
         started = time.perf_counter()
         decide(task, people, TODAY)
-        total += time.perf_counter() - started
-    return total / rounds * 1e6
+        cold.append(time.perf_counter() - started)
+    return {
+        "median": statistics.median(kept) * 1000,
+        "min": min(kept) * 1000,
+        "cold": statistics.median(cold) * 1000,
+    }
+
+
+def _load() -> float:
+    return round(os.getloadavg()[0], 2)
 
 
 def _database_url(name: str) -> str:
@@ -236,15 +252,15 @@ def main() -> None:
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("set DATABASE_URL to a PostgreSQL database (see the docstring)")
 
+    load_before = _load()
     engine = {}
     for size in (15, 100, 1000):
-        rounds = 20 if size == 1000 else 100
-        engine[size] = (
-            engine_bench(size, rounds, warm=False) / 1000,
-            engine_bench(size, rounds, warm=True) / 1000,
+        engine[size] = figures = engine_bench(size, 300)
+        print(
+            f"engine decide(), {size} candidates: {figures['median']:.2f} ms median, "
+            f"{figures['min']:.2f} ms min over the kept pool; cold {figures['cold']:.2f} ms "
+            f"(load {_load()})"
         )
-        cold, warm = engine[size]
-        print(f"engine decide(), {size} candidates: cold {cold:.2f} ms, warm {warm:.2f} ms")
 
     base = urlsplit(os.environ["DATABASE_URL"]).path.lstrip("/")
     large = prepare_large_firm(base)
@@ -294,7 +310,7 @@ def main() -> None:
             print(
                 f"dispatch, {code} ({size} candidates, {len(timings)} tasks): "
                 f"p50 {statistics.median(timings):.1f} ms, p95 {_p95(timings):.1f} ms, "
-                f"statements {min(statements)}-{max(statements)}"
+                f"statements {min(statements)}-{max(statements)} (load {_load()})"
             )
 
         # Throughput: 1 process, then 8, each on its own work type and clients, so
@@ -306,7 +322,7 @@ def main() -> None:
         speedup = eight / one
         print(
             f"throughput: 1 dispatcher {one:.1f}/s, {PARALLEL} dispatchers {eight:.1f}/s "
-            f"({speedup:.2f}x)"
+            f"({speedup:.2f}x, load {_load()})"
         )
         result = {
             "database": "postgresql",
@@ -316,11 +332,13 @@ def main() -> None:
             "dispatch_p50_ms": round(statistics.median(all_timings), 2),
             "dispatch_p95_ms": round(_p95(all_timings), 2),
             "queries_per_dispatch_max": max(all_statements),
-            "engine_15_candidates_ms": round(engine[15][0], 3),
-            "engine_100_candidates_ms": round(engine[100][0], 3),
-            "engine_1000_candidates_ms": round(engine[1000][0], 3),
-            "engine_1000_candidates_warm_ms": round(engine[1000][1], 3),
+            "engine_15_candidates_ms": round(engine[15]["median"], 3),
+            "engine_100_candidates_ms": round(engine[100]["median"], 3),
+            "engine_1000_candidates_ms": round(engine[1000]["median"], 3),
+            "engine_1000_candidates_min_ms": round(engine[1000]["min"], 3),
+            "engine_1000_candidates_cold_ms": round(engine[1000]["cold"], 3),
             "parallel_speedup_8": round(speedup, 2),
+            "load_average": [load_before, _load()],
             "by_pool": by_pool,
         }
     finally:

@@ -50,12 +50,14 @@ class OpenWork:
 
 
 @dataclass(frozen=True)
-class _Index:
-    """A calendar's exceptions, sorted, with running totals for bisection."""
+class CalendarIndex:
+    """A calendar's exceptions, sorted, with running totals for bisection (the dispatch
+    engine's candidate columns read them too)."""
 
     day_units: int  # available units on a plain working day
     holidays: tuple[int, ...]  # ordinals of holidays that fall on working days
     away_days: tuple[int, ...]  # ordinals of working, non-holiday days with time off
+    away_lost: tuple[int, ...]  # units lost on each of them
     away_cumulative: tuple[int, ...]  # units lost up to and including each of them
 
 
@@ -72,7 +74,7 @@ class StaffCalendar:
     _memo: dict[tuple[str, int, int], int] = field(default_factory=dict, compare=False, repr=False)
 
     @cached_property
-    def _index(self) -> _Index:
+    def index(self) -> CalendarIndex:
         days = len(self.working_days)
         day_units = _units(self.weekly_hours) // days if days else 0
         holidays = tuple(
@@ -90,7 +92,13 @@ class StaffCalendar:
         for _, lost in away:
             running += lost
             cumulative.append(running)
-        return _Index(day_units, holidays, tuple(d for d, _ in away), tuple(cumulative))
+        return CalendarIndex(
+            day_units,
+            holidays,
+            tuple(d for d, _ in away),
+            tuple(lost for _, lost in away),
+            tuple(cumulative),
+        )
 
     def hours_on(self, day: date) -> float:
         return self.available(day, day)
@@ -120,7 +128,7 @@ class StaffCalendar:
         key = ("days", lo, hi)
         days = self._memo.get(key)
         if days is None:
-            holidays = self._index.holidays
+            holidays = self.index.holidays
             days = self._memo[key] = (
                 self._weekdays_before(hi + 1)
                 - self._weekdays_before(lo)
@@ -135,7 +143,7 @@ class StaffCalendar:
         key = ("units", lo, hi)
         units = self._memo.get(key)
         if units is None:
-            index = self._index
+            index = self.index
             units = self.working_days_between(start, end) * index.day_units
             first, last = bisect_left(index.away_days, lo), bisect_right(index.away_days, hi)
             if last > first:
@@ -244,16 +252,16 @@ class LoadProfile:
     window: tuple[date, date]  # the utilization window ("this week")
     available_week: float
     committed_week: float
-    _landing: int  # ordinal of the day work with no working day left lands on
-    _landing_hours: float
-    _spread_dues: tuple[int, ...]  # due ordinals of the work spread over working days
-    _full_prefix: tuple[float, ...]  # hours of the first k of them
-    _rate_suffix: tuple[float, ...]  # hours per working day of them from k on
-    _deadlines: tuple[int, ...]  # earliest-deadline-first: each deadline's ordinal,
-    _due_by: tuple[float, ...]  # the hours due by it,
-    _available_to: tuple[float, ...]  # the hours available until it,
-    _slack_suffix_min: tuple[float, ...]  # and the least slack from it on
-    _breaks: int  # the first deadline that already breaks (len: none)
+    landing: int  # ordinal of the day work with no working day left lands on
+    landing_hours: float
+    spread_dues: tuple[int, ...]  # due ordinals of the work spread over working days
+    full_prefix: tuple[float, ...]  # hours of the first k of them
+    rate_suffix: tuple[float, ...]  # hours per working day of them from k on
+    deadlines: tuple[int, ...]  # earliest-deadline-first: each deadline's ordinal,
+    due_by: tuple[float, ...]  # the hours due by it,
+    available_to: tuple[float, ...]  # the hours available until it,
+    slack_suffix_min: tuple[float, ...]  # and the least slack from it on
+    breaks: int  # the first deadline that already breaks (len: none)
 
     @classmethod
     def build(cls, calendar: StaffCalendar, work: Iterable[OpenWork], today: date) -> LoadProfile:
@@ -283,11 +291,11 @@ class LoadProfile:
         for k in range(len(spread) - 1, -1, -1):
             _, hours, days = spread[k]
             rate[k] = rate[k + 1] + hours / days
-        self._spread_dues = tuple(due for due, _, _ in spread)
-        self._full_prefix = tuple(full)
-        self._rate_suffix = tuple(rate)
-        self._landing_hours = landing_hours
-        self._landing = calendar.next_working_day(today).toordinal() if landing_hours else lo
+        self.spread_dues = tuple(due for due, _, _ in spread)
+        self.full_prefix = tuple(full)
+        self.rate_suffix = tuple(rate)
+        self.landing_hours = landing_hours
+        self.landing = calendar.next_working_day(today).toordinal() if landing_hours else lo
         # Earliest-deadline-first: hours due by each deadline against hours available.
         deadlines = sorted(buckets)
         due_by: list[float] = []
@@ -300,13 +308,13 @@ class LoadProfile:
         slack_min = [float("inf")] * (len(deadlines) + 1)
         for k in range(len(deadlines) - 1, -1, -1):
             slack_min[k] = min(slack_min[k + 1], available_to[k] - due_by[k])
-        self._deadlines = tuple(deadlines)
-        self._due_by = tuple(due_by)
-        self._available_to = tuple(available_to)
-        self._slack_suffix_min = tuple(slack_min)
+        self.deadlines = tuple(deadlines)
+        self.due_by = tuple(due_by)
+        self.available_to = tuple(available_to)
+        self.slack_suffix_min = tuple(slack_min)
         # Work already due today or overdue is late whatever we do now: only later
         # deadlines can break.
-        self._breaks = next(
+        self.breaks = next(
             (
                 k
                 for k, deadline in enumerate(deadlines)
@@ -327,12 +335,12 @@ class LoadProfile:
         if day < self.today:
             return 0.0
         ordinal = day.toordinal()
-        k = bisect_right(self._spread_dues, ordinal)
-        total = self._full_prefix[k]
-        if k < len(self._spread_dues):
-            total += self._rate_suffix[k] * self.calendar.working_days_between(self.today, day)
-        if self._landing_hours and self._landing <= ordinal:
-            total += self._landing_hours
+        k = bisect_right(self.spread_dues, ordinal)
+        total = self.full_prefix[k]
+        if k < len(self.spread_dues):
+            total += self.rate_suffix[k] * self.calendar.working_days_between(self.today, day)
+        if self.landing_hours and self.landing <= ordinal:
+            total += self.landing_hours
         return total
 
     def free_through(self, day: date) -> float:
@@ -341,12 +349,12 @@ class LoadProfile:
 
     def deadline_fit(self, extra: OpenWork | None = None) -> DeadlineFit:
         """``deadline_fit`` over the open work plus ``extra``."""
-        deadlines, due_by, available_to = self._deadlines, self._due_by, self._available_to
+        deadlines, due_by, available_to = self.deadlines, self.due_by, self.available_to
         count = len(deadlines)
         if extra is None:
             if not count:
                 return DeadlineFit(fits=True)
-            k = self._breaks
+            k = self.breaks
             if k < count:
                 return DeadlineFit(
                     False, date.fromordinal(deadlines[k]), due_by[k], available_to[k]
@@ -356,8 +364,8 @@ class LoadProfile:
         due = max(extra.due_date, self.today)
         ordinal = due.toordinal()
         at = bisect_left(deadlines, ordinal)
-        if self._breaks < at:  # an earlier deadline already breaks
-            k = self._breaks
+        if self.breaks < at:  # an earlier deadline already breaks
+            k = self.breaks
             return DeadlineFit(False, date.fromordinal(deadlines[k]), due_by[k], available_to[k])
         shared = at < count and deadlines[at] == ordinal
         before = due_by[at - 1] if at else 0.0
@@ -366,7 +374,7 @@ class LoadProfile:
         if own_due > own_available + EPSILON:
             return DeadlineFit(False, due, own_due, own_available)
         later = at + 1 if shared else at
-        if later < count and self._slack_suffix_min[later] < hours + EPSILON:
+        if later < count and self.slack_suffix_min[later] < hours + EPSILON:
             for k in range(later, count):
                 if due_by[k] + hours > available_to[k] + EPSILON:
                     return DeadlineFit(

@@ -50,12 +50,15 @@ def _seasons() -> tuple[Season, ...]:
     )
 
 
-def capacity_policy(*, day: date) -> Policy:
+def capacity_policy(*, day: date, fresh: bool = False) -> Policy:
     """The seasons the admin keeps as ``CapacityRule`` rows, as plain data.
 
-    Read from the cache (every dispatch asks); two queries when it is cold. Any
-    change to the rules or the skills they name forgets it (``capacity.apps``).
+    Read from the cache; two queries when it is cold (or ``fresh``: the dispatch
+    roster reads it once per build and keeps it). Any change to the rules or the
+    skills they name forgets it (``capacity.apps``).
     """
+    if fresh:
+        return Policy(seasons=_seasons(), day=day)
     seasons = cache.get(POLICY_CACHE_KEY)
     if seasons is None:
         seasons = _seasons()

@@ -12,7 +12,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 # Tasks that talk to the outside (SMTP, Slack): they run from the notifications
 # queue, so a slow channel never holds up a dispatch.
-SEND_TASKS = frozenset({"notifications.tasks.notification_send_task"})
+SEND_TASKS = frozenset(
+    {"notifications.tasks.notification_send_task", "notifications.tasks.notifications_send_task"}
+)
 
 
 def route_task(name: str, args: object, kwargs: object, options: object, **extra: Any) -> Any:

@@ -8,6 +8,7 @@ its rows in the notifications outbox; nothing here sends.
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Case, Q, Subquery, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from engagements.models import Task
 from notifications.choices import NotificationTemplate, SubjectType
 from notifications.models import Notification
 from notifications.registry import still_applies
-from notifications.services import Message, notify
+from notifications.services import Delivery, Message, notify, notify_all
 from staff.choices import Role
 from staff.models import StaffMember
 
@@ -42,17 +43,26 @@ def task_facts(task: Task) -> dict[str, object]:
     }
 
 
-def managers_of(member: StaffMember | None) -> list[StaffMember]:
-    """The person's active manager, else the firm's first managers and partners."""
-    if member is not None and member.manager_id:
-        manager = StaffMember.objects.select_related("user").filter(pk=member.manager_id).first()
-        if manager is not None and manager.active:
-            return [manager]
-    return list(
-        StaffMember.objects.filter(active=True, role__in=[Role.MANAGER, Role.PARTNER])
-        .select_related("user")
-        .order_by("pk")[:3]
-    )
+def managers_of(member: StaffMember | int | None) -> list[StaffMember]:
+    """The person's active manager, else the firm's first managers and partners (one
+    query; ``member`` may be a staff id)."""
+    if isinstance(member, StaffMember):
+        manager: object = member.manager_id
+    elif member is not None:
+        manager = Subquery(StaffMember.objects.filter(pk=member).values("manager_id")[:1])
+    else:
+        manager = None
+    people = StaffMember.objects.filter(active=True).select_related("user")
+    if manager is not None:
+        people = people.filter(Q(pk=manager) | Q(role__in=[Role.MANAGER, Role.PARTNER]))
+        people = people.annotate(
+            is_their_manager=Case(When(pk=manager, then=Value(True)), default=Value(False))
+        ).order_by("-is_their_manager", "pk")
+        rows: list[StaffMember] = list(people[:4])
+        if rows and getattr(rows[0], "is_their_manager", False):
+            return rows[:1]
+        return rows[:3]
+    return list(people.filter(role__in=[Role.MANAGER, Role.PARTNER]).order_by("pk")[:3])
 
 
 def _calendar_for(task: Task) -> object:
@@ -79,7 +89,7 @@ def _calendar_for(task: Task) -> object:
 def notify_task_assigned(*, decision: DispatchDecision, task: Task, assignee: StaffMember) -> None:
     """The assignee's email (with calendar block and one-click links), the client's
     confirmation for preparation work, and the manager's alert when urgent work
-    overloaded the assignee."""
+    overloaded the assignee: stored together, with one INSERT."""
     context = {
         **task_facts(task),
         "assignee": assignee,
@@ -88,55 +98,67 @@ def notify_task_assigned(*, decision: DispatchDecision, task: Task, assignee: St
         "decision": decision,
     }
     engagement = task.engagement
-    notify(
-        Message(
-            subject_type=SubjectType.DECISION,
-            subject_id=decision.pk,
-            template=NotificationTemplate.TASK_ASSIGNED,
-            new_subject=True,
-            subject=f"New assignment: {engagement.client.name} — {engagement.work_type.name} (due {task.due_date:%b %-d})",
-            context=context,
-            task_id=task.pk,
-            calendar=_calendar_for(task),  # type: ignore[arg-type]
-        ),
-        staff=[assignee],
-    )
-    if task.role == TaskRole.PREPARER and engagement.client.email:
-        notify_client_confirmation(task=task, assignee=assignee)
-    if decision.over_threshold and decision.urgent_override:
-        notify(
+    deliveries = [
+        Delivery(
             Message(
                 subject_type=SubjectType.DECISION,
                 subject_id=decision.pk,
-                template=NotificationTemplate.STAFF_OVERLOADED,
+                template=NotificationTemplate.TASK_ASSIGNED,
                 new_subject=True,
-                subject=f"Urgent work overloaded {assignee.display_name}",
-                context={**context, "reasons": decision.reasons},
+                subject=f"New assignment: {engagement.client.name} — {engagement.work_type.name} (due {task.due_date:%b %-d})",
+                context=context,
                 task_id=task.pk,
+                calendar=_calendar_for(task),  # type: ignore[arg-type]
             ),
-            staff=managers_of(assignee),
+            staff=(assignee,),
         )
+    ]
+    if task.role == TaskRole.PREPARER and engagement.client.email:
+        deliveries.append(client_confirmation(task=task, assignee=assignee))
+    if decision.over_threshold and decision.urgent_override:
+        deliveries.append(
+            Delivery(
+                Message(
+                    subject_type=SubjectType.DECISION,
+                    subject_id=decision.pk,
+                    template=NotificationTemplate.STAFF_OVERLOADED,
+                    new_subject=True,
+                    subject=f"Urgent work overloaded {assignee.display_name}",
+                    context={**context, "reasons": decision.reasons},
+                    task_id=task.pk,
+                ),
+                staff=tuple(managers_of(assignee)),
+            )
+        )
+    notify_all(deliveries)
 
 
-def notify_client_confirmation(*, task: Task, assignee: StaffMember) -> None:
-    """The client hears who has their work, once per person named (``step``)."""
+def client_confirmation(*, task: Task, assignee: StaffMember) -> Delivery:
+    """The client hears who has their work, once per person named (``step``). The
+    documents still outstanding come with the task when it was read for dispatch."""
     engagement = task.engagement
-    outstanding = list(
-        engagement.required_documents.filter(received_at__isnull=True)
-        .order_by("name")
-        .values_list("name", flat=True)
-    )
-    notify(
+    outstanding = getattr(task, "outstanding_documents", None)
+    if outstanding is None and not hasattr(task, "outstanding_documents"):
+        outstanding = list(
+            engagement.required_documents.filter(received_at__isnull=True).values_list(
+                "name", flat=True
+            )
+        )
+    return Delivery(
         Message(
             subject_type=SubjectType.ENGAGEMENT,
             subject_id=engagement.pk,
             template=NotificationTemplate.CLIENT_CONFIRMATION,
             step=assignee.pk,
             subject=f"Your {engagement.work_type.name} is scheduled",
-            context={**task_facts(task), "assignee": assignee, "outstanding": outstanding},
+            context={
+                **task_facts(task),
+                "assignee": assignee,
+                "outstanding": sorted(outstanding or ()),
+            },
             task_id=task.pk,
         ),
-        emails=[engagement.client.email],
+        emails=(engagement.client.email,),
         countdown=settings.CLIENT_CONFIRMATION_DELAY_SECONDS,
     )
 
@@ -159,18 +181,13 @@ def notify_confirmation_needed(*, decision: DispatchDecision, task: Task) -> Non
 def _escalation_recipients(escalation: Escalation, task: Task) -> list[StaffMember]:
     """The managers of the people who could do the work, and the client's partner."""
     qualified = [row["staff_id"] for row in escalation.decision.candidates if row.get("qualified")]
-    manager_ids = set(
-        StaffMember.objects.filter(pk__in=qualified)
-        .exclude(manager=None)
-        .values_list("manager_id", flat=True)
-    )
+    managers = StaffMember.objects.filter(pk__in=qualified).exclude(manager=None)
+    wanted = Q(pk__in=managers.values("manager_id"))
     partner_id = task.engagement.client.relationship_partner_id
     if partner_id:
-        manager_ids.add(partner_id)
+        wanted |= Q(pk=partner_id)
     recipients = list(
-        StaffMember.objects.filter(pk__in=manager_ids, active=True)
-        .select_related("user")
-        .order_by("pk")
+        StaffMember.objects.filter(wanted, active=True).select_related("user").order_by("pk")
     )
     return recipients or managers_of(None)
 

@@ -1,22 +1,27 @@
-"""The firm's staff as the dispatch engine sees them, kept between dispatches.
+"""The firm's staff as the dispatch engine sees them, kept between dispatches: their
+facts, and their open work as the engine's columns (``CandidatePool``).
 
 At a 1,000-person firm every dispatch would otherwise read everyone's name, skills,
-hours and time off again and build their calendars and load profiles again (about
-70 ms of a dispatch). The roster keeps them in the process and is built again when:
+hours, time off and open work again and build their calendars and load profiles again.
 
-- the ``staff-roster`` change stamp moved: a save or delete of a staff member, their
-  user, their skills or time off, a skill tag, a work type or its skill rules bumps it
-  after commit
-  (``dispatch.apps``), and the stamp is read with the task, in the same query;
-- the day or the capacity policy changed;
-- it is older than ``ROSTER_MAX_AGE`` seconds, for writes that bypass signals
-  (bulk loads such as ``seed_demo``, which also bumps the stamp).
+- **Facts** (the capacity policy; names, skills, hours, time off; the skills each
+  work type needs) are built again when the ``staff-roster`` change stamp moved (a
+  save or delete of a staff member, their user, skills or time off, a skill tag, a
+  work type or its skill rules, a capacity rule or its skills bumps it after commit,
+  ``dispatch.apps``; it is read with the task, in the same query), when the day
+  changed, and after ``ROSTER_MAX_AGE`` seconds (writes that bypass signals;
+  ``seed_demo`` bumps it).
+- **Open work** is kept exactly: the database moves a person's ``open_work_seq``
+  whenever the work they hold changes (``dispatch.triggers``), so each dispatch reads,
+  in one query, only the people whose number passed the highest it has seen, with the
+  sum of everyone's numbers: numbers only grow, so the sum matches the kept ones
+  exactly when nothing else changed. When it does not (a change committed out of
+  order) everyone's open work is read again. Only the rows of the people who changed
+  are rebuilt in the pool.
 
-Open work is never taken from the roster: each dispatch reads it again (one query
-without joins), and a person's snapshot, with the load profile the engine built for
-it, is reused only while their open work is exactly the same. The chosen person's
-open work is read once more under their row lock (``dispatch.services``), so the
-roster can never push anyone past their threshold.
+The chosen person's number is read again under their row lock (``dispatch.services``):
+if it moved since the snapshot, their open work is read again and the engine decides
+again, so the roster never pushes anyone past their threshold.
 """
 
 from __future__ import annotations
@@ -27,23 +32,28 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
 from capacity.ledger import OpenWork, StaffCalendar
-from capacity.policy import Policy, Season, Thresholds
+from capacity.policy import Policy, Thresholds
+from capacity.selectors import capacity_policy, remaining_weighted_hours
 from core.calendar import firm_calendar
 from core.services import change_stamp_bump
 from dispatch.engine import CandidateSnapshot, HeldSkill, SkillRequirement
-from engagements.models import Engagement, WorkTypeSkill
+from dispatch.engine.pool import CandidatePool
+from dispatch.triggers import HELD
+from engagements.choices import TaskStatus
+from engagements.models import WorkTypeSkill
 from staff.models import StaffMember, TimeOff
 
 ROSTER_STAMP = "staff-roster"
-ROSTER_MAX_AGE = 60.0  # seconds
+ROSTER_MAX_AGE = 600.0  # seconds
 # Time off and holidays are loaded this far ahead: past the furthest date a firm can
 # enter (five years), so no due date reads an absence as available time.
 REACH = timedelta(days=366 * 6)
@@ -62,18 +72,36 @@ class Member:
     thresholds: Thresholds
 
 
+@dataclass(frozen=True)
+class OpenWorkState:
+    """Everyone's open work as last read, and the numbers that say it is current."""
+
+    seqs: Mapping[int, int]  # staff id -> ``open_work_seq`` as read (every staff row)
+    total: int  # their sum
+    watermark: int  # the highest of them
+    pool: CandidatePool  # every active member with this open work
+
+
+@dataclass(frozen=True)
+class OpenWorkRead:
+    """What one dispatch reads besides the task: the pool as it stands, the numbers it
+    was built from, and how many tasks each person has held for the task's client."""
+
+    pool: CandidatePool
+    seqs: Mapping[int, int]
+    client_history: dict[int, int]
+
+
 @dataclass
 class Roster:
-    key: tuple[int, date, tuple[Season, ...]]
+    key: tuple[int, date]
     built_at: float
+    policy: Policy
     members: dict[int, Member]
     holders: dict[str, frozenset[int]]  # skill slug -> who holds it
     requirements: dict[int, tuple[SkillRequirement, ...]]  # work type id -> skills it needs
-    # engagement id -> (client id, complexity weight), filled as open work names them
-    engagements: dict[int, tuple[int, Decimal]] = field(default_factory=dict)
-    # open-work row as read -> the item built from it (rows are immutable values)
-    open_work_items: dict[tuple[object, ...], OpenWork] = field(default_factory=dict)
-    _snapshots: dict[int, CandidateSnapshot] = field(default_factory=dict)
+    today: date
+    work: OpenWorkState | None = None
 
     def candidate_ids(self, slugs: Iterable[str], also: int | None = None) -> list[int]:
         """Active staff holding at least one of ``slugs`` (everyone when none), in id order."""
@@ -89,13 +117,9 @@ class Roster:
         return sorted(ids)
 
     def snapshot(self, staff_id: int, open_work: tuple[OpenWork, ...]) -> CandidateSnapshot:
-        """The person with this open work; the same object (and load profile) as last
-        time while their open work has not changed."""
-        kept = self._snapshots.get(staff_id)
-        if kept is not None and kept.open_work == open_work:
-            return kept
+        """The person with this open work, as the engine reads them."""
         member = self.members[staff_id]
-        snapshot = CandidateSnapshot(
+        return CandidateSnapshot(
             staff_id=staff_id,
             name=member.name,
             seniority=member.seniority,
@@ -106,28 +130,143 @@ class Roster:
             reviewer_threshold=member.thresholds.reviewer,
             manager_id=member.manager_id,
         )
-        self._snapshots[staff_id] = snapshot
-        return snapshot
 
-    def engagement_facts(self, engagement_ids: Iterable[int]) -> dict[int, tuple[int, Decimal]]:
-        """Client and complexity weight of each engagement (one query for those not seen)."""
-        missing = [pk for pk in set(engagement_ids) if pk not in self.engagements]
-        if missing:
-            for pk, client_id, weight in Engagement.objects.filter(pk__in=missing).values_list(
-                "pk", "client_id", "work_type__complexity_weight"
-            ):
-                self.engagements[pk] = (client_id, weight)
-        return self.engagements
+    def open_work(self, *, task_id: int, client_id: int) -> OpenWorkRead:
+        """Everyone's open work as it stands now (read only for the people whose number
+        moved) and the client's history: one query, or two when a change committed out
+        of order and everyone is read again."""
+        state = self.work
+        since = state.watermark if state is not None else -1
+        changed, total, history = _read_open_work(since=since, client_id=client_id, task_id=task_id)
+        if state is not None:
+            seqs = dict(state.seqs)
+            kept_total = state.total
+            for staff_id, (seq, _) in changed.items():
+                kept_total += seq - seqs.get(staff_id, 0)
+                seqs[staff_id] = seq
+            if kept_total == total:
+                fresh = self._apply(state, changed, seqs, total)
+            else:  # an earlier number committed after a later one: read everyone
+                everyone, total, _ = _read_open_work(since=-1, client_id=None, task_id=None)
+                fresh = self._state(everyone, total)
+        else:
+            fresh = self._state(changed, total)
+        current = self.work
+        if current is None or fresh.total >= current.total:
+            self.work = fresh  # never back to an older reading (another thread's)
+        return OpenWorkRead(pool=fresh.pool, seqs=fresh.seqs, client_history=history)
+
+    def _state(self, rows: dict[int, tuple[int, list[OpenWork]]], total: int) -> OpenWorkState:
+        seqs = {staff_id: seq for staff_id, (seq, _) in rows.items()}
+        people = [
+            self.snapshot(pk, _ordered(rows[pk][1]) if pk in rows else ()) for pk in self.members
+        ]
+        return OpenWorkState(
+            seqs=seqs,
+            total=total,
+            watermark=max(seqs.values(), default=0),
+            pool=CandidatePool.build(people, self.today),
+        )
+
+    def _apply(
+        self,
+        state: OpenWorkState,
+        changed: dict[int, tuple[int, list[OpenWork]]],
+        seqs: dict[int, int],
+        total: int,
+    ) -> OpenWorkState:
+        if not changed:
+            return state
+        people = [
+            self.snapshot(pk, _ordered(work))
+            for pk, (_, work) in changed.items()
+            if pk in self.members
+        ]
+        return OpenWorkState(
+            seqs=seqs,
+            total=total,
+            watermark=max(state.watermark, *(seq for seq, _ in changed.values())),
+            pool=state.pool.replace(people),
+        )
+
+
+def _ordered(work: list[OpenWork]) -> tuple[OpenWork, ...]:
+    return tuple(sorted(work, key=lambda w: (w.due_date, w.task_id)))
+
+
+# One statement: the people whose number passed ``since``, each with their held tasks
+# (a person holding nothing comes back once, with no task); the sum of everyone's
+# numbers, read in the same snapshot; and who has held the client's tasks.
+_OPEN_WORK_SQL = f"""
+SELECT 1, s.id, s.open_work_seq, t.id, t.due_date, t.estimated_hours, w.complexity_weight
+FROM staff_staffmember s
+LEFT JOIN engagements_task t ON t.assignee_id = s.id AND t.status IN ({HELD})
+LEFT JOIN engagements_engagement e ON e.id = t.engagement_id
+LEFT JOIN engagements_worktype w ON w.id = e.work_type_id
+WHERE s.open_work_seq > %s
+UNION ALL
+SELECT 2, NULL, (SELECT CAST(SUM(open_work_seq) AS BIGINT) FROM staff_staffmember),
+    NULL, NULL, NULL, NULL
+"""
+_HISTORY_SQL = """
+UNION ALL
+SELECT 3, t.assignee_id, NULL, NULL, NULL, NULL, NULL
+FROM engagements_task t JOIN engagements_engagement e ON e.id = t.engagement_id
+WHERE e.client_id = %s AND t.assignee_id IS NOT NULL AND t.status <> %s AND t.id <> %s
+"""
+
+
+def _read_open_work(
+    *, since: int, client_id: int | None, task_id: int | None
+) -> tuple[dict[int, tuple[int, list[OpenWork]]], int, dict[int, int]]:
+    """(staff id -> (number, held work)) for those whose number passed ``since``, the
+    sum of everyone's numbers, and (with a client) how many of the client's tasks each
+    person has held besides ``task_id``. Raw SQL: one statement whatever the firm's
+    size, and no query to compile on every dispatch."""
+    sql, params = _OPEN_WORK_SQL, [since]
+    if client_id is not None:
+        sql += _HISTORY_SQL
+        params += [client_id, TaskStatus.CANCELLED.value, task_id or 0]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    changed: dict[int, tuple[int, list[OpenWork]]] = {}
+    history: dict[int, int] = defaultdict(int)
+    total = 0
+    for kind, staff_id, seq, pk, due, estimate, weight in rows:
+        if kind == 1:
+            entry = changed.get(staff_id)
+            if entry is None:
+                entry = changed[staff_id] = (int(seq), [])
+            if pk is not None:
+                hours = remaining_weighted_hours(_decimal(estimate), _decimal(weight))
+                entry[1].append(OpenWork(task_id=pk, due_date=_date(due), hours=hours))
+        elif kind == 2:
+            total = int(seq or 0)
+        else:
+            history[staff_id] += 1
+    return changed, total, dict(history)
+
+
+def _decimal(value: object) -> Decimal | None:
+    """SQLite hands back decimals as numbers: the same Decimal Django would build."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
+def _date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
 _current: Roster | None = None
 _building = threading.Lock()
 
 
-def roster(*, version: int, today: date, policy: Policy) -> Roster:
-    """The roster for this stamp version, day and policy (built when it is not)."""
+def roster(*, version: int, today: date) -> Roster:
+    """The roster for this stamp version and day (built when it is not)."""
     global _current
-    key = (version, today, policy.seasons)
+    key = (version, today)
     current = _current
     if current is not None and current.key == key:
         if time.monotonic() - current.built_at < ROSTER_MAX_AGE:
@@ -139,7 +278,7 @@ def roster(*, version: int, today: date, policy: Policy) -> Roster:
             or current.key != key
             or (time.monotonic() - current.built_at >= ROSTER_MAX_AGE)
         ):
-            current = _current = _build(key, today, policy)
+            current = _current = _build(key, today)
             # The roster lives for many dispatches: move it (and whatever else is
             # long-lived by now) out of the collector's way, so collections in the
             # middle of a dispatch do not walk a thousand people each time.
@@ -161,9 +300,10 @@ def roster_forget() -> None:
     _current = None
 
 
-def _build(key: tuple[int, date, tuple[Season, ...]], today: date, policy: Policy) -> Roster:
-    """Everyone active with all their skills, their time off, and the skills each work
-    type needs: three queries."""
+def _build(key: tuple[int, date], today: date) -> Roster:
+    """The capacity policy, everyone active with all their skills, their time off, and
+    the skills each work type needs: five queries."""
+    policy = capacity_policy(day=today, fresh=True)
     rows = (
         StaffMember.objects.filter(active=True)
         .annotate(working_days_text=Cast("working_days", TextField()))
@@ -224,9 +364,11 @@ def _build(key: tuple[int, date, tuple[Season, ...]], today: date, policy: Polic
     return Roster(
         key=key,
         built_at=time.monotonic(),
+        policy=policy,
         members=members,
         holders={slug: frozenset(ids) for slug, ids in holders.items()},
         requirements={pk: tuple(rules) for pk, rules in requirements.items()},
+        today=today,
     )
 
 

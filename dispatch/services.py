@@ -25,17 +25,17 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from capacity.selectors import capacity_policy
 from core.exceptions import ApplicationError
 from core.queue import enqueue
 from core.services import change_stamp_bump
 from core.types import User
 from dispatch import messages
 from dispatch.choices import EscalationStatus, Trigger
-from dispatch.engine import CandidateSnapshot, Decision, Outcome, TaskToPlace, decide
+from dispatch.engine import Decision, Outcome, TaskToPlace, decide
 from dispatch.engine.rules import evaluate
 from dispatch.models import DispatchDecision, Escalation
 from dispatch.selectors import (
+    DispatchSnapshot,
     dispatch_snapshot,
     open_work_for,
     task_for_dispatch,
@@ -68,28 +68,33 @@ def _lock_member(staff_id: int) -> StaffMember:
 
 
 def _decide_under_lock(
-    spec: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: date
+    spec: TaskToPlace, snapshot: DispatchSnapshot, today: date
 ) -> tuple[Decision, StaffMember | None]:
     """Decide on the snapshot, then lock the person chosen and confirm their load.
 
-    The snapshot was read without staff locks; once the chosen person's row is
-    locked nobody else can add to their plate, so their open work is read again
-    and, if it changed, the engine decides again with the fresh figures. A person
-    re-read stays locked, so their figures cannot change again: the loop ends
-    within one round per candidate.
+    The snapshot was read without staff locks; once the chosen person's row is locked
+    nobody else can change their plate (the database moves their ``open_work_seq``,
+    on their row, whenever it changes). If the number moved since the snapshot, their
+    open work is read again and, if it changed, the engine decides again with the
+    fresh figures. A person re-read stays locked, so their figures cannot change
+    again: the loop ends within one round per candidate.
     """
+    candidates, seqs = snapshot.candidates, snapshot.open_work_seqs
+    fresh_ids: set[int] = set()
     for _ in range(len(candidates) + 1):
         decision = decide(spec, candidates, today)
         if decision.assignee_id is None:
             return decision, None
-        member = _lock_member(decision.assignee_id)
-        chosen = next(c for c in candidates if c.staff_id == decision.assignee_id)
-        fresh = open_work_for(staff_id=chosen.staff_id)
+        staff_id = decision.assignee_id
+        member = _lock_member(staff_id)
+        if staff_id in fresh_ids or member.open_work_seq == seqs.get(staff_id):
+            return decision, member
+        fresh_ids.add(staff_id)
+        chosen = candidates.person(staff_id)
+        fresh = open_work_for(staff_id=staff_id)
         if fresh == chosen.open_work:
             return decision, member
-        candidates = tuple(
-            replace(c, open_work=fresh, _profiles={}) if c is chosen else c for c in candidates
-        )
+        candidates = candidates.replace([replace(chosen, open_work=fresh, _profiles={})])
     raise AssertionError("every candidate is locked and re-read by now")
 
 
@@ -220,16 +225,15 @@ def task_dispatch(
         if awaiting and trigger != Trigger.REASSIGNMENT:
             _settle_request(task)
             return None
-        policy = capacity_policy(day=today)
-        snapshot = dispatch_snapshot(task=task, today=today, policy=policy)
+        snapshot = dispatch_snapshot(task=task, today=today)
         spec = task_to_place(
             task,
-            policy=policy,
+            policy=snapshot.policy,
             snapshot=snapshot,
             exclude_staff_ids=frozenset(exclude_staff_ids),
             ignore_requested=ignore_requested,
         )
-        decision, assignee = _decide_under_lock(spec, snapshot.candidates, today)
+        decision, assignee = _decide_under_lock(spec, snapshot, today)
         record = _record(
             task=task, decision=decision, trigger=trigger, started=started, actor=actor
         )
@@ -240,6 +244,8 @@ def task_dispatch(
         elif decision.outcome == Outcome.ESCALATED:
             _escalate(task, record, decision, announce=announce_escalation)
         elif decision.outcome == Outcome.NEEDS_CONFIRMATION:
+            if assignee is not None:
+                record.assignee = assignee  # loaded with the lock: the email names them
             messages.notify_confirmation_needed(decision=record, task=task)
         return record
 
@@ -281,14 +287,13 @@ def task_assign_manual(
         if member is None:
             raise DispatchError("That staff member does not exist or is inactive.")
         member = _lock_member(staff_id)
-        policy = capacity_policy(day=today)
-        snapshot = dispatch_snapshot(task=task, today=today, policy=policy, also_staff_id=staff_id)
-        spec = task_to_place(task, policy=policy, snapshot=snapshot, ignore_requested=True)
+        snapshot = dispatch_snapshot(task=task, today=today, also_staff_id=staff_id)
+        spec = task_to_place(task, policy=snapshot.policy, snapshot=snapshot, ignore_requested=True)
         # A manager's choice: nobody is excluded and urgency overrides nothing.
         spec = replace(spec, urgent=False, excluded_staff_ids=frozenset())
         candidates = snapshot.candidates
         engine = decide(spec, candidates, today)
-        chosen = next(c for c in candidates if c.staff_id == staff_id)
+        chosen = candidates.person(staff_id)
         row = evaluate(spec, chosen, today)
         table = engine.candidates
         if all(r.staff_id != staff_id for r in table):

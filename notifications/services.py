@@ -20,8 +20,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F, Q
+from django.db.models.constants import OnConflict
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -40,6 +41,9 @@ from staff.models import StaffMember
 logger = logging.getLogger(__name__)
 
 SEND_TASK = "notifications.tasks.notification_send_task"
+# Several rows stored together (an escalation told to a dozen managers) go out in one
+# message: publishing is most of the cost of a notification to the event that makes it.
+SEND_BATCH_TASK = "notifications.tasks.notifications_send_task"
 
 
 @dataclass(frozen=True)
@@ -53,9 +57,8 @@ class Message:
     context: dict[str, object]
     step: int = 0
     task_id: int | None = None
-    # The subject was created in this transaction (a new decision, a new escalation),
-    # so no row should hold this identity yet: all rows go in with one INSERT (row by
-    # row only if one does after all).
+    # Kept for callers: every message's rows now go in with one INSERT that skips
+    # identities already stored, whether or not the subject is new.
     new_subject: bool = False
     layout: str | None = None  # template files to render, when shared (checkpoints)
     # Builds an iCalendar attachment from the rendered text body (assignment emails).
@@ -81,6 +84,16 @@ def _recipients(
     return rows
 
 
+@dataclass(frozen=True)
+class Delivery:
+    """One message and who gets it (``notify``'s arguments, for ``notify_all``)."""
+
+    message: Message
+    staff: tuple[StaffMember, ...] = ()
+    emails: tuple[str, ...] = ()
+    countdown: int = 0
+
+
 def notify(
     message: Message,
     *,
@@ -93,55 +106,80 @@ def notify(
     Call it inside the transaction that makes the event true: the rows commit
     with it or not at all. Returns the rows created now (none for a repeat).
     """
-    rows = _recipients(staff, emails)
-    if not rows:
-        return []
-    text, html = _render(message.layout or message.template, message.context)
-    calendar = message.calendar(text) if message.calendar else ""
-    send_after = timezone.now() + timedelta(seconds=countdown) if countdown else None
-    pending = [
-        Notification(
-            subject_type=message.subject_type,
-            subject_id=message.subject_id,
-            template=message.template,
-            step=message.step,
-            channel=channel,
-            recipient=recipient[:254],
-            subject=message.subject[:255],
-            body=text,
-            html_body=html if channel == Channel.EMAIL else "",
-            calendar=calendar if channel == Channel.EMAIL else "",
-            task_id=message.task_id,
-            staff_member=member,
-            send_after=send_after,
-        )
-        for channel, recipient, member in rows
-    ]
-    created = _store_all(pending) if message.new_subject else None
-    if created is None:
-        created = []
-        for notification in pending:
-            try:
-                with transaction.atomic():
-                    notification.save(force_insert=True)
-            except IntegrityError:
-                continue  # this event already notified this recipient on this channel
+    return notify_all([Delivery(message, tuple(staff), tuple(emails), countdown)])
+
+
+def notify_all(deliveries: Iterable[Delivery]) -> list[Notification]:
+    """``notify`` for several messages of one event, stored with one INSERT; a row whose
+    identity is already stored (a repeat) is skipped, the others still go in."""
+    pending: list[Notification] = []
+    countdowns: list[int] = []
+    for delivery in deliveries:
+        rows = _recipients(delivery.staff, delivery.emails)
+        if not rows:
+            continue
+        message, countdown = delivery.message, delivery.countdown
+        text, html = _render(message.layout or message.template, message.context)
+        calendar = message.calendar(text) if message.calendar else ""
+        send_after = timezone.now() + timedelta(seconds=countdown) if countdown else None
+        for channel, recipient, member in rows:
+            pending.append(
+                Notification(
+                    subject_type=message.subject_type,
+                    subject_id=message.subject_id,
+                    template=message.template,
+                    step=message.step,
+                    channel=channel,
+                    recipient=recipient[:254],
+                    subject=message.subject[:255],
+                    body=text,
+                    html_body=html if channel == Channel.EMAIL else "",
+                    calendar=calendar if channel == Channel.EMAIL else "",
+                    task_id=message.task_id,
+                    staff_member=member,
+                    send_after=send_after,
+                )
+            )
+            countdowns.append(countdown)
+    _store_new(pending)
+    created = []
+    batches: dict[int, list[int]] = {}  # countdown -> ids
+    for notification, countdown in zip(pending, countdowns, strict=True):
+        if notification.pk is not None:
+            batches.setdefault(countdown, []).append(notification.pk)
             created.append(notification)
-    for notification in created:
-        enqueue(SEND_TASK, notification.pk, countdown=countdown or None)
+    for countdown, ids in batches.items():
+        if len(ids) == 1:
+            enqueue(SEND_TASK, ids[0], countdown=countdown or None)
+        else:
+            enqueue(SEND_BATCH_TASK, ids, countdown=countdown or None)
     return created
 
 
-def _store_all(pending: list[Notification]) -> list[Notification] | None:
-    """Insert every row in one statement; None if one of them already exists."""
-    try:
-        with transaction.atomic():
-            return Notification.objects.bulk_create(pending)
-    except IntegrityError:
-        for notification in pending:
-            notification.pk = None
-            notification._state.adding = True
-        return None
+_IDENTITY = ("subject_type", "subject_id", "template", "step", "channel", "recipient")
+
+
+def _store_new(pending: list[Notification]) -> None:
+    """Insert every row whose identity is not stored yet, in one statement
+    (``INSERT ... ON CONFLICT DO NOTHING RETURNING``), and give those their ids: no
+    savepoint, and a repeat is skipped without failing the caller's transaction.
+    Django's public ``bulk_create`` cannot both skip conflicts and return the new ids,
+    hence its ``_insert``."""
+    if not pending:
+        return
+    meta = Notification._meta
+    fields = [f for f in meta.concrete_fields if not f.primary_key]
+    returning = [meta.pk, *(meta.get_field(name) for name in _IDENTITY)]  # no relations
+    rows = Notification.objects._insert(  # type: ignore[attr-defined]
+        pending, fields=fields, returning_fields=returning, on_conflict=OnConflict.IGNORE
+    )
+    by_identity = {tuple(getattr(n, name) for name in _IDENTITY): n for n in pending}
+    for row in rows:
+        if row is None:  # a single row, already stored
+            continue
+        notification = by_identity[tuple(row[1:])]
+        notification.pk = row[0]
+        notification._state.adding = False
 
 
 def _claim(notification_id: int, now: datetime) -> bool:
@@ -163,6 +201,17 @@ def retry_delay(attempts: int) -> int:
             settings.NOTIFICATION_RETRY_BASE_SECONDS * 2 ** max(0, attempts - 1),
         )
     )
+
+
+def notifications_send(*, notification_ids: Iterable[int]) -> None:
+    """``notification_send`` for each row of a batch; one due again later gets its own
+    message for then (the row holds the schedule, as for a single send)."""
+    for notification_id in notification_ids:
+        if notification_send(notification_id=notification_id) == NotificationStatus.RETRYING:
+            attempts = Notification.objects.filter(pk=notification_id).values_list(
+                "attempts", flat=True
+            )
+            enqueue(SEND_TASK, notification_id, countdown=retry_delay(attempts.first() or 1))
 
 
 def notification_send(*, notification_id: int) -> str:

@@ -17,6 +17,11 @@ def notification_send_task(self, notification_id: int) -> None:  # type: ignore[
         raise self.retry(countdown=services.retry_delay(attempts.first() or 1))
 
 
+@shared_task(name="notifications.tasks.notifications_send_task")
+def notifications_send_task(notification_ids: list[int]) -> None:
+    services.notifications_send(notification_ids=notification_ids)
+
+
 @shared_task(name="notifications.tasks.notifications_reap_stuck_task")
 def notifications_reap_stuck_task() -> None:
     services.notifications_reap_stuck()

@@ -79,6 +79,11 @@ class StaffMember(TimeStampedModel):
     mobile = PhoneNumberField(blank=True)
     active = models.BooleanField(default=True)
     skills = models.ManyToManyField(SkillTag, through="StaffSkill", related_name="staff_members")
+    # Moved by the database whenever the work this person holds changes (triggers on
+    # tasks, engagements and work types, ``dispatch.triggers``), in the transaction that
+    # changes it, and never backwards: dispatch keeps everyone's open work between
+    # dispatches and reads again only the people whose number moved.
+    open_work_seq = models.BigIntegerField(default=0, editable=False)
 
     class Meta:
         ordering = ["user__last_name", "user__first_name"]

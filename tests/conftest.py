@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from engagements.readiness import DISPATCH_TASK
-from notifications.services import SEND_TASK
+from notifications.services import SEND_BATCH_TASK, SEND_TASK
 from staff.choices import Role, Seniority
 from tests.factories import PASSWORD, StaffMemberFactory, UserFactory
 
@@ -107,6 +107,8 @@ class Broker:
             self.dispatches.append(args)
         elif task_name == SEND_TASK:
             self.sends.append((args[0], countdown))
+        elif task_name == SEND_BATCH_TASK:
+            self.sends += [(notification_id, countdown) for notification_id in args[0]]
         return True
 
     def named(self, task_name: str) -> list[tuple[object, ...]]:

@@ -6,10 +6,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+import numpy as np
+
 from capacity.ledger import DeadlineFit, committed_between, utilization
+from dispatch.engine.pool import Bools, CandidatePool, Floats, Ints
 from dispatch.engine.types import REVIEWER, CandidateSnapshot, Problem, TaskToPlace
 
 EPSILON = 1e-9
+# The class each capacity problem is counted under (``Problem.label``), by code.
+ROOM, OVER_THRESHOLD, SHORT_OF_HOURS, DEADLINES = 0, 1, 2, 3
+CAPACITY_LABELS = (
+    "qualified with room, ranked lower",
+    "over their threshold with this task",
+    "not enough free hours before the due date",
+    "other deadlines would be missed",
+)
 
 
 @dataclass(frozen=True)
@@ -57,13 +68,13 @@ def capacity_problem(task: TaskToPlace, fit: Fit) -> Problem | None:
     if not fit.within_threshold:
         return Problem(
             f"utilization {fit.utilization_after:.0%} after this task > threshold {fit.threshold:.0%}",
-            "over their threshold with this task",
+            CAPACITY_LABELS[OVER_THRESHOLD],
         )
     if fit.free_before_deadline + EPSILON < task.weighted_hours:
         return Problem(
             f"{fit.free_before_deadline:.1f} h free before {task.due_date.isoformat()} "
             f"< {task.weighted_hours:.1f} h needed",
-            "not enough free hours before the due date",
+            CAPACITY_LABELS[SHORT_OF_HOURS],
         )
     deadline = fit.deadline
     if deadline is not None and not deadline.fits:
@@ -71,6 +82,65 @@ def capacity_problem(task: TaskToPlace, fit: Fit) -> Problem | None:
         return Problem(
             f"deadline fit fails at {broken.isoformat() if broken else '?'}: "
             f"{deadline.hours_due:.1f} h due vs {deadline.hours_available:.1f} h available",
-            "other deadlines would be missed",
+            CAPACITY_LABELS[DEADLINES],
         )
     return None
+
+
+@dataclass(frozen=True)
+class FitColumns:
+    """``capacity_fit`` and ``capacity_problem`` for many rows of a pool at once."""
+
+    utilization_after: Floats
+    threshold: Floats
+    free_before_deadline: Floats
+    code: Ints  # ROOM, OVER_THRESHOLD, SHORT_OF_HOURS or DEADLINES (CAPACITY_LABELS)
+
+    @property
+    def within_threshold(self) -> Bools:
+        return self.utilization_after <= self.threshold + EPSILON
+
+
+def capacity_columns(task: TaskToPlace, pool: CandidatePool, rows: Ints) -> FitColumns:
+    """``capacity_fit`` then ``capacity_problem`` for every row of ``pool`` in ``rows``,
+    with the same arithmetic in the same order (identical figures, identical verdicts)."""
+    today = pool.today.toordinal()
+    hours = task.weighted_hours
+    due = task.due_date.toordinal()
+    calendars = pool.calendars
+    # Working days from today to the due date (or today, for work already due).
+    until = max(due, today)
+    days_until = calendars.working_days(rows, today, until)
+    days = days_until if due >= today else np.zeros(len(rows), dtype=np.int64)
+    # This week with the task: its hours spread over its working days, the share
+    # falling in the window (``committed_between`` for the one new item).
+    inside = calendars.working_days(
+        rows, pool.window_start[rows], np.minimum(pool.window_end[rows], due)
+    )
+    spread = np.divide(hours * inside, days, out=np.zeros(len(rows)), where=days > 0)
+    landed = np.where(pool.landing_in_window[rows], hours, 0.0)
+    added = np.where(days == 0, landed, spread)
+    committed = pool.committed_week[rows] + added
+    available = pool.available_week[rows]
+    after = np.divide(committed, available, out=np.zeros(len(rows)), where=available > EPSILON)
+    after[(available <= EPSILON) & (committed > EPSILON)] = float("inf")
+    if task.threshold_override is not None:
+        threshold = np.full(len(rows), task.threshold_override)
+    elif task.role == REVIEWER:
+        threshold = pool.reviewer_threshold[rows]
+    else:
+        threshold = pool.threshold[rows]
+    # Free hours from today to the due date (or today).
+    available_until = pool.available(rows, today, until, days_until)
+    free = available_until - pool.committed_through(rows, until, days_until)
+    code = np.full(len(rows), ROOM, dtype=np.int64)
+    within = after <= threshold + EPSILON
+    code[~within] = OVER_THRESHOLD
+    short = within & (free + EPSILON < hours)
+    code[short] = SHORT_OF_HOURS
+    room = within & ~short
+    if room.any():
+        where = np.flatnonzero(room)
+        fits = pool.deadline_fits(rows[where], task.as_open_work, available_until[where])
+        code[where[~fits]] = DEADLINES
+    return FitColumns(after, threshold, free, code)

@@ -17,14 +17,30 @@ overloads them, waits for a manager; no fit escalates with the conflict.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections.abc import Iterable
 from datetime import date
 from typing import TypedDict
 
-from dispatch.engine.eligibility import eligibility_problem, requested_staff, suppressed
-from dispatch.engine.fit import capacity_fit, capacity_problem
-from dispatch.engine.ranking import rank_key
+import numpy as np
+
+from dispatch.engine.eligibility import (
+    eligibility_labels,
+    eligibility_problem,
+    requested_staff,
+    suppressed,
+)
+from dispatch.engine.fit import (
+    CAPACITY_LABELS,
+    DEADLINES,
+    ROOM,
+    Fit,
+    capacity_columns,
+    capacity_fit,
+    capacity_problem,
+)
+from dispatch.engine.pool import CandidatePool, Ints
 from dispatch.engine.types import (
+    PREPARER,
     CandidateRow,
     CandidateSnapshot,
     Decision,
@@ -37,7 +53,7 @@ from dispatch.engine.types import (
 # those who qualified without room, then those refused) and counts the rest by reason,
 # so a decision at a 1,000-person firm stays a few kilobytes and still explains itself.
 TABLE_SIZE = 25
-HAS_ROOM = Problem("passes every rule", "qualified with room, ranked lower")
+HAS_ROOM = Problem("passes every rule", CAPACITY_LABELS[ROOM])
 
 
 class _Summary(TypedDict):
@@ -46,32 +62,24 @@ class _Summary(TypedDict):
 
 
 class _Evaluation:
-    """One qualified (or listed) person judged for the task; their table row is built
-    only when it is shown, so a thousand candidates cost a thousand fits, not rows."""
+    """One person judged for the task in full: their figures and the words of the first
+    rule that refuses them (built only for the people a decision names or lists)."""
 
     __slots__ = ("_row", "candidate", "familiarity", "fit", "problem", "qualified")
 
     def __init__(
-        self, task: TaskToPlace, candidate: CandidateSnapshot, today: date, problem: Problem | None
+        self, task: TaskToPlace, candidate: CandidateSnapshot, fit: Fit, problem: Problem | None
     ) -> None:
         self.candidate = candidate
-        self.fit = capacity_fit(task, candidate, today)
+        self.fit = fit
         self.qualified = problem is None
-        self.problem = capacity_problem(task, self.fit) if problem is None else problem
+        self.problem = capacity_problem(task, fit) if problem is None else problem
         self.familiarity = task.client_history.get(candidate.staff_id, 0)
         self._row: CandidateRow | None = None
 
     @property
-    def staff_id(self) -> int:
-        return self.candidate.staff_id
-
-    @property
     def kept(self) -> bool:
         return self.problem is None
-
-    @property
-    def within_threshold(self) -> bool:
-        return self.fit.within_threshold
 
     @property
     def row(self) -> CandidateRow:
@@ -96,38 +104,128 @@ class _Evaluation:
 def evaluate(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -> CandidateRow:
     """One person's line of the candidate table: their figures and the first rule that
     refuses them (a manager assigning by hand sees where their choice stood)."""
-    return _Evaluation(task, candidate, today, eligibility_problem(task, candidate, today)).row
+    problem = eligibility_problem(task, candidate, today)
+    return _Evaluation(task, candidate, capacity_fit(task, candidate, today), problem).row
 
 
-def _rank_key(task: TaskToPlace, evaluation: _Evaluation) -> tuple[object, ...]:
-    return rank_key(
-        task,
-        staff_id=evaluation.candidate.staff_id,
-        familiarity=evaluation.familiarity,
-        seniority=evaluation.candidate.seniority,
-        free_hours=evaluation.fit.free_before_deadline,
-    )
+class _Judgement:
+    """Everyone in the pool judged for the task at once, as columns: who qualifies and
+    who is refused (with the class of the refusal), the qualified in ranking order
+    with their figures; a person's words only when asked for (``evaluation``)."""
+
+    def __init__(self, task: TaskToPlace, pool: CandidatePool) -> None:
+        self.task, self.pool = task, pool
+        rows = pool.rows
+        self.count = len(rows)
+        codes, self.labels = eligibility_labels(task, pool, rows)
+        eligible = codes == 0
+        self.refused: Ints = rows[~eligible]  # staff-id order
+        self.refused_codes: Ints = codes[~eligible]
+        qualified = rows[eligible]
+        fit = capacity_columns(task, pool, qualified)
+        familiarity = np.zeros(len(pool.people), dtype=np.int64)
+        history = task.client_history
+        if history:
+            ids = np.fromiter(history.keys(), dtype=np.int64, count=len(history))
+            held = np.fromiter(history.values(), dtype=np.int64, count=len(history))
+            at = np.searchsorted(pool.staff_ids, ids)
+            known = at < len(pool.staff_ids)
+            known[known] = pool.staff_ids[at[known]] == ids[known]
+            familiarity[at[known]] = held[known]
+        staff_ids = pool.staff_ids[qualified]
+        requested = requested_staff(task)
+        not_requested = (
+            staff_ids != requested
+            if requested is not None
+            else np.ones(len(qualified), dtype=np.bool_)
+        )
+        seniority = (
+            pool.seniority[qualified]
+            if task.role == PREPARER
+            else np.zeros(len(qualified), dtype=np.int64)
+        )
+        kept = fit.code == ROOM
+        # ``ranking.rank_key`` as columns (the last key sorts first), those with room first.
+        order = np.lexsort(
+            (
+                staff_ids,
+                -fit.free_before_deadline,
+                seniority,
+                -familiarity[qualified],
+                not_requested,
+                ~kept,
+            )
+        )
+        self.ordered: Ints = qualified[order]
+        self.after = fit.utilization_after[order]
+        self.threshold = fit.threshold[order]
+        self.free = fit.free_before_deadline[order]
+        self.codes: Ints = fit.code[order]
+        self.best_free = float(fit.free_before_deadline.max()) if len(qualified) else None
+        self._evaluations: dict[int, _Evaluation] = {}
+
+    def position(self, staff_id: int) -> int | None:
+        """Where a qualified person stands in the ranking (None: not qualified)."""
+        row = self.pool.index.get(staff_id)
+        if row is None:
+            return None
+        where = np.flatnonzero(self.ordered == row)
+        return int(where[0]) if len(where) else None
+
+    def evaluation(self, position: int) -> _Evaluation:
+        """The qualified person at ``position`` of the ranking in full, from the columns
+        (the profile is walked only for the words of a deadline that breaks)."""
+        judged = self._evaluations.get(position)
+        if judged is None:
+            task, pool = self.task, self.pool
+            row = int(self.ordered[position])
+            person = pool.people[row]
+            deadline = None
+            if self.codes[position] == DEADLINES:
+                deadline = person.profile(pool.today).deadline_fit(task.as_open_work)
+            fit = Fit(
+                utilization=float(pool.utilization[row]),
+                utilization_after=float(self.after[position]),
+                threshold=float(self.threshold[position]),
+                free_before_deadline=float(self.free[position]),
+                deadline=deadline,
+            )
+            judged = self._evaluations[position] = _Evaluation(task, person, fit, None)
+        return judged
+
+    def table(self) -> tuple[tuple[CandidateRow, ...], tuple[tuple[str, int], ...]]:
+        """The rows the log lists (the top of the ranking, those qualified without room,
+        then those refused), and everyone else counted by reason."""
+        task, pool = self.task, self.pool
+        listed = min(TABLE_SIZE, len(self.ordered))
+        rows = [self.evaluation(position).row for position in range(listed)]
+        room = TABLE_SIZE - listed
+        for row in self.refused[:room].tolist():
+            person = pool.people[row]
+            problem = eligibility_problem(task, person, pool.today)
+            fit = capacity_fit(task, person, pool.today)
+            rows.append(_Evaluation(task, person, fit, problem).row)
+        counts: dict[str, int] = {}
+        for code, count in enumerate(np.bincount(self.codes[TABLE_SIZE:], minlength=4).tolist()):
+            if count:
+                counts[CAPACITY_LABELS[code]] = count
+        unlisted = np.bincount(self.refused_codes[room:], minlength=len(self.labels)).tolist()
+        for code, count in enumerate(unlisted):
+            if count and code:
+                label = self.labels[code]
+                counts[label] = counts.get(label, 0) + count
+        rejections = tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+        return tuple(rows), rejections
 
 
-def _table(
-    task: TaskToPlace,
-    ranked: list[_Evaluation],
-    refused: list[tuple[CandidateSnapshot, Problem]],
-    today: date,
-) -> tuple[tuple[CandidateRow, ...], tuple[tuple[str, int], ...]]:
-    """The rows the log lists, and everyone else counted by reason."""
-    ordered = [e for e in ranked if e.kept] + [e for e in ranked if not e.kept]
-    rows = [e.row for e in ordered[:TABLE_SIZE]]
-    room = TABLE_SIZE - len(rows)
-    rows += [_Evaluation(task, c, today, problem).row for c, problem in refused[:room]]
-    counts = Counter((e.problem or HAS_ROOM).label for e in ordered[TABLE_SIZE:])
-    counts.update(problem.label for _, problem in refused[max(room, 0) :])
-    rejections = tuple(sorted(counts.items(), key=lambda item: (-item[1], item[0])))
-    return tuple(rows), rejections
+def decide(
+    task: TaskToPlace, candidates: Iterable[CandidateSnapshot] | CandidatePool, today: date
+) -> Decision:
+    """Pick an assignee for ``task`` among ``candidates`` as of ``today``, or say why not.
 
-
-def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: date) -> Decision:
-    """Pick an assignee for ``task`` among ``candidates`` as of ``today``, or say why not."""
+    ``candidates`` may be a ``CandidatePool`` already built for ``today`` (the dispatch
+    roster keeps one), else the people are put in columns here.
+    """
     if task.estimated_hours is None or task.estimated_hours <= 0:
         return Decision(
             outcome=Outcome.HELD_MISSING_ESTIMATE,
@@ -147,24 +245,27 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
             rule_path=("season",),
             candidates=(),
         )
+    if isinstance(candidates, CandidatePool):
+        if candidates.today != today:
+            raise ValueError(f"the pool was built for {candidates.today}, not {today}")
+        pool = candidates
+    else:
+        pool = CandidatePool.build(candidates, today)
 
-    # Eligibility first (cheap, no figures); capacity only for those who pass it.
-    qualified: list[_Evaluation] = []
-    refused: list[tuple[CandidateSnapshot, Problem]] = []
-    for candidate in sorted(candidates, key=lambda c: c.staff_id):
-        problem = eligibility_problem(task, candidate, today)
-        if problem is None:
-            qualified.append(_Evaluation(task, candidate, today, None))
-        else:
-            refused.append((candidate, problem))
-    qualified.sort(key=lambda e: _rank_key(task, e))
-    table, rejections = _table(task, qualified, refused, today)
-    summary = _Summary(candidate_count=len(candidates), rejections=rejections)
+    # Eligibility and capacity for everyone as columns; full figures and words only
+    # for the people the decision names or lists.
+    judged = _Judgement(task, pool)
+    table, rejections = judged.table()
+    summary = _Summary(candidate_count=judged.count, rejections=rejections)
     path: list[str] = ["skill", "guardrail", "reviewer"]
+    qualified_count = len(judged.ordered)
 
     # Client-requested staffer: overrides ranking and capacity, never skills.
     requested_id = requested_staff(task)
-    requested = next((e for e in qualified if e.staff_id == requested_id), None)
+    requested: _Evaluation | None = None
+    if requested_id is not None:
+        position = judged.position(requested_id)
+        requested = judged.evaluation(position) if position is not None else None
     if requested_id is not None:
         path.append("requested")
         if requested is not None:
@@ -188,18 +289,19 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
                     ),
                     rule_path=tuple(path),
                     candidates=table,
-                    over_threshold=not requested.within_threshold,
+                    over_threshold=not requested.fit.within_threshold,
                     requested_override=True,
                     **summary,
                 )
         else:
             path.append("requested-not-qualified")
 
+    first = judged.evaluation(0) if qualified_count else None
     if task.urgent:
         path.append("urgent")
-        if qualified:
+        if first is not None:
             # Someone with room takes it without an override when there is such a person.
-            chosen = requested or next((e for e in qualified if e.kept), qualified[0])
+            chosen = requested or first
             over = not chosen.kept
             reasons = [f"Urgent: assigned to the first qualified person, {chosen.row.name}."]
             if over:
@@ -218,13 +320,12 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
                 **summary,
             )
         return _escalation(
-            task, qualified, table, summary, path, "Urgent, but nobody holds the required skills."
+            task, judged, table, summary, path, "Urgent, but nobody holds the required skills."
         )
 
     path += ["capacity", "deadline-fit", "rank"]
-    survivors = [e for e in qualified if e.kept]
-    if survivors:
-        chosen = survivors[0]
+    if first is not None and first.kept:
+        chosen = first
         why = [
             f"{chosen.row.name} at {chosen.row.utilization_after:.0%} this week with the task "
             f"(threshold {chosen.row.threshold:.0%})"
@@ -239,32 +340,31 @@ def decide(task: TaskToPlace, candidates: tuple[CandidateSnapshot, ...], today: 
             candidates=table,
             **summary,
         )
-    if not qualified:
+    if not qualified_count:
         return _escalation(
-            task, qualified, table, summary, path, "Nobody holds the required skills and seniority."
+            task, judged, table, summary, path, "Nobody holds the required skills and seniority."
         )
     return _escalation(
         task,
-        qualified,
+        judged,
         table,
         summary,
         path,
-        f"{len(qualified)} qualified, none with room before {task.due_date.isoformat()}.",
+        f"{qualified_count} qualified, none with room before {task.due_date.isoformat()}.",
     )
 
 
 def _escalation(
     task: TaskToPlace,
-    qualified: list[_Evaluation],
+    judged: _Judgement,
     table: tuple[CandidateRow, ...],
     summary: _Summary,
     path: list[str],
     headline: str,
 ) -> Decision:
     gap = None
-    if qualified:
-        best_free = max(e.fit.free_before_deadline for e in qualified)
-        gap = max(0.0, task.weighted_hours - best_free)
+    if judged.best_free is not None:
+        gap = max(0.0, task.weighted_hours - judged.best_free)
     reasons = [headline]
     listed = [row for row in table if row.qualified]
     for row in listed:
@@ -272,8 +372,9 @@ def _escalation(
             f"{row.name}: {row.utilization:.0%} now, {row.available_before_deadline:.1f} h free "
             f"before the deadline — {row.reason}"
         )
-    if len(qualified) > len(listed):
-        reasons.append(f"… and {len(qualified) - len(listed)} more qualified, none with room.")
+    qualified = len(judged.ordered)
+    if qualified > len(listed):
+        reasons.append(f"… and {qualified - len(listed)} more qualified, none with room.")
     if gap is not None:
         reasons.append(f"Gap to the deadline: {gap:.1f} h beyond the most free qualified person.")
     return Decision(

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date
 
 import pytest
 
-from capacity.ledger import OpenWork
+from capacity.models import CapacityRule
 from dispatch import roster as roster_module
 from dispatch.choices import Trigger
 from dispatch.services import task_dispatch
+from engagements.models import Task
 from staff.models import SkillTag, StaffSkill
 from tests.dispatch.builders import bookkeeping_task, load_up
 
@@ -79,16 +81,54 @@ def test_a_roster_older_than_its_age_limit_is_built_again(skilled, client_co, mo
 
 
 @pytest.mark.django_db
-def test_a_snapshot_is_reused_only_while_the_persons_open_work_is_unchanged(skilled, client_co):
+def test_only_the_people_whose_open_work_changed_are_built_again(skilled, client_co):
     ann = skilled("ann", "bookkeeping")
+    ben = skilled("ben", "bookkeeping")
     place(bookkeeping_task(client_co, due_date=DUE))
     held = roster_module._current
-    assert held is not None
-    seen = held._snapshots[ann.pk]
-    more = (*seen.open_work, OpenWork(task_id=999, due_date=DUE, hours=2.0))
+    assert held is not None and held.work is not None
+    before = held.work.pool
+    assignee = Task.objects.get(assignee__isnull=False).assignee_id
+    other = ben.pk if assignee == ann.pk else ann.pk
 
-    again = held.snapshot(ann.pk, seen.open_work)
-    changed = held.snapshot(ann.pk, more)
+    place(bookkeeping_task(client_co, due_date=DUE, name="second"))
 
-    assert again is seen
-    assert changed is not seen and changed.open_work == more
+    after = held.work.pool
+    assert after.person(other) is before.person(other)  # untouched: same snapshot
+    assert after.person(assignee) is not before.person(assignee)
+    assert len(after.person(assignee).open_work) == 1
+
+
+@pytest.mark.django_db
+def test_work_changed_out_of_order_is_still_seen(skilled, client_co):
+    """A number committed below the highest one seen (a transaction that drew it first
+    and committed last) leaves the sum short: everyone is read again."""
+    ann = skilled("ann", "bookkeeping")
+    ben = skilled("ben", "bookkeeping", seniority=2)
+    place(bookkeeping_task(client_co, due_date=DUE))  # to Ann (lower seniority first)
+    held = roster_module._current
+    assert held is not None and held.work is not None
+    held.work = replace(held.work, watermark=held.work.watermark + 10_000)
+
+    load_up(ann, "60", due=date(2026, 11, 27))  # Ann is now full, below the watermark
+    decision = place(bookkeeping_task(client_co, due_date=DUE, name="second"))
+
+    assert decision is not None
+    assert decision.assignee_id == ben.pk
+
+
+@pytest.mark.django_db
+def test_a_committed_capacity_rule_is_seen_by_the_next_dispatch(
+    skilled, client_co, django_capture_on_commit_callbacks
+):
+    ann = skilled("ann", "bookkeeping")
+    load_up(ann, "34", due=date(2026, 11, 27))  # 85 % this week: over the default 80 %
+    first = place(bookkeeping_task(client_co, due_date=DUE))
+    assert first is not None and first.assignee_id is None  # escalated
+
+    with django_capture_on_commit_callbacks(execute=True):
+        CapacityRule.objects.create(name="Busy season", threshold_percent=150)
+    decision = place(bookkeeping_task(client_co, due_date=DUE, name="after the rule"))
+
+    assert decision is not None
+    assert decision.assignee_id == ann.pk

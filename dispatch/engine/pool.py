@@ -1,0 +1,491 @@
+"""Candidates as columns: each fact the rules read is one array over the people, so a
+task is judged against a thousand of them in a few dozen array operations (numpy)
+rather than a thousand rounds of Python.
+
+A pool is built once from ``CandidateSnapshot``s and their load profiles
+(``capacity.ledger.LoadProfile``) and then kept: the dispatch roster keeps one for
+the whole firm and replaces only the people whose open work changed. Every figure
+is read from the profile's own numbers with the same operations in the same order
+as ``fit.capacity_fit``, so the two agree to the last bit (a property test holds
+them to it); working days and available hours are integers, as in the ledger.
+
+Layout (rows in staff-id order):
+- per row: staff id, seniority, thresholds, skills (a level and a certification
+  date per skill slug), the calendar's weekday pattern, holiday group and hours per
+  working day, and the load profile's figures for the week;
+- ragged per-row lists (time off, open work's due dates, deadlines) flattened into
+  one sorted array each, keyed ``row * SPAN + ordinal``, so one ``searchsorted``
+  answers "how many before this day" for every row at once; per-row running totals
+  sit beside them (one extra slot per row where a list has a "none yet" entry).
+
+A pool never changes once built (``replace`` and ``select`` return new pools sharing
+what did not change), so a dispatch can keep reading one while another is made.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+
+from capacity.ledger import EPSILON, UNITS_PER_HOUR, LoadProfile, OpenWork, utilization
+from dispatch.engine.types import CandidateSnapshot
+
+Ints = npt.NDArray[np.int64]
+Floats = npt.NDArray[np.float64]
+Bools = npt.NDArray[np.bool_]
+
+Side = Literal["left", "right"]
+
+SPAN = 1 << 22  # above date.max.toordinal(): ``row * SPAN + ordinal`` sorts by row, then day
+NOT_HELD = -1  # skill level of someone without the skill
+NEVER = np.iinfo(np.int64).max  # certification without an expiry; the key after every row
+
+
+@dataclass(frozen=True)
+class _Segment:
+    """Ragged per-row lists flattened: ``keys`` sorted (``row * SPAN + ordinal``, then a
+    sentinel), and values beside them: ``at_key`` one per key, ``per_row`` one per key
+    plus one per row (the entry before the row's first key, or after its last)."""
+
+    keys: Ints
+    at_key: tuple[Floats, ...]
+    per_row: tuple[Floats, ...]
+
+    def positions(self, rows: Ints, ordinals: Ints | int, side: Side) -> Ints:
+        found: Ints = np.searchsorted(self.keys, rows * SPAN + ordinals, side=side)
+        return found
+
+    def splice(
+        self,
+        row: int,
+        keys: Sequence[int],
+        at_key: Sequence[Sequence[float]],
+        per_row: Sequence[Sequence[float]],
+    ) -> _Segment:
+        """This segment with ``row``'s lists replaced."""
+        start = int(np.searchsorted(self.keys, row * SPAN, side="left"))
+        end = int(np.searchsorted(self.keys, (row + 1) * SPAN, side="left"))
+        new_keys = np.asarray([row * SPAN + k for k in keys], dtype=np.int64)
+        return _Segment(
+            keys=np.concatenate((self.keys[:start], new_keys, self.keys[end:])),
+            at_key=tuple(
+                np.concatenate((old[:start], np.asarray(new, dtype=np.float64), old[end:]))
+                for old, new in zip(self.at_key, at_key, strict=True)
+            ),
+            per_row=tuple(
+                np.concatenate(
+                    (old[: start + row], np.asarray(new, dtype=np.float64), old[end + row + 1 :])
+                )
+                for old, new in zip(self.per_row, per_row, strict=True)
+            ),
+        )
+
+
+def _segment(
+    keys: list[int], at_key: Sequence[list[float]], per_row: Sequence[list[float]]
+) -> _Segment:
+    return _Segment(
+        keys=np.asarray([*keys, NEVER], dtype=np.int64),
+        at_key=tuple(np.asarray([*values, 0.0], dtype=np.float64) for values in at_key),
+        per_row=tuple(np.asarray([*values, 0.0], dtype=np.float64) for values in per_row),
+    )
+
+
+@dataclass(frozen=True)
+class _Calendars:
+    """Every row's calendar as columns: weekday pattern, holiday group, hours per day,
+    and time off (units lost per day, with running totals over all rows)."""
+
+    pattern: Ints  # per row: index into ``week_prefix``
+    week_prefix: Ints  # per pattern: working weekdays among the first k days of a week
+    holiday_group: Ints  # per row
+    holiday_keys: Ints  # ``group * SPAN + ordinal``, sorted, then a sentinel
+    day_units: Ints  # per row
+    away_keys: Ints  # ``row * SPAN + ordinal``, sorted, then a sentinel
+    away_before: Ints  # units lost before each away key (running total over all rows)
+
+    def weekdays_before(self, rows: Ints, ordinals: Ints | int) -> Ints:
+        """Working weekdays from ordinal 1 (a Monday) up to, not including, ``ordinals``."""
+        weeks, rest = np.divmod(ordinals - 1, 7)
+        pattern = self.pattern[rows]
+        days: Ints = weeks * self.week_prefix[pattern, 7] + self.week_prefix[pattern, rest]
+        return days
+
+    def working_days(self, rows: Ints, lo: Ints | int, hi: Ints | int) -> Ints:
+        """Working days from ``lo`` to ``hi``, both included, holidays excluded (0 when
+        ``hi`` < ``lo``): ``StaffCalendar.working_days_between`` for every row."""
+        group = self.holiday_group[rows] * SPAN
+        after: Ints = np.searchsorted(self.holiday_keys, group + hi, side="right")
+        before: Ints = np.searchsorted(self.holiday_keys, group + lo, side="left")
+        weekdays = self.weekdays_before(rows, hi + 1) - self.weekdays_before(rows, lo)
+        days: Ints = np.where(hi < lo, 0, weekdays - (after - before))
+        return days
+
+    def available_units(self, rows: Ints, lo: int, hi: int, days: Ints) -> Ints:
+        """``StaffCalendar.available_units`` for every row from ``lo`` to ``hi`` (``lo``
+        <= ``hi``), with ``days`` the working days between them."""
+        key = rows * SPAN
+        first = np.searchsorted(self.away_keys, key + lo, side="left")
+        last = np.searchsorted(self.away_keys, key + hi, side="right")
+        units: Ints = days * self.day_units[rows] - (
+            self.away_before[last] - self.away_before[first]
+        )
+        return units
+
+
+def _week_prefix(days: frozenset[int]) -> list[int]:
+    prefix = [0]
+    for weekday in range(7):
+        prefix.append(prefix[-1] + (weekday in days))
+    return prefix
+
+
+class CandidatePool:
+    """The candidates for a dispatch as columns, as of ``today`` (see the module doc).
+
+    Iterating a pool yields its selected people in staff-id order; ``len`` counts them.
+    """
+
+    __slots__ = (
+        "calendars",
+        "certified",
+        "committed_week",
+        "deadlines",
+        "index",
+        "landing",
+        "landing_hours",
+        "landing_in_window",
+        "levels",
+        "available_week",
+        "breaks",
+        "people",
+        "rows",
+        "seniority",
+        "spread",
+        "staff_ids",
+        "threshold",
+        "reviewer_threshold",
+        "today",
+        "utilization",
+        "window_end",
+        "window_start",
+    )
+
+    today: date
+    people: tuple[CandidateSnapshot, ...]  # every row, in staff-id order
+    index: dict[int, int]  # staff id -> row
+    rows: Ints  # the selected rows (``select``), ascending
+    staff_ids: Ints
+    seniority: Ints
+    threshold: Floats
+    reviewer_threshold: Floats
+    levels: dict[str, Ints]  # skill slug -> level per row (NOT_HELD without it)
+    certified: dict[str, Ints]  # skill slug -> certified-until ordinal per row (NEVER)
+    calendars: _Calendars
+    window_start: Ints  # the utilization window ("this week"), per row
+    window_end: Ints
+    available_week: Floats
+    committed_week: Floats
+    utilization: Floats  # this week, before any new task
+    landing: Ints  # where work with no working day left lands (ordinal)
+    landing_hours: Floats
+    landing_in_window: Bools  # that day falls in the utilization window
+    spread: _Segment  # open work's due dates; full-hours prefix, hours-per-day suffix
+    deadlines: _Segment  # deadlines; hours due by, available until; least slack from
+    breaks: Ints  # the first deadline that already breaks (local index; count if none)
+
+    # Building ------------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, people: Iterable[CandidateSnapshot], today: date) -> CandidatePool:
+        """Columns for ``people`` (one row each, by staff id) as of ``today``."""
+        self = cls()
+        by_id = {person.staff_id: person for person in people}
+        self.today = today
+        self.people = tuple(by_id[pk] for pk in sorted(by_id))
+        self.index = {person.staff_id: row for row, person in enumerate(self.people)}
+        count = len(self.people)
+        self.rows = np.arange(count, dtype=np.int64)
+        self.staff_ids = np.asarray([p.staff_id for p in self.people], dtype=np.int64)
+        self.seniority = np.asarray([p.seniority for p in self.people], dtype=np.int64)
+        self.threshold = np.asarray([p.threshold for p in self.people], dtype=np.float64)
+        self.reviewer_threshold = np.asarray(
+            [p.reviewer_threshold for p in self.people], dtype=np.float64
+        )
+        self._build_skills()
+        self._build_calendars()
+        self._build_profiles()
+        return self
+
+    def _build_skills(self) -> None:
+        count = len(self.people)
+        levels: dict[str, Ints] = {}
+        certified: dict[str, Ints] = {}
+        for row, person in enumerate(self.people):
+            for slug, held in person.skills.items():
+                if slug not in levels:
+                    levels[slug] = np.full(count, NOT_HELD, dtype=np.int64)
+                    certified[slug] = np.full(count, NEVER, dtype=np.int64)
+                levels[slug][row] = held.level
+                if held.certified_until is not None:
+                    certified[slug][row] = held.certified_until.toordinal()
+        self.levels, self.certified = levels, certified
+
+    def _build_calendars(self) -> None:
+        patterns: dict[frozenset[int], int] = {}
+        groups: dict[tuple[int, ...], int] = {}
+        seen: dict[int, tuple[int, int, int]] = {}  # calendar id -> (pattern, group, units)
+        pattern, group, units = [], [], []
+        away_keys: list[int] = []
+        away_lost: list[int] = []
+        for row, person in enumerate(self.people):
+            calendar = person.calendar
+            index = calendar.index
+            facts = seen.get(id(calendar))
+            if facts is None:
+                facts = (
+                    patterns.setdefault(calendar.working_days, len(patterns)),
+                    groups.setdefault(index.holidays, len(groups)),
+                    index.day_units,
+                )
+                seen[id(calendar)] = facts
+            pattern.append(facts[0])
+            group.append(facts[1])
+            units.append(facts[2])
+            base = row * SPAN
+            away_keys.extend(base + day for day in index.away_days)
+            away_lost.extend(index.away_lost)
+        holiday_keys = [g * SPAN + day for days, g in groups.items() for day in days]
+        holiday_keys.sort()
+        self.calendars = _Calendars(
+            pattern=np.asarray(pattern, dtype=np.int64),
+            week_prefix=np.asarray(
+                [_week_prefix(days) for days in patterns] or [[0] * 8], dtype=np.int64
+            ),
+            holiday_group=np.asarray(group, dtype=np.int64),
+            holiday_keys=np.asarray([*holiday_keys, NEVER], dtype=np.int64),
+            day_units=np.asarray(units, dtype=np.int64),
+            away_keys=np.asarray([*away_keys, NEVER], dtype=np.int64),
+            away_before=np.concatenate(([0], np.cumsum(away_lost, dtype=np.int64))).astype(
+                np.int64
+            ),
+        )
+
+    def _build_profiles(self) -> None:
+        today = self.today
+        spread_keys: list[int] = []
+        spread_values: tuple[list[float], list[float]] = ([], [])
+        deadline_keys: list[int] = []
+        deadline_at: tuple[list[float], list[float]] = ([], [])
+        slack: list[float] = []
+        figures = []
+        for row, person in enumerate(self.people):
+            profile = person.profile(today)
+            figures.append(_figures(person, profile))
+            base = row * SPAN
+            spread_keys.extend(base + due for due in profile.spread_dues)
+            spread_values[0].extend(profile.full_prefix)
+            spread_values[1].extend(profile.rate_suffix)
+            deadline_keys.extend(base + day for day in profile.deadlines)
+            deadline_at[0].extend(profile.due_by)
+            deadline_at[1].extend(profile.available_to)
+            slack.extend(profile.slack_suffix_min)
+        self.spread = _segment(spread_keys, (), spread_values)
+        self.deadlines = _segment(deadline_keys, deadline_at, (slack,))
+        self._set_figures(figures)
+
+    def _set_figures(self, figures: list[_Figures]) -> None:
+        columns = list(zip(*figures, strict=True)) if figures else [()] * 9
+        self.window_start = np.asarray(columns[0], dtype=np.int64)
+        self.window_end = np.asarray(columns[1], dtype=np.int64)
+        self.available_week = np.asarray(columns[2], dtype=np.float64)
+        self.committed_week = np.asarray(columns[3], dtype=np.float64)
+        self.utilization = np.asarray(columns[4], dtype=np.float64)
+        self.landing = np.asarray(columns[5], dtype=np.int64)
+        self.landing_hours = np.asarray(columns[6], dtype=np.float64)
+        self.landing_in_window = np.asarray(columns[7], dtype=np.bool_)
+        self.breaks = np.asarray(columns[8], dtype=np.int64)
+
+    def _copy(self) -> CandidatePool:
+        other = CandidatePool()
+        for name in CandidatePool.__slots__:
+            setattr(other, name, getattr(self, name))
+        return other
+
+    def replace(self, people: Iterable[CandidateSnapshot]) -> CandidatePool:
+        """This pool with these people's rows built again from their snapshots (their
+        open work changed); only their rows are rebuilt. Someone new, or someone whose
+        calendar changed, rebuilds the whole pool."""
+        changed = list(people)
+        if not changed:
+            return self
+        if any(
+            p.staff_id not in self.index
+            or self.people[self.index[p.staff_id]].calendar is not p.calendar
+            for p in changed
+        ):
+            kept = {p.staff_id: p for p in self.people}
+            kept.update((p.staff_id, p) for p in changed)
+            rebuilt = CandidatePool.build(kept.values(), self.today)
+            return rebuilt.select(self.staff_ids[self.rows].tolist())
+        other = self._copy()
+        roster = list(self.people)
+        columns = {
+            name: getattr(self, name).copy()
+            for name in (
+                "seniority",
+                "threshold",
+                "reviewer_threshold",
+                "window_start",
+                "window_end",
+                "available_week",
+                "committed_week",
+                "utilization",
+                "landing",
+                "landing_hours",
+                "landing_in_window",
+                "breaks",
+            )
+        }
+        spread, deadlines = self.spread, self.deadlines
+        for person in changed:
+            row = self.index[person.staff_id]
+            roster[row] = person
+            profile = person.profile(self.today)
+            columns["seniority"][row] = person.seniority
+            columns["threshold"][row] = person.threshold
+            columns["reviewer_threshold"][row] = person.reviewer_threshold
+            names = (
+                "window_start",
+                "window_end",
+                "available_week",
+                "committed_week",
+                "utilization",
+                "landing",
+                "landing_hours",
+                "landing_in_window",
+                "breaks",
+            )
+            for name, value in zip(names, _figures(person, profile), strict=True):
+                columns[name][row] = value
+            spread = spread.splice(
+                row, profile.spread_dues, (), (profile.full_prefix, profile.rate_suffix)
+            )
+            deadlines = deadlines.splice(
+                row,
+                profile.deadlines,
+                (profile.due_by, profile.available_to),
+                (profile.slack_suffix_min,),
+            )
+        other.people = tuple(roster)
+        for name, value in columns.items():
+            setattr(other, name, value)
+        other.spread, other.deadlines = spread, deadlines
+        if any(set(p.skills) - set(self.levels) for p in changed) or any(
+            p.skills != self.people[self.index[p.staff_id]].skills for p in changed
+        ):
+            other._build_skills()
+        return other
+
+    def select(self, staff_ids: Iterable[int]) -> CandidatePool:
+        """The same columns with only these people selected (unknown ids are ignored)."""
+        other = self._copy()
+        rows = sorted({self.index[pk] for pk in staff_ids if pk in self.index})
+        other.rows = np.asarray(rows, dtype=np.int64)
+        return other
+
+    # Reading -----------------------------------------------------------------------
+
+    def __iter__(self) -> Iterator[CandidateSnapshot]:
+        people = self.people
+        return (people[row] for row in self.rows.tolist())
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def person(self, staff_id: int) -> CandidateSnapshot:
+        return self.people[self.index[staff_id]]
+
+    def level(self, slug: str, rows: Ints) -> Ints:
+        levels = self.levels.get(slug)
+        return np.full(len(rows), NOT_HELD, dtype=np.int64) if levels is None else levels[rows]
+
+    def certified_until(self, slug: str, rows: Ints) -> Ints:
+        until = self.certified.get(slug)
+        return np.full(len(rows), NEVER, dtype=np.int64) if until is None else until[rows]
+
+    def committed_through(self, rows: Ints, ordinal: int, days: Ints) -> Floats:
+        """``LoadProfile.committed_through`` for every row, for a day from today on, with
+        ``days`` the working days from today to it."""
+        position = self.spread.positions(rows, ordinal, "right") + rows
+        full, rate = self.spread.per_row
+        total = full[position] + rate[position] * days
+        landed = (self.landing_hours[rows] > 0) & (self.landing[rows] <= ordinal)
+        committed: Floats = total + np.where(landed, self.landing_hours[rows], 0.0)
+        return committed
+
+    def available(self, rows: Ints, lo: int, hi: int, days: Ints) -> Floats:
+        """``StaffCalendar.available`` for every row (``lo`` <= ``hi``; ``days`` the
+        working days between them)."""
+        hours: Floats = self.calendars.available_units(rows, lo, hi, days) / UNITS_PER_HOUR
+        return hours
+
+    def deadline_fits(self, rows: Ints, work: OpenWork, available: Floats) -> Bools:
+        """``LoadProfile.deadline_fit(work).fits`` for every row, with ``available`` the
+        hours from today to the work's due date (or today). The rare row whose later
+        deadlines come near the edge is walked by its profile, so the verdict is the
+        profile's."""
+        hours = work.hours
+        ordinal = max(work.due_date, self.today).toordinal()
+        deadlines = self.deadlines
+        start = deadlines.positions(rows, 0, "left")
+        at_key = deadlines.positions(rows, ordinal, "left")
+        end = deadlines.positions(rows + 1, 0, "left")
+        at = at_key - start
+        due_by, available_to = deadlines.at_key
+        (slack,) = deadlines.per_row
+        broken = self.breaks[rows] < at
+        shared = (at_key < end) & (deadlines.keys[at_key] == rows * SPAN + ordinal)
+        before = np.where(at > 0, due_by[at_key - 1], 0.0)
+        own_due = np.where(shared, due_by[at_key], before) + hours
+        own_available = np.where(shared, available_to[at_key], available)
+        fits = ~broken & ~(own_due > own_available + EPSILON)
+        later = at_key + shared
+        near = fits & (later < end) & (slack[later + rows] < hours + EPSILON)
+        for position in np.flatnonzero(near).tolist():
+            person = self.people[int(rows[position])]
+            fits[position] = person.profile(self.today).deadline_fit(work).fits
+        return fits
+
+
+_Figures = tuple[int, int, float, float, float, int, float, bool, int]
+
+
+def _figures(person: CandidateSnapshot, profile: LoadProfile) -> _Figures:
+    """A row's figures that do not depend on the task."""
+    start, end = profile.window
+    landing = profile.landing
+    return (
+        start.toordinal(),
+        end.toordinal(),
+        profile.available_week,
+        profile.committed_week,
+        utilization(profile.committed_week, profile.available_week),
+        landing,
+        profile.landing_hours,
+        start.toordinal() <= _landing_day(person, profile) <= end.toordinal(),
+        profile.breaks,
+    )
+
+
+def _landing_day(person: CandidateSnapshot, profile: LoadProfile) -> int:
+    """Where new work with no working day left would land (the next working day)."""
+    return person.calendar.next_working_day(profile.today).toordinal()
+
+
+__all__ = ["CandidatePool", "SPAN"]
