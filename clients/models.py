@@ -60,7 +60,7 @@ class Client(TimeStampedModel):
     payment_plan = models.BooleanField(default=False)
     autopay = models.BooleanField(default=False)
     account_hold = models.BooleanField(default=False)
-    notes = models.TextField(blank=True)
+    notes = models.TextField(blank=True, max_length=5000)
 
     class Meta:
         ordering = ["name"]

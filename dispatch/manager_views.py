@@ -10,7 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from core.dates import validate_firm_date
-from core.forms import first_error
+from core.forms import MAX_ID, FirmForm, first_error
 from core.roles import is_partner, require_manager
 from dispatch import queue_selectors as selectors
 from dispatch import services
@@ -27,13 +27,13 @@ def escalations(request: HttpRequest) -> HttpResponse:
     )
 
 
-class ThresholdForm(forms.Form):
+class ThresholdForm(FirmForm):
     threshold_percent = forms.IntegerField(
         min_value=1, max_value=150, label="Threshold for this task (%)"
     )
 
 
-class DeadlineForm(forms.Form):
+class DeadlineForm(FirmForm):
     due_date = forms.DateField(
         widget=forms.DateInput(attrs={"type": "date"}),
         label="New internal deadline",
@@ -103,8 +103,8 @@ def escalation_action(request: HttpRequest, pk: int, action: str) -> HttpRespons
     return redirect("dispatch:escalations")
 
 
-class TeamFilterForm(forms.Form):
-    team = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+class TeamFilterForm(FirmForm):
+    team = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     q = forms.CharField(required=False, max_length=100, label="Search")
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
 

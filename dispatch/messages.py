@@ -93,8 +93,12 @@ def notify_task_assigned(*, decision: DispatchDecision, task: Task, assignee: St
     context = {
         **task_facts(task),
         "assignee": assignee,
-        "accept_url": action_url(task_id=task.pk, staff_id=assignee.pk, action="accept"),
-        "reassign_url": action_url(task_id=task.pk, staff_id=assignee.pk, action="reassign"),
+        **{
+            f"{action}_url": action_url(
+                task_id=task.pk, staff_id=assignee.pk, action=action, assigned_at=task.assigned_at
+            )
+            for action in ("accept", "reassign")
+        },
         "decision": decision,
     }
     engagement = task.engagement

@@ -6,6 +6,10 @@ from django.db.models import Q
 
 from dispatch.choices import Checkpoint, DecisionOutcome, EscalationStatus, Trigger
 
+# A reason a person types (assigning by hand, asking off a task): a sentence or two;
+# the forms that take one say the same (dispatch/forms.py).
+REASON_MAX_LENGTH = 500
+
 # A requested staffer the rule flagged, still waiting for a manager's yes or no.
 AWAITING_CONFIRMATION = Q(outcome=DecisionOutcome.NEEDS_CONFIRMATION, confirmed_at__isnull=True)
 
@@ -49,7 +53,7 @@ class DispatchDecision(models.Model):
     urgent_override = models.BooleanField(default=False)
     requested_override = models.BooleanField(default=False)
     over_threshold = models.BooleanField(default=False)
-    override_reason = models.TextField(blank=True)
+    override_reason = models.TextField(blank=True, max_length=REASON_MAX_LENGTH)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -178,7 +182,7 @@ class ReassignmentRequest(models.Model):
         on_delete=models.SET_NULL,
         related_name="reassignment_requests",
     )
-    reason = models.TextField()
+    reason = models.TextField(max_length=REASON_MAX_LENGTH)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -19,7 +19,7 @@ from core.exceptions import ApplicationError, NotPermitted
 from dispatch import lifecycle
 from dispatch import queue_selectors as selectors
 from dispatch.forms import HandBackForm
-from dispatch.links import LinkError, read_action_token
+from dispatch.links import LinkError, assignment_stamp, read_action_token
 from dispatch.models import DispatchDecision
 from engagements.models import Task
 from staff.models import StaffMember
@@ -160,6 +160,18 @@ def task_action(request: HttpRequest, token: str) -> HttpResponse:
             request,
             "dispatch/task_action_invalid.html",
             {"message": "This task is no longer assigned to you, so the link no longer works."},
+            status=410,
+        )
+    if link.assignment != assignment_stamp(task.assigned_at):
+        # Given back to them after a hand-back or a reassignment: this link answered
+        # the earlier assignment; the newer email (or the queue) answers this one.
+        return render(
+            request,
+            "dispatch/task_action_invalid.html",
+            {
+                "message": "This link was for an earlier assignment of this task, which has "
+                "changed since. Use the link in the latest email, or open the task from your queue."
+            },
             status=410,
         )
     signed_in_as_other = request.user.is_authenticated and request.user.pk != staff.user_id

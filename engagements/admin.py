@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
 from core.formatting import counted
+from core.forms import FirmModelForm
 from engagements.choices import DeadlineBasis
 from engagements.models import (
     Engagement,
@@ -234,7 +234,7 @@ class EngagementMilestoneAdmin(admin.ModelAdmin):
     show_full_result_count = False
 
 
-class RecurringPlanForm(forms.ModelForm):
+class RecurringPlanForm(FirmModelForm):
     class Meta:
         model = RecurringPlan
         fields = [

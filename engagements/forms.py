@@ -6,13 +6,14 @@ from django.utils import timezone
 from clients.models import Client
 from core.calendar import firm_calendar
 from core.dates import validate_firm_date
+from core.forms import MAX_ID, FirmForm, FirmModelForm
 from engagements.choices import DeadlineBasis
-from engagements.models import Engagement, WorkType
+from engagements.models import NOTE_MAX_LENGTH, Engagement, WorkType
 from engagements.selectors import DatesPreview, engagement_dates_preview, engagement_period
 from staff.models import StaffMember
 
 
-class EngagementCreateForm(forms.ModelForm):
+class EngagementCreateForm(FirmModelForm):
     client_search = forms.CharField(
         required=False,
         max_length=100,
@@ -104,15 +105,15 @@ class EngagementCreateForm(forms.ModelForm):
         return data
 
 
-class ClientLookupForm(forms.Form):
+class ClientLookupForm(FirmForm):
     """What the client search reads (as you type, or the Find button): a bad value is
     said in words and searches nothing, never reaches the database."""
 
     client_search = forms.CharField(required=False, max_length=100)
-    client = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    client = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
 
 
-class DatesPreviewForm(forms.Form):
+class DatesPreviewForm(FirmForm):
     """What the dates preview reads from the new-engagement form (a GET, so nothing is
     required: a field not filled in yet is simply left out)."""
 
@@ -136,15 +137,15 @@ class DatesPreviewForm(forms.Form):
 
 
 # A reviewer's note goes to the client in an email and shows on a card: a few
-# paragraphs, not a document.
-REVIEW_TEXT_MAX = 2000
+# paragraphs, not a document (the model's limit).
+REVIEW_TEXT_MAX = NOTE_MAX_LENGTH
 
 
-class MilestoneAdvanceForm(forms.Form):
+class MilestoneAdvanceForm(FirmForm):
     to = forms.CharField(max_length=40, label="Milestone")
 
 
-class ExceptionRaiseForm(forms.Form):
+class ExceptionRaiseForm(FirmForm):
     note = forms.CharField(
         max_length=REVIEW_TEXT_MAX,
         label="Note",
@@ -152,7 +153,7 @@ class ExceptionRaiseForm(forms.Form):
     )
 
 
-class ExceptionResolveForm(forms.Form):
+class ExceptionResolveForm(FirmForm):
     resolution = forms.CharField(
         max_length=REVIEW_TEXT_MAX,
         label="Resolution",

@@ -23,7 +23,9 @@ from enum import Enum
 
 from engagements.choices import TaskStatus
 
-# The largest estimate one task can carry (an audit's fieldwork is a few hundred hours).
+# The range of an estimate, for a task, an engagement, a recurring plan or a work type's
+# default: a quarter of an hour up to an audit's fieldwork (a few hundred hours) with room.
+MIN_ESTIMATE_HOURS = Decimal("0.25")
 MAX_ESTIMATE_HOURS = Decimal("2000")
 
 

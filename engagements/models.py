@@ -4,6 +4,7 @@ from decimal import Decimal
 
 from dateutil.rrule import rrulestr
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
@@ -20,8 +21,22 @@ from engagements.choices import (
     TaskStatus,
     TriggerEvent,
 )
-from engagements.lifecycle import AvailableActions, available_actions
+from engagements.lifecycle import (
+    MAX_ESTIMATE_HOURS,
+    MIN_ESTIMATE_HOURS,
+    AvailableActions,
+    available_actions,
+)
 from staff.choices import Seniority, SkillLevel
+
+# Every estimate in hours, wherever it is typed (page, admin, API), within one range.
+ESTIMATE_HOURS_VALIDATORS = [
+    MinValueValidator(MIN_ESTIMATE_HOURS, f"An estimate is at least {MIN_ESTIMATE_HOURS} hours."),
+    MaxValueValidator(MAX_ESTIMATE_HOURS, f"An estimate is at most {MAX_ESTIMATE_HOURS:,} hours."),
+]
+# A note typed for a person to read (instructions, a reviewer's note, a description):
+# a few paragraphs, which also fit a card and an email.
+NOTE_MAX_LENGTH = 2000
 
 
 def validate_rrule(value: str) -> None:
@@ -92,12 +107,12 @@ class WorkType(TimeStampedModel):
 
     code = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=120)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     required_skills = models.ManyToManyField(
         "staff.SkillTag", through="WorkTypeSkill", related_name="work_types", blank=True
     )
     default_estimated_hours = models.DecimalField(
-        max_digits=6, decimal_places=2, null=True, blank=True
+        max_digits=6, decimal_places=2, null=True, blank=True, validators=ESTIMATE_HOURS_VALIDATORS
     )
     complexity_weight = models.DecimalField(
         max_digits=4,
@@ -273,7 +288,9 @@ class Engagement(TimeStampedModel):
         help_text="A step of the work type's milestone template (moved by the state machine).",
     )
     due_date = models.DateField(validators=[validate_firm_date])
-    estimated_hours = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    estimated_hours = models.DecimalField(
+        max_digits=7, decimal_places=2, null=True, blank=True, validators=ESTIMATE_HOURS_VALIDATORS
+    )
     complexity = models.CharField(
         max_length=8, choices=Complexity.choices, default=Complexity.MEDIUM
     )
@@ -286,7 +303,7 @@ class Engagement(TimeStampedModel):
         related_name="requested_engagements",
         help_text="A staff member the client asked for on this engagement.",
     )
-    special_instructions = models.TextField(blank=True)
+    special_instructions = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
     source = models.CharField(
         max_length=20, choices=EngagementSource.choices, default=EngagementSource.MANUAL
     )
@@ -367,7 +384,9 @@ class Task(TimeStampedModel):
         on_delete=models.PROTECT,
         related_name="tasks",
     )
-    estimated_hours = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    estimated_hours = models.DecimalField(
+        max_digits=7, decimal_places=2, null=True, blank=True, validators=ESTIMATE_HOURS_VALIDATORS
+    )
     status = models.CharField(
         max_length=12, choices=TaskStatus.choices, default=TaskStatus.UNASSIGNED
     )
@@ -501,7 +520,7 @@ class ReviewException(models.Model):
     task = models.ForeignKey(
         Task, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    note = models.TextField()
+    note = models.TextField(max_length=NOTE_MAX_LENGTH)
     raised_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -510,7 +529,7 @@ class ReviewException(models.Model):
     resolved_by = models.ForeignKey(
         "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    resolution = models.TextField(blank=True)
+    resolution = models.TextField(blank=True, max_length=NOTE_MAX_LENGTH)
 
     class Meta:
         ordering = ["-raised_at"]
@@ -540,7 +559,9 @@ class RecurringPlan(models.Model):
         validators=[validate_rrule],
         help_text="For event-dated work (payroll runs, sessions): an RRULE for the event dates.",
     )
-    estimated_hours = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    estimated_hours = models.DecimalField(
+        max_digits=7, decimal_places=2, null=True, blank=True, validators=ESTIMATE_HOURS_VALIDATORS
+    )
     requested_staff = models.ForeignKey(
         "staff.StaffMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from core.forms import FirmForm
 from engagements.models import Engagement
 from engagements.uploads import (
     ACCEPT_ATTRIBUTE,
@@ -36,7 +37,7 @@ OTHER = "other"
 FORM_OVERHEAD_BYTES = 64 * 1024
 
 
-class DocumentUploadForm(forms.Form):
+class DocumentUploadForm(FirmForm):
     document = forms.ChoiceField(
         label="Which document is this?",
         error_messages={"required": "Choose which document this is."},

@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from core.calendar import firm_calendar
+from core.forms import MAX_ID, FirmForm
 from engagements.selectors import ENGAGEMENT_STATES
 from portal import clients as selectors
 from portal import engagement_list as engagements_selectors
@@ -20,11 +21,11 @@ LIST_PAGE = "portal/client_list.html"
 ENGAGEMENTS_PAGE = "portal/engagement_list.html"
 
 
-class ClientFilterForm(forms.Form):
+class ClientFilterForm(FirmForm):
     q = forms.CharField(required=False, max_length=100, label="Search")
-    partner = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
-    manager = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
-    work_type = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    partner = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    manager = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    work_type = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     risk = forms.ChoiceField(
         required=False,
         choices=[("", "Any"), (RED, "Red"), (AMBER, "Amber"), (GREEN, "Green")],
@@ -80,15 +81,15 @@ def client_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "portal/client_detail.html", {"page": page, "client": client})
 
 
-class EngagementFilterForm(forms.Form):
+class EngagementFilterForm(FirmForm):
     q = forms.CharField(required=False, max_length=100, label="Search")
     milestone = forms.CharField(required=False, max_length=120)
     state = forms.ChoiceField(
         required=False, choices=[("", "Any"), *ENGAGEMENT_STATES.items()], label="State"
     )
-    work_type = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
-    partner = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
-    client = forms.IntegerField(required=False, min_value=1, max_value=2**31 - 1)
+    work_type = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    partner = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    client = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
 
     def filters(self) -> EngagementFilters:

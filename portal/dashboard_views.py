@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
 from core.calendar import firm_calendar
+from core.forms import MAX_ID, FirmForm
 from core.roles import is_manager
 from core.selectors import change_stamp
 from engagements.choices import CLOSE_STAMP
@@ -22,11 +23,11 @@ from portal.dashboard import AMBER, GREEN, RED, Filters, close_board, render_row
 PAGE = "portal/close_dashboard.html"
 
 
-class BoardFilterForm(forms.Form):
-    period = forms.CharField(required=False, help_text="YYYY-MM")
-    partner = forms.IntegerField(required=False, min_value=1)
-    manager = forms.IntegerField(required=False, min_value=1)
-    work_type = forms.IntegerField(required=False, min_value=1)
+class BoardFilterForm(FirmForm):
+    period = forms.CharField(required=False, max_length=7, help_text="YYYY-MM")
+    partner = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    manager = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    work_type = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     milestone = forms.CharField(required=False, max_length=120)
     risk = forms.ChoiceField(
         required=False, choices=[("", "Any"), (RED, "Red"), (AMBER, "Amber"), (GREEN, "Green")]

@@ -4,12 +4,13 @@ from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
 
+from core.forms import FirmModelForm
 from staff.choices import Weekday
 from staff.models import SkillTag, StaffMember, StaffSkill, TimeOff
 from staff.services import staff_member_sync_role
 
 
-class StaffMemberForm(forms.ModelForm):
+class StaffMemberForm(FirmModelForm):
     working_days = forms.TypedMultipleChoiceField(
         choices=Weekday.choices,
         coerce=int,

@@ -13,6 +13,12 @@ from core.dates import validate_firm_date
 from core.models import TimeStampedModel
 from staff.choices import Role, Seniority, SkillCategory, SkillLevel, Weekday
 
+# An hourly cost or bill rate a firm can mean (partners at large firms bill ~1,500).
+HOURLY_RATE_VALIDATORS = [
+    MinValueValidator(Decimal("0"), "A rate cannot be negative."),
+    MaxValueValidator(Decimal("5000"), "A rate is at most 5,000 an hour."),
+]
+
 MONDAY_TO_FRIDAY = [0, 1, 2, 3, 4]
 
 
@@ -36,7 +42,7 @@ class SkillTag(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=120)
     category = models.CharField(max_length=20, choices=SkillCategory.choices)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, max_length=2000)
 
     class Meta:
         ordering = ["category", "name"]
@@ -73,8 +79,12 @@ class StaffMember(TimeStampedModel):
         validators=[validate_working_days],
         help_text="Weekdays worked: 0 = Monday … 6 = Sunday.",
     )
-    cost_rate = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
-    bill_rate = models.DecimalField(max_digits=8, decimal_places=2, default=Decimal("0"))
+    cost_rate = models.DecimalField(
+        max_digits=8, decimal_places=2, default=Decimal("0"), validators=HOURLY_RATE_VALIDATORS
+    )
+    bill_rate = models.DecimalField(
+        max_digits=8, decimal_places=2, default=Decimal("0"), validators=HOURLY_RATE_VALIDATORS
+    )
     slack_member_id = models.CharField(max_length=32, blank=True)
     mobile = PhoneNumberField(blank=True)
     active = models.BooleanField(default=True)

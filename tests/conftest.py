@@ -90,6 +90,25 @@ def firm_admin(db):
     )
 
 
+@pytest.fixture
+def fast_password_hashing(settings):
+    """Before any persona is made: PBKDF2 costs ~0.4 s a user, and these log in with
+    force_login (or the one password every factory user has)."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def world(fast_password_hashing, db, alice, bob, manager, partner, firm_admin, settings, tmp_path):
+    """Every persona's objects, for the generated guards (see tests/world.py)."""
+    from tests.world import build_world
+
+    settings.MEDIA_ROOT = tmp_path / "media"  # the world's client file
+
+    return build_world(
+        alice=alice, bob=bob, manager=manager, partner=partner, firm_admin=firm_admin
+    )
+
+
 @dataclass
 class Broker:
     """Stands in for Celery's broker: records what ``core.queue.publish`` was given."""

@@ -8,7 +8,7 @@ fails ``test_every_url_has_a_row`` with the row to add.
 The roles, in the column order of the tables:
 
 - ``anon``: not logged in;
-- ``staff``: Alice, an associate; every object in the world below is hers (her task,
+- ``staff``: Alice, an associate; every object in the world (tests/world.py) is hers (her task,
   her engagement, her email link);
 - ``other``: Bob, another associate of the same manager, on Alice's objects;
 - ``manager``: Mia, Alice's and Bob's manager;
@@ -29,45 +29,21 @@ Adding a page: add its row below with the status each role should get (302 for
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib import admin
-from django.contrib.auth.models import User
 from django.core.cache import cache
-from django.core.files.base import ContentFile
 from django.core.signals import request_finished
 from django.db import close_old_connections, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
-from django.utils import timezone
 
-from clients.choices import ExternalSource
-from clients.models import ClientExternalId
-from core.models import WorkerHeartbeat
-from dispatch.choices import Checkpoint, DecisionOutcome, EscalationStatus, Trigger
 from dispatch.links import action_token
-from dispatch.models import CheckpointFiring, DispatchDecision, Escalation, ReassignmentRequest
 from dispatch.roster import roster_forget
-from engagements.choices import TaskRole, TaskStatus
-from engagements.models import (
-    DocumentUpload,
-    Engagement,
-    RecurringPlan,
-    ReviewException,
-    Task,
-    WorkType,
-)
-from engagements.services import engagement_create
 from engagements.upload_links import upload_token
-from notifications.choices import Channel, NotificationStatus, NotificationTemplate, SubjectType
-from notifications.models import Notification
-from staff.models import SkillTag
 from tests.core.test_csp import inline_code
-from tests.factories import ClientFactory, StaffSkillFactory, TimeOffFactory
+from tests.world import World
 
 ROLES = ("anon", "staff", "other", "manager", "partner", "admin")
 Statuses = tuple[int, int, int, int, int, int]
@@ -115,24 +91,15 @@ MATRIX: dict[tuple[str, str], Statuses] = {
 # fmt: on
 
 
-@dataclass
-class World:
-    """Alice's work, and what managers act on: enough for every pattern to resolve."""
-
-    users: dict[str, User | None]
-    engagement: Engagement
-    task: Task  # Alice's preparer task, awaiting her acceptance
-    decision: DispatchDecision  # the decision that gave it to her
-    escalation: Escalation  # an open escalation on the engagement's review task
-    review_exception: ReviewException
-    notification: Notification  # a failed email to Alice
-    upload: DocumentUpload  # a file the client sent for the engagement
-
-
 URL_ARGS: dict[str, Callable[[World], list[Any]]] = {
     "dispatch:queue-action": lambda w: [w.task.pk, "accept"],
     "dispatch:task-action": lambda w: [
-        action_token(task_id=w.task.pk, staff_id=w.task.assignee_id, action="accept")
+        action_token(
+            task_id=w.task.pk,
+            staff_id=w.task.assignee_id,
+            action="accept",
+            assigned_at=w.task.assigned_at,
+        )
     ],
     "dispatch:escalation-action": lambda w: [w.escalation.pk, "informed"],
     "dispatch:decision-decline": lambda w: [w.decision.pk],
@@ -284,99 +251,6 @@ def test_no_row_for_a_url_that_is_gone():
 
 
 # --- The world and the requests ---------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Before the personas are made: PBKDF2 costs ~0.4 s a user, and nobody types one.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-@pytest.fixture
-def world(db, alice, bob, manager, partner, firm_admin, settings, tmp_path) -> World:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    today = timezone.localdate()
-    last_month_end = today.replace(day=1) - timedelta(days=1)
-    engagement = engagement_create(  # last month's close: a row on the close board
-        client=ClientFactory(name="Harbor Point Dental"),
-        work_type=WorkType.objects.get(code="monthly_bookkeeping"),
-        period_start=last_month_end.replace(day=1),
-        period_end=last_month_end,
-        due_date=today + timedelta(days=21),
-    )
-    task = engagement.tasks.get(role=TaskRole.PREPARER)
-    Task.objects.filter(pk=task.pk).update(
-        assignee=alice, status=TaskStatus.ASSIGNED, assigned_at=timezone.now()
-    )
-    task.refresh_from_db()
-    decision = DispatchDecision.objects.create(
-        task=task,
-        trigger=Trigger.ENGAGEMENT_CREATED,
-        outcome=DecisionOutcome.NEEDS_CONFIRMATION,
-        assignee=alice,
-    )
-    review = engagement.tasks.filter(role=TaskRole.REVIEWER).first() or Task.objects.create(
-        engagement=engagement, role=TaskRole.REVIEWER, title="Review", due_date=date.today()
-    )
-    escalated = DispatchDecision.objects.create(
-        task=review, trigger=Trigger.DEADLINE_PROXIMITY, outcome=DecisionOutcome.ESCALATED
-    )
-    escalation = Escalation.objects.create(
-        task=review, decision=escalated, status=EscalationStatus.OPEN, summary="Nobody fits."
-    )
-    review_exception = ReviewException.objects.create(
-        engagement=engagement, note="Deposit missing", raised_at=timezone.now()
-    )
-    # A row of every model the admin lists, for its change, history and delete pages.
-    CheckpointFiring.objects.create(task=task, checkpoint=Checkpoint.NOT_STARTED_48H)
-    ReassignmentRequest.objects.create(
-        task=task, staff_member=alice, decision=decision, reason="On leave that week."
-    )
-    ClientExternalId.objects.create(
-        client=engagement.client, source=ExternalSource.choices[0][0], external_id="QBO-1"
-    )
-    RecurringPlan.objects.create(
-        client=engagement.client, work_type=engagement.work_type, starts_on=today
-    )
-    StaffSkillFactory(staff_member=alice, skill=SkillTag.objects.get(slug="bookkeeping"))
-    TimeOffFactory(staff_member=alice, start_date=today, end_date=today)
-    WorkerHeartbeat.objects.create(hostname="worker-1", last_seen_at=timezone.now(), beats=1)
-    # Not the test client's address: a successful login there clears its attempts.
-    axes_row = {"user_agent": "test", "ip_address": "203.0.113.9", "username": "mallory"}
-    axes_row |= {"http_accept": "*/*", "path_info": "/login/"}
-    AccessAttempt.objects.create(**axes_row, get_data="", post_data="", failures_since_start=1)
-    AccessLog.objects.create(**axes_row)
-    AccessFailureLog.objects.create(**axes_row)
-    notification = Notification.objects.create(
-        subject_type=SubjectType.TASK,
-        subject_id=task.pk,
-        channel=Channel.EMAIL,
-        template=NotificationTemplate.TASK_ASSIGNED,
-        recipient=alice.user.email,
-        subject="New assignment",
-        body="...",
-        status=NotificationStatus.FAILED,
-        attempts=5,
-    )
-    upload = DocumentUpload(
-        engagement=engagement,
-        original_name="statement.pdf",
-        content_type="application/pdf",
-        size=4,
-        sha256="0" * 64,
-    )
-    upload.file.save("statement.pdf", ContentFile(b"%PDF"), save=True)
-    users = {
-        "anon": None,
-        "staff": alice.user,
-        "other": bob.user,
-        "manager": manager.user,
-        "partner": partner.user,
-        "admin": firm_admin.user,
-    }
-    return World(
-        users, engagement, task, decision, escalation, review_exception, notification, upload
-    )
 
 
 def _request(world: World, role: str, method: str, url: str) -> int:

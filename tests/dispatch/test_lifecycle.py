@@ -132,7 +132,12 @@ def test_email_link(action, status, client, alice, frozen_now, broker):
     """The link is alice's own: it works while the task is hers, refuses by status otherwise."""
     task = task_in(status, alice)
     verdict, after = expected(action, status, "assignee")
-    link = action_url(task_id=task.pk, staff_id=alice.pk, action=QUEUE_ACTION[action])
+    link = action_url(
+        task_id=task.pk,
+        staff_id=alice.pk,
+        action=QUEUE_ACTION[action],
+        assigned_at=task.assigned_at,
+    )
     path = "/" + link.split("://", 1)[1].split("/", 1)[1]
 
     response = client.post(path, {"reason": "Conflict"})

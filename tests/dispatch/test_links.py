@@ -3,13 +3,17 @@ old, stale or borrowed link changes nothing."""
 
 from __future__ import annotations
 
+import re
 import time
+from datetime import timedelta
 
 import pytest
 from django.core import signing
 from django.urls import reverse
+from django.utils import timezone
 
 from dispatch.choices import DecisionOutcome, Trigger
+from dispatch.lifecycle import task_hand_back
 from dispatch.links import SALT, LinkError, action_token, read_action_token
 from dispatch.models import DispatchDecision, ReassignmentRequest
 from dispatch.services import task_assign_manual, task_dispatch
@@ -40,7 +44,12 @@ def task(frozen_now, alice, bob, client_co) -> Task:
 
 
 def link(task: Task, action: str, staff_id: int | None = None) -> str:
-    token = action_token(task_id=task.pk, staff_id=staff_id or task.assignee_id, action=action)
+    token = action_token(
+        task_id=task.pk,
+        staff_id=staff_id or task.assignee_id,
+        action=action,
+        assigned_at=task.assigned_at,
+    )
     return reverse("dispatch:task-action", args=[token])
 
 
@@ -212,11 +221,50 @@ def test_read_action_token_refuses_signed_nonsense(db):
         signing.dumps({"t": 1, "s": 2, "a": "delete"}, salt=SALT),
         signing.dumps({"t": "one", "s": 2, "a": "accept"}, salt=SALT),
         signing.dumps(["accept"], salt=SALT),
-        signing.dumps({"t": 1, "s": 2, "a": "accept"}, salt="another-salt"),
+        signing.dumps({"t": 1, "s": 2, "a": "accept", "at": 1}, salt="another-salt"),
+        # Made before links named their assignment: it cannot say which one it was for.
+        signing.dumps({"t": 1, "s": 2, "a": "accept"}, salt=SALT),
     ]
 
     for token in forged:
         with pytest.raises(LinkError):
             read_action_token(token)
     with pytest.raises(ValueError):
-        action_token(task_id=1, staff_id=2, action="delete")
+        action_token(task_id=1, staff_id=2, action="delete", assigned_at=None)
+
+
+@pytest.mark.parametrize("action", ["accept", "reassign"])
+def test_a_link_stops_working_once_the_assignment_it_was_made_for_changed(
+    client, task, alice, manager, queued, action, monkeypatch
+):
+    """Alice asks off; a manager gives the task back to her an hour later: the first
+    email's links are for the first assignment, and only the new email's act on this one."""
+    first_email = link(task, action)
+    with queued.capture(execute=True):
+        task_hand_back(task_id=task.pk, staff=alice, reason="On leave that week")
+    an_hour_later = timezone.now() + timedelta(hours=1)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: an_hour_later)
+    task_assign_manual(
+        task_id=task.pk,
+        staff_id=alice.pk,
+        reason="Back early; knows the client",
+        actor=manager.user,
+    )
+    task.refresh_from_db()
+    assert task.assignee == alice and task.status == TaskStatus.ASSIGNED
+
+    stale_get = client.get(first_email)
+    stale_post = client.post(first_email, {"reason": "Still away"})
+
+    for response in (stale_get, stale_post):
+        assert response.status_code == 410
+        assert "earlier assignment of this task" in response.content.decode()
+    assert unchanged(task) and task.status == TaskStatus.ASSIGNED
+    latest = Notification.objects.filter(
+        template=NotificationTemplate.TASK_ASSIGNED, staff_member=alice
+    ).order_by("-pk")[0]
+    new_accept = re.search(r"Accept it:\s+\S+?(/act/\S+/)", latest.body).group(1)
+    accepted = client.post(new_accept)
+    assert accepted.status_code == 200
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ACCEPTED

@@ -15,7 +15,7 @@ from icalendar import Calendar
 from core.calendar import firm_calendar
 from dispatch.choices import DecisionOutcome, Trigger
 from dispatch.lifecycle import task_hand_back
-from dispatch.links import TaskAction, read_action_token
+from dispatch.links import TaskAction, assignment_stamp, read_action_token
 from dispatch.messages import notify_task_assigned
 from dispatch.models import DispatchDecision
 from dispatch.services import task_dispatch
@@ -141,8 +141,12 @@ def test_assignment_email_carries_the_facts_the_links_and_a_calendar_block(
         assert f"https://closeloop.example/tasks/{task.pk}/" in text
         assert accept_url in text and reassign_url in text
     assert accept_url.startswith("https://closeloop.example/act/")
-    assert read_action_token(token_of(accept_url)) == TaskAction(task.pk, alice.pk, "accept")
-    assert read_action_token(token_of(reassign_url)) == TaskAction(task.pk, alice.pk, "reassign")
+    task.refresh_from_db()
+    stamp = assignment_stamp(task.assigned_at)
+    assert read_action_token(token_of(accept_url)) == TaskAction(task.pk, alice.pk, "accept", stamp)
+    assert read_action_token(token_of(reassign_url)) == TaskAction(
+        task.pk, alice.pk, "reassign", stamp
+    )
     [(filename, ics, mimetype)] = email.attachments
     assert filename == "assignment.ics" and mimetype.startswith("text/calendar")
     events = Calendar.from_ical(ics).walk("VEVENT")

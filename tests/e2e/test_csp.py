@@ -52,7 +52,9 @@ def test_pages_and_admin_load_under_the_policy(live_server, demo_logins, page: P
         "engagements:document-upload", args=[upload_token(engagement_id=engagement.pk)]
     )
     visit(page, base + upload)
-    token = action_token(task_id=task.pk, staff_id=task.assignee_id, action="accept")
+    token = action_token(
+        task_id=task.pk, staff_id=task.assignee_id, action="accept", assigned_at=task.assigned_at
+    )
     visit(page, base + reverse("dispatch:task-action", args=[token]))
 
     # The associate: their navigation, a task of theirs, and an Accept through htmx.

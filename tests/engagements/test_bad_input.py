@@ -73,3 +73,23 @@ def test_a_hostile_milestone_target_is_refused_in_words(client, manager, in_revi
     assert response.status_code == 302
     assert any(m.startswith("Milestone: ") for m in said(response))
     assert in_review.milestone == before
+
+
+# One range for every estimate in hours: the engagement form took 99,999.99 while the
+# task's estimate form capped at 2,000.
+ESTIMATES = [("0.25", True), ("2000", True), ("0", False), ("2000.01", False), ("99999.99", False)]
+
+
+@pytest.mark.parametrize("hours,accepted", ESTIMATES)
+def test_every_estimate_form_has_the_same_range(db, hours, accepted):
+    from dispatch.forms import EstimateForm
+    from engagements.admin import RecurringPlanForm
+    from engagements.forms import EngagementCreateForm
+
+    task_form = EstimateForm({"hours": hours})
+    engagement_form = EngagementCreateForm({"estimated_hours": hours})
+    plan_form = RecurringPlanForm({"estimated_hours": hours})
+
+    assert task_form.is_valid() is accepted
+    assert ("estimated_hours" not in engagement_form.errors) is accepted
+    assert ("estimated_hours" not in plan_form.errors) is accepted

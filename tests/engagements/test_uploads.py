@@ -555,7 +555,9 @@ def test_bad_link_shows_a_clear_page_and_stores_nothing(client, engagement, medi
         "tampered": tampered_token(engagement),
         "truncated": upload_token(engagement_id=engagement.pk)[:-12],
         # A real token for another purpose (a task's accept link) is not an upload link.
-        "foreign": action_token(task_id=engagement.tasks.first().pk, staff_id=1, action="accept"),
+        "foreign": action_token(
+            task_id=engagement.tasks.first().pk, staff_id=1, action="accept", assigned_at=None
+        ),
         "garbage": "not-a-token",
         # Signed with our salt but not holding an engagement id.
         "shape": signing.dumps({"task": 1}, salt=SALT),

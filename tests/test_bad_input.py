@@ -1,0 +1,267 @@
+"""Hostile input through every URL that takes a POST, generated from the URL conf.
+
+For every (url name, "POST") row of the authorization matrix: a valid submission is
+made hostile one field at a time, with a NUL byte and with 100 kB of text, in every
+field of the form the view reads. Each must answer without a 5xx and leave the
+database exactly as it was (every row of the project's tables and the users), while
+the valid submission itself does write, so the hostile value is the only thing wrong.
+On PostgreSQL (CI) a NUL byte that reached the database would fail there.
+
+A URL that takes a POST needs an entry in ``POSTS`` (the role that may post, a valid
+submission built from the matrix's world, and the form whose fields get the hostile
+values) or in ``TAKES_NO_INPUT``; ``test_every_post_url_has_an_entry`` says which.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django import forms
+from django.apps import apps
+from django.core.cache import cache
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from core.auth_forms import AdminLoginForm, LoginForm
+from dispatch.forms import EscalationAssignForm, EstimateForm, HandBackForm, ManualAssignForm
+from dispatch.links import action_token
+from dispatch.manager_views import DeadlineForm, ThresholdForm
+from dispatch.roster import roster_forget
+from engagements.forms import (
+    EngagementCreateForm,
+    ExceptionRaiseForm,
+    ExceptionResolveForm,
+    MilestoneAdvanceForm,
+)
+from engagements.milestones import template_for
+from engagements.models import WorkType
+from engagements.upload_views import DocumentUploadForm
+from tests.factories import PASSWORD
+from tests.test_authorization_matrix import MATRIX, URL_ARGS
+from tests.world import World
+
+HOSTILE = {"NUL": "has a \x00 NUL byte", "100kB": "x" * 100_000}
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+
+
+@dataclass(frozen=True)
+class Post:
+    role: str  # a role of the matrix that may make this post
+    form: type[forms.BaseForm]  # whose fields get the hostile values
+    data: Callable[[World], dict[str, Any]]  # a valid submission
+    args: Callable[[World], list[Any]] | None = None  # default: the matrix's URL_ARGS
+    prepare: Callable[[World], object] | None = None  # run first, rolled back with the post
+
+
+def _iso(days: int) -> str:
+    return (timezone.localdate() + timedelta(days=days)).isoformat()
+
+
+def _next_milestone(w: World) -> str:
+    steps = [step.code for step in template_for(w.engagement.work_type)]
+    return steps[steps.index(w.engagement.milestone) + 1]
+
+
+def _new_engagement(w: World) -> dict[str, Any]:
+    start = timezone.localdate().replace(day=1)
+    return {
+        "client": w.engagement.client_id,
+        "work_type": WorkType.objects.get(code="monthly_bookkeeping").pk,
+        "name": "December books",
+        "period_start": start.isoformat(),
+        "period_end": (start + timedelta(days=27)).isoformat(),
+        "due_date": _iso(30),
+        "estimated_hours": "6",
+        "complexity": "medium",
+        "priority": "normal",
+        "special_instructions": "Use the new bank feed.",
+    }
+
+
+def _upload(w: World) -> dict[str, Any]:
+    document = w.engagement.required_documents.order_by("pk").first()
+    assert document is not None
+    return {"document": str(document.pk), "file": SimpleUploadedFile("bank.pdf", PDF)}
+
+
+# (url name, what the post does): who posts what.
+POSTS: dict[tuple[str, str], Post] = {
+    ("login", "log in"): Post(
+        "anon", LoginForm, lambda w: {"username": "alice", "password": PASSWORD}
+    ),
+    ("admin:login", "log in to the admin"): Post(
+        "anon",
+        AdminLoginForm,
+        lambda w: {"username": w.users["admin"].username, "password": PASSWORD},
+    ),
+    ("dispatch:queue-action", "request reassignment"): Post(
+        "staff",
+        HandBackForm,
+        lambda w: {"reason": "On leave the week it is due."},
+        args=lambda w: [w.task.pk, "reassign"],
+    ),
+    ("dispatch:task-action", "request reassignment from the email"): Post(
+        "anon",
+        HandBackForm,
+        lambda w: {"reason": "On leave the week it is due."},
+        args=lambda w: [
+            action_token(
+                task_id=w.task.pk,
+                staff_id=w.task.assignee_id,
+                action="reassign",
+                assigned_at=w.task.assigned_at,
+            )
+        ],
+    ),
+    ("dispatch:escalation-action", "assign a listed person"): Post(
+        "manager",
+        EscalationAssignForm,
+        lambda w: {
+            "staff_id": str(w.escalation.decision.candidates[0]["staff_id"]),
+            "reason": "Knows the client.",
+        },
+        args=lambda w: [w.escalation.pk, "assign"],
+    ),
+    ("dispatch:escalation-action", "raise the threshold"): Post(
+        "manager",
+        ThresholdForm,
+        lambda w: {"threshold_percent": "120"},
+        args=lambda w: [w.escalation.pk, "threshold"],
+    ),
+    ("dispatch:escalation-action", "extend the deadline"): Post(
+        "manager",
+        DeadlineForm,
+        lambda w: {"due_date": _iso(40)},
+        args=lambda w: [w.escalation.pk, "deadline"],
+    ),
+    ("dispatch:task-assign", "assign by hand"): Post(
+        "manager",
+        ManualAssignForm,
+        lambda w: {"staff_member": str(w.users["other"].staff_member.pk), "reason": "Cover."},
+    ),
+    ("dispatch:task-estimate", "give an estimate"): Post(
+        "manager", EstimateForm, lambda w: {"hours": "7.5"}
+    ),
+    ("engagements:engagement-create", "open an engagement"): Post(
+        "manager", EngagementCreateForm, _new_engagement
+    ),
+    ("engagements:document-upload", "upload a document"): Post("anon", DocumentUploadForm, _upload),
+    ("engagements:engagement-advance", "move the milestone"): Post(
+        "manager",
+        MilestoneAdvanceForm,
+        lambda w: {"to": _next_milestone(w)},
+        # Past review only once its exceptions are resolved.
+        prepare=lambda w: w.engagement.exceptions.update(resolved_at=timezone.now()),
+    ),
+    ("engagements:exception-raise", "flag a review exception"): Post(
+        "manager", ExceptionRaiseForm, lambda w: {"note": "The November deposit is missing."}
+    ),
+    ("engagements:exception-resolve", "resolve it"): Post(
+        "manager", ExceptionResolveForm, lambda w: {"resolution": "The client sent the slip."}
+    ),
+}
+# POST URLs that read nothing from the body (a button: confirm, decline, retry, ...).
+TAKES_NO_INPUT = {
+    "logout",
+    "dispatch:decision-confirm",
+    "dispatch:decision-decline",
+    "dispatch:task-complete",
+    "notifications:retry",
+}
+# POST URLs of the Django admin taken here too: its login. (Its model forms are bounded
+# by the models' own limits: tests/core/test_forms.py.)
+ADMIN_POST_URLS = {"admin:login"}
+
+# The tables a post may write: the project's and the users (last_login). Not the
+# login throttle's (a refused login is counted on purpose) nor sessions.
+WATCHED_APPS = {
+    "core",
+    "staff",
+    "clients",
+    "notifications",
+    "engagements",
+    "capacity",
+    "dispatch",
+    "billing",
+    "integrations",
+}
+
+
+def database_rows() -> dict[str, list[dict[str, Any]]]:
+    rows = {
+        model._meta.label: list(model._default_manager.order_by("pk").values())
+        for model in apps.get_models()
+        if model._meta.app_label in WATCHED_APPS
+    }
+    rows["auth.User"] = list(apps.get_model("auth", "User").objects.order_by("pk").values())
+    return rows
+
+
+def test_every_post_url_has_an_entry():
+    post_urls = {name for name, method in MATRIX if method == "POST"} | ADMIN_POST_URLS
+    covered = {name for name, _ in POSTS} | TAKES_NO_INPUT
+
+    assert sorted(post_urls - covered) == [], (
+        "Add what a valid post is and its form to POSTS in tests/test_bad_input.py "
+        "(or the URL to TAKES_NO_INPUT if it reads nothing from the body)"
+    )
+    assert sorted(covered - post_urls) == [], "Entries for URLs that take no POST any more"
+
+
+def _post(world: World, key: tuple[str, str], data: dict[str, Any]) -> tuple[int, bool]:
+    """(status, whether the database changed), everything rolled back afterwards."""
+    entry = POSTS[key]
+    args = entry.args(world) if entry.args else URL_ARGS.get(key[0], lambda w: [])(world)
+    browser = Client(raise_request_exception=False)
+    user = world.users[entry.role]
+    if user is not None:
+        browser.force_login(user)
+    with transaction.atomic():
+        if entry.prepare:
+            entry.prepare(world)
+        before = database_rows()
+        response = browser.post(reverse(key[0], args=args), data)
+        changed = database_rows() != before
+        transaction.set_rollback(True)
+    cache.clear()
+    roster_forget()
+    return response.status_code, changed
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
+CASES = [
+    (key, field, kind)
+    for key, entry in POSTS.items()
+    for field in entry.form.base_fields
+    for kind in HOSTILE
+]
+
+
+@pytest.mark.parametrize("key", sorted(POSTS), ids=lambda key: f"{key[0]} ({key[1]})")
+def test_the_valid_submission_writes(world, media, key):
+    status, changed = _post(world, key, POSTS[key].data(world))
+
+    assert status < 400 and changed, f"{key}: the valid post got {status}, changed={changed}"
+
+
+@pytest.mark.parametrize(
+    "key,field,kind", CASES, ids=[f"{k[0]} ({k[1]}) {f} {kind}" for k, f, kind in CASES]
+)
+def test_a_hostile_field_is_refused_without_a_5xx_or_a_write(world, media, key, field, kind):
+    data = POSTS[key].data(world) | {field: HOSTILE[kind]}
+
+    status, changed = _post(world, key, data)
+
+    assert status < 500, f"{key} {field}={kind}: {status}"
+    assert not changed, f"{key} {field}={kind}: answered {status} and wrote to the database"

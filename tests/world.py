@@ -1,0 +1,163 @@
+"""The world the generated guards run in (tests/test_authorization_matrix.py and
+tests/test_bad_input.py): Alice's work, what managers act on, and a row of every
+model the admin lists, so that every URL pattern resolves to something real.
+
+Built by the ``world`` fixture (tests/conftest.py) from the personas there. A page
+that needs an object the world lacks: add it here, and a field to ``World``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.utils import timezone
+
+from clients.choices import ExternalSource
+from clients.models import ClientExternalId
+from core.models import WorkerHeartbeat
+from dispatch.choices import Checkpoint, DecisionOutcome, EscalationStatus, Trigger
+from dispatch.engine.types import CandidateRow
+from dispatch.models import CheckpointFiring, DispatchDecision, Escalation, ReassignmentRequest
+from engagements.choices import Milestone, TaskRole, TaskStatus
+from engagements.models import (
+    DocumentUpload,
+    Engagement,
+    RecurringPlan,
+    ReviewException,
+    Task,
+    WorkType,
+)
+from engagements.services import engagement_create
+from notifications.choices import Channel, NotificationStatus, NotificationTemplate, SubjectType
+from notifications.models import Notification
+from staff.models import SkillTag, StaffMember
+from tests.factories import ClientFactory, StaffSkillFactory, TimeOffFactory
+
+
+@dataclass
+class World:
+    """Alice's work, and what managers act on: enough for every pattern to resolve."""
+
+    users: dict[str, User | None]
+    engagement: Engagement
+    task: Task  # Alice's preparer task, awaiting her acceptance
+    decision: DispatchDecision  # the decision that gave it to her
+    escalation: Escalation  # an open escalation on the engagement's review task
+    review_exception: ReviewException
+    notification: Notification  # a failed email to Alice
+    upload: DocumentUpload  # a file the client sent for the engagement
+
+
+def build_world(
+    *,
+    alice: StaffMember,
+    bob: StaffMember,
+    manager: StaffMember,
+    partner: StaffMember,
+    firm_admin: StaffMember,
+) -> World:
+    today = timezone.localdate()
+    last_month_end = today.replace(day=1) - timedelta(days=1)
+    engagement = engagement_create(  # last month's close: a row on the close board
+        client=ClientFactory(name="Harbor Point Dental"),
+        work_type=WorkType.objects.get(code="month_end_close"),
+        period_start=last_month_end.replace(day=1),
+        period_end=last_month_end,
+        due_date=today + timedelta(days=21),
+    )
+    # In review, where a reviewer raises exceptions (and the client may still upload).
+    Engagement.objects.filter(pk=engagement.pk).update(milestone=Milestone.IN_REVIEW)
+    engagement.refresh_from_db()
+    task = engagement.tasks.get(role=TaskRole.PREPARER)
+    Task.objects.filter(pk=task.pk).update(
+        assignee=alice, status=TaskStatus.ASSIGNED, assigned_at=timezone.now()
+    )
+    task.refresh_from_db()
+    decision = DispatchDecision.objects.create(
+        task=task,
+        trigger=Trigger.ENGAGEMENT_CREATED,
+        outcome=DecisionOutcome.NEEDS_CONFIRMATION,
+        assignee=alice,
+    )
+    review = engagement.tasks.filter(role=TaskRole.REVIEWER).first() or Task.objects.create(
+        engagement=engagement, role=TaskRole.REVIEWER, title="Review", due_date=date.today()
+    )
+    bob_over_threshold = CandidateRow(
+        staff_id=bob.pk,
+        name=str(bob),
+        seniority=bob.seniority,
+        utilization=0.7,
+        utilization_after=0.9,
+        threshold=0.8,
+        available_before_deadline=4.0,
+        familiarity=0,
+        qualified=True,
+        kept=False,
+        reason="over the 80 % threshold",
+    )
+    escalated = DispatchDecision.objects.create(
+        task=review,
+        trigger=Trigger.DEADLINE_PROXIMITY,
+        outcome=DecisionOutcome.ESCALATED,
+        candidates=[bob_over_threshold.as_dict()],
+    )
+    escalation = Escalation.objects.create(
+        task=review, decision=escalated, status=EscalationStatus.OPEN, summary="Nobody fits."
+    )
+    review_exception = ReviewException.objects.create(
+        engagement=engagement, note="Deposit missing", raised_at=timezone.now()
+    )
+    # A row of every model the admin lists, for its change, history and delete pages.
+    CheckpointFiring.objects.create(task=task, checkpoint=Checkpoint.NOT_STARTED_48H)
+    ReassignmentRequest.objects.create(
+        task=task, staff_member=alice, decision=decision, reason="On leave that week."
+    )
+    ClientExternalId.objects.create(
+        client=engagement.client, source=ExternalSource.choices[0][0], external_id="QBO-1"
+    )
+    RecurringPlan.objects.create(
+        client=engagement.client, work_type=engagement.work_type, starts_on=today
+    )
+    StaffSkillFactory(staff_member=alice, skill=SkillTag.objects.get(slug="bookkeeping"))
+    TimeOffFactory(staff_member=alice, start_date=today, end_date=today)
+    WorkerHeartbeat.objects.create(hostname="worker-1", last_seen_at=timezone.now(), beats=1)
+    # Not the test client's address: a successful login there clears its attempts.
+    axes_row = {"user_agent": "test", "ip_address": "203.0.113.9", "username": "mallory"}
+    axes_row |= {"http_accept": "*/*", "path_info": "/login/"}
+    AccessAttempt.objects.create(**axes_row, get_data="", post_data="", failures_since_start=1)
+    AccessLog.objects.create(**axes_row)
+    AccessFailureLog.objects.create(**axes_row)
+    notification = Notification.objects.create(
+        subject_type=SubjectType.TASK,
+        subject_id=task.pk,
+        channel=Channel.EMAIL,
+        template=NotificationTemplate.TASK_ASSIGNED,
+        recipient=alice.user.email,
+        subject="New assignment",
+        body="...",
+        status=NotificationStatus.FAILED,
+        attempts=5,
+    )
+    upload = DocumentUpload(
+        engagement=engagement,
+        original_name="statement.pdf",
+        content_type="application/pdf",
+        size=4,
+        sha256="0" * 64,
+    )
+    upload.file.save("statement.pdf", ContentFile(b"%PDF"), save=True)
+    users = {
+        "anon": None,
+        "staff": alice.user,
+        "other": bob.user,
+        "manager": manager.user,
+        "partner": partner.user,
+        "admin": firm_admin.user,
+    }
+    return World(
+        users, engagement, task, decision, escalation, review_exception, notification, upload
+    )
