@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from clients.models import Client
+from clients.selectors import client_search_q
 from core.calendar import BusinessCalendar
 from core.roles import is_manager
 from engagements.choices import OPEN_TASK_STATUSES, DeadlineBasis, Milestone, TaskStatus
@@ -209,9 +210,7 @@ def client_search(*, query: str, keep_id: int | None = None) -> tuple[list[Clien
     and how many matched in all."""
     matches = Client.objects.order_by("name", "pk")
     if query:
-        matches = matches.filter(
-            Q(name__icontains=query) | Q(contact_name__icontains=query) | Q(email__icontains=query)
-        )
+        matches = matches.filter(client_search_q(query))
     shown = list(matches[:CLIENT_CHOICES_SHOWN])
     if keep_id is not None and all(client.pk != keep_id for client in shown):
         kept = Client.objects.filter(pk=keep_id).first()

@@ -24,7 +24,8 @@ from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.core.paginator import Page, Paginator
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet, Subquery
 
-from clients.models import Client
+from clients.models import Client, ClientContact
+from clients.selectors import client_search_q
 from core.calendar import BusinessCalendar
 from core.roles import is_manager
 from dispatch.models import DispatchDecision
@@ -137,11 +138,7 @@ def worst_row(rows: list[Row]) -> Row | None:
 def _filtered(viewer: Viewer, filters: ClientFilters) -> QuerySet[Client]:
     clients = viewer.clients()
     if filters.q:
-        clients = clients.filter(
-            Q(name__icontains=filters.q)
-            | Q(contact_name__icontains=filters.q)
-            | Q(email__icontains=filters.q)
-        )
+        clients = clients.filter(client_search_q(filters.q))
     if filters.partner_id:
         clients = clients.filter(relationship_partner_id=filters.partner_id)
     if filters.manager_id:
@@ -270,6 +267,7 @@ class ClientPage:
     decisions: list[DispatchDecision]
     people: list[tuple[StaffMember, str]]  # who at the firm, and what they do for the client
     plans: list[RecurringPlan]
+    contacts: list[ClientContact]  # the others, besides the primary contact
 
     @property
     def outstanding_documents(self) -> int:
@@ -341,6 +339,7 @@ def client_page(
         )
         if viewer.firm_wide
         else [],
+        contacts=list(client.contacts.all()),
     )
 
 

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from django.urls import reverse
 
+from clients.models import ClientContact
 from engagements.models import Engagement, WorkType
 from tests.factories import ClientFactory
 
@@ -174,3 +175,14 @@ def test_lookups_refuse_bad_input_in_words_not_500(client, manager):
     assert bad_date.status_code == 200 and "Dates" in bad_date.content.decode()
     assert nul.status_code == 200
     assert "invisible NUL character" in nul.content.decode()
+
+
+def test_client_search_finds_a_client_by_another_contact(client, manager):
+    harbor = ClientFactory(name="Harbor Dental")
+    ClientContact.objects.create(client=harbor, name="Omar Lindqvist", role="Controller")
+    ClientFactory(name="Pine Bakery")
+    client.force_login(manager.user)
+
+    body = client.get(CLIENTS, {"client_search": "lindq"}).content.decode()
+
+    assert "Harbor Dental" in body and "Pine Bakery" not in body

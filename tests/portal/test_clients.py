@@ -10,6 +10,7 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from django.utils import timezone
 
+from clients.models import ClientContact
 from dispatch.choices import DecisionOutcome, Trigger
 from dispatch.models import DispatchDecision
 from engagements.choices import TaskRole, TaskStatus
@@ -328,3 +329,25 @@ def test_navigation_offers_clients_to_staff_and_managers(client, alice, manager)
     for person in (alice, manager):
         client.force_login(person.user)
         assert f'href="{LIST}"' in client.get(reverse("portal:home")).content.decode()
+
+
+def test_other_contacts_show_on_the_page_and_find_their_client(client, manager):
+    harbor = ClientFactory(name="Harbor Dental", contact_name="Hana Reyes")
+    ClientContact.objects.create(
+        client=harbor,
+        name="Omar Lindqvist",
+        role="Controller",
+        email="omar@harbor.example",
+        phone="+12125550199",
+    )
+    ClientFactory(name="Pine Bakery")
+    client.force_login(manager.user)
+
+    page = client.get(detail(harbor)).content.decode()
+    found = client.get(LIST, {"q": "lindqvist"})
+    by_email = client.get(LIST, {"q": "omar@harbor"})
+
+    assert "Other contacts" in page
+    assert '<strong>Omar Lindqvist</strong> <span class="muted">— Controller</span>' in page
+    assert 'href="mailto:omar@harbor.example"' in page and 'href="tel:+12125550199"' in page
+    assert names(found) == ["Harbor Dental"] and names(by_email) == ["Harbor Dental"]
