@@ -75,12 +75,14 @@ class Viewer:
         works_on = Task.objects.filter(engagement__client=OuterRef("pk"), assignee=self.member)
         return Client.objects.filter(Exists(works_on) | Q(preferred_staff=self.member))
 
-    def engagements(self, client: Client) -> QuerySet[Engagement]:
-        engagements = Engagement.objects.filter(client=client)
+    def engagements(self) -> QuerySet[Engagement]:
+        """The engagements this person may open (as on the engagement page)."""
         if self.firm_wide:
-            return engagements
+            return Engagement.objects.all()
+        if self.member is None:
+            return Engagement.objects.none()
         mine = Task.objects.filter(engagement=OuterRef("pk"), assignee=self.member)
-        return engagements.filter(Exists(mine))
+        return Engagement.objects.filter(Exists(mine))
 
 
 def viewer_for(user: UserLike) -> Viewer:
@@ -221,10 +223,7 @@ def client_list(
 def _open_rows(
     which: Q, viewer: Viewer, today: date, calendar: BusinessCalendar
 ) -> dict[int, list[Row]]:
-    engagements = _open(Engagement.objects.filter(which))
-    if not viewer.firm_wide:
-        mine = Task.objects.filter(engagement=OuterRef("pk"), assignee=viewer.member)
-        engagements = engagements.filter(Exists(mine))
+    engagements = _open(viewer.engagements().filter(which))
     result = engagement_rows(engagements=engagements, today=today, calendar=calendar)
     by_client: dict[int, list[Row]] = defaultdict(list)
     for row in result.rows:
@@ -290,7 +289,7 @@ def client_page(
 ) -> ClientPage:
     """Everything the client page shows, in a fixed number of queries."""
     viewer = viewer_for(user)
-    visible = viewer.engagements(client)
+    visible = viewer.engagements().filter(client=client)
     open_rows = sorted(
         engagement_rows(engagements=_open(visible), today=today, calendar=calendar).rows,
         key=lambda row: (row.due_date, row.pk),

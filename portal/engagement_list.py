@@ -12,12 +12,12 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q
 
 from clients.models import Client
 from core.calendar import BusinessCalendar
 from engagements.milestones import MilestoneLabel, milestone_labels
-from engagements.models import Engagement, Task, WorkType
+from engagements.models import Engagement, WorkType
 from engagements.selectors import ENGAGEMENT_STATES, engagement_state_q
 from portal.clients import UserLike, viewer_for
 from portal.engagement_rows import Row, engagement_rows
@@ -49,14 +49,6 @@ class EngagementList:
     states: dict[str, str] = field(default_factory=lambda: dict(ENGAGEMENT_STATES))
 
 
-def _visible(user: UserLike) -> QuerySet[Engagement]:
-    viewer = viewer_for(user)
-    if viewer.firm_wide:
-        return Engagement.objects.all()
-    mine = Task.objects.filter(engagement=OuterRef("pk"), assignee=viewer.member)
-    return Engagement.objects.filter(Exists(mine))
-
-
 def _milestone_q(value: str, labels: list[MilestoneLabel]) -> Q:
     """The engagements at the steps carrying this label (or at this code)."""
     for group in labels:
@@ -73,7 +65,7 @@ def engagement_list(
 ) -> EngagementList:
     work_types = list(WorkType.objects.order_by("name"))
     labels = milestone_labels(work_types)
-    engagements = _visible(user)
+    engagements = viewer_for(user).engagements()
     client = None
     if filters.client_id:
         engagements = engagements.filter(client_id=filters.client_id)
