@@ -95,12 +95,16 @@ class StaffLoad:
         return self.calendar.available(start, end)
 
 
-def remaining_weighted_hours(estimate: Decimal | None, weight: Decimal) -> float:
+def remaining_weighted_hours(
+    estimate: Decimal | None, weight: Decimal, logged: Decimal | None = None
+) -> float:
     """Estimate minus hours already logged (never below zero), times complexity weight.
 
-    Until time entries exist the remaining hours are the estimate.
+    Logged hours are ``Task.logged_hours``, which billing keeps as it records time:
+    what someone has already spent on a task no longer weighs on their week.
     """
-    return float(max(Decimal("0"), estimate or Decimal("0")) * weight)
+    remaining = (estimate or Decimal("0")) - (logged or Decimal("0"))
+    return float(max(Decimal("0"), remaining) * weight)
 
 
 def _time_off(ids: list[int], today: date, horizon: date) -> dict[int, dict[date, float]]:
@@ -125,11 +129,14 @@ def _open_work(ids: list[int]) -> dict[int, list[OpenWork]]:
         "due_date",
         "estimated_hours",
         "engagement__work_type__complexity_weight",
+        "logged_hours",
     )
-    for assignee_id, task_id, due_date, estimate, weight in rows:
+    for assignee_id, task_id, due_date, estimate, weight, logged in rows:
         open_work[assignee_id].append(
             OpenWork(
-                task_id=task_id, due_date=due_date, hours=remaining_weighted_hours(estimate, weight)
+                task_id=task_id,
+                due_date=due_date,
+                hours=remaining_weighted_hours(estimate, weight, logged),
             )
         )
     return open_work

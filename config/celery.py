@@ -84,6 +84,34 @@ app.conf.beat_schedule = {
         "schedule": 60 * 60.0,
         "options": {"expires": 55 * 60},
     },
+    # Billing: each job is idempotent (unique constraints); hourly so a firm-time
+    # boundary (the 1st, Friday afternoon, a due date) is met within the hour.
+    "hourly-billing-retainer-invoices": {
+        "task": "billing.tasks.retainer_invoices_create_task",
+        "schedule": 60 * 60.0,
+        "options": {"expires": 55 * 60},
+    },
+    "hourly-billing-late-fees": {
+        "task": "billing.tasks.late_fees_apply_task",
+        "schedule": 60 * 60.0,
+        "options": {"expires": 55 * 60},
+    },
+    "hourly-billing-time-drafts-reminder": {
+        "task": "billing.tasks.time_drafts_remind_task",
+        "schedule": 60 * 60.0,
+        "options": {"expires": 55 * 60},
+    },
+    "hourly-billing-leakage-reminders": {
+        "task": "billing.tasks.leakage_remind_task",
+        "schedule": 60 * 60.0,
+        "options": {"expires": 55 * 60},
+    },
+    # The outbox for invoice emails waiting on their payment page (Stripe).
+    "every-minute-billing-invoices-send-pending": {
+        "task": "billing.tasks.invoices_send_pending_task",
+        "schedule": OUTBOX_REQUEUE_INTERVAL,
+        "options": {"expires": OUTBOX_REQUEUE_INTERVAL * 0.9},
+    },
     "hourly-engagements-document-reminders": {
         "task": "engagements.tasks.document_reminders_run_task",
         "schedule": 60 * 60.0,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 from datetime import timedelta
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import dj_database_url
@@ -61,6 +62,21 @@ def env_seconds(name: str, default: float) -> float:
     if not seconds > 0:
         raise ImproperlyConfigured(f"{name}={value!r}: must be more than 0 seconds.")
     return seconds
+
+
+def env_decimal(
+    name: str, default: str, *, minimum: str = "0", maximum: str | None = None
+) -> Decimal:
+    value = os.environ.get(name, "").strip() or default
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected a number.") from None
+    if not number.is_finite() or number < Decimal(minimum):
+        raise ImproperlyConfigured(f"{name}={value!r}: must be at least {minimum}.")
+    if maximum is not None and number > Decimal(maximum):
+        raise ImproperlyConfigured(f"{name}={value!r}: must be at most {maximum}.")
+    return number
 
 
 def env_list(name: str, default: str = "") -> list[str]:
@@ -359,6 +375,37 @@ UPLOAD_LINK_MAX_AGE_SECONDS = int(
     os.environ.get("CLOSELOOP_UPLOAD_LINK_MAX_AGE_SECONDS", str(30 * 24 * 3600))
 )
 UPLOAD_MAX_BYTES = int(os.environ.get("CLOSELOOP_UPLOAD_MAX_BYTES", str(15 * 1024 * 1024)))
+
+# --- Billing ----------------------------------------------------------------
+# What the invoice, its PDF and its email say about the firm and how to pay.
+FIRM_ADDRESS = os.environ.get("CLOSELOOP_FIRM_ADDRESS", "")
+FIRM_PHONE = os.environ.get("CLOSELOOP_FIRM_PHONE", "")
+PAYMENT_INSTRUCTIONS = os.environ.get(
+    "CLOSELOOP_PAYMENT_INSTRUCTIONS",
+    f"Pay by bank transfer or by check payable to {FIRM_NAME}, quoting the invoice number.",
+)
+INVOICE_NUMBER_PREFIX = os.environ.get("CLOSELOOP_INVOICE_PREFIX", "INV-")
+INVOICE_TERMS_DAYS = env_int("CLOSELOOP_INVOICE_TERMS_DAYS", 30)
+if INVOICE_TERMS_DAYS > 365:
+    raise ImproperlyConfigured("CLOSELOOP_INVOICE_TERMS_DAYS: at most 365 days.")
+# The client's signed link to their invoice (and its PDF), no login.
+INVOICE_LINK_MAX_AGE_SECONDS = env_int(
+    "CLOSELOOP_INVOICE_LINK_MAX_AGE_SECONDS", 180 * 24 * 3600, minimum=60
+)
+# Late fees, the firm's default (a client's billing profile may differ): a flat
+# amount, a percentage of the undisputed overdue balance, or both; none when both are 0.
+LATE_FEE_FLAT = env_decimal("CLOSELOOP_LATE_FEE_FLAT", "0", maximum="10000")
+LATE_FEE_PERCENT = env_decimal("CLOSELOOP_LATE_FEE_PERCENT", "0", maximum="25")
+LATE_FEE_GRACE_DAYS = env_int("CLOSELOOP_LATE_FEE_GRACE_DAYS", 10)
+LATE_FEE_PERIOD_DAYS = env_int("CLOSELOOP_LATE_FEE_PERIOD_DAYS", 30, minimum=1)
+# Stripe: with a secret key, every issued invoice gets a hosted payment page.
+STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
+STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # a stand-in server (tests)
+CURRENCY = os.environ.get("CLOSELOOP_CURRENCY", "usd").lower()
+# Staff hear on Friday afternoon (firm time) when draft time is still unapproved.
+TIME_REMINDER_HOUR = env_int("CLOSELOOP_TIME_REMINDER_HOUR", 14)
+# A completed task with no approved time this many business days on reminds its assignee.
+LEAKAGE_AFTER_BUSINESS_DAYS = env_int("CLOSELOOP_LEAKAGE_AFTER_BUSINESS_DAYS", 2, minimum=1)
 
 # --- REST framework ---------------------------------------------------------
 REST_FRAMEWORK = {

@@ -22,5 +22,6 @@ urlpatterns = [
     path("", include("dispatch.urls")),
     path("", include("engagements.urls")),
     path("", include("notifications.urls")),
+    path("", include("billing.urls")),
     path("", include("portal.urls")),
 ]

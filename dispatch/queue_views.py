@@ -21,6 +21,7 @@ from dispatch import queue_selectors as selectors
 from dispatch.forms import HandBackForm
 from dispatch.links import LinkError, assignment_stamp, read_action_token
 from dispatch.models import DispatchDecision
+from dispatch.queue_extensions import extension_context
 from engagements.models import Task
 from staff.models import StaffMember
 from staff.selectors import staff_member_for_user
@@ -42,6 +43,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "tasks": list(selectors.queue_tasks(staff=me)),
         "counts": selectors.queue_counts(staff=me),
         "today": timezone.localdate(),
+        **extension_context(me),
     }
     template = PAGE + "#queue-table" if request.htmx and not request.htmx.boosted else PAGE
     return render(request, template, context)
@@ -65,6 +67,7 @@ def _row_response(
         "counts": selectors.queue_counts(staff=me),
         "oob": True,
         "today": timezone.localdate(),
+        **extension_context(me),
     }
     html = render_to_string(PAGE + "#task-row", context, request=request)
     html += render_to_string(PAGE + "#queue-counts", context, request=request)

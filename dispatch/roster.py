@@ -198,7 +198,8 @@ def _ordered(work: list[OpenWork]) -> tuple[OpenWork, ...]:
 # (a person holding nothing comes back once, with no task); the sum of everyone's
 # numbers, read in the same snapshot; and who has held the client's tasks.
 _OPEN_WORK_SQL = f"""
-SELECT 1, s.id, s.open_work_seq, t.id, t.due_date, t.estimated_hours, w.complexity_weight
+SELECT 1, s.id, s.open_work_seq, t.id, t.due_date, t.estimated_hours, w.complexity_weight,
+    t.logged_hours
 FROM staff_staffmember s
 LEFT JOIN engagements_task t ON t.assignee_id = s.id AND t.status IN ({HELD})
 LEFT JOIN engagements_engagement e ON e.id = t.engagement_id
@@ -206,11 +207,11 @@ LEFT JOIN engagements_worktype w ON w.id = e.work_type_id
 WHERE s.open_work_seq > %s
 UNION ALL
 SELECT 2, NULL, (SELECT CAST(SUM(open_work_seq) AS BIGINT) FROM staff_staffmember),
-    NULL, NULL, NULL, NULL
+    NULL, NULL, NULL, NULL, NULL
 """
 _HISTORY_SQL = """
 UNION ALL
-SELECT 3, t.assignee_id, NULL, NULL, NULL, NULL, NULL
+SELECT 3, t.assignee_id, NULL, NULL, NULL, NULL, NULL, NULL
 FROM engagements_task t JOIN engagements_engagement e ON e.id = t.engagement_id
 WHERE e.client_id = %s AND t.assignee_id IS NOT NULL AND t.status <> %s AND t.id <> %s
 """
@@ -233,13 +234,15 @@ def _read_open_work(
     changed: dict[int, tuple[int, list[OpenWork]]] = {}
     history: dict[int, int] = defaultdict(int)
     total = 0
-    for kind, staff_id, seq, pk, due, estimate, weight in rows:
+    for kind, staff_id, seq, pk, due, estimate, weight, logged in rows:
         if kind == 1:
             entry = changed.get(staff_id)
             if entry is None:
                 entry = changed[staff_id] = (int(seq), [])
             if pk is not None:
-                hours = remaining_weighted_hours(_decimal(estimate), _decimal(weight))
+                hours = remaining_weighted_hours(
+                    _decimal(estimate), _decimal(weight), _decimal(logged)
+                )
                 entry[1].append(OpenWork(task_id=pk, due_date=_date(due), hours=hours))
         elif kind == 2:
             total = int(seq or 0)

@@ -201,11 +201,15 @@ def dispatch_snapshot(
 def open_work_for(*, staff_id: int) -> tuple[OpenWork, ...]:
     """One person's open work as it stands now (the re-check under their row lock)."""
     rows = Task.objects.filter(assignee_id=staff_id, status__in=HELD_TASK_STATUSES).values_list(
-        "pk", "due_date", "estimated_hours", "engagement__work_type__complexity_weight"
+        "pk",
+        "due_date",
+        "estimated_hours",
+        "engagement__work_type__complexity_weight",
+        "logged_hours",
     )
     work = [
-        OpenWork(task_id=pk, due_date=due, hours=remaining_weighted_hours(estimate, weight))
-        for pk, due, estimate, weight in rows
+        OpenWork(task_id=pk, due_date=due, hours=remaining_weighted_hours(estimate, weight, logged))
+        for pk, due, estimate, weight, logged in rows
     ]
     return tuple(sorted(work, key=lambda w: (w.due_date, w.task_id)))
 

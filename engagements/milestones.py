@@ -27,6 +27,7 @@ from django.utils import timezone
 from core.exceptions import ApplicationError
 from core.services import change_stamp_bump
 from core.types import User
+from engagements import hooks
 from engagements.choices import CLOSE_STAMP, Milestone, ReadyReason, TaskRole
 from engagements.messages import notify_document_request
 from engagements.models import (
@@ -89,7 +90,7 @@ def _run_action(engagement: Engagement, step: Step, at: datetime) -> None:
         "dispatch_reviewer": ReadyReason.PRIOR_TASK_COMPLETED,
     }.get(step.on_enter or "")
     if reason is None:
-        return  # "invoice" is recorded by the step itself; billing subscribes to the signal
+        return  # "invoice": billing drafts the invoice from its milestone_entered hook
     role = TaskRole.PREPARER if step.on_enter == "dispatch_preparer" else TaskRole.REVIEWER
     ready = engagement.tasks.filter(role=role).values_list("pk", flat=True)
     tasks_mark_ready(task_ids=ready, trigger=reason, at=at)
@@ -165,6 +166,7 @@ def _enter(
         engagement=engagement, milestone=step.code, defaults={"reached_at": at}
     )
     _run_action(engagement, step, at)
+    hooks.milestone_entered(engagement, step.code, step.on_enter, at)
     if step.code == Milestone.DOCUMENTS_REQUESTED and engagement.client.email:
         notify_document_request(engagement=engagement)
     change_stamp_bump(CLOSE_STAMP)

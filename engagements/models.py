@@ -387,6 +387,11 @@ class Task(TimeStampedModel):
     estimated_hours = models.DecimalField(
         max_digits=7, decimal_places=2, null=True, blank=True, validators=ESTIMATE_HOURS_VALIDATORS
     )
+    # Hours recorded against the task (draft or approved time entries), kept by the
+    # billing service that writes them; capacity counts the estimate less these.
+    logged_hours = models.DecimalField(
+        max_digits=8, decimal_places=2, default=Decimal("0"), editable=False
+    )
     status = models.CharField(
         max_length=12, choices=TaskStatus.choices, default=TaskStatus.UNASSIGNED
     )
@@ -433,6 +438,9 @@ class Task(TimeStampedModel):
                 condition=Q(estimated_hours__isnull=True) | Q(estimated_hours__gt=0),
                 name="task_estimate_positive",
                 violation_error_message="An estimate must be more than zero hours.",
+            ),
+            models.CheckConstraint(
+                condition=Q(logged_hours__gte=0), name="task_logged_hours_not_negative"
             ),
         ]
         indexes = [

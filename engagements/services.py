@@ -14,7 +14,7 @@ from core.calendar import firm_calendar
 from core.dates import firm_date_problem
 from core.exceptions import ApplicationError
 from core.services import change_stamp_bump
-from engagements import milestones
+from engagements import hooks, milestones
 from engagements.choices import (
     CLOSE_STAMP,
     OPEN_TASK_STATUSES,
@@ -197,7 +197,9 @@ def engagement_task_started(*, task: Task, at: datetime) -> None:
 
 def engagement_task_completed(*, task: Task, at: datetime) -> None:
     """A finished preparation completes that step (the review gets ready); a finished
-    review completes the review."""
+    review completes the review. The layers above hear of it first (``hooks``: billing
+    drafts the time entry), so what the milestone sets off sees that entry."""
+    hooks.task_completed(task, at)
     done = (
         Milestone.PREPARATION_COMPLETE
         if task.role == TaskRole.PREPARER

@@ -9,6 +9,7 @@ import requests
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
+from notifications import registry
 from notifications.choices import Channel
 from notifications.models import Notification
 
@@ -35,6 +36,8 @@ def send_email(notification: Notification) -> None:
         message.attach_alternative(notification.html_body, "text/html")
     if notification.calendar:
         message.attach("assignment.ics", notification.calendar, "text/calendar; method=PUBLISH")
+    for attachment in registry.attachments(notification):
+        message.attach(attachment.filename, attachment.content, attachment.mimetype)
     try:
         message.send(fail_silently=False)
     except (OSError, TimeoutError) as exc:

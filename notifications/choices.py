@@ -24,6 +24,7 @@ class SubjectType(models.TextChoices):
     ENGAGEMENT = "engagement", "Engagement"
     REVIEW_EXCEPTION = "review_exception", "Review exception"
     STAFF = "staff", "Staff member (a digest addressed to them)"
+    INVOICE = "invoice", "Invoice"
     LEGACY = "legacy", "Before identities (migrated)"
 
 
@@ -43,3 +44,6 @@ class NotificationTemplate(models.TextChoices):
     DOCUMENT_REQUEST = "document_request", "Client: please send your documents"
     DOCUMENT_REMINDER = "document_reminder", "Client: documents still outstanding"
     CLARIFICATION_REQUEST = "clarification_request", "Client: the reviewer asks to clarify"
+    INVOICE_ISSUED = "invoice_issued", "Client: your invoice (PDF attached)"
+    TIME_DRAFTS_REMINDER = "time_drafts_reminder", "Staff: draft time to approve this week"
+    TIME_LEAKAGE_REMINDER = "time_leakage_reminder", "Staff: completed work with no time approved"

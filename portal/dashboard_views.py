@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 from django.views.decorators.vary import vary_on_headers
 
+from billing.selectors import approval_queue
 from core.calendar import firm_calendar
 from core.forms import MAX_ID, FirmForm
-from core.roles import is_manager
+from core.roles import is_manager, is_partner
 from core.selectors import change_stamp
 from engagements.choices import CLOSE_STAMP
 from portal.dashboard import AMBER, GREEN, RED, Filters, close_board, render_rows
@@ -83,5 +84,8 @@ def close_dashboard(request: HttpRequest) -> HttpResponse:
         "query_without_risk": without_risk.urlencode(),
         "rows_html": render_rows(board.rows, detail_prefix=detail_prefix),
     }
+    if is_partner(request.user) and not (request.htmx and not request.htmx.boosted):
+        # Partners approve invoice drafts here in one click (billing's own partial).
+        context["approval_rows"] = approval_queue()
     template = PAGE + "#close-board" if request.htmx and not request.htmx.boosted else PAGE
     return render(request, template, context)

@@ -26,6 +26,7 @@ def navigation_for(user: AbstractBaseUser) -> list[NavItem]:
     groups = user_groups(user)
     if STAFF in groups:
         items.append(NavItem("My work", "dispatch:queue"))
+        items.append(NavItem("My time", "billing:time-week"))
     if groups:
         # Staff see the clients they work on; managers and up, the firm's.
         items.append(NavItem("Clients", "portal:client-list", also=("portal:client-detail",)))
@@ -38,7 +39,10 @@ def navigation_for(user: AbstractBaseUser) -> list[NavItem]:
             # Managers and up hold engagements.add_engagement (the role migration);
             # reading the groups already loaded avoids two permission queries a page.
             NavItem("New engagement", "engagements:engagement-create"),
+            NavItem("Invoices", "billing:invoice-list"),
         ]
+    if groups & {PARTNER, ADMIN}:
+        items.append(NavItem("Approve invoices", "billing:approvals"))
     if user.is_staff:
         items.append(NavItem("Admin", "admin:index"))
     return items

@@ -39,6 +39,7 @@ from django.db import close_old_connections, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from billing.links import invoice_token
 from dispatch.links import action_token
 from dispatch.roster import roster_forget
 from engagements.upload_links import upload_token
@@ -87,6 +88,29 @@ MATRIX: dict[tuple[str, str], Statuses] = {
     ("engagements:exception-resolve", "POST"):     (302, 403, 404, 302, 302, 302),
     ("notifications:failed", "GET"):               (302, 403, 403, 200, 200, 200),
     ("notifications:retry", "POST"):               (302, 403, 403, 302, 302, 302),
+    # Time: everyone with a staff record keeps their own; an entry or a timer is its owner's.
+    ("billing:time-week", "GET"):                  (302, 200, 200, 200, 200, 200),
+    ("billing:time-week-approve", "POST"):         (302, 302, 302, 302, 302, 302),
+    ("billing:time-entry-new", "POST"):            (302, 400, 400, 400, 400, 400),
+    ("billing:time-entry-save", "POST"):           (302, 302, 403, 403, 403, 403),
+    ("billing:time-entry-approve", "POST"):        (302, 302, 403, 403, 403, 403),
+    ("billing:timer-start", "POST"):               (302, 302, 403, 403, 403, 403),
+    ("billing:timer-stop", "POST"):                (302, 302, 302, 302, 302, 302),
+    # Invoices: partners approve, edit, reject, void and record payments; managers read.
+    ("billing:approvals", "GET"):                  (302, 403, 403, 403, 200, 200),
+    ("billing:invoice-list", "GET"):               (302, 403, 403, 200, 200, 200),
+    ("billing:invoice-detail", "GET"):             (302, 403, 403, 200, 200, 200),
+    ("billing:invoice-pdf", "GET"):                (302, 403, 403, 200, 200, 200),
+    ("billing:invoice-approve", "POST"):           (302, 403, 403, 403, 302, 302),
+    ("billing:invoice-reject", "POST"):            (302, 403, 403, 403, 302, 302),
+    ("billing:invoice-void", "POST"):              (302, 403, 403, 403, 400, 400),
+    ("billing:invoice-line-edit", "POST"):         (302, 403, 403, 403, 302, 302),
+    ("billing:invoice-line-add", "POST"):          (302, 403, 403, 403, 302, 302),
+    ("billing:payment-create", "POST"):            (302, 403, 403, 403, 400, 400),
+    ("billing:leakage", "GET"):                    (302, 403, 403, 200, 200, 200),
+    # The client's signed invoice link: no login, the signature is the credential.
+    ("billing:invoice-public", "GET"):             (200, 200, 200, 200, 200, 200),
+    ("billing:invoice-public-pdf", "GET"):         (200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 
@@ -116,6 +140,19 @@ URL_ARGS: dict[str, Callable[[World], list[Any]]] = {
     "notifications:retry": lambda w: [w.notification.pk],
     "portal:client-detail": lambda w: [w.engagement.client_id],
     "engagements:document-download": lambda w: [w.engagement.pk, w.upload.pk],
+    "billing:time-entry-save": lambda w: [w.time_entry.pk],
+    "billing:time-entry-approve": lambda w: [w.time_entry.pk],
+    "billing:timer-start": lambda w: [w.task.pk],
+    "billing:invoice-detail": lambda w: [w.issued_invoice.pk],
+    "billing:invoice-pdf": lambda w: [w.issued_invoice.pk],
+    "billing:invoice-approve": lambda w: [w.draft_invoice.pk],
+    "billing:invoice-reject": lambda w: [w.draft_invoice.pk],
+    "billing:invoice-void": lambda w: [w.issued_invoice.pk],
+    "billing:invoice-line-edit": lambda w: [w.draft_invoice.pk, w.draft_invoice.lines.first().pk],
+    "billing:invoice-line-add": lambda w: [w.draft_invoice.pk],
+    "billing:payment-create": lambda w: [w.issued_invoice.pk],
+    "billing:invoice-public": lambda w: [invoice_token(invoice_id=w.issued_invoice.pk)],
+    "billing:invoice-public-pdf": lambda w: [invoice_token(invoice_id=w.issued_invoice.pk)],
 }
 
 # The Django admin. Everyone but the firm's administrator is sent to the admin's login
@@ -131,6 +168,13 @@ ADMIN_MODELS: dict[str, tuple[int, int, int, int, int]] = {
     "axes.accessattempt":                (403, 403, 403, 403, 403),
     "axes.accesslog":                    (403, 403, 403, 403, 403),
     "axes.accessfailurelog":             (403, 403, 403, 403, 403),
+    "billing.rateoverride":              (200, 200, 200, 200, 200),
+    "billing.timeentrydefault":          (200, 200, 200, 200, 200),
+    "billing.clientbillingprofile":      (200, 200, 200, 200, 200),
+    "billing.timeentry":                 (200, 403, 200, 200, 403),  # read-only: services write
+    "billing.invoice":                   (200, 403, 200, 200, 403),
+    "billing.payment":                   (200, 403, 200, 200, 403),
+    "billing.latefeecharge":             (200, 403, 200, 200, 403),
     "capacity.capacityrule":             (403, 403, 403, 403, 403),
     "clients.client":                    (200, 200, 200, 200, 200),
     "clients.clientexternalid":          (200, 200, 200, 200, 200),

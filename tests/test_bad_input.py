@@ -29,6 +29,17 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from billing.forms import (
+    AdjustmentForm,
+    InvoiceLineForm,
+    PaymentForm,
+    RejectForm,
+    TimeEntryForm,
+    TimeEntryNewForm,
+    VoidForm,
+    WeekForm,
+)
+from billing.models import Invoice, Payment
 from core.auth_forms import AdminLoginForm, LoginForm
 from dispatch.forms import EscalationAssignForm, EstimateForm, HandBackForm, ManualAssignForm
 from dispatch.links import action_token
@@ -166,6 +177,57 @@ POSTS: dict[tuple[str, str], Post] = {
     ("engagements:exception-resolve", "resolve it"): Post(
         "manager", ExceptionResolveForm, lambda w: {"resolution": "The client sent the slip."}
     ),
+    ("billing:time-entry-new", "add time by hand"): Post(
+        "staff",
+        TimeEntryNewForm,
+        lambda w: {
+            "date": _iso(0),
+            "hours": "1.5",
+            "description": "Call with the client",
+            "engagement": str(w.engagement.pk),
+        },
+    ),
+    ("billing:time-entry-save", "edit a draft"): Post(
+        "staff", TimeEntryForm, lambda w: {"date": _iso(0), "hours": "2", "description": "Papers"}
+    ),
+    ("billing:time-entry-approve", "approve a draft as shown"): Post(
+        "staff", TimeEntryForm, lambda w: {"date": _iso(0), "hours": "2", "description": "Papers"}
+    ),
+    ("billing:time-week-approve", "approve the week"): Post(
+        "staff", WeekForm, lambda w: {"week": _iso(0)}
+    ),
+    ("billing:invoice-reject", "reject a draft"): Post(
+        "partner", RejectForm, lambda w: {"note": "Hours look high."}
+    ),
+    ("billing:invoice-void", "void an issued invoice"): Post(
+        "partner",
+        VoidForm,
+        lambda w: {"reason": "Billed twice."},
+        # Void only while nothing is paid on it.
+        prepare=lambda w: (
+            Payment.objects.filter(invoice=w.issued_invoice).delete(),
+            Invoice.objects.filter(pk=w.issued_invoice.pk).update(amount_paid=0),
+        ),
+    ),
+    ("billing:invoice-line-edit", "edit a draft's line"): Post(
+        "partner",
+        InvoiceLineForm,
+        lambda w: {"description": "Bookkeeping", "quantity": "2", "unit_price": "90"},
+    ),
+    ("billing:invoice-line-add", "add an adjustment"): Post(
+        "partner", AdjustmentForm, lambda w: {"description": "Courtesy", "amount": "-10"}
+    ),
+    ("billing:payment-create", "record a payment"): Post(
+        "partner",
+        PaymentForm,
+        lambda w: {
+            "amount": "20",
+            "received_on": _iso(0),
+            "method": "check",
+            "reference": "1042",
+            "note": "By mail",
+        },
+    ),
 }
 # POST URLs that read nothing from the body (a button: confirm, decline, retry, ...).
 TAKES_NO_INPUT = {
@@ -174,6 +236,9 @@ TAKES_NO_INPUT = {
     "dispatch:decision-decline",
     "dispatch:task-complete",
     "notifications:retry",
+    "billing:invoice-approve",
+    "billing:timer-start",
+    "billing:timer-stop",
 }
 # POST URLs of the Django admin taken here too: its login. (Its model forms are bounded
 # by the models' own limits: tests/core/test_forms.py.)

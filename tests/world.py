@@ -10,14 +10,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from billing.choices import InvoiceOrigin, LineKind
+from billing.invoices import invoice_approve, invoice_recompute
+from billing.models import (
+    ClientBillingProfile,
+    Invoice,
+    InvoiceLine,
+    LateFeeCharge,
+    RateOverride,
+    TimeEntry,
+)
+from billing.payments import payment_record
+from billing.services import time_entry_create
 from clients.choices import ExternalSource
-from clients.models import ClientExternalId
+from clients.models import Client, ClientExternalId
 from core.models import WorkerHeartbeat
 from dispatch.choices import Checkpoint, DecisionOutcome, EscalationStatus, Trigger
 from dispatch.engine.types import CandidateRow
@@ -49,7 +62,10 @@ class World:
     escalation: Escalation  # an open escalation on the engagement's review task
     review_exception: ReviewException
     notification: Notification  # a failed email to Alice
-    upload: DocumentUpload  # a file the client sent for the engagement
+    time_entry: TimeEntry | None = None  # Alice's draft time on her task
+    draft_invoice: Invoice | None = None  # awaiting a partner
+    issued_invoice: Invoice | None = None  # sent to the client
+    upload: DocumentUpload | None = None  # a file the client sent for the engagement
 
 
 def build_world(
@@ -142,6 +158,31 @@ def build_world(
         status=NotificationStatus.FAILED,
         attempts=5,
     )
+    # Billing: Alice's draft time, a draft invoice, an issued one with a payment and a
+    # late fee; a client rate and billing profile (the draft-time default is seeded).
+    time_entry = time_entry_create(
+        staff=alice, client=engagement.client, task=task, day=today, hours=Decimal("1.5")
+    )
+    draft_invoice = _invoice(engagement.client)
+    issued_invoice = _invoice(engagement.client)
+    invoice_approve(invoice_id=issued_invoice.pk, user=partner.user)
+    payment_record(invoice_id=issued_invoice.pk, amount=Decimal("10"), received_on=today)
+    fee_line = InvoiceLine.objects.create(
+        invoice=issued_invoice,
+        kind=LineKind.LATE_FEE,
+        description="Late fee",
+        quantity=Decimal("1"),
+        unit_price=Decimal("5"),
+        amount=Decimal("5"),
+        position=9,
+    )
+    LateFeeCharge.objects.create(
+        invoice=issued_invoice, period=1, line=fee_line, charged_on=today, base=Decimal("90")
+    )
+    RateOverride.objects.create(
+        client=engagement.client, staff_member=alice, hourly_rate=Decimal("140")
+    )
+    ClientBillingProfile.objects.create(client=engagement.client, terms_days=15)
     upload = DocumentUpload(
         engagement=engagement,
         original_name="statement.pdf",
@@ -159,5 +200,29 @@ def build_world(
         "admin": firm_admin.user,
     }
     return World(
-        users, engagement, task, decision, escalation, review_exception, notification, upload
+        users,
+        engagement,
+        task,
+        decision,
+        escalation,
+        review_exception,
+        notification,
+        time_entry,
+        draft_invoice,
+        issued_invoice,
+        upload=upload,
     )
+
+
+def _invoice(client: Client) -> Invoice:
+    invoice = Invoice.objects.create(client=client, origin=InvoiceOrigin.MANUAL)
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        kind=LineKind.FEE,
+        description="Work",
+        quantity=Decimal("1"),
+        unit_price=Decimal("100"),
+        amount=Decimal("100"),
+        position=1,
+    )
+    return invoice_recompute(invoice)

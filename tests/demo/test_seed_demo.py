@@ -81,7 +81,13 @@ def seed_demo(*args: str) -> str:
 
 
 def delete_demo() -> None:
-    """Remove everything the command built (engagements first: tasks protect their assignee)."""
+    """Remove everything the command built (billing first: invoices and time protect their
+    clients and engagements; then engagements: tasks protect their assignee)."""
+    from billing.models import Invoice, Payment, TimeEntry
+
+    Payment.objects.all().delete()
+    Invoice.objects.all().delete()
+    TimeEntry.objects.all().delete()
     Engagement.objects.filter(source=EngagementSource.DEMO).delete()
     Client.objects.filter(external_ids__source=ExternalSource.DEMO).delete()
     get_user_model().objects.filter(email__endswith=DEMO_DOMAIN).delete()

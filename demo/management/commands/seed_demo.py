@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from core.services import change_stamp_bump
+from demo.billing import demo_billing_build, demo_billing_report
 from demo.build import demo_build, demo_report
 from demo.specs import SIZES, DemoConflictError
 from dispatch.roster import ROSTER_STAMP
@@ -55,5 +56,13 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         # The firm was written in bulk, past the signals that tell dispatch its roster moved.
         change_stamp_bump(ROSTER_STAMP)
+        plan = result.plan
+        billing = demo_billing_build(
+            today=plan.today,
+            logins=[username for username, _role, _password in plan.logins()],
+            seed=plan.seed,
+        )
         for line in demo_report(result):
+            self.stdout.write(line)
+        for line in demo_billing_report(billing):
             self.stdout.write(line)

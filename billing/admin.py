@@ -1,0 +1,132 @@
+"""Billing in the admin: the rate card and per-client controls are edited here; time,
+invoices and payments are shown read-only (they change only through the services, so
+numbering, totals and balances stay right)."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from billing.models import (
+    ClientBillingProfile,
+    Invoice,
+    InvoiceLine,
+    LateFeeCharge,
+    Payment,
+    RateOverride,
+    TimeEntry,
+    TimeEntryDefault,
+)
+
+
+@admin.register(RateOverride)
+class RateOverrideAdmin(admin.ModelAdmin):
+    list_display = ["client", "work_type", "staff_member", "hourly_rate", "fixed_fee", "note"]
+    list_filter = ["work_type"]
+    search_fields = ["client__name", "staff_member__user__last_name", "note"]
+    raw_id_fields = ["client", "staff_member"]
+
+
+@admin.register(TimeEntryDefault)
+class TimeEntryDefaultAdmin(admin.ModelAdmin):
+    list_display = ["work_type", "role", "hours"]
+    list_filter = ["role"]
+
+
+@admin.register(ClientBillingProfile)
+class ClientBillingProfileAdmin(admin.ModelAdmin):
+    list_display = [
+        "client",
+        "billing_email",
+        "terms_days",
+        "late_fee_mode",
+        "exclude_from_reminders",
+        "min_reminder_balance",
+    ]
+    list_filter = ["late_fee_mode", "exclude_from_reminders"]
+    search_fields = ["client__name", "billing_email"]
+    raw_id_fields = ["client"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(TimeEntry)
+class TimeEntryAdmin(ReadOnlyAdmin):
+    list_display = [
+        "date",
+        "staff_member",
+        "client",
+        "work_type",
+        "hours",
+        "status",
+        "source",
+        "internal_only",
+        "invoice",
+    ]
+    list_filter = ["status", "source", "internal_only", "date"]
+    search_fields = ["client__name", "description", "staff_member__user__last_name"]
+    date_hierarchy = "date"
+    list_select_related = ["staff_member__user", "client", "work_type", "invoice"]
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = InvoiceLine
+    extra = 0
+    fields = ["kind", "description", "quantity", "unit_price", "amount"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+class PaymentInline(admin.TabularInline):
+    model = Payment
+    extra = 0
+    fields = ["received_on", "amount", "method", "source", "external_id", "status", "note"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAdmin):
+    list_display = [
+        "display_number",
+        "client",
+        "status",
+        "origin",
+        "issued_on",
+        "due_on",
+        "total",
+        "amount_paid",
+        "balance",
+    ]
+    list_filter = ["status", "origin"]
+    search_fields = ["number", "client__name"]
+    list_select_related = ["client"]
+    inlines = [InvoiceLineInline, PaymentInline]
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAdmin):
+    list_display = ["invoice", "amount", "received_on", "method", "source", "external_id", "status"]
+    list_filter = ["status", "source", "method"]
+    search_fields = ["external_id", "invoice__number", "invoice__client__name"]
+    list_select_related = ["invoice__client"]
+
+
+@admin.register(LateFeeCharge)
+class LateFeeChargeAdmin(ReadOnlyAdmin):
+    list_display = ["invoice", "period", "charged_on", "base"]

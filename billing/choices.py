@@ -1,0 +1,69 @@
+from django.db import models
+
+
+class TimeEntrySource(models.TextChoices):
+    COMPLETION = "completion", "Drafted when the task was completed"
+    TIMER = "timer", "Timer"
+    MANUAL = "manual", "Entered by hand"
+
+
+class TimeEntryStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    APPROVED = "approved", "Approved"
+
+
+class InvoiceStatus(models.TextChoices):
+    """An invoice's life. Open (owed) is ISSUED with a balance; partly paid is a
+    property (``Invoice.is_partly_paid``), not a state."""
+
+    DRAFT = "draft", "Awaiting approval"
+    ISSUED = "issued", "Issued"
+    PAID = "paid", "Paid"
+    REJECTED = "rejected", "Rejected"
+    VOID = "void", "Void"
+
+
+class InvoiceOrigin(models.TextChoices):
+    """What created the draft (one automated draft per engagement, per retainer month)."""
+
+    MILESTONE = "milestone", "Final review complete"
+    RETURN_FILED = "return_filed", "Return filed"
+    RETAINER = "retainer", "Monthly retainer"
+    MANUAL = "manual", "Created by hand"
+
+
+class LineKind(models.TextChoices):
+    TIME = "time", "Time"
+    FEE = "fee", "Fixed fee"
+    RETAINER = "retainer", "Retainer"
+    LATE_FEE = "late_fee", "Late fee"
+    SURCHARGE = "surcharge", "Card surcharge"
+    ADJUSTMENT = "adjustment", "Adjustment"
+
+
+class PaymentSource(models.TextChoices):
+    MANUAL = "manual", "Recorded by hand"
+    STRIPE = "stripe", "Stripe"
+    QBO = "qbo", "QuickBooks Online"
+    XERO = "xero", "Xero"
+    BANK = "bank", "Bank feed"
+
+
+class PaymentMethod(models.TextChoices):
+    CHECK = "check", "Check"
+    ACH = "ach", "Bank transfer (ACH)"
+    WIRE = "wire", "Wire"
+    CARD = "card", "Card"
+    CASH = "cash", "Cash"
+    OTHER = "other", "Other"
+
+
+class PaymentStatus(models.TextChoices):
+    APPLIED = "applied", "Applied"
+    HELD = "held", "Held until the invoice is approved"
+
+
+class LateFeeMode(models.TextChoices):
+    FIRM_DEFAULT = "", "Firm default"
+    OFF = "off", "No late fees"
+    ON = "on", "Late fees as set here"

@@ -1,0 +1,44 @@
+"""Signed invoice links: the client opens their invoice and its PDF without logging in;
+the signature is the credential and it expires (``INVOICE_LINK_MAX_AGE_SECONDS``)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core import signing
+from django.urls import reverse
+
+from core.exceptions import ApplicationError
+
+SALT = "closeloop.billing.invoice-link"
+
+
+class InvoiceLinkError(ApplicationError):
+    """The link is tampered with, expired or malformed; the message says which."""
+
+
+def invoice_token(*, invoice_id: int) -> str:
+    return signing.dumps({"i": invoice_id}, salt=SALT, compress=True)
+
+
+def invoice_public_url(*, invoice_id: int) -> str:
+    return settings.SITE_URL + reverse(
+        "billing:invoice-public", args=[invoice_token(invoice_id=invoice_id)]
+    )
+
+
+def read_invoice_token(token: str) -> int:
+    """The invoice id the link was made for; InvoiceLinkError when it cannot be used."""
+    try:
+        data = signing.loads(token, salt=SALT, max_age=settings.INVOICE_LINK_MAX_AGE_SECONDS)
+    except signing.SignatureExpired as exc:
+        raise InvoiceLinkError(
+            "This invoice link has expired. Reply to our email and we will send a new one."
+        ) from exc
+    except signing.BadSignature as exc:
+        raise InvoiceLinkError(
+            "This invoice link is not valid. Open it straight from our email, or reply and ask for a new one."
+        ) from exc
+    try:
+        return int(data["i"])  # type: ignore[index]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvoiceLinkError("This invoice link is not valid.") from exc

@@ -1,0 +1,239 @@
+"""Reads for billing pages, each in a fixed number of queries whatever the rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+
+from billing.choices import InvoiceStatus, LineKind, PaymentStatus, TimeEntryStatus
+from billing.links import invoice_public_url
+from billing.models import (
+    Invoice,
+    InvoiceLine,
+    LeakageReminder,
+    Payment,
+    RunningTimer,
+    TimeEntry,
+)
+from billing.rates import ZERO
+from clients.models import Client
+from engagements.choices import TaskStatus
+from engagements.models import Engagement, Task
+from staff.models import StaffMember
+
+# Lines that are the work itself (realization compares these with standard value).
+WORK_KINDS = (LineKind.TIME, LineKind.FEE, LineKind.RETAINER, LineKind.ADJUSTMENT)
+RECENT_WORK_DAYS = 90
+
+
+def week_start(day: date) -> date:
+    """The Monday of ``day``'s week."""
+    return day - timedelta(days=day.weekday())
+
+
+@dataclass(frozen=True)
+class Week:
+    start: date
+    entries: list[TimeEntry]
+
+    @property
+    def end(self) -> date:
+        return self.start + timedelta(days=6)
+
+    @property
+    def previous(self) -> date:
+        return self.start - timedelta(days=7)
+
+    @property
+    def next(self) -> date:
+        return self.start + timedelta(days=7)
+
+    @property
+    def drafts(self) -> list[TimeEntry]:
+        return [e for e in self.entries if e.is_draft]
+
+    @property
+    def total_hours(self) -> Decimal:
+        return sum((e.hours for e in self.entries), ZERO)
+
+    @property
+    def draft_hours(self) -> Decimal:
+        return sum((e.hours for e in self.drafts), ZERO)
+
+
+def time_week(*, staff: StaffMember, start: date) -> Week:
+    """Someone's entries in the week from ``start`` (a Monday): one query."""
+    entries = list(
+        TimeEntry.objects.filter(
+            staff_member=staff, date__gte=start, date__lte=start + timedelta(days=6)
+        )
+        .select_related("client", "engagement__work_type", "work_type", "invoice")
+        .order_by("date", "pk")
+    )
+    return Week(start=start, entries=entries)
+
+
+def time_entry_get_for_staff(*, staff: StaffMember, pk: int) -> TimeEntry | None:
+    return (
+        TimeEntry.objects.filter(staff_member=staff, pk=pk)
+        .select_related("client", "engagement__work_type", "work_type", "invoice")
+        .first()
+    )
+
+
+def recent_engagements_for(*, staff: StaffMember, today: date) -> QuerySet[Engagement]:
+    """Engagements someone holds or finished work on lately (the manual entry's choices)."""
+    since = today - timedelta(days=RECENT_WORK_DAYS)
+    tasks = Task.objects.filter(engagement=OuterRef("pk"), assignee=staff).filter(
+        ~Q(status=TaskStatus.COMPLETED) | Q(completed_at__date__gte=since)
+    )
+    return (
+        Engagement.objects.filter(Exists(tasks))
+        .select_related("client", "work_type")
+        .order_by("client__name", "due_date")
+    )
+
+
+def recent_clients_for(*, staff: StaffMember, today: date) -> QuerySet[Client]:
+    since = today - timedelta(days=RECENT_WORK_DAYS)
+    tasks = Task.objects.filter(engagement__client=OuterRef("pk"), assignee=staff).filter(
+        ~Q(status=TaskStatus.COMPLETED) | Q(completed_at__date__gte=since)
+    )
+    return Client.objects.filter(Exists(tasks)).order_by("name")
+
+
+def running_timer(*, staff: StaffMember) -> RunningTimer | None:
+    return RunningTimer.objects.filter(staff_member=staff).first()
+
+
+# --- Invoices --------------------------------------------------------------------------
+
+
+def realization(invoice: Invoice, lines: list[InvoiceLine]) -> Decimal | None:
+    """Billed work ÷ the standard value of its time (None without time to compare)."""
+    if not invoice.standard_amount:
+        return None
+    billed = sum((line.amount for line in lines if line.kind in WORK_KINDS), ZERO)
+    return (billed / invoice.standard_amount * 100).quantize(Decimal("1"))
+
+
+@dataclass(frozen=True)
+class ApprovalRow:
+    invoice: Invoice
+    lines: list[InvoiceLine]
+    realization: Decimal | None
+    unapproved_hours: Decimal  # draft time on the engagement, not yet on the invoice
+
+
+def approval_queue(*, limit: int = 100) -> list[ApprovalRow]:
+    """Drafts awaiting a partner, oldest first, with lines: three queries."""
+    drafts = list(
+        Invoice.objects.filter(status=InvoiceStatus.DRAFT)
+        .select_related("client", "engagement__work_type")
+        .prefetch_related(
+            Prefetch("lines", queryset=InvoiceLine.objects.order_by("position", "pk"))
+        )
+        .order_by("created_at", "pk")[:limit]
+    )
+    engagement_ids = [d.engagement_id for d in drafts if d.engagement_id]
+    pending: dict[int, Decimal] = dict(
+        TimeEntry.objects.filter(engagement_id__in=engagement_ids, status=TimeEntryStatus.DRAFT)
+        .order_by()
+        .values("engagement_id")
+        .annotate(total=Sum("hours"))
+        .values_list("engagement_id", "total")
+    )
+    rows = []
+    for invoice in drafts:
+        lines = list(invoice.lines.all())
+        rows.append(
+            ApprovalRow(
+                invoice=invoice,
+                lines=lines,
+                realization=realization(invoice, lines),
+                unapproved_hours=pending.get(invoice.engagement_id or 0, ZERO),
+            )
+        )
+    return rows
+
+
+def approval_row(*, invoice_id: int) -> ApprovalRow | None:
+    invoice = (
+        Invoice.objects.select_related("client", "engagement__work_type")
+        .prefetch_related(
+            Prefetch("lines", queryset=InvoiceLine.objects.order_by("position", "pk"))
+        )
+        .filter(pk=invoice_id)
+        .first()
+    )
+    if invoice is None:
+        return None
+    lines = list(invoice.lines.all())
+    pending = ZERO
+    if invoice.engagement_id and invoice.is_draft:
+        pending = (
+            TimeEntry.objects.filter(
+                engagement_id=invoice.engagement_id, status=TimeEntryStatus.DRAFT
+            ).aggregate(total=Sum("hours"))["total"]
+            or ZERO
+        )
+    return ApprovalRow(invoice, lines, realization(invoice, lines), pending)
+
+
+def invoice_for_document(*, invoice_id: int) -> Invoice | None:
+    """An invoice with what its document shows (lines, payments): three queries."""
+    return (
+        Invoice.objects.select_related("client", "engagement__work_type")
+        .prefetch_related(
+            Prefetch("lines", queryset=InvoiceLine.objects.order_by("position", "pk")),
+            Prefetch(
+                "payments",
+                queryset=Payment.objects.filter(status=PaymentStatus.APPLIED).order_by(
+                    "received_on", "pk"
+                ),
+            ),
+        )
+        .filter(pk=invoice_id)
+        .first()
+    )
+
+
+def invoice_document_context(invoice: Invoice) -> dict[str, object]:
+    """What the PDF, the client's page and the email say (``invoice_for_document``)."""
+    return {
+        "invoice": invoice,
+        "client": invoice.client,
+        "lines": list(invoice.lines.all()),
+        "payments": list(invoice.payments.all()),
+        "firm_name": settings.FIRM_NAME,
+        "firm_address": settings.FIRM_ADDRESS,
+        "firm_phone": settings.FIRM_PHONE,
+        "firm_email": settings.DEFAULT_FROM_EMAIL,
+        "payment_instructions": settings.PAYMENT_INSTRUCTIONS,
+        "payment_url": invoice.payment_url if invoice.is_open else "",
+        "public_url": invoice_public_url(invoice_id=invoice.pk),
+    }
+
+
+def invoice_list(*, status: str | None = None, limit: int = 200) -> list[Invoice]:
+    """Invoices for the billing page, newest first (one query)."""
+    queryset = Invoice.objects.select_related("client").order_by("-pk")
+    if status:
+        queryset = queryset.filter(status=status)
+    return list(queryset[:limit])
+
+
+def leakage_list(*, limit: int = 200) -> list[LeakageReminder]:
+    """Completed tasks whose assignee was reminded and that still have no approved time."""
+    approved = TimeEntry.objects.filter(task=OuterRef("task_id"), status=TimeEntryStatus.APPROVED)
+    return list(
+        LeakageReminder.objects.filter(~Exists(approved))
+        .select_related(
+            "task__engagement__client", "task__engagement__work_type", "staff_member__user"
+        )
+        .order_by("-reminded_at")[:limit]
+    )

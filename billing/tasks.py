@@ -1,0 +1,42 @@
+"""Celery tasks: ids in, one service call."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from billing import invoices, payments, reminders, stripe_pages
+
+
+@shared_task(name="billing.tasks.invoice_send_task")
+def invoice_send_task(invoice_id: int) -> None:
+    invoices.invoice_send(invoice_id=invoice_id)
+
+
+@shared_task(name="billing.tasks.invoice_payment_page_task")
+def invoice_payment_page_task(invoice_id: int) -> None:
+    stripe_pages.payment_page_refresh(invoice_id=invoice_id)
+
+
+@shared_task(name="billing.tasks.invoices_send_pending_task")
+def invoices_send_pending_task() -> None:
+    invoices.invoices_send_pending()
+
+
+@shared_task(name="billing.tasks.retainer_invoices_create_task")
+def retainer_invoices_create_task() -> None:
+    invoices.retainer_invoices_create()
+
+
+@shared_task(name="billing.tasks.late_fees_apply_task")
+def late_fees_apply_task() -> None:
+    payments.late_fees_apply()
+
+
+@shared_task(name="billing.tasks.time_drafts_remind_task")
+def time_drafts_remind_task() -> None:
+    reminders.time_drafts_remind()
+
+
+@shared_task(name="billing.tasks.leakage_remind_task")
+def leakage_remind_task() -> None:
+    reminders.leakage_remind()

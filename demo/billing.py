@@ -1,0 +1,239 @@
+"""The demo firm's billing, written through billing's own services (never a copy of a
+rule): rate cards, a week of draft time for each demo login, invoice drafts awaiting
+the partner, and issued invoices, some partly paid, so every billing page shows
+something real on first start.
+
+Runs once: when the demo firm already has time or invoices, it creates nothing (the
+second ``seed_demo`` run stays a no-op). Engagements are only read, never moved: an
+issued invoice is made for work already delivered, so the demo's milestone history
+(deterministic for a seed and date) is left as the builder wrote it.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from billing import invoices, payments, services
+from billing.choices import (
+    InvoiceOrigin,
+    InvoiceStatus,
+    LateFeeMode,
+    PaymentMethod,
+    TimeEntryStatus,
+)
+from billing.models import ClientBillingProfile, Invoice, RateOverride, TimeEntry
+from clients.choices import BillingModel, ExternalSource
+from clients.models import Client
+from engagements.choices import HELD_TASK_STATUSES, Milestone, TaskStatus
+from engagements.models import Engagement, EngagementMilestone, Task, WorkType
+from staff.models import StaffMember
+
+DRAFT_INVOICES = 6
+ISSUED_INVOICES = 8
+DESCRIPTIONS = (
+    "Client call: questions on the reconciliation",
+    "Email follow-up on missing statements",
+    "Working papers",
+    "Review notes cleared",
+    "Prepared schedules",
+)
+
+
+@dataclass
+class BillingResult:
+    created: dict[str, int] = field(default_factory=dict)
+
+    def add(self, label: str, count: int = 1) -> None:
+        self.created[label] = self.created.get(label, 0) + count
+
+
+def _demo_clients() -> QuerySet[Client]:
+    return Client.objects.filter(external_ids__source=ExternalSource.DEMO)
+
+
+def demo_billing_build(*, today: date, logins: list[str], seed: int = 42) -> BillingResult:
+    """Build the demo's billing once (see the module docstring)."""
+    result = BillingResult()
+    clients = _demo_clients()
+    if (
+        TimeEntry.objects.filter(client__in=clients).exists()
+        or Invoice.objects.filter(client__in=clients).exists()
+    ):
+        return result
+    rng = random.Random(seed)
+    members = list(StaffMember.objects.filter(user__username__in=logins).select_related("user"))
+    partner = next((m for m in members if m.role == "partner"), None)
+    with transaction.atomic():
+        _rate_cards(rng, result)
+        for member in members:
+            _week_of_time(member, today, rng, result)
+        _drafts(today, rng, result)
+        if partner is not None:
+            _issued(partner, today, rng, result)
+    return result
+
+
+def _rate_cards(rng: random.Random, result: BillingResult) -> None:
+    clients = list(_demo_clients().filter(billing_model=BillingModel.HOURLY).order_by("pk")[:40])
+    corporate = WorkType.objects.get(code="1120")
+    for client in rng.sample(clients, min(3, len(clients))):
+        RateOverride.objects.create(
+            client=client, work_type=corporate, hourly_rate=Decimal("195"), note="Multi-year deal"
+        )
+        result.add("client rates")
+    for client in rng.sample(clients, min(3, len(clients))):
+        ClientBillingProfile.objects.get_or_create(
+            client=client,
+            defaults={
+                "terms_days": 15,
+                "late_fee_mode": LateFeeMode.ON,
+                "late_fee_flat": Decimal("25"),
+                "late_fee_percent": Decimal("1.5"),
+                "late_fee_grace_days": 10,
+            },
+        )
+        result.add("billing profiles")
+
+
+def _week_of_time(
+    member: StaffMember, today: date, rng: random.Random, result: BillingResult
+) -> None:
+    """Monday to today: a draft a day on their open work, and the drafts their recently
+    completed tasks would have left (the completion hook's own service)."""
+    monday = today - timedelta(days=today.weekday())
+    held = list(
+        Task.objects.filter(assignee=member, status__in=HELD_TASK_STATUSES)
+        .select_related("engagement__client")
+        .order_by("due_date", "pk")[:5]
+    )
+    day = monday
+    while day <= today and held:
+        if day.weekday() < 5:
+            task = held[(day - monday).days % len(held)]
+            services.time_entry_create(
+                staff=member,
+                client=task.engagement.client,
+                task=task,
+                day=day,
+                hours=Decimal(rng.choice(("0.5", "1.25", "2", "3.5"))),
+                description=rng.choice(DESCRIPTIONS),
+            )
+            result.add("time entries")
+        day += timedelta(days=1)
+    done = Task.objects.filter(
+        assignee=member, status=TaskStatus.COMPLETED, completed_at__date__gte=monday
+    ).order_by("pk")[:3]
+    for task in done:
+        if services.time_entry_draft_for_task(task, task.completed_at) is not None:  # type: ignore[arg-type]
+            result.add("time entries")
+
+
+def _approve_time_for(engagement: Engagement, result: BillingResult) -> None:
+    for task in engagement.tasks.filter(status=TaskStatus.COMPLETED, assignee__isnull=False):
+        entry = services.time_entry_draft_for_task(task, task.completed_at)  # type: ignore[arg-type]
+        if entry is not None:
+            result.add("time entries")
+    for entry in TimeEntry.objects.filter(engagement=engagement, status=TimeEntryStatus.DRAFT):
+        services.time_entry_approve(entry_id=entry.pk, staff=entry.staff_member)
+
+
+def _billable(milestones: list[str]) -> list[Engagement]:
+    return list(
+        Engagement.objects.filter(source="demo", milestone__in=milestones)
+        .exclude(client__billing_model=BillingModel.RETAINER)
+        .select_related("client", "work_type")
+        .order_by("pk")
+    )
+
+
+def _drafts(today: date, rng: random.Random, result: BillingResult) -> None:
+    """Drafts for work at final review complete, and this month's retainers."""
+    ready = [
+        e
+        for e in _billable([Milestone.REVIEW_COMPLETE, Milestone.PREPARATION_COMPLETE])
+        if any(
+            step.get("code") == e.milestone and step.get("on_enter") == "invoice"
+            for step in e.work_type.milestone_template
+        )
+    ]
+    made = 0
+    for engagement in ready:
+        if made >= DRAFT_INVOICES:
+            break
+        _approve_time_for(engagement, result)
+        draft = invoices.invoice_create_for_engagement(
+            engagement_id=engagement.pk, origin=InvoiceOrigin.MILESTONE
+        )
+        if draft is not None and draft.total > 0:
+            made += 1
+            result.add("invoices")
+    result.add("invoices", invoices.retainer_invoices_create(today=today))
+
+
+def _issued(partner: StaffMember, today: date, rng: random.Random, result: BillingResult) -> None:
+    """Invoices for delivered work, issued weeks ago; some paid in part, one in full."""
+    delivered = _billable([Milestone.DELIVERED, Milestone.CLOSED])
+    rng.shuffle(delivered)
+    issued = 0
+    for engagement in delivered:
+        if issued >= ISSUED_INVOICES:
+            break
+        _approve_time_for(engagement, result)
+        draft = invoices.invoice_create_for_engagement(
+            engagement_id=engagement.pk, origin=InvoiceOrigin.MILESTONE
+        )
+        if draft is None or draft.total <= 0:
+            continue
+        invoice = invoices.invoice_approve(invoice_id=draft.pk, user=partner.user).invoice
+        # Dated as the demo's history has it: the day the engagement was invoiced (or
+        # delivered). Only the invoice's dates move, never the engagement's history.
+        reached = (
+            EngagementMilestone.objects.filter(
+                engagement=engagement,
+                milestone__in=[Milestone.INVOICED, Milestone.DELIVERED, Milestone.CLOSED],
+            )
+            .order_by("reached_at")
+            .values_list("reached_at", flat=True)
+            .first()
+        )
+        issued_on = timezone.localdate(reached) if reached else today - timedelta(days=20)
+        Invoice.objects.filter(pk=invoice.pk).update(
+            issued_on=issued_on, due_on=issued_on + timedelta(days=invoice.terms_days)
+        )
+        result.add("invoices")
+        if issued % 3 == 1:
+            part = (invoice.total * Decimal("0.4")).quantize(Decimal("0.01"))
+            payments.payment_record(
+                invoice_id=invoice.pk,
+                amount=part,
+                received_on=min(today, issued_on + timedelta(days=10)),
+                method=PaymentMethod.CHECK,
+                note="Partial payment (demo)",
+                user=partner.user,
+            )
+            result.add("payments")
+        elif issued % 3 == 2 and issued < 4:
+            payments.payment_record(
+                invoice_id=invoice.pk,
+                amount=invoice.total,
+                received_on=min(today, issued_on + timedelta(days=7)),
+                method=PaymentMethod.ACH,
+                user=partner.user,
+            )
+            result.add("payments")
+        issued += 1
+
+
+def demo_billing_report(result: BillingResult) -> list[str]:
+    if not result.created:
+        return ["Billing: already built (nothing created)."]
+    parts = ", ".join(f"{count} {label}" for label, count in sorted(result.created.items()))
+    drafts = Invoice.objects.filter(status=InvoiceStatus.DRAFT).count()
+    return [f"Billing: {parts}; {drafts} invoice drafts await the partner's approval."]
