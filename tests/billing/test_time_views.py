@@ -81,7 +81,7 @@ def test_saving_a_draft_with_htmx_returns_its_row_and_the_totals(client, alice):
         ("date", "3000-01-01", "Choose a date between"),
         ("date", "not a date", "Enter a date like"),
         ("description", "x" * 501, "at most 500 characters"),
-        ("description", "nul\x00byte", "Null characters are not allowed"),
+        ("description", "nul\x00byte", "invisible NUL character"),
     ],
 )
 def test_bad_values_are_refused_next_to_the_field(client, alice, field, value, message):
