@@ -1,5 +1,11 @@
 from django.apps import AppConfig
-from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
+from django.db.models.signals import (
+    m2m_changed,
+    post_delete,
+    post_migrate,
+    post_save,
+    pre_migrate,
+)
 
 
 class DispatchConfig(AppConfig):
@@ -32,6 +38,19 @@ class DispatchConfig(AppConfig):
         m2m_changed.connect(roster_changed, sender=CapacityRule.skills.through, weak=False)
         # SQLite drops a table's triggers when a migration rebuilds it: put them back.
         post_migrate.connect(_install_triggers, sender=self, weak=False)
+        # And SQLite refuses to rename a rebuilt table while a trigger on another table
+        # names it ("error in trigger ...: no such table"): off while migrating there.
+        pre_migrate.connect(_drop_triggers_on_sqlite, sender=self, weak=False)
+
+
+def _drop_triggers_on_sqlite(*, using: str, plan: object = None, **_: object) -> None:
+    from django.db import connections
+
+    from dispatch import triggers
+
+    connection = connections[using]
+    if connection.vendor == "sqlite" and plan:
+        triggers.uninstall(connection)
 
 
 def _install_triggers(*, using: str, plan: object = None, **_: object) -> None:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from capacity.selectors import StaffLoad, staff_loads
@@ -62,6 +62,17 @@ def confirmation_list() -> list[DispatchDecision]:
         .filter(task__status=TaskStatus.UNASSIGNED)
         .select_related("assignee__user", "task__engagement__client", "task__engagement__work_type")
         .order_by("task__due_date", "pk")
+    )
+
+
+def awaiting_confirmation_staff() -> Subquery:
+    """Over an outer task query: the requested staffer a manager has still to confirm for
+    the task (None when nobody is). The capacity pages place that work as tentative."""
+    return Subquery(
+        DispatchDecision.objects.awaiting_confirmation()
+        .filter(task_id=OuterRef("pk"))
+        .order_by("-created_at", "-pk")
+        .values("assignee_id")[:1]
     )
 
 

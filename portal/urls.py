@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import client_views, dashboard_views, views
+from portal import capacity_views, client_views, dashboard_views, views
 
 app_name = "portal"
 
@@ -10,5 +10,11 @@ urlpatterns = [
     path("clients/", client_views.client_list, name="client-list"),
     path("clients/<int:pk>/", client_views.client_detail, name="client-detail"),
     path("engagements/", client_views.engagement_list, name="engagement-list"),
+    path("capacity/", capacity_views.heatmap, name="capacity"),
+    path("capacity/days/", capacity_views.heatmap_days, name="capacity-days"),
+    path("capacity/cell/", capacity_views.heatmap_cell_detail, name="capacity-cell"),
+    path("capacity/deadlines/", capacity_views.deadlines, name="capacity-deadlines"),
+    path("capacity/deadlines/day/", capacity_views.deadline_day, name="capacity-deadline-day"),
+    path("capacity/metrics/", capacity_views.metrics, name="capacity-metrics"),
     path("healthz", views.healthz, name="healthz"),
 ]

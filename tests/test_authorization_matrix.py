@@ -61,6 +61,15 @@ MATRIX: dict[tuple[str, str], Statuses] = {
     ("portal:client-list", "GET"):                 (302, 200, 200, 200, 200, 200),
     ("portal:client-detail", "GET"):               (302, 200, 404, 200, 200, 200),
     ("portal:engagement-list", "GET"):             (302, 200, 200, 200, 200, 200),
+    # Staff see their own row; managers their team or the firm; partners the firm.
+    ("portal:capacity", "GET"):                    (302, 200, 200, 200, 200, 200),
+    ("portal:capacity-days", "GET"):               (302, 200, 200, 200, 200, 200),
+    # Without a cell named (?staff=&start=&span=): a 400 in words; whose cell it is
+    # decides 403 (tests/portal/test_capacity_views.py).
+    ("portal:capacity-cell", "GET"):               (302, 400, 400, 400, 400, 400),
+    ("portal:capacity-deadlines", "GET"):          (302, 403, 403, 200, 200, 200),
+    ("portal:capacity-deadline-day", "GET"):       (302, 403, 403, 400, 400, 400),
+    ("portal:capacity-metrics", "GET"):            (302, 403, 403, 200, 200, 200),
     ("dispatch:queue", "GET"):                     (302, 200, 200, 200, 200, 200),
     ("dispatch:queue-action", "POST"):             (302, 302, 403, 403, 403, 403),
     ("dispatch:task-action", "GET"):               (200, 200, 403, 403, 403, 403),
