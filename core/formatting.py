@@ -2,6 +2,8 @@
 
 - Hours: at most one decimal, no trailing ".0", thousands grouped, a space and "h":
   ``1.5 h``, ``12 h``, ``1,240 h``. Nothing known is a dash.
+- Billed time (time entries, invoice quantities) keeps the quarter hours it is billed
+  in: at most two decimals, no trailing zeros: ``0.25 h``, ``13.5 h``, ``12 h``.
 - Percentages: whole numbers with a space before the sign, as the firm writes them:
   ``52 %``.
 - Counts: the noun agrees with the number: ``1 business day``, ``3 business days``.
@@ -46,6 +48,18 @@ def hours(value: object) -> str:
     """``1.5 h``; a dash when there is no figure."""
     number = hours_number(value)
     return f"{number} h" if number else DASH
+
+
+def hours_billed(value: object) -> str:
+    """Billed time as billed: ``0.25 h``, ``13.5 h``, ``12 h``; a dash when unknown."""
+    number = _decimal(value)
+    if number is None:
+        return DASH
+    rounded = number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    if rounded == 0:
+        rounded = Decimal("0.00")
+    text = f"{rounded:,.2f}".rstrip("0").removesuffix(".")
+    return f"{text} h"
 
 
 def hours_free(value: object) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.contrib.auth.models import AbstractBaseUser
 
 from core.roles import ADMIN, MANAGER, PARTNER, STAFF, user_groups
+from staff.models import StaffMember
 
 
 @dataclass(frozen=True)
@@ -20,11 +21,17 @@ class NavItem:
         return view_name == self.url_name or view_name in self.also
 
 
+def _has_staff_profile(user: AbstractBaseUser) -> bool:
+    return StaffMember.objects.filter(user_id=user.pk).exists()
+
+
 def navigation_for(user: AbstractBaseUser) -> list[NavItem]:
     """The navigation a role sees, in order."""
     items = [NavItem("Home", "portal:home")]
     groups = user_groups(user)
-    if STAFF in groups:
+    # A superuser holds every role's group but may have no staff profile: without one
+    # My work, My time and My capacity would each answer 403, so they are left out.
+    if STAFF in groups and (not user.is_superuser or _has_staff_profile(user)):
         items.append(NavItem("My work", "dispatch:queue"))
         items.append(NavItem("My time", "billing:time-week"))
         if not groups & {MANAGER, PARTNER, ADMIN}:

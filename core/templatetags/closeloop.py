@@ -3,6 +3,7 @@
 
     {% load closeloop %}
     {{ task.estimated_hours|hours }}          1.5 h
+    {{ entry.hours|hours_billed }}           0.25 h (time as billed)
     {{ row.free|hours_free }}                 over by 8 h
     {{ load.utilization|percent }}            52 %
     {{ tasks|length|counted:"open task" }}    1 open task / 3 open tasks
@@ -26,6 +27,11 @@ def hours(value: object) -> str:
 @register.filter
 def hours_number(value: object) -> str:
     return formatting.hours_number(value)
+
+
+@register.filter
+def hours_billed(value: object) -> str:
+    return formatting.hours_billed(value)
 
 
 @register.filter

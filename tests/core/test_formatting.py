@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from django.template import Context, Template
 
-from core.formatting import counted, hours, hours_free, percent, plural
+from core.formatting import counted, hours, hours_billed, hours_free, percent, plural
 
 
 @pytest.mark.parametrize(
@@ -27,6 +27,14 @@ from core.formatting import counted, hours, hours_free, percent, plural
 )
 def test_hours_one_decimal_at_most_and_a_dash_when_unknown(value, expected):
     assert hours(value) == expected
+
+
+def test_billed_hours_keep_their_quarter_hours_without_trailing_zeros():
+    assert hours_billed(Decimal("0.25")) == "0.25 h"
+    assert hours_billed(Decimal("13.50")) == "13.5 h"
+    assert hours_billed(Decimal("12.00")) == "12 h"
+    assert hours_billed(Decimal("1240")) == "1,240 h"
+    assert hours_billed(None) == "—"
 
 
 def test_hours_free_says_over_by_for_a_shortfall():

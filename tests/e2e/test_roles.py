@@ -165,3 +165,33 @@ def test_manager_resolves_an_escalation_reached_from_the_digest(
 
     expect(page.get_by_text("Assigned; the escalation is resolved.")).to_be_visible()
     assert Escalation.objects.filter(status=EscalationStatus.OPEN).count() == open_before - 1
+
+
+@pytest.mark.parametrize("role", ["associate", "partner"])
+def test_every_page_in_the_navigation_fits_a_phone(
+    live_server, demo_logins, browser: Browser, role: str
+) -> None:
+    """At 390 px the menu collapses behind "Menu" on every page it offers, and no page
+    is wider than the screen (wide tables scroll inside their card)."""
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    log_in(page, live_server.url, demo_logins[role], DEMO_PASSWORD)
+    hrefs = page.locator("header nav a").evaluate_all("links => links.map(a => a.href)")
+    pages = [href for href in hrefs if "/admin/" not in href]
+    assert len(pages) >= 5, pages
+
+    too_wide = {}
+    for href in pages:
+        response = page.goto(href)
+        assert response is not None and response.status == 200, (href, response)
+        page.wait_for_load_state("load")
+        expect(page.get_by_role("button", name="Menu")).to_be_visible()
+        expect(page.get_by_role("navigation", name="Main")).to_be_hidden()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > PHONE["width"]:
+            too_wide[href.removeprefix(live_server.url)] = width
+    assert not too_wide, too_wide
+
+    page.get_by_role("button", name="Menu").click()
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    context.close()
