@@ -7,6 +7,7 @@ from django.utils.html import format_html
 
 from core.formatting import counted
 from core.forms import FirmModelForm
+from engagements.admin_forms import WorkTypeForm
 from engagements.choices import DeadlineBasis
 from engagements.models import (
     Engagement,
@@ -47,6 +48,7 @@ class WorkTypeAdmin(admin.ModelAdmin):
         "suppressed_in_december",
         "active",
     ]
+    form = WorkTypeForm
     search_fields = ["name", "code"]
     inlines = [WorkTypeSkillInline]
     fieldsets = [
@@ -78,6 +80,7 @@ class WorkTypeAdmin(admin.ModelAdmin):
         ),
         ("Pricing", {"fields": ["standard_rate", "fixed_fee"]}),
         ("Client documents", {"fields": ["document_checklist"]}),
+        ("Milestones", {"fields": ["milestone_template"]}),
     ]
 
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from uuid import uuid4
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -42,7 +44,7 @@ def engagement_create(request: HttpRequest) -> HttpResponse:
         form = EngagementCreateForm(initial=request.POST.dict())
         status = 200
     else:
-        form = EngagementCreateForm(initial=request.GET.dict())
+        form = EngagementCreateForm(initial={"submission_token": uuid4(), **request.GET.dict()})
         status = 200
     return render(request, CREATE_PAGE, _create_context(request, form), status=status)
 
@@ -105,7 +107,8 @@ def engagement_create_preview(request: HttpRequest) -> HttpResponse:
 def _engagement_open(request: HttpRequest, form: EngagementCreateForm) -> HttpResponse:
     data = form.cleaned_data
     try:
-        engagement = services.engagement_create(
+        engagement, created = services.engagement_open(
+            submission_token=data["submission_token"],
             client=data["client"],
             work_type=data["work_type"],
             name=data["name"],
@@ -127,7 +130,14 @@ def _engagement_open(request: HttpRequest, form: EngagementCreateForm) -> HttpRe
         else:
             form.add_error(None, exc.user_message)
         return render(request, CREATE_PAGE, _create_context(request, form), status=400)
-    messages.success(request, f"Opened {engagement}; its first task is being dispatched.")
+    if created:
+        messages.success(request, f"Opened {engagement}; its first task is being dispatched.")
+    else:
+        messages.info(
+            request,
+            f"{engagement} was already opened when this form was first sent; "
+            "sending it again opened nothing new.",
+        )
     preparer = engagement.tasks.filter(role=TaskRole.PREPARER).first()
     if preparer is not None:
         return redirect("dispatch:task-detail", pk=preparer.pk)

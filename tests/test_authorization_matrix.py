@@ -174,9 +174,9 @@ ADMIN_MODELS: dict[str, tuple[int, int, int, int, int]] = {
     # app_label.model                    list  add  change history delete
     "auth.group":                        (200, 200, 200, 200, 200),
     "auth.user":                         (200, 200, 200, 200, 200),
-    "axes.accessattempt":                (403, 403, 403, 403, 403),
-    "axes.accesslog":                    (403, 403, 403, 403, 403),
-    "axes.accessfailurelog":             (403, 403, 403, 403, 403),
+    "axes.accessattempt":                (200, 403, 200, 200, 200),  # see and clear lockouts
+    "axes.accesslog":                    (200, 403, 200, 200, 403),
+    "axes.accessfailurelog":             (200, 403, 200, 200, 403),
     "billing.rateoverride":              (200, 200, 200, 200, 200),
     "billing.timeentrydefault":          (200, 200, 200, 200, 200),
     "billing.clientbillingprofile":      (200, 200, 200, 200, 200),
@@ -184,7 +184,7 @@ ADMIN_MODELS: dict[str, tuple[int, int, int, int, int]] = {
     "billing.invoice":                   (200, 403, 200, 200, 403),
     "billing.payment":                   (200, 403, 200, 200, 403),
     "billing.latefeecharge":             (200, 403, 200, 200, 403),
-    "capacity.capacityrule":             (403, 403, 403, 403, 403),
+    "capacity.capacityrule":             (200, 200, 200, 200, 200),
     "clients.client":                    (200, 200, 200, 200, 200),
     "clients.clientexternalid":          (200, 200, 200, 200, 200),
     "core.workerheartbeat":              (200, 200, 200, 200, 200),

@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from django import forms
@@ -93,6 +94,7 @@ def _new_engagement(w: World) -> dict[str, Any]:
         "complexity": "medium",
         "priority": "normal",
         "special_instructions": "Use the new bank feed.",
+        "submission_token": str(uuid4()),
     }
 
 

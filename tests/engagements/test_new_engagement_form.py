@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from uuid import uuid4
 
 import pytest
 from django.urls import reverse
@@ -143,8 +144,15 @@ def test_show_the_dates_without_javascript_keeps_the_form(client, manager):
 def test_saving_uses_the_period_the_preview_showed(client, manager, dispatches):
     harbor = ClientFactory()
     client.force_login(manager.user)
-    data = {"work_type": work_type("month_end_close"), "period_end": "2026-10-31"}
-    preview = client.post(PAGE, {**data, "action": "preview"}).context["preview"]
+    data = {
+        "work_type": work_type("month_end_close"),
+        "period_end": "2026-10-31",
+        "submission_token": str(uuid4()),
+    }
+    shown = client.post(PAGE, {**data, "action": "preview"})
+    preview = shown.context["preview"]
+    # The form's token survives the look-up, so saving after it still opens one.
+    assert f'value="{data["submission_token"]}"' in shown.content.decode()
 
     response = client.post(
         PAGE, {**data, "action": "create", "client": harbor.pk, "complexity": "medium"}
