@@ -13,7 +13,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Tasks that talk to the outside (SMTP, Slack): they run from the notifications
 # queue, so a slow channel never holds up a dispatch.
 SEND_TASKS = frozenset(
-    {"notifications.tasks.notification_send_task", "notifications.tasks.notifications_send_task"}
+    {
+        "notifications.tasks.notification_send_task",
+        "notifications.tasks.notifications_send_task",
+        # Outbound webhooks: a slow or failing endpoint (15 s timeout) never holds a dispatch.
+        "notifications.tasks.webhook_delivery_send_task",
+    }
 )
 
 
@@ -61,6 +66,18 @@ app.conf.beat_schedule = {
         "schedule": OUTBOX_REQUEUE_INTERVAL,
         "options": {"expires": OUTBOX_REQUEUE_INTERVAL * 0.9},
     },
+    # Inbound webhook events the broker lost, and those due for a retry.
+    "every-minute-integrations-inbound-requeue": {
+        "task": "integrations.tasks.inbound_events_requeue_task",
+        "schedule": OUTBOX_REQUEUE_INTERVAL,
+        "options": {"expires": OUTBOX_REQUEUE_INTERVAL * 0.9},
+    },
+    # Outbound webhook deliveries due for a retry (Svix's schedule) or lost by the broker.
+    "every-30-seconds-notifications-webhook-deliveries": {
+        "task": "notifications.tasks.webhook_deliveries_requeue_task",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
     "every-10-minutes-notifications-reap-stuck": {
         "task": "notifications.tasks.notifications_reap_stuck_task",
         "schedule": 10 * 60.0,
@@ -81,6 +98,12 @@ app.conf.beat_schedule = {
     # time zone (the job works out the local date; the beat itself runs in UTC).
     "hourly-engagements-recurring-generate": {
         "task": "engagements.tasks.recurring_generate_task",
+        "schedule": 60 * 60.0,
+        "options": {"expires": 55 * 60},
+    },
+    # Idempotency-Key records are replayed for 24 hours, then dropped.
+    "hourly-integrations-idempotency-purge": {
+        "task": "integrations.tasks.idempotency_records_purge_task",
         "schedule": 60 * 60.0,
         "options": {"expires": 55 * 60},
     },

@@ -7,7 +7,10 @@ middleware and answers 413 from the header alone:
 
 - a view that takes files declares its limit with ``@body_limit(...)``;
 - every other view takes what Django keeps in memory for a form
-  (``DATA_UPLOAD_MAX_MEMORY_SIZE``) plus the multipart framing.
+  (``DATA_UPLOAD_MAX_MEMORY_SIZE``);
+
+either with ``FRAMING_BYTES`` more for the multipart framing (the page states the
+limit itself).
 """
 
 from __future__ import annotations
@@ -36,11 +39,14 @@ def body_limit(limit: Callable[[], int]) -> Callable[[View], View]:
     return decorate
 
 
-def request_body_limit(view: Any) -> int:
+def request_body_limit(view: Any) -> int | None:
+    """The most bytes ``view`` takes in a body, framing aside; None when unbounded."""
     declared = getattr(view, "max_request_bytes", None)
     if declared is not None:
         return int(declared())
-    return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE or 0) + FRAMING_BYTES
+    if settings.DATA_UPLOAD_MAX_MEMORY_SIZE is None:  # Django's own limit switched off
+        return None
+    return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
 
 
 def _declared_length(request: HttpRequest) -> int:
@@ -61,7 +67,7 @@ class RequestBodyLimitMiddleware:
         self, request: HttpRequest, view: Any, args: Any, kwargs: Any
     ) -> HttpResponse | None:
         limit = request_body_limit(view)
-        if _declared_length(request) <= limit:
+        if limit is None or _declared_length(request) <= limit + FRAMING_BYTES:
             return None
         megabytes = f"{limit / (1024 * 1024):.1f}".removesuffix(".0")
         return render(request, "413.html", {"limit_mb": megabytes}, status=413)

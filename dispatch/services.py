@@ -25,9 +25,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, Conflict
 from core.queue import enqueue
-from core.services import change_stamp_bump
 from core.types import User
 from dispatch import messages
 from dispatch.choices import EscalationStatus, Trigger
@@ -41,11 +40,12 @@ from dispatch.selectors import (
     task_for_dispatch,
     task_to_place,
 )
-from engagements.choices import CLOSE_STAMP, TaskStatus
+from engagements.choices import TaskStatus
 from engagements.lifecycle import TaskAction, actors_for, refusal
 from engagements.models import Task
 from engagements.readiness import DISPATCH_TASK
 from engagements.services import task_deadline_extend
+from notifications.choices import WebhookEventType
 from staff.models import StaffMember
 
 logger = logging.getLogger(__name__)
@@ -55,13 +55,18 @@ class DispatchError(ApplicationError):
     """A dispatch action that cannot be carried out, with a message for the user."""
 
 
+class EscalationClosed(DispatchError, Conflict):
+    """The escalation was resolved since the page (or the caller) last looked."""
+
+
 def _lock_member(staff_id: int) -> StaffMember:
-    member = (
+    locked = (
         StaffMember.objects.select_for_update(of=("self",))
         .select_related("user")
         .filter(pk=staff_id)
-        .first()
+        .order_by()  # by primary key: no ORDER BY (the staff default sorts by name)
     )
+    member = next(iter(locked), None)
     if member is None:
         raise DispatchError("That staff member no longer exists.")
     return member
@@ -99,7 +104,10 @@ def _decide_under_lock(
 
 
 def _locked_task(task_id: int) -> Task:
-    task = task_for_dispatch(task_id=task_id).select_for_update(of=("self",)).first()
+    # By primary key: no ORDER BY for the planner to cost (the task query is planned
+    # on every dispatch).
+    locked = task_for_dispatch(task_id=task_id).select_for_update(of=("self",)).order_by()
+    task = next(iter(locked), None)
     if task is None:
         raise DispatchError(f"Task {task_id} does not exist.")
     return task
@@ -148,7 +156,12 @@ def _record(
 
 
 def _assign(
-    task: Task, assignee: StaffMember, record: DispatchDecision, actor: User | None
+    task: Task,
+    assignee: StaffMember,
+    record: DispatchDecision,
+    actor: User | None,
+    *,
+    batch: bool = False,
 ) -> None:
     """Give ``task`` to ``assignee`` (whose row the caller holds locked)."""
     now = timezone.now()
@@ -169,8 +182,14 @@ def _assign(
             resolution=f"Assigned to {assignee} ({record.get_trigger_display().lower()}).",
         )
     # The assignee's email (and the manager's, for an urgent overload) commit with it.
-    messages.notify_task_assigned(decision=record, task=task, assignee=assignee)
-    change_stamp_bump(CLOSE_STAMP)
+    # The close board sees the assignment through the assignee's open_work_seq (moved by
+    # the database with the task): no stamp to bump, no second commit after this one.
+    messages.notify_task_assigned(decision=record, task=task, assignee=assignee, batch=batch)
+    messages.webhook_task_event(
+        WebhookEventType.ASSIGNMENT_CREATED,
+        task,
+        decision={"id": record.pk, "trigger": record.trigger, "is_override": record.is_override},
+    )
 
 
 def _escalate(
@@ -193,6 +212,15 @@ def _escalate(
         )
         if announce:
             messages.notify_escalation_opened(escalation=escalation, task=task)
+        messages.webhook_task_event(
+            WebhookEventType.ESCALATION_OPENED,
+            task,
+            escalation={
+                "id": escalation.pk,
+                "summary": escalation.summary,
+                "gap_hours": escalation.gap_hours,
+            },
+        )
 
 
 def task_dispatch(
@@ -204,13 +232,17 @@ def task_dispatch(
     actor: User | None = None,
     ignore_requested: bool = False,
     only_if_requested: bool = False,
-    announce_escalation: bool = True,
+    batch: bool = False,
 ) -> DispatchDecision | None:
     """Run the engine for one unassigned task and apply its decision.
 
     Returns None when the task is no longer waiting (already assigned, completed or
     cancelled) or, with ``only_if_requested`` (the worker's path), when no dispatch
     is owed any more: a re-queued or duplicated message decides nothing twice.
+
+    ``batch``: one of many dispatches in a row (a sweep): an escalation waits for the
+    batch's digest and the assignee's email is held for the batch to fold with their
+    others (``dispatch.digests.batch_announce``).
     """
     started = time.perf_counter()
     today = today or timezone.localdate()
@@ -240,9 +272,9 @@ def task_dispatch(
         if decision.outcome == Outcome.ASSIGNED:
             assert assignee is not None
             # Notifying the assignee also tells their manager when urgent work overloaded them.
-            _assign(task, assignee, record, actor)
+            _assign(task, assignee, record, actor, batch=batch)
         elif decision.outcome == Outcome.ESCALATED:
-            _escalate(task, record, decision, announce=announce_escalation)
+            _escalate(task, record, decision, announce=not batch)
         elif decision.outcome == Outcome.NEEDS_CONFIRMATION:
             if assignee is not None:
                 record.assignee = assignee  # loaded with the lock: the email names them
@@ -361,7 +393,7 @@ def decision_decline_requested(*, decision_id: int, actor: User) -> DispatchDeci
 def _open_escalation(escalation_id: int) -> Escalation:
     escalation = Escalation.objects.select_for_update().filter(pk=escalation_id).first()
     if escalation is None or escalation.status != EscalationStatus.OPEN:
-        raise DispatchError("This escalation is already resolved.")
+        raise EscalationClosed("This escalation is already resolved.")
     return escalation
 
 

@@ -79,7 +79,16 @@ class WorkTypeAdmin(admin.ModelAdmin):
             },
         ),
         ("Pricing", {"fields": ["standard_rate", "fixed_fee"]}),
-        ("Client documents", {"fields": ["document_checklist"]}),
+        (
+            "Client documents",
+            {
+                "fields": [
+                    "document_checklist",
+                    "upload_files_per_day",
+                    "upload_megabytes_per_day",
+                ]
+            },
+        ),
         ("Milestones", {"fields": ["milestone_template"]}),
     ]
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.utils import timezone
 
@@ -94,23 +96,21 @@ class EngagementCreateForm(FirmModelForm):
     def clean(self) -> dict[str, object]:
         data = super().clean()
         work_type: WorkType | None = data.get("work_type")
-        if work_type is not None:
-            data["period_start"], _ = engagement_period(
-                work_type=work_type,
-                period_start=data.get("period_start"),  # type: ignore[arg-type]
-                period_end=data.get("period_end"),  # type: ignore[arg-type]
-            )
-        if work_type is None or data.get("due_date"):
+        if work_type is None:
             return data
-        basis = work_type.deadline_basis
-        if basis == DeadlineBasis.ENGAGEMENT:
-            self.add_error("due_date", "This work type needs a due date per engagement.")
-        elif basis in (DeadlineBasis.STATUTORY_DATE, DeadlineBasis.PERIOD_END) and not data.get(
-            "period_end"
-        ):
-            self.add_error("period_end", "Give the period end so the deadline can be worked out.")
-        elif basis == DeadlineBasis.EVENT_DATE and not data.get("event_date"):
-            self.add_error("event_date", "Give the event date so the deadline can be worked out.")
+        data["period_start"], _ = engagement_period(
+            work_type=work_type,
+            period_start=data.get("period_start"),  # type: ignore[arg-type]
+            period_end=data.get("period_end"),  # type: ignore[arg-type]
+        )
+        problem = deadline_input_problem(
+            work_type=work_type,
+            due_date=data.get("due_date"),
+            period_end=data.get("period_end"),
+            event_date=data.get("event_date"),
+        )
+        if problem:
+            self.add_error(*problem)
         return data
 
 
@@ -143,6 +143,27 @@ class DatesPreviewForm(FirmForm):
             today=timezone.localdate(),
             calendar=firm_calendar(),
         )
+
+
+def deadline_input_problem(
+    *,
+    work_type: WorkType,
+    due_date: date | None,
+    period_end: date | None,
+    event_date: date | None,
+) -> tuple[str, str] | None:
+    """(field, message) when the deadline cannot be worked out from what was given
+    (shared by the page's form and the API's serializer)."""
+    if due_date:
+        return None
+    basis = work_type.deadline_basis
+    if basis == DeadlineBasis.ENGAGEMENT:
+        return "due_date", "This work type needs a due date per engagement."
+    if basis in (DeadlineBasis.STATUTORY_DATE, DeadlineBasis.PERIOD_END) and not period_end:
+        return "period_end", "Give the period end so the deadline can be worked out."
+    if basis == DeadlineBasis.EVENT_DATE and not event_date:
+        return "event_date", "Give the event date so the deadline can be worked out."
+    return None
 
 
 # A reviewer's note goes to the client in an email and shows on a card: a few

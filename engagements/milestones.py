@@ -24,7 +24,7 @@ from datetime import datetime
 from django.db import transaction
 from django.utils import timezone
 
-from core.exceptions import ApplicationError
+from core.exceptions import Conflict
 from core.services import change_stamp_bump
 from core.types import User
 from engagements import hooks
@@ -39,10 +39,12 @@ from engagements.models import (
 )
 from engagements.readiness import tasks_mark_ready
 from engagements.signals import milestone_changed
+from notifications.choices import WebhookEventType
+from notifications.webhooks import webhook_event_record
 
 
-class TransitionRefused(ApplicationError):
-    """The move is not allowed; the message says why."""
+class TransitionRefused(Conflict):
+    """The move is not allowed from where the engagement stands; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -164,6 +166,24 @@ def _enter(
     )
     EngagementMilestone.objects.get_or_create(
         engagement=engagement, milestone=step.code, defaults={"reached_at": at}
+    )
+    webhook_event_record(
+        event_type=WebhookEventType.MILESTONE_CHANGED,
+        record_type="engagement",
+        record_id=engagement.pk,
+        data={
+            "engagement": {
+                "id": engagement.pk,
+                "client_id": engagement.client_id,
+                "work_type": engagement.work_type.code,
+                "external_id": engagement.external_id,
+                "source": engagement.source,
+            },
+            "from": previous,
+            "to": step.code,
+            "label": step.label,
+            "changed_by": source,
+        },
     )
     _run_action(engagement, step, at)
     hooks.milestone_entered(engagement, step.code, step.on_enter, at)

@@ -210,6 +210,24 @@ class WorkType(TimeStampedModel):
         default=False, help_text="Hold from auto-assignment in December (low-priority work)."
     )
     active = models.BooleanField(default=True)
+    # What one client upload link takes in a day (a rolling 24 hours): enough for a
+    # shoebox of scans, not for a script filling the disk.
+    upload_files_per_day = models.PositiveSmallIntegerField(
+        default=100,
+        validators=[
+            MinValueValidator(1, "A link takes at least 1 file a day."),
+            MaxValueValidator(1000, "A link takes at most 1,000 files a day."),
+        ],
+        help_text="Files one client upload link takes in 24 hours.",
+    )
+    upload_megabytes_per_day = models.PositiveIntegerField(
+        default=500,
+        validators=[
+            MinValueValidator(1, "A link takes at least 1 MB a day."),
+            MaxValueValidator(20000, "A link takes at most 20,000 MB a day."),
+        ],
+        help_text="Megabytes one client upload link takes in 24 hours.",
+    )
 
     class Meta:
         ordering = ["name"]

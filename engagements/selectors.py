@@ -296,3 +296,31 @@ def engagement_dates_preview(
         reviewer_due=due if due and work_type.reviewer_required else None,
         problem=problem,
     )
+
+
+def engagement_list_for_user(*, user) -> QuerySet[Engagement]:  # type: ignore[no-untyped-def]
+    """Engagements this user may see: managers every one, staff those they hold a task on."""
+    queryset = Engagement.objects.all()
+    if not is_manager(user):
+        queryset = queryset.filter(
+            pk__in=Task.objects.filter(assignee__user=user).values("engagement_id")
+        )
+    return queryset
+
+
+def task_list_for_user(*, user) -> QuerySet[Task]:  # type: ignore[no-untyped-def]
+    """Tasks this user may see: managers every task, staff only their own."""
+    queryset = Task.objects.all()
+    if not is_manager(user):
+        queryset = queryset.filter(assignee__user=user)
+    return queryset
+
+
+def client_list_for_user(*, user) -> QuerySet[Client]:  # type: ignore[no-untyped-def]
+    """Clients this user may see: managers every client, staff those they hold a task for."""
+    queryset = Client.objects.prefetch_related("external_ids")
+    if not is_manager(user):
+        queryset = queryset.filter(
+            pk__in=Task.objects.filter(assignee__user=user).values("engagement__client_id")
+        )
+    return queryset

@@ -13,18 +13,30 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from core.calendar import BusinessCalendar
-from engagements.choices import Milestone
+from core.models import ChangeStamp
+from engagements.choices import CLOSE_STAMP, Milestone
 from engagements.models import Engagement, EngagementMilestone
 from portal.charts import BurnDown, RiskChart, burn_down, risk_distribution
 from portal.engagement_rows import AMBER, GREEN, RED, Row, engagement_rows
+from staff.models import StaffMember
 
-__all__ = ["AMBER", "GREEN", "RED", "Board", "Filters", "close_board", "render_rows"]
+__all__ = [
+    "AMBER",
+    "GREEN",
+    "RED",
+    "Board",
+    "Filters",
+    "board_version",
+    "close_board",
+    "render_rows",
+]
 
 BEST_IN_CLASS_CLOSE_DAYS = 8  # seeds: best-in-class firms close in under 8 business days
 
@@ -60,6 +72,17 @@ class Board:
 def month_bounds(day: date) -> tuple[date, date]:
     last = month_calendar.monthrange(day.year, day.month)[1]
     return day.replace(day=1), day.replace(day=last)
+
+
+def board_version() -> int:
+    """What a poll compares: the close stamp (milestones, task actions) plus everyone's
+    ``open_work_seq`` (the database moves it whenever someone's held work changes, an
+    assignment included), so a dispatch needs no stamp of its own. Both only grow."""
+    stamp = ChangeStamp.objects.filter(name=CLOSE_STAMP).values("version")[:1]
+    version = StaffMember.objects.aggregate(
+        total=Coalesce(Sum("open_work_seq"), 0) + Coalesce(Subquery(stamp), 0)
+    )["total"]
+    return int(version or 0)  # one query, as the stamp alone was
 
 
 def close_board(*, filters: Filters, today: date, calendar: BusinessCalendar) -> Board:

@@ -43,6 +43,9 @@ from billing.links import invoice_token
 from dispatch.links import action_token
 from dispatch.roster import roster_forget
 from engagements.upload_links import upload_token
+from integrations.models import Integration
+from notifications.models import WebhookSubscription
+from staff.models import SkillTag
 from tests.core.test_csp import inline_code
 from tests.world import World
 
@@ -72,16 +75,23 @@ MATRIX: dict[tuple[str, str], Statuses] = {
     ("portal:capacity-metrics", "GET"):            (302, 403, 403, 200, 200, 200),
     ("dispatch:queue", "GET"):                     (302, 200, 200, 200, 200, 200),
     ("dispatch:queue-action", "POST"):             (302, 302, 403, 403, 403, 403),
+    # One row of the queue, for HTMX ("Keep working"); without HTMX, the queue.
+    ("dispatch:queue-row", "GET"):                 (302, 302, 302, 302, 302, 302),
+    # Complete asks first: the question for the assignee only, then the same action.
+    ("dispatch:queue-complete", "GET"):            (302, 200, 404, 404, 404, 404),
+    ("dispatch:queue-complete", "POST"):           (302, 302, 403, 403, 403, 403),
     ("dispatch:task-action", "GET"):               (200, 200, 403, 403, 403, 403),
     ("dispatch:task-action", "POST"):              (200, 302, 403, 403, 403, 403),
     ("dispatch:escalations", "GET"):               (302, 403, 403, 200, 200, 200),
     ("dispatch:escalation-action", "POST"):        (302, 403, 403, 302, 302, 302),
+    ("dispatch:escalation-bulk", "POST"):          (302, 403, 403, 400, 400, 400),  # nothing ticked
     ("dispatch:team", "GET"):                      (302, 403, 403, 200, 200, 200),
     ("dispatch:confirmations", "GET"):             (302, 403, 403, 200, 200, 200),
     ("dispatch:decision-decline", "POST"):         (302, 403, 403, 302, 302, 302),
     ("dispatch:task-detail", "GET"):               (302, 200, 404, 200, 200, 200),
     ("dispatch:task-assign", "POST"):              (302, 403, 403, 400, 400, 400),
     ("dispatch:task-estimate", "POST"):            (302, 403, 403, 400, 400, 400),
+    ("dispatch:task-complete", "GET"):             (302, 200, 404, 200, 200, 200),
     ("dispatch:task-complete", "POST"):            (302, 302, 404, 302, 302, 302),
     ("dispatch:decision-confirm", "POST"):         (302, 403, 403, 302, 302, 302),
     ("engagements:engagement-create", "GET"):      (302, 403, 403, 200, 200, 200),
@@ -97,6 +107,46 @@ MATRIX: dict[tuple[str, str], Statuses] = {
     ("engagements:exception-resolve", "POST"):     (302, 403, 404, 302, 302, 302),
     ("notifications:failed", "GET"):               (302, 403, 403, 200, 200, 200),
     ("notifications:retry", "POST"):               (302, 403, 403, 302, 302, 302),
+    # The REST API answers in JSON: 401 to the anonymous (no login redirect); a POST
+    # here sends a form, which the API refuses with 415 once the role may act at all.
+    # tests/integrations/test_api_authorization.py covers every route with real bodies.
+    ("api:client-list", "GET"):                    (401, 200, 200, 200, 200, 200),
+    ("api:client-detail", "GET"):                  (401, 200, 404, 200, 200, 200),
+    ("api:staff-list", "GET"):                     (401, 200, 200, 200, 200, 200),
+    ("api:staff-detail", "GET"):                   (401, 200, 200, 200, 200, 200),
+    ("api:skill-list", "GET"):                     (401, 200, 200, 200, 200, 200),
+    ("api:skill-detail", "GET"):                   (401, 200, 200, 200, 200, 200),
+    ("api:work-type-list", "GET"):                 (401, 200, 200, 200, 200, 200),
+    ("api:work-type-detail", "GET"):               (401, 200, 200, 200, 200, 200),
+    ("api:engagement-list", "GET"):                (401, 200, 200, 200, 200, 200),
+    ("api:engagement-list", "POST"):               (401, 403, 403, 415, 415, 415),
+    ("api:engagement-detail", "GET"):              (401, 200, 404, 200, 200, 200),
+    ("api:engagement-transition", "POST"):         (401, 403, 404, 415, 415, 415),
+    ("api:task-list", "GET"):                      (401, 200, 200, 200, 200, 200),
+    ("api:task-detail", "GET"):                    (401, 200, 404, 200, 200, 200),
+    ("api:task-accept", "POST"):                   (401, 200, 404, 403, 403, 403),
+    ("api:task-start", "POST"):                    (401, 200, 404, 403, 403, 403),
+    ("api:task-complete", "POST"):                 (401, 409, 404, 409, 409, 409),
+    ("api:task-request-reassignment", "POST"):     (401, 415, 404, 415, 415, 415),
+    ("api:escalation-list", "GET"):                (401, 403, 403, 200, 200, 200),
+    ("api:escalation-detail", "GET"):              (401, 403, 403, 200, 200, 200),
+    ("api:escalation-assign", "POST"):             (401, 403, 403, 415, 415, 415),
+    ("api:escalation-raise-threshold", "POST"):    (401, 403, 403, 415, 415, 415),
+    ("api:escalation-extend-deadline", "POST"):    (401, 403, 403, 415, 415, 415),
+    ("api:escalation-client-informed", "POST"):    (401, 403, 403, 200, 200, 200),
+    ("api:webhook-subscription-list", "GET"):      (401, 403, 403, 403, 200, 200),
+    ("api:webhook-subscription-list", "POST"):     (401, 403, 403, 403, 415, 415),
+    ("api:webhook-subscription-detail", "GET"):    (401, 403, 403, 403, 200, 200),
+    ("api:webhook-subscription-rotate-secret", "POST"): (401, 403, 403, 403, 200, 200),
+    ("api:webhook-subscription-replay", "POST"):   (401, 403, 403, 403, 415, 415),
+    ("api:webhook-subscription-undelivered", "GET"): (401, 403, 403, 403, 200, 200),
+    ("api:schema", "GET"):                         (200, 200, 200, 200, 200, 200),
+    ("api:docs", "GET"):                           (200, 200, 200, 200, 200, 200),
+    ("api:redoc", "GET"):                          (200, 200, 200, 200, 200, 200),
+    ("api:not-found", "GET"):                      (404, 404, 404, 404, 404, 404),
+    # Webhooks are signed, not logged in: a form body is the wrong content type.
+    ("integrations:webhook", "POST"):              (415, 415, 415, 415, 415, 415),
+    ("integrations:webhook", "GET"):               (405, 405, 405, 405, 405, 405),
     # Time: everyone with a staff record keeps their own; an entry or a timer is its owner's.
     ("billing:time-week", "GET"):                  (302, 200, 200, 200, 200, 200),
     ("billing:time-week-approve", "POST"):         (302, 302, 302, 302, 302, 302),
@@ -126,6 +176,8 @@ MATRIX: dict[tuple[str, str], Statuses] = {
 
 URL_ARGS: dict[str, Callable[[World], list[Any]]] = {
     "dispatch:queue-action": lambda w: [w.task.pk, "accept"],
+    "dispatch:queue-row": lambda w: [w.task.pk],
+    "dispatch:queue-complete": lambda w: [w.task.pk],
     "dispatch:task-action": lambda w: [
         action_token(
             task_id=w.task.pk,
@@ -149,6 +201,27 @@ URL_ARGS: dict[str, Callable[[World], list[Any]]] = {
     "notifications:retry": lambda w: [w.notification.pk],
     "portal:client-detail": lambda w: [w.engagement.client_id],
     "engagements:document-download": lambda w: [w.engagement.pk, w.upload.pk],
+    "api:client-detail": lambda w: [w.engagement.client_id],
+    "api:staff-detail": lambda w: [w.task.assignee_id],
+    "api:skill-detail": lambda w: [SkillTag.objects.order_by("pk").first().pk],
+    "api:work-type-detail": lambda w: [w.engagement.work_type_id],
+    "api:engagement-detail": lambda w: [w.engagement.pk],
+    "api:engagement-transition": lambda w: [w.engagement.pk],
+    "api:task-detail": lambda w: [w.task.pk],
+    "api:task-accept": lambda w: [w.task.pk],
+    "api:task-start": lambda w: [w.task.pk],
+    "api:task-complete": lambda w: [w.task.pk],
+    "api:task-request-reassignment": lambda w: [w.task.pk],
+    "api:escalation-detail": lambda w: [w.escalation.pk],
+    "api:escalation-assign": lambda w: [w.escalation.pk],
+    "api:escalation-raise-threshold": lambda w: [w.escalation.pk],
+    "api:escalation-extend-deadline": lambda w: [w.escalation.pk],
+    "api:escalation-client-informed": lambda w: [w.escalation.pk],
+    "api:webhook-subscription-detail": lambda w: [WebhookSubscription.objects.get().pk],
+    "api:webhook-subscription-rotate-secret": lambda w: [WebhookSubscription.objects.get().pk],
+    "api:webhook-subscription-replay": lambda w: [WebhookSubscription.objects.get().pk],
+    "api:webhook-subscription-undelivered": lambda w: [WebhookSubscription.objects.get().pk],
+    "integrations:webhook": lambda w: [Integration.objects.get().slug],
     "billing:time-entry-save": lambda w: [w.time_entry.pk],
     "billing:time-entry-approve": lambda w: [w.time_entry.pk],
     "billing:timer-start": lambda w: [w.task.pk],
@@ -199,6 +272,16 @@ ADMIN_MODELS: dict[str, tuple[int, int, int, int, int]] = {
     "engagements.engagementmilestone":   (200, 200, 200, 200, 200),
     "engagements.recurringplan":         (200, 200, 200, 200, 200),
     "notifications.notification":        (403, 403, 403, 403, 403),
+    "notifications.webhooksubscription": (200, 200, 200, 200, 200),
+    "notifications.webhookallowedhost":  (200, 200, 200, 200, 200),
+    "notifications.webhookdelivery":     (200, 403, 200, 200, 403),  # a log: not made or deleted
+    "notifications.teamswebhook":        (200, 200, 200, 200, 200),
+    "integrations.apitoken":             (200, 200, 200, 200, 200),
+    "integrations.integration":          (200, 200, 200, 200, 200),
+    "integrations.staffexternalid":      (200, 200, 200, 200, 200),
+    "integrations.inboundevent":         (200, 403, 200, 200, 403),  # what was received: kept
+    "integrations.inboundrequest":       (200, 403, 200, 200, 403),
+    "integrations.deliverylog":          (200, 403, 200, 200, 403),
     "staff.staffmember":                 (200, 200, 200, 200, 200),
     "staff.skilltag":                    (200, 200, 200, 200, 200),
     "staff.staffskill":                  (200, 200, 200, 200, 200),

@@ -45,8 +45,19 @@ from engagements.models import (
     WorkType,
 )
 from engagements.services import engagement_create
+from integrations.choices import Source, Verdict
+from integrations.models import InboundEvent, InboundRequest, Integration, StaffExternalId
+from integrations.services import api_token_create
 from notifications.choices import Channel, NotificationStatus, NotificationTemplate, SubjectType
-from notifications.models import Notification
+from notifications.models import (
+    Notification,
+    TeamsWebhook,
+    WebhookAllowedHost,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
+from notifications.webhooks import new_secret
 from staff.models import SkillTag, StaffMember
 from tests.factories import ClientFactory, StaffSkillFactory, TimeOffFactory
 
@@ -147,6 +158,41 @@ def build_world(
     AccessAttempt.objects.create(**axes_row, get_data="", post_data="", failures_since_start=1)
     AccessLog.objects.create(**axes_row)
     AccessFailureLog.objects.create(**axes_row)
+    # Integrations and outbound webhooks: one row of each model the admin lists.
+    integration = Integration.objects.create(
+        slug="taxdome", source=Source.TAXDOME, name="TaxDome", secret="s"
+    )
+    request = InboundRequest.objects.create(
+        integration=integration,
+        endpoint="/webhooks/taxdome/",
+        received_at=timezone.now(),
+        verdict=Verdict.ACCEPTED,
+        status_code=200,
+    )
+    InboundEvent.objects.create(
+        integration=integration,
+        request=request,
+        event_id="e-1",
+        event_type="job.created",
+        payload={},
+        received_at=timezone.now(),
+    )
+    StaffExternalId.objects.create(staff_member=alice, source=Source.TAXDOME, external_id="u-1")
+    api_token_create(user=firm_admin.user, name="script")
+    subscription = WebhookSubscription.objects.create(
+        name="Script", url="https://hooks.example.com/x", secret=new_secret(), event_types=[]
+    )
+    WebhookAllowedHost.objects.create(host="hooks.internal")
+    TeamsWebhook.objects.create(staff_member=None, url="https://teams.example.com/x")
+    event = WebhookEvent.objects.create(
+        event_type="task.accepted",
+        record_type="task",
+        record_id=task.pk,
+        sequence=1,
+        payload={},
+        created_at=timezone.now(),
+    )
+    WebhookDelivery.objects.create(event=event, subscription=subscription)
     notification = Notification.objects.create(
         subject_type=SubjectType.TASK,
         subject_id=task.pk,
