@@ -169,6 +169,7 @@ class _Judgement:
         self.threshold = fit.threshold[order]
         self.free = fit.free_before_deadline[order]
         self.codes: Ints = fit.code[order]
+        self.task_week = fit.task_week[order]
         self.best_free = float(fit.free_before_deadline.max()) if len(qualified) else None
         self._evaluations: dict[int, _Evaluation] = {}
 
@@ -202,8 +203,7 @@ class _Judgement:
                 deadline=deadline,
                 committed_week=committed,
                 available_week=available,
-                # The task's share of the week, from the figures it changed.
-                task_week=max(0.0, after * available - committed) if available else 0.0,
+                task_week=float(self.task_week[position]),
             )
             judged = self._evaluations[position] = _Evaluation(task, person, fit, None)
         return judged
