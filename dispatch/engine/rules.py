@@ -10,7 +10,7 @@
    lowest qualified seniority, most free hours, then staff id.
 
 Exception paths: a missing estimate holds the task; a season suppression holds
-it visibly; urgent work skips capacity (never skills) and goes to the first
+it visibly; a client on account hold holds non-urgent work, with the hold's reason; urgent work skips capacity (never skills) and goes to the first
 qualified person; a client-requested staffer overrides the rule and, if that
 overloads them, waits for a manager; no fit escalates with the conflict.
 
@@ -29,8 +29,10 @@ from typing import TypedDict
 import numpy as np
 
 from dispatch.engine.eligibility import (
+    account_hold_reason,
     eligibility_labels,
     eligibility_problem,
+    on_account_hold,
     requested_staff,
     suppressed,
 )
@@ -258,6 +260,14 @@ def decide(
                 "it dispatches when the season ends or a manager assigns it.",
             ),
             rule_path=("season",),
+            candidates=(),
+        )
+    if on_account_hold(task):
+        return Decision(
+            outcome=Outcome.HELD_ACCOUNT_HOLD,
+            assignee_id=None,
+            reasons=(str(account_hold_reason(task)),),
+            rule_path=("account-hold",),
             candidates=(),
         )
     if isinstance(candidates, CandidatePool):
