@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('clients', '0002_notes_max_length'),
+        ('clients', '0003_account_hold_reason'),
     ]
 
     operations = [
