@@ -34,7 +34,8 @@ from typing import Any
 import pytest
 from django.contrib import admin
 from django.core.cache import cache
-from django.db import transaction
+from django.core.signals import request_finished
+from django.db import close_old_connections, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -60,6 +61,9 @@ MATRIX: dict[tuple[str, str], Statuses] = {
     ("portal:home", "GET"):                        (302, 200, 200, 200, 200, 200),
     ("portal:close-dashboard", "GET"):             (302, 403, 403, 200, 200, 200),
     ("portal:healthz", "GET"):                     (200, 200, 200, 200, 200, 200),
+    ("portal:client-list", "GET"):                 (302, 200, 200, 200, 200, 200),
+    ("portal:client-detail", "GET"):               (302, 200, 404, 200, 200, 200),
+    ("portal:engagement-list", "GET"):             (302, 200, 200, 200, 200, 200),
     # Staff see their own row; managers their team or the firm; partners the firm.
     ("portal:capacity", "GET"):                    (302, 200, 200, 200, 200, 200),
     ("portal:capacity-days", "GET"):               (302, 200, 200, 200, 200, 200),
@@ -100,6 +104,9 @@ MATRIX: dict[tuple[str, str], Statuses] = {
     ("dispatch:proposal-decide", "POST"):          (302, 403, 403, 302, 302, 302),
     ("engagements:engagement-create", "GET"):      (302, 403, 403, 200, 200, 200),
     ("engagements:engagement-create", "POST"):     (302, 403, 403, 400, 400, 400),
+    ("engagements:engagement-create-clients", "GET"): (302, 403, 403, 200, 200, 200),
+    ("engagements:engagement-create-preview", "GET"): (302, 403, 403, 200, 200, 200),
+    ("engagements:document-download", "GET"):      (302, 200, 404, 200, 200, 200),
     ("engagements:document-upload", "GET"):        (200, 200, 200, 200, 200, 200),
     ("engagements:document-upload", "POST"):       (400, 400, 400, 400, 400, 400),
     ("engagements:engagement-detail", "GET"):      (302, 200, 404, 200, 200, 200),
@@ -214,6 +221,8 @@ URL_ARGS: dict[str, Callable[[World], list[Any]]] = {
     "engagements:exception-raise": lambda w: [w.engagement.pk],
     "engagements:exception-resolve": lambda w: [w.engagement.pk, w.review_exception.pk],
     "notifications:retry": lambda w: [w.notification.pk],
+    "portal:client-detail": lambda w: [w.engagement.client_id],
+    "engagements:document-download": lambda w: [w.engagement.pk, w.upload.pk],
     "api:client-detail": lambda w: [w.engagement.client_id],
     "api:staff-detail": lambda w: [w.task.assignee_id],
     "api:skill-detail": lambda w: [SkillTag.objects.order_by("pk").first().pk],
@@ -423,6 +432,14 @@ def _request(world: World, role: str, method: str, url: str) -> int:
     with transaction.atomic():
         response = browser.get(url) if method == "GET" else browser.post(url, {})
         transaction.set_rollback(True)
+    if response.streaming:
+        # A file download holds its file open until closed; closing a response also
+        # says "request finished", which must not close the test's connection.
+        request_finished.disconnect(close_old_connections)
+        try:
+            response.close()
+        finally:
+            request_finished.connect(close_old_connections)
     cache.clear()  # a cached roster, lock or throttle count from a rolled-back request
     roster_forget()
     assert "Content-Security-Policy" in response, f"{method} {url} as {role}: no CSP header"

@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from billing.choices import InvoiceOrigin, LineKind
@@ -39,7 +40,14 @@ from dispatch.choices import Checkpoint, DecisionOutcome, EscalationStatus, Trig
 from dispatch.engine.types import CandidateRow
 from dispatch.models import CheckpointFiring, DispatchDecision, Escalation, ReassignmentRequest
 from engagements.choices import Milestone, TaskRole, TaskStatus
-from engagements.models import Engagement, RecurringPlan, ReviewException, Task, WorkType
+from engagements.models import (
+    DocumentUpload,
+    Engagement,
+    RecurringPlan,
+    ReviewException,
+    Task,
+    WorkType,
+)
 from engagements.services import engagement_create
 from integrations.choices import Source, Verdict
 from integrations.models import InboundEvent, InboundRequest, Integration, StaffExternalId
@@ -75,6 +83,7 @@ class World:
     issued_invoice: Invoice | None = None  # sent to the client
     dispute: Dispute | None = None  # an open dispute on a third, issued invoice
     billing_task: BillingTask | None = None  # the coordinator's review of that dispute
+    upload: DocumentUpload | None = None  # a file the client sent for the engagement
 
 
 def build_world(
@@ -243,6 +252,14 @@ def build_world(
     disputed_invoice = _invoice(engagement.client)
     invoice_approve(invoice_id=disputed_invoice.pk, user=partner.user)
     dispute = dispute_open(invoice_id=disputed_invoice.pk, user=partner.user, note="Too high")
+    upload = DocumentUpload(
+        engagement=engagement,
+        original_name="statement.pdf",
+        content_type="application/pdf",
+        size=4,
+        sha256="0" * 64,
+    )
+    upload.file.save("statement.pdf", ContentFile(b"%PDF"), save=True)
     users = {
         "anon": None,
         "staff": alice.user,
@@ -265,6 +282,7 @@ def build_world(
         issued_invoice,
         dispute,
         BillingTask.objects.get(dispute=dispute),
+        upload=upload,
     )
 
 
