@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.test import Client as Browser
 from django.utils import timezone
 
+from capacity.models import MoveStatus, PlanMove, ScenarioKind
 from dispatch.choices import DecisionOutcome, EscalationStatus, Trigger
 from dispatch.messages import CAUSE_CAPACITY, CAUSE_DEADLINE, CAUSE_SKILLS, escalation_cause
 from dispatch.models import DispatchDecision, Escalation
@@ -58,6 +59,9 @@ def signed_in(username: str) -> Browser:
 def test_demo_morning_looks_like_a_healthy_firm_in_a_busy_week():
     started = timezone.now()
     logins = seed_with_morning("2026-11-22")
+    # After the morning, the rebalancing loop has found work of its own to propose moving.
+    proposals = PlanMove.objects.filter(kind=ScenarioKind.REBALANCE, status=MoveStatus.PENDING)
+    assert proposals.filter(scenario__created_by__isnull=True).exists()
     # The first beat tick after ./scripts/run starts: a sweep over what the morning left.
     dispatch_sweep(today=date(2026, 11, 22))
 
