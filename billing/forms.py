@@ -174,3 +174,43 @@ class TaskDoneForm(FirmForm):
 
 class HoldReleaseForm(FirmForm):
     reason = forms.CharField(max_length=300, label="Why the hold is lifted")
+
+
+class ReportPeriodForm(FirmForm):
+    """The period a report covers (a GET form): both ends optional, each a date a firm
+    can mean; the report picks its own default (the last full week, the last 90 days)."""
+
+    MAX_DAYS = 3 * 366
+
+    start = forms.DateField(
+        required=False,
+        validators=[validate_firm_date],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="From",
+        error_messages={"invalid": "Enter a date like 2026-11-02."},
+    )
+    end = forms.DateField(
+        required=False,
+        validators=[validate_firm_date],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="To",
+        error_messages={"invalid": "Enter a date like 2026-11-08."},
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if start > end:
+                self.add_error("end", "The end is before the start.")
+            elif (end - start).days > self.MAX_DAYS:
+                self.add_error("end", "Choose a period of at most three years.")
+        return data
+
+    def period(self, *, default_start: date, default_end: date) -> tuple[date, date]:
+        """The period asked for, the defaults filling what was left empty (valid forms)."""
+        start = self.cleaned_data.get("start") or default_start
+        end = self.cleaned_data.get("end") or default_end
+        if start > end:  # only one end given, past the other's default
+            start, end = (start, start) if self.cleaned_data.get("start") else (end, end)
+        return start, end

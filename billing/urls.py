@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views_followups, views_invoices, views_time
+from billing import views_followups, views_invoices, views_reports, views_time
 
 app_name = "billing"
 
@@ -71,4 +71,12 @@ urlpatterns += [
         name="hold-release",
     ),
     path("s/<str:token>/", views_followups.statement_public, name="statement-public"),
+]
+
+# Reports: managers (their clients), partners and the billing coordinator (the firm).
+urlpatterns += [
+    path("billing/reports/aging/", views_reports.aging, name="report-aging"),
+    path("billing/reports/aging.csv", views_reports.aging_csv, name="report-aging-csv"),
+    path("billing/reports/wip/", views_reports.wip, name="report-wip"),
+    path("billing/reports/wip.csv", views_reports.wip_csv, name="report-wip-csv"),
 ]

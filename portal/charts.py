@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from core.calendar import BusinessCalendar
+from core.charts import axis_ticks as _ticks
+from core.charts import svg_number as _n
 from core.formatting import counted
 from portal.engagement_rows import AMBER, GREEN, RED, Row
 
@@ -165,25 +167,6 @@ def burn_down(
         bar_width=_n(bar_width),
         today_x=_n(x_of(today_day)) if today_day is not None and today_day <= last else None,
     )
-
-
-def _n(value: float) -> str:
-    """A coordinate as SVG attribute text: one decimal at most (and no localization
-    pass in the template, which costs more than the drawing)."""
-    return f"{value:.1f}".removesuffix(".0")
-
-
-def _ticks(total: int) -> list[int]:
-    """Up to five round values from 0 to the total for the y axis."""
-    if total <= 0:
-        return [0]
-    for size in (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000):
-        if total / size <= 5:
-            break
-    else:
-        size = max(1, total // 5)
-    values = list(range(0, total + 1, size))
-    return values if values[-1] == total else [*values, total]
 
 
 @dataclass(frozen=True)

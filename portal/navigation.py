@@ -21,6 +21,10 @@ class NavItem:
         return view_name == self.url_name or view_name in self.also
 
 
+# The billing reports, under one "Reports" item (the AR aging page opens it).
+REPORT_PAGES = ("billing:report-wip",)
+
+
 def _has_staff_profile(user: AbstractBaseUser) -> bool:
     return StaffMember.objects.filter(user_id=user.pk).exists()
 
@@ -54,11 +58,13 @@ def navigation_for(user: AbstractBaseUser) -> list[NavItem]:
             NavItem("New engagement", "engagements:engagement-create"),
             NavItem("Invoices", "billing:invoice-list"),
             NavItem("Follow-ups", "billing:followups"),
+            NavItem("Reports", "billing:report-aging", also=REPORT_PAGES),
         ]
     elif BILLING in groups:
         items += [
             NavItem("Invoices", "billing:invoice-list"),
             NavItem("Follow-ups", "billing:followups"),
+            NavItem("Reports", "billing:report-aging", also=REPORT_PAGES),
         ]
     if groups & {BILLING, PARTNER, ADMIN}:
         items.append(NavItem("Billing tasks", "billing:tasks"))

@@ -189,6 +189,11 @@ MATRIX: dict[tuple[str, str], Statuses] = {
     ("billing:invoice-public", "GET"):             (200, 200, 200, 200, 200, 200),
     ("billing:invoice-public-pdf", "GET"):         (200, 200, 200, 200, 200, 200),
     ("billing:statement-public", "GET"):           (200, 200, 200, 200, 200, 200),
+    # Reports: managers read their clients', partners and admins the firm's; staff 403.
+    ("billing:report-aging", "GET"):               (302, 403, 403, 200, 200, 200),
+    ("billing:report-aging-csv", "GET"):           (302, 403, 403, 200, 200, 200),
+    ("billing:report-wip", "GET"):                 (302, 403, 403, 200, 200, 200),
+    ("billing:report-wip-csv", "GET"):             (302, 403, 403, 200, 200, 200),
 }
 # fmt: on
 
