@@ -81,6 +81,9 @@ class InvoiceLineForm(FirmForm):
         decimal_places=2,
         label="Price",
     )
+    write_down_reason = forms.ChoiceField(
+        choices=WriteDownReason.choices, required=False, label="Reason, if this lowers the line"
+    )
 
 
 class AdjustmentForm(FirmForm):

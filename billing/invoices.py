@@ -343,17 +343,24 @@ def invoice_line_update(
     description: str,
     quantity: Decimal,
     unit_price: Decimal,
+    write_down_reason: str = "",
 ) -> Invoice:
-    """A partner edits a draft's line (a write-down shows in realization)."""
+    """A partner edits a draft's line. An edit that lowers the amount is a write-down:
+    the value taken off is added to the line's ``written_down`` with its reason
+    (``OTHER`` when none is given), for the leakage report; it shows in realization."""
     invoice = _editable(invoice_id, user)
     line = invoice.lines.filter(pk=line_id).first()
     if line is None:
         raise NotFound("That line is not on this invoice.")
     _check_line(quantity, unit_price, line.kind)
+    amount = money(quantity * unit_price)
+    if amount < line.amount and line.kind != LineKind.ADJUSTMENT:
+        line.written_down += line.amount - amount
+        line.write_down_reason = write_down_reason or WriteDownReason.OTHER
     line.description = description.strip()[:300] or line.description
     line.quantity = quantity
     line.unit_price = unit_price
-    line.amount = money(quantity * unit_price)
+    line.amount = amount
     line.save()
     return invoice_recompute(invoice)
 

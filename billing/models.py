@@ -487,7 +487,13 @@ class InvoiceLine(models.Model):
         choices=WriteDownReason.choices,
         default=WriteDownReason.NONE,
         blank=True,
-        help_text="Why an adjustment took value off (the leakage report groups by it).",
+        help_text="Why an adjustment or an edit took value off (the leakage report groups by it).",
+    )
+    written_down = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal("0"),
+        help_text="Value a partner's edits took off this line before approval (a write-down).",
     )
 
     class Meta:
@@ -506,6 +512,9 @@ class InvoiceLine(models.Model):
             models.CheckConstraint(
                 condition=Q(kind=LineKind.ADJUSTMENT) | Q(unit_price__gte=0),
                 name="invoiceline_only_adjustments_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(written_down__gte=0), name="invoiceline_written_down_not_negative"
             ),
         ]
 

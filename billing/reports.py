@@ -16,9 +16,11 @@ their clients (those whose work they or their reports hold or held): ``client_sc
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Count, Exists, Max, Min, OuterRef, Q, QuerySet, Subquery, Sum
@@ -279,26 +281,25 @@ def wip(*, client_ids: list[int] | None) -> WipReport:
         overrides[override.client_id].append(override)
     cards = {pk: RateCard(client, overrides[pk]) for pk, client in clients.items()}
 
-    totals: dict[tuple[int, int | None], list[Decimal | date]] = {}
+    totals: dict[tuple[int, int | None], WipLine] = {}
     for g in groups:
         rate = cards[g["client_id"]].bill_rate(
             work_type=work_types.get(g["work_type_id"]), staff=people[g["staff_member_id"]]
         )
         key = (g["client_id"], g["engagement_id"])
-        hours, value, oldest = totals.get(key, [ZERO, ZERO, g["oldest"]])
-        totals[key] = [
-            hours + g["hours"],  # type: ignore[operator]
-            value + money(g["hours"] * rate.amount),  # type: ignore[operator]
-            min(oldest, g["oldest"]),  # type: ignore[type-var]
-        ]
-    by_client: dict[int, WipClient] = {}
-    for (client_id, engagement_id), (hours, value, oldest) in totals.items():
-        client = clients[client_id]
-        entry = by_client.setdefault(client_id, WipClient(client_id, client.name))
-        engagement = engagements.get(engagement_id) if engagement_id else None
-        entry.lines.append(
-            WipLine(engagement_id, _engagement_label(engagement), hours, value, oldest)  # type: ignore[arg-type]
+        hours: Decimal = g["hours"]
+        before = totals.get(key)
+        totals[key] = WipLine(
+            engagement_id=g["engagement_id"],
+            label=_engagement_label(engagements.get(g["engagement_id"] or 0)),
+            hours=hours + (before.hours if before else ZERO),
+            value=money(hours * rate.amount) + (before.value if before else ZERO),
+            oldest=min(g["oldest"], before.oldest) if before else g["oldest"],
         )
+    by_client: dict[int, WipClient] = {}
+    for (client_id, _engagement_id), line in totals.items():
+        entry = by_client.setdefault(client_id, WipClient(client_id, clients[client_id].name))
+        entry.lines.append(line)
     for entry in by_client.values():
         entry.lines.sort(key=lambda line: (line.oldest, line.label))
     ordered = sorted(by_client.values(), key=lambda c: (c.client_name.lower(), c.client_id))
@@ -327,13 +328,13 @@ class Figures:
     def collection(self) -> Decimal | None:
         return ratio(self.collected, self.billed)
 
-    def add(self, row: dict[str, object]) -> None:
+    def add(self, row: Mapping[str, Any]) -> None:
         self.invoices += 1
-        self.billed += row["total"]  # type: ignore[operator]
-        self.collected += row["amount_paid"]  # type: ignore[operator]
+        self.billed += row["total"]
+        self.collected += row["amount_paid"]
         if row["standard_amount"]:
-            self.work += row["work"]  # type: ignore[operator]
-            self.standard += row["standard_amount"]  # type: ignore[operator]
+            self.work += row["work"]
+            self.standard += row["standard_amount"]
 
 
 @dataclass(frozen=True)
@@ -393,6 +394,7 @@ def realization_report(
     groups: dict[str, dict[object, Figures]] = {"wt": {}, "partner": {}, "client": {}}
     for row in rows:
         firm.add(row)
+        wt_key: object
         if row["engagement__work_type_id"]:
             wt_key, wt_label = row["engagement__work_type_id"], row["engagement__work_type__name"]
         elif row["origin"] == "retainer":
@@ -468,3 +470,255 @@ def days_to_pay(*, client_ids: list[int] | None, start: date, end: date) -> Days
     clients = [average(name, days) for name, days in per_client.values()]
     clients.sort(key=lambda d: d.label.lower())
     return DaysToPayReport(firm=average("The firm", every), by_client=clients)
+
+
+# --- The weekly leakage report -----------------------------------------------------------
+
+
+def last_full_week(today: date) -> tuple[date, date]:
+    """Monday to Sunday of the week before ``today``'s."""
+    monday = today - timedelta(days=today.weekday() + 7)
+    return monday, monday + timedelta(days=6)
+
+
+@dataclass(frozen=True)
+class Tally:
+    count: int
+    amount: Decimal  # hours or dollars, as the row says
+
+
+@dataclass(frozen=True)
+class LeakTask:
+    task_id: int
+    client_name: str
+    work: str
+    assignee: str
+    completed_on: date
+
+
+@dataclass(frozen=True)
+class UnsentInvoice:
+    invoice_id: int
+    number: str
+    client_name: str
+    approved_on: date
+    total: Decimal
+
+
+@dataclass(frozen=True)
+class WriteDown:
+    reason: str
+    lines: int
+    amount: Decimal  # value taken off, as a positive figure
+
+
+@dataclass(frozen=True)
+class LeakageReport:
+    start: date
+    end: date
+    drafted: Tally  # time entries created in the period (hours)
+    drafted_approved: Tally  # ... of them approved since
+    drafted_invoiced: Tally  # ... of them on an invoice since
+    approved: Tally  # time approved in the period, whenever drafted (hours)
+    invoices_drafted: Tally  # invoices drafted in the period (dollars)
+    tasks_without_time: Tally
+    tasks_without_time_rows: list[LeakTask]
+    approved_unbilled: Tally  # approved by the period's end, billable, on no invoice (hours)
+    approved_unbilled_oldest: date | None
+    unsent: list[UnsentInvoice]
+    write_downs: list[WriteDown]
+
+    @property
+    def written_down(self) -> Decimal:
+        return sum((w.amount for w in self.write_downs), ZERO)
+
+
+LEAK_ROWS = 50
+
+
+def _tally(queryset: QuerySet, amount: str) -> Tally:
+    found = queryset.order_by().aggregate(n=Count("pk"), amount=Sum(amount, default=ZERO))
+    return Tally(found["n"], found["amount"])
+
+
+def leakage_report(*, client_ids: list[int] | None, start: date, end: date) -> LeakageReport:
+    """Where billable time leaked in the period (seeds: "Connecting dispatch to billing"):
+    eleven queries whatever the rows; the lists are capped at ``LEAK_ROWS``."""
+    from billing.choices import WriteDownReason
+    from engagements.choices import TaskStatus
+
+    in_period = {"created_at__date__gte": start, "created_at__date__lte": end}
+    drafted = _scoped(TimeEntry.objects.filter(**in_period), client_ids)
+    approved_in_period = _scoped(
+        TimeEntry.objects.filter(
+            status=TimeEntryStatus.APPROVED,
+            approved_at__date__gte=start,
+            approved_at__date__lte=end,
+        ),
+        client_ids,
+    )
+    approved_time = TimeEntry.objects.filter(task=OuterRef("pk"), status=TimeEntryStatus.APPROVED)
+    tasks = _scoped(
+        Task.objects.filter(
+            status=TaskStatus.COMPLETED,
+            completed_at__date__gte=start,
+            completed_at__date__lte=end,
+        ).filter(~Exists(approved_time)),
+        client_ids,
+        "engagement__client_id",
+    )
+    task_rows = [
+        LeakTask(
+            task_id=task.pk,
+            client_name=task.engagement.client.name,
+            work=f"{task.engagement.work_type.name} ({task.get_role_display().lower()})",
+            assignee=task.assignee.display_name if task.assignee else "nobody",
+            completed_on=task.completed_at.date() if task.completed_at else end,
+        )
+        for task in tasks.select_related(
+            "engagement__client", "engagement__work_type", "assignee__user"
+        ).order_by("completed_at", "pk")[:LEAK_ROWS]
+    ]
+    unbilled = unbilled_time(client_ids).filter(approved_at__date__lte=end)
+    unsent = [
+        UnsentInvoice(
+            invoice_id=invoice.pk,
+            number=invoice.display_number,
+            client_name=invoice.client.name,
+            approved_on=invoice.approved_at.date() if invoice.approved_at else end,
+            total=invoice.total,
+        )
+        for invoice in _scoped(
+            Invoice.objects.filter(
+                status__in=BILLED_STATUSES, sent_at__isnull=True, approved_at__date__lte=end
+            ),
+            client_ids,
+        )
+        .select_related("client")
+        .order_by("approved_at", "pk")[:LEAK_ROWS]
+    ]
+    labels = dict(WriteDownReason.choices)
+    downs = (
+        InvoiceLine.objects.filter(
+            invoice__in=billed_invoices(client_ids=client_ids, start=start, end=end),
+        )
+        .exclude(write_down_reason="")
+        .order_by()
+        .values("write_down_reason")
+        .annotate(
+            lines=Count("pk"),
+            adjusted=Sum("amount", filter=Q(amount__lt=0), default=ZERO),
+            edited=Sum("written_down", default=ZERO),
+        )
+        .order_by("write_down_reason")
+    )
+    write_downs = [
+        WriteDown(
+            labels.get(row["write_down_reason"], row["write_down_reason"]),
+            row["lines"],
+            row["edited"] - row["adjusted"],
+        )
+        for row in downs
+    ]
+    return LeakageReport(
+        start=start,
+        end=end,
+        drafted=_tally(drafted, "hours"),
+        drafted_approved=_tally(drafted.filter(status=TimeEntryStatus.APPROVED), "hours"),
+        drafted_invoiced=_tally(drafted.filter(invoice__isnull=False), "hours"),
+        approved=_tally(approved_in_period, "hours"),
+        invoices_drafted=_tally(_scoped(Invoice.objects.filter(**in_period), client_ids), "total"),
+        tasks_without_time=Tally(tasks.count(), ZERO),
+        tasks_without_time_rows=task_rows,
+        approved_unbilled=_tally(unbilled, "hours"),
+        approved_unbilled_oldest=unbilled.order_by().aggregate(d=Min("date"))["d"],
+        unsent=unsent,
+        write_downs=write_downs,
+    )
+
+
+# --- Follow-up status by client, invoice by invoice ------------------------------------
+
+
+@dataclass(frozen=True)
+class FollowUpInvoice:
+    client_id: int
+    client_name: str
+    on_hold: bool
+    invoice_id: int
+    number: str
+    due_on: date | None
+    days_overdue: int
+    balance: Decimal
+    sequence: str
+    touch: str  # "Touch 2 of 3: Firm reminder (day 15)", "No touch yet", ...
+    status: str  # "Running", "Paused: the client disputes the invoice", ...
+    next_touch_on: date | None
+
+
+FOLLOWUP_ROWS = 2000
+
+
+def followup_by_invoice(*, client_ids: list[int] | None, today: date) -> list[FollowUpInvoice]:
+    """Which touch each open invoice is at, grouped by client: two queries (the invoices
+    with their state, and every sequence's steps)."""
+    from billing.choices import PauseReason
+    from billing.models import FollowUpState, FollowUpStep
+
+    steps: dict[tuple[int, int], FollowUpStep] = {}
+    counts: dict[int, int] = defaultdict(int)
+    for step in FollowUpStep.objects.all():
+        steps[(step.sequence_id, step.position)] = step
+        counts[step.sequence_id] += 1
+    paused = dict(PauseReason.choices)
+    rows = []
+    invoices = (
+        _scoped(Invoice.objects.filter(status=InvoiceStatus.ISSUED, balance__gt=0), client_ids)
+        .select_related("client", "followup__sequence")
+        .order_by("client__name", "client_id", "due_on", "pk")[:FOLLOWUP_ROWS]
+    )
+    for invoice in invoices:
+        try:
+            state: FollowUpState | None = invoice.followup
+        except FollowUpState.DoesNotExist:
+            state = None
+        if state is None:
+            sequence, touch, status, upcoming = "—", "Not in a sequence yet", "—", None
+        else:
+            sequence = state.sequence.name
+            last = steps.get((state.sequence_id, state.last_position))
+            if last is None:
+                touch = "No touch yet"
+            else:
+                touch = (
+                    f"Touch {last.position} of {counts[state.sequence_id]}: "
+                    f"{last.label} (day {last.day})"
+                )
+                if state.cycle > 1:
+                    touch += f", cycle {state.cycle}"
+            if state.stopped_at:
+                status = "Stopped"
+            elif state.paused:
+                status = paused.get(state.paused, state.paused)
+                if state.promised_on:
+                    status += f" ({state.promised_on:%b %-d})"
+            else:
+                status = "Running" if state.next_touch_on else "Sequence finished"
+            upcoming = state.next_touch_on
+        rows.append(
+            FollowUpInvoice(
+                client_id=invoice.client_id,
+                client_name=invoice.client.name,
+                on_hold=invoice.client.account_hold,
+                invoice_id=invoice.pk,
+                number=invoice.display_number,
+                due_on=invoice.due_on,
+                days_overdue=max(0, (today - invoice.due_on).days) if invoice.due_on else 0,
+                balance=invoice.total - invoice.amount_paid,
+                sequence=sequence,
+                touch=touch,
+                status=status,
+                next_touch_on=upcoming,
+            )
+        )
+    return rows

@@ -10,7 +10,13 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.utils import timezone
 
-from billing.choices import InvoiceStatus, LineKind, PaymentStatus, TimeEntryStatus
+from billing.choices import (
+    InvoiceStatus,
+    LineKind,
+    PaymentStatus,
+    TimeEntryStatus,
+    WriteDownReason,
+)
 from billing.links import invoice_public_url
 from billing.models import (
     Invoice,
@@ -128,6 +134,11 @@ class ApprovalRow:
     lines: list[InvoiceLine]
     realization: Decimal | None
     unapproved_hours: Decimal  # draft time on the engagement, not yet on the invoice
+
+    @property
+    def write_down_reasons(self) -> list[tuple[str, str]]:
+        """The reasons the edit and adjustment forms offer (the leakage report's groups)."""
+        return [(value, label) for value, label in WriteDownReason.choices if value]
 
 
 def approval_queue(*, limit: int = 100) -> list[ApprovalRow]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from billing import followups, invoices, payments, reminders, stripe_pages
+from billing import followups, invoices, payments, reminders, stripe_pages, weekly_report
 
 
 @shared_task(name="billing.tasks.invoice_send_task")
@@ -45,3 +45,8 @@ def leakage_remind_task() -> None:
 @shared_task(name="billing.tasks.followups_run_task")
 def followups_run_task() -> None:
     followups.followups_run()
+
+
+@shared_task(name="billing.tasks.weekly_report_send_task")
+def weekly_report_send_task() -> None:
+    weekly_report.weekly_report_send()

@@ -79,4 +79,14 @@ urlpatterns += [
     path("billing/reports/aging.csv", views_reports.aging_csv, name="report-aging-csv"),
     path("billing/reports/wip/", views_reports.wip, name="report-wip"),
     path("billing/reports/wip.csv", views_reports.wip_csv, name="report-wip-csv"),
+    path("billing/reports/leakage/", views_reports.leakage, name="report-leakage"),
+    path("billing/reports/leakage.csv", views_reports.leakage_csv, name="report-leakage-csv"),
+    path("billing/reports/realization/", views_reports.realization, name="report-realization"),
+    path(
+        "billing/reports/realization.csv",
+        views_reports.realization_csv,
+        name="report-realization-csv",
+    ),
+    path("billing/reports/followups/", views_reports.followups, name="report-followups"),
+    path("billing/reports/followups.csv", views_reports.followups_csv, name="report-followups-csv"),
 ]

@@ -10,6 +10,7 @@ a bad date answers 400 with the reason next to the field) and swaps only its
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
@@ -20,6 +21,7 @@ from django.views.decorators.vary import vary_on_headers
 
 from billing import reports
 from billing.forms import ReportPeriodForm
+from billing.rates import ZERO
 from core.csv_export import csv_response
 from core.roles import is_billing_coordinator, is_manager
 
@@ -104,3 +106,173 @@ def wip_csv(request: HttpRequest) -> HttpResponse:
     ]
     rows.append(["Total", "", report.hours, report.value, None])
     return csv_response(f"wip-{_stamp(timezone.localdate())}.csv", header, rows)
+
+
+# --- The weekly leakage report ------------------------------------------------------------
+
+
+def _leakage_period(request: HttpRequest) -> tuple[ReportPeriodForm, tuple[date, date] | None]:
+    form = ReportPeriodForm(request.GET or None)
+    if form.is_bound and not form.is_valid():
+        return form, None
+    if not form.is_bound:
+        form = ReportPeriodForm({})
+        form.is_valid()
+    start, end = reports.last_full_week(timezone.localdate())
+    return form, form.period(default_start=start, default_end=end)
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def leakage(request: HttpRequest) -> HttpResponse:
+    scope = _scope(request)
+    form, period = _leakage_period(request)
+    report = None
+    if period is not None:
+        report = reports.leakage_report(client_ids=scope, start=period[0], end=period[1])
+    context = {"report": report, "form": form, "scoped": scope is not None}
+    return _render(request, "billing/report_leakage.html", context, 400 if period is None else 200)
+
+
+@require_GET
+def leakage_csv(request: HttpRequest) -> HttpResponse:
+    scope = _scope(request)
+    form, period = _leakage_period(request)
+    if period is None:
+        return HttpResponse(_errors(form), status=400, content_type="text/plain; charset=utf-8")
+    r = reports.leakage_report(client_ids=scope, start=period[0], end=period[1])
+    rows: list[list[object]] = [
+        ["Time drafted in the period", r.drafted.count, r.drafted.amount, "hours"],
+        ["... approved since", r.drafted_approved.count, r.drafted_approved.amount, "hours"],
+        ["... on an invoice since", r.drafted_invoiced.count, r.drafted_invoiced.amount, "hours"],
+        ["Time approved in the period", r.approved.count, r.approved.amount, "hours"],
+        [
+            "Invoices drafted in the period",
+            r.invoices_drafted.count,
+            r.invoices_drafted.amount,
+            "dollars",
+        ],
+        ["Completed tasks with no approved time", r.tasks_without_time.count, None, ""],
+        [
+            "Approved time never invoiced",
+            r.approved_unbilled.count,
+            r.approved_unbilled.amount,
+            "hours",
+        ],
+        [
+            "Approved invoices never sent",
+            len(r.unsent),
+            sum((u.total for u in r.unsent), ZERO),
+            "dollars",
+        ],
+    ]
+    rows += [[f"Write-downs: {w.reason}", w.lines, w.amount, "dollars"] for w in r.write_downs]
+    return csv_response(
+        f"leakage-{_stamp(r.start)}-to-{_stamp(r.end)}.csv",
+        ["Measure", "Count", "Amount", "Unit"],
+        rows,
+    )
+
+
+def _errors(form: ReportPeriodForm) -> str:
+    return " ".join(str(e) for errors in form.errors.values() for e in errors)
+
+
+# --- Realization, collection, days to pay ----------------------------------------------------
+
+REALIZATION_DAYS = 90
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def realization(request: HttpRequest) -> HttpResponse:
+    scope = _scope(request)
+    form, period = _period(request, default_days=REALIZATION_DAYS)
+    context: dict[str, object] = {"form": form, "scoped": scope is not None, "report": None}
+    if period is not None:
+        context["report"] = reports.realization_report(
+            client_ids=scope, start=period[0], end=period[1]
+        )
+        context["days"] = reports.days_to_pay(client_ids=scope, start=period[0], end=period[1])
+    return _render(
+        request, "billing/report_realization.html", context, 400 if period is None else 200
+    )
+
+
+@require_GET
+def realization_csv(request: HttpRequest) -> HttpResponse:
+    scope = _scope(request)
+    form, period = _period(request, default_days=REALIZATION_DAYS)
+    if period is None:
+        return HttpResponse(_errors(form), status=400, content_type="text/plain; charset=utf-8")
+    r = reports.realization_report(client_ids=scope, start=period[0], end=period[1])
+    days = reports.days_to_pay(client_ids=scope, start=period[0], end=period[1])
+    paid = {d.label: d for d in days.by_client}
+    header = [
+        "By", "Name", "Invoices", "Billed", "Collected", "Billed work", "Standard value",
+        "Realization %", "Collection %", "Average days to pay",
+    ]  # fmt: skip
+
+    def line(by: str, f: reports.Figures, average: Decimal | None) -> list[object]:
+        return [
+            by, f.label, f.invoices, f.billed, f.collected, f.work, f.standard,
+            _pct(f.realization), _pct(f.collection), average,
+        ]  # fmt: skip
+
+    rows = [line("Firm", r.firm, days.firm.average_days)]
+    rows += [line("Work type", f, None) for f in r.by_work_type]
+    rows += [line("Partner", f, None) for f in r.by_partner]
+    rows += [
+        line("Client", f, paid[f.label].average_days if f.label in paid else None)
+        for f in r.by_client
+    ]
+    return csv_response(f"realization-{_stamp(r.start)}-to-{_stamp(r.end)}.csv", header, rows)
+
+
+def _pct(fraction: Decimal | None) -> Decimal | None:
+    return None if fraction is None else (fraction * 100).quantize(Decimal("0.1"))
+
+
+# --- Follow-up status by client ------------------------------------------------------------
+
+
+@require_GET
+@vary_on_headers("HX-Request")
+def followups(request: HttpRequest) -> HttpResponse:
+    scope = _scope(request)
+    rows = reports.followup_by_invoice(client_ids=scope, today=timezone.localdate())
+    context = {
+        "rows": rows,
+        "capped": len(rows) >= reports.FOLLOWUP_ROWS,
+        "scoped": scope is not None,
+    }
+    return _render(request, "billing/report_followups.html", context)
+
+
+@require_GET
+def followups_csv(request: HttpRequest) -> HttpResponse:
+    scope = _scope(request)
+    rows = reports.followup_by_invoice(client_ids=scope, today=timezone.localdate())
+    header = [
+        "Client", "Invoice", "Due", "Days overdue", "Balance", "Sequence", "Touch",
+        "Status", "Next touch", "Account hold",
+    ]  # fmt: skip
+    return csv_response(
+        f"followups-{_stamp(timezone.localdate())}.csv",
+        header,
+        (
+            [
+                r.client_name,
+                r.number,
+                r.due_on,
+                r.days_overdue,
+                r.balance,
+                r.sequence,
+                r.touch,
+                r.status,
+                r.next_touch_on,
+                r.on_hold,
+            ]  # fmt: skip
+            for r in rows
+        ),
+    )

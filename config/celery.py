@@ -153,6 +153,14 @@ app.conf.beat_schedule = {
         "schedule": OUTBOX_REQUEUE_INTERVAL,
         "options": {"expires": OUTBOX_REQUEUE_INTERVAL * 0.9},
     },
+    # The weekly billing report for partners: checked hourly, sent on Monday from
+    # CLOSELOOP_WEEKLY_REPORT_HOUR (firm time), once per partner and week (the outbox
+    # identity's unique constraint).
+    "hourly-billing-weekly-report": {
+        "task": "billing.tasks.weekly_report_send_task",
+        "schedule": 60 * 60.0,
+        "options": {"expires": 55 * 60},
+    },
     "hourly-engagements-document-reminders": {
         "task": "engagements.tasks.document_reminders_run_task",
         "schedule": 60 * 60.0,

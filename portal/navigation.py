@@ -22,7 +22,12 @@ class NavItem:
 
 
 # The billing reports, under one "Reports" item (the AR aging page opens it).
-REPORT_PAGES = ("billing:report-wip",)
+REPORT_PAGES = (
+    "billing:report-wip",
+    "billing:report-leakage",
+    "billing:report-realization",
+    "billing:report-followups",
+)
 
 
 def _has_staff_profile(user: AbstractBaseUser) -> bool:

@@ -194,6 +194,12 @@ MATRIX: dict[tuple[str, str], Statuses] = {
     ("billing:report-aging-csv", "GET"):           (302, 403, 403, 200, 200, 200),
     ("billing:report-wip", "GET"):                 (302, 403, 403, 200, 200, 200),
     ("billing:report-wip-csv", "GET"):             (302, 403, 403, 200, 200, 200),
+    ("billing:report-leakage", "GET"):             (302, 403, 403, 200, 200, 200),
+    ("billing:report-leakage-csv", "GET"):         (302, 403, 403, 200, 200, 200),
+    ("billing:report-realization", "GET"):         (302, 403, 403, 200, 200, 200),
+    ("billing:report-realization-csv", "GET"):     (302, 403, 403, 200, 200, 200),
+    ("billing:report-followups", "GET"):           (302, 403, 403, 200, 200, 200),
+    ("billing:report-followups-csv", "GET"):       (302, 403, 403, 200, 200, 200),
 }
 # fmt: on
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from billing import reports
 from billing.choices import InvoiceOrigin, InvoiceStatus, TimeEntrySource, TimeEntryStatus
-from billing.models import Invoice, RateOverride, TimeEntry
+from billing.models import Invoice, InvoiceLine, RateOverride, TimeEntry
 from core.csv_export import csv_cell
 from tests.factories import ClientFactory, EngagementFactory, StaffMemberFactory, TaskFactory
 
@@ -28,7 +28,7 @@ def issued(client, *, due_on: date, total: str, paid: str = "0", **kwargs) -> In
     due = due_on
     return Invoice.objects.create(
         client=client,
-        origin=InvoiceOrigin.MANUAL,
+        origin=kwargs.pop("origin", InvoiceOrigin.MANUAL),
         status=kwargs.pop("status", InvoiceStatus.ISSUED),
         number=f"T-{n:05d}",
         issued_on=min(due - timedelta(days=30), AS_OF),
@@ -49,7 +49,7 @@ def approved_time(member, client, hours: str, *, engagement=None, **kwargs) -> T
         hours=Decimal(hours),
         source=TimeEntrySource.MANUAL,
         status=TimeEntryStatus.APPROVED,
-        approved_at=timezone.now(),
+        approved_at=kwargs.pop("approved_at", timezone.now()),
         **kwargs,
     )
 
@@ -260,3 +260,358 @@ def test_report_pages_swap_only_their_body_for_htmx(client, partner):
     body = response.content.decode()
     assert body.lstrip().startswith('<div id="report-body">')
     assert "<nav" not in body
+
+
+# --- Realization, collection, days to pay -------------------------------------------------
+
+START, END = date(2026, 11, 1), date(2026, 11, 30)
+
+
+def billed(client, lines: list[tuple[str, str]], *, standard: str, paid: str = "0", **kwargs):
+    """An invoice approved in November with ``lines`` of (kind, amount)."""
+
+    total = sum((Decimal(amount) for _, amount in lines), Decimal("0"))
+    invoice = issued(
+        client,
+        due_on=date(2026, 12, 10),
+        total=str(total),
+        paid=paid,
+        standard_amount=Decimal(standard),
+        approved_at=kwargs.pop(
+            "approved_at", timezone.make_aware(timezone.datetime(2026, 11, 10, 12))
+        ),
+        **kwargs,
+    )
+    for position, (kind, amount) in enumerate(lines, start=1):
+        InvoiceLine.objects.create(
+            invoice=invoice, kind=kind, description=kind, unit_price=Decimal(amount),
+            amount=Decimal(amount), position=position,
+        )  # fmt: skip
+    return invoice
+
+
+def test_realization_and_collection_by_work_type_partner_and_client(partner):
+    from engagements.models import WorkType
+
+    individual, corporate = WorkType.objects.get(code="1040"), WorkType.objects.get(code="1120")
+    pat_client = ClientFactory(name="Pat's Client", relationship_partner=partner)
+    loose = ClientFactory(name="Loose Client")
+    # 1040, hourly: 800 of work on 1,000 standard, a 50 late fee; 425 paid.
+    billed(
+        pat_client, [("time", "800"), ("late_fee", "50")], standard="1000", paid="425",
+        engagement=EngagementFactory(client=pat_client, work_type=individual),
+    )  # fmt: skip
+    # 1120, fixed fee 1,100 for time worth 1,000 at standard; paid in full.
+    billed(
+        loose, [("fee", "1100")], standard="1000", paid="1100", status=InvoiceStatus.PAID,
+        engagement=EngagementFactory(client=loose, work_type=corporate),
+    )  # fmt: skip
+    # A retainer: billed, no time to compare; nothing paid yet.
+    billed(
+        pat_client,
+        [("retainer", "500")],
+        standard="0",
+        origin=InvoiceOrigin.RETAINER,
+        period=date(2026, 11, 1),
+    )
+    # Not in the period's figures: approved in October, and voided.
+    billed(
+        loose,
+        [("time", "999")],
+        standard="999",
+        approved_at=timezone.make_aware(timezone.datetime(2026, 10, 31, 12)),
+    )
+    billed(loose, [("time", "999")], standard="1", status=InvoiceStatus.VOID)
+
+    report = reports.realization_report(client_ids=None, start=START, end=END)
+
+    firm = report.firm
+    assert (firm.invoices, firm.billed, firm.collected) == (3, Decimal("2450"), Decimal("1525"))
+    assert firm.realization == Decimal("0.9500")  # (800 + 1,100) / 2,000
+    assert firm.collection == Decimal("0.6224")  # 1,525 / 2,450
+    by_type = {f.label: (f.realization, f.collection) for f in report.by_work_type}
+    assert by_type == {
+        individual.name: (Decimal("0.8000"), Decimal("0.5000")),
+        corporate.name: (Decimal("1.1000"), Decimal("1.0000")),
+        "Monthly retainer": (None, Decimal("0")),
+    }
+    by_partner = {f.label: (f.invoices, f.billed) for f in report.by_partner}
+    assert by_partner == {
+        "Pat Partner": (2, Decimal("1350")),
+        "No relationship partner": (1, Decimal("1100")),
+    }
+    by_client = {f.label: f.realization for f in report.by_client}
+    assert by_client == {"Loose Client": Decimal("1.1000"), "Pat's Client": Decimal("0.8000")}
+
+
+def test_days_to_pay_counts_issue_to_the_last_payment_of_invoices_paid_in_the_period(partner):
+    from billing.choices import PaymentMethod, PaymentStatus
+    from billing.models import Payment
+
+    client = ClientFactory(name="Payer")
+
+    def paid(issued_on: date, *received: date) -> None:
+        invoice = issued(
+            client,
+            due_on=issued_on + timedelta(days=30),
+            total="100",
+            paid="100",
+            status=InvoiceStatus.PAID,
+        )
+        Invoice.objects.filter(pk=invoice.pk).update(issued_on=issued_on)
+        for day in received:
+            Payment.objects.create(
+                invoice=invoice, amount=Decimal("50"), received_on=day, method=PaymentMethod.CHECK,
+                status=PaymentStatus.APPLIED, applied_at=timezone.now(),
+            )  # fmt: skip
+
+    paid(date(2026, 10, 20), date(2026, 10, 30), date(2026, 11, 9))  # 20 days
+    paid(date(2026, 11, 1), date(2026, 11, 4), date(2026, 11, 6))  # 5 days
+    paid(date(2026, 9, 1), date(2026, 9, 10), date(2026, 10, 1))  # paid before the period
+
+    report = reports.days_to_pay(client_ids=None, start=START, end=END)
+
+    assert (report.firm.invoices, report.firm.average_days) == (2, Decimal("12.5"))
+    assert [(d.label, d.average_days) for d in report.by_client] == [("Payer", Decimal("12.5"))]
+
+
+# --- Leakage -------------------------------------------------------------------------------
+
+
+def test_leakage_counts_each_way_time_and_money_leak_in_the_week(partner, alice):
+    from billing import invoices
+    from billing.choices import LineKind
+    from engagements.choices import TaskStatus
+
+    week = (date(2026, 11, 23), date(2026, 11, 29))
+    inside = timezone.make_aware(timezone.datetime(2026, 11, 24, 10))
+    client = ClientFactory(name="Leaky LLC")
+    engagement = EngagementFactory(client=client)
+
+    def drafted(hours: str, **kwargs) -> TimeEntry:
+        entry = TimeEntry.objects.create(
+            staff_member=alice, client=client, engagement=engagement, date=week[0],
+            hours=Decimal(hours), source=TimeEntrySource.COMPLETION, **kwargs,
+        )  # fmt: skip
+        TimeEntry.objects.filter(pk=entry.pk).update(created_at=inside)
+        return entry
+
+    drafted("2")
+    drafted("3", status=TimeEntryStatus.APPROVED, approved_at=inside)
+    on_invoice = issued(client, due_on=date(2026, 12, 24), total="450")
+    drafted("1.5", status=TimeEntryStatus.APPROVED, approved_at=inside, invoice=on_invoice)
+    Invoice.objects.filter(pk=on_invoice.pk).update(
+        created_at=inside, sent_at=inside, approved_at=inside
+    )
+    # Completed in the week: one with approved time, one without.
+    done = timezone.make_aware(timezone.datetime(2026, 11, 25, 16))
+    TaskFactory(
+        engagement=engagement, assignee=alice, status=TaskStatus.COMPLETED, completed_at=done
+    )
+    with_time = TaskFactory(
+        engagement=engagement, assignee=alice, status=TaskStatus.COMPLETED, completed_at=done
+    )
+    approved_time(
+        alice, client, "1", engagement=engagement, task=with_time, on=week[1], approved_at=inside
+    )
+    # A draft a partner writes down twice (an edit with a reason, an adjustment), approved
+    # in the week but never sent.
+    draft = Invoice.objects.create(client=client, origin=InvoiceOrigin.MANUAL)
+    line = InvoiceLine.objects.create(
+        invoice=draft, kind=LineKind.TIME, description="Prep", quantity=Decimal("10"),
+        unit_price=Decimal("150"), amount=Decimal("1500"),
+    )  # fmt: skip
+    invoices.invoice_line_update(
+        invoice_id=draft.pk, line_id=line.pk, user=partner.user, description="Prep",
+        quantity=Decimal("6"), unit_price=Decimal("150"), write_down_reason="efficiency",
+    )  # fmt: skip
+    invoices.invoice_line_add(
+        invoice_id=draft.pk, user=partner.user, description="Courtesy", amount=Decimal("-100"),
+        write_down_reason="courtesy",
+    )  # fmt: skip
+    Invoice.objects.filter(pk=draft.pk).update(
+        status=InvoiceStatus.ISSUED,
+        number="T-DRAFT",
+        issued_on=week[0],
+        due_on=week[1],
+        approved_at=inside,
+    )
+
+    report = reports.leakage_report(client_ids=None, start=week[0], end=week[1])
+
+    assert (report.drafted.count, report.drafted.amount) == (3, Decimal("6.5"))
+    assert (report.drafted_approved.count, report.drafted_invoiced.count) == (2, 1)
+    assert report.approved.count == 3  # the two drafted and approved, and the task's hour
+    assert report.invoices_drafted.count == 1
+    assert report.tasks_without_time.count == 1
+    assert report.approved_unbilled.count == 2
+    assert [u.number for u in report.unsent] == ["T-DRAFT"]
+    assert {(w.reason, w.amount) for w in report.write_downs} == {
+        ("Took longer than it should", Decimal("600.00")),
+        ("Courtesy discount", Decimal("100.00")),
+    }
+    assert report.written_down == Decimal("700.00")
+
+
+def test_raising_a_line_records_no_write_down(partner):
+    from billing import invoices
+    from billing.choices import LineKind
+
+    draft = Invoice.objects.create(client=ClientFactory(), origin=InvoiceOrigin.MANUAL)
+    line = InvoiceLine.objects.create(
+        invoice=draft, kind=LineKind.TIME, description="Prep", quantity=Decimal("2"),
+        unit_price=Decimal("100"), amount=Decimal("200"),
+    )  # fmt: skip
+    invoices.invoice_line_update(
+        invoice_id=draft.pk, line_id=line.pk, user=partner.user, description="Prep",
+        quantity=Decimal("3"), unit_price=Decimal("100"), write_down_reason="scope",
+    )  # fmt: skip
+    line.refresh_from_db()
+    assert (line.written_down, line.write_down_reason) == (Decimal("0"), "")
+    invoices.invoice_line_update(
+        invoice_id=draft.pk, line_id=line.pk, user=partner.user, description="Prep",
+        quantity=Decimal("1"), unit_price=Decimal("100"),
+    )  # fmt: skip
+    line.refresh_from_db()
+    assert (line.written_down, line.write_down_reason) == (Decimal("200.00"), "other")
+
+
+# --- Follow-up status ---------------------------------------------------------------------
+
+
+def test_followup_status_names_the_touch_each_open_invoice_is_at():
+    from billing.choices import PauseReason
+    from billing.models import FollowUpSequence, FollowUpState, FollowUpStep
+
+    sequence = FollowUpSequence.objects.filter(kind="standard").first()
+    steps = FollowUpStep.objects.filter(sequence=sequence).count()
+    second = FollowUpStep.objects.get(sequence=sequence, position=2)
+    client = ClientFactory(name="Chased Co")
+    touched = issued(client, due_on=AS_OF - timedelta(days=20), total="300", paid="100")
+    promised = issued(client, due_on=AS_OF - timedelta(days=3), total="50")
+    issued(client, due_on=AS_OF + timedelta(days=3), total="70")  # not in a sequence yet
+    FollowUpState.objects.create(
+        invoice=touched, client=client, sequence=sequence, anchor_on=touched.due_on,
+        last_position=2, next_touch_on=AS_OF + timedelta(days=10),
+    )  # fmt: skip
+    FollowUpState.objects.create(
+        invoice=promised, client=client, sequence=sequence, anchor_on=promised.due_on,
+        paused=PauseReason.PROMISE, promised_on=date(2026, 12, 12),
+    )  # fmt: skip
+
+    rows = reports.followup_by_invoice(client_ids=None, today=AS_OF)
+
+    assert [(r.days_overdue, r.balance, r.touch, r.status) for r in rows] == [
+        (20, Decimal("200"), f"Touch 2 of {steps}: {second.label} (day {second.day})", "Running"),
+        (3, Decimal("50"), "No touch yet", "Paused: the client promised to pay (Dec 12)"),
+        (0, Decimal("70"), "Not in a sequence yet", "—"),
+    ]
+
+
+# --- The period form ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ({"start": "3000-01-01"}, "Choose a date between"),
+        ({"start": "2026-11-10", "end": "2026-11-01"}, "The end is before the start."),
+        ({"end": "not a date"}, "Enter a date like"),
+    ],
+)
+@pytest.mark.parametrize(
+    "name",
+    ["billing:report-leakage", "billing:report-realization", "billing:report-realization-csv"],
+)
+def test_a_bad_period_is_refused_in_words(client, partner, query, message, name):
+    client.force_login(partner.user)
+    response = client.get(reverse(name), query)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_the_period_asked_for_is_the_one_reported(client, partner):
+    client.force_login(partner.user)
+    page = client.get(
+        reverse("billing:report-leakage"), {"start": "2026-11-02", "end": "2026-11-08"}
+    )
+    assert page.status_code == 200
+    assert "between Mon Nov 2 and Sun Nov 8, 2026" in page.content.decode()
+    assert (
+        'href="/billing/reports/leakage.csv?start=2026-11-02&amp;end=2026-11-08"'
+        in page.content.decode()
+    )
+
+
+def test_realization_csv_has_the_firm_then_each_group(client, partner):
+    client.force_login(partner.user)
+    pat_client = ClientFactory(name="@Risky Name", relationship_partner=partner)
+    approved = timezone.now() - timedelta(days=3)
+    billed(pat_client, [("time", "900")], standard="1000", paid="450", approved_at=approved)
+
+    rows = _csv(client.get(reverse("billing:report-realization-csv")))
+
+    assert rows[0][:9] == [
+        "By", "Name", "Invoices", "Billed", "Collected", "Billed work", "Standard value",
+        "Realization %", "Collection %",
+    ]  # fmt: skip
+    assert rows[1][:9] == [
+        "Firm",
+        "The firm",
+        "1",
+        "900.00",
+        "450.00",
+        "900.00",
+        "1000.00",
+        "90.0",
+        "50.0",
+    ]
+    assert [
+        "Client",
+        "'@Risky Name",
+        "1",
+        "900.00",
+        "450.00",
+        "900.00",
+        "1000.00",
+        "90.0",
+        "50.0",
+    ] in [r[:9] for r in rows]
+    assert ["Partner", "Pat Partner"] in [r[:2] for r in rows]
+
+
+@pytest.mark.parametrize(
+    "name", ["billing:report-leakage", "billing:report-realization", "billing:report-followups"]
+)
+def test_period_reports_answer_in_the_same_queries_whatever_the_rows(
+    client, partner, manager, alice, django_assert_max_num_queries, name
+):
+    from engagements.choices import TaskStatus
+
+    def add(n: int) -> None:
+        recent = timezone.now() - timedelta(days=2)
+        for _ in range(n):
+            each = ClientFactory(relationship_partner=partner)
+            engagement = EngagementFactory(client=each)
+            TaskFactory(
+                engagement=engagement,
+                assignee=alice,
+                status=TaskStatus.COMPLETED,
+                completed_at=recent,
+            )
+            approved_time(alice, each, "1", engagement=engagement)
+            billed(each, [("time", "100"), ("adjustment", "-10")], standard="120", approved_at=recent,
+                   sent_at=None)  # fmt: skip
+            InvoiceLine.objects.filter(invoice__client=each, amount__lt=0).update(
+                write_down_reason="courtesy"
+            )
+
+    add(2)
+    for who in (partner, manager):
+        client.force_login(who.user)
+        client.get(reverse(name))
+        with django_assert_max_num_queries(20) as few:
+            assert client.get(reverse(name)).status_code == 200
+        add(20)
+        with django_assert_max_num_queries(len(few.captured_queries)):
+            assert client.get(reverse(name)).status_code == 200
