@@ -9,7 +9,7 @@ their clients (those whose work they or their reports hold or held): ``client_sc
 | aging | issued invoices with a balance, by days past due on the day asked: current (not yet due), 1–30, 31–60, 61–90, over 90 |
 | WIP | approved, billable time on no invoice yet, at the client's bill rates (``billing.rates``) |
 | realization | billed work (time, fee, retainer and adjustment lines) ÷ the standard value of the time those invoices cover; invoices without time to compare are left out of it |
-| collection | collected ÷ billed, on the invoices approved in the period |
+| collection | collected ÷ billed, on the invoices dated (issued) in the period |
 | days to pay | from issue to the last payment, for invoices paid in full in the period |
 """
 
@@ -129,6 +129,10 @@ class AgingReport:
         return sum(self.totals, ZERO)
 
     @property
+    def invoices(self) -> int:
+        return sum(row.invoices for row in self.rows)
+
+    @property
     def buckets(self) -> list[tuple[str, Decimal]]:
         return [(label, amount) for (_, label), amount in zip(BUCKETS, self.totals, strict=True)]
 
@@ -239,9 +243,10 @@ class WipReport:
 def _engagement_label(engagement: Engagement | None) -> str:
     if engagement is None:
         return "No engagement (calls, emails)"
-    label = engagement.name or engagement.work_type.name
+    if engagement.name:  # named with its period already ("Bookkeeping December 2026")
+        return engagement.name
     period = f" {engagement.period_end:%b %Y}" if engagement.period_end else ""
-    return f"{label}{period}"
+    return f"{engagement.work_type.name}{period}"
 
 
 def unbilled_time(client_ids: list[int] | None) -> QuerySet[TimeEntry]:
@@ -348,12 +353,10 @@ class RealizationReport:
 
 
 def billed_invoices(*, client_ids: list[int] | None, start: date, end: date) -> QuerySet[Invoice]:
-    """Invoices approved in the period and not voided since."""
+    """Invoices dated (issued) in the period and not voided since."""
     return _scoped(
         Invoice.objects.filter(
-            status__in=BILLED_STATUSES,
-            approved_at__date__gte=start,
-            approved_at__date__lte=end,
+            status__in=BILLED_STATUSES, issued_on__gte=start, issued_on__lte=end
         ),
         client_ids,
     )
@@ -516,14 +519,14 @@ class WriteDown:
 class LeakageReport:
     start: date
     end: date
-    drafted: Tally  # time entries created in the period (hours)
+    drafted: Tally  # time entries for work done in the period (each starts as a draft; hours)
     drafted_approved: Tally  # ... of them approved since
     drafted_invoiced: Tally  # ... of them on an invoice since
     approved: Tally  # time approved in the period, whenever drafted (hours)
     invoices_drafted: Tally  # invoices drafted in the period (dollars)
     tasks_without_time: Tally
     tasks_without_time_rows: list[LeakTask]
-    approved_unbilled: Tally  # approved by the period's end, billable, on no invoice (hours)
+    approved_unbilled: Tally  # billable work done by the period's end, approved, on no invoice
     approved_unbilled_oldest: date | None
     unsent: list[UnsentInvoice]
     write_downs: list[WriteDown]
@@ -548,7 +551,7 @@ def leakage_report(*, client_ids: list[int] | None, start: date, end: date) -> L
     from engagements.choices import TaskStatus
 
     in_period = {"created_at__date__gte": start, "created_at__date__lte": end}
-    drafted = _scoped(TimeEntry.objects.filter(**in_period), client_ids)
+    drafted = _scoped(TimeEntry.objects.filter(date__gte=start, date__lte=end), client_ids)
     approved_in_period = _scoped(
         TimeEntry.objects.filter(
             status=TimeEntryStatus.APPROVED,
@@ -579,7 +582,7 @@ def leakage_report(*, client_ids: list[int] | None, start: date, end: date) -> L
             "engagement__client", "engagement__work_type", "assignee__user"
         ).order_by("completed_at", "pk")[:LEAK_ROWS]
     ]
-    unbilled = unbilled_time(client_ids).filter(approved_at__date__lte=end)
+    unbilled = unbilled_time(client_ids).filter(date__lte=end)
     unsent = [
         UnsentInvoice(
             invoice_id=invoice.pk,

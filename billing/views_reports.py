@@ -142,7 +142,7 @@ def leakage_csv(request: HttpRequest) -> HttpResponse:
         return HttpResponse(_errors(form), status=400, content_type="text/plain; charset=utf-8")
     r = reports.leakage_report(client_ids=scope, start=period[0], end=period[1])
     rows: list[list[object]] = [
-        ["Time drafted in the period", r.drafted.count, r.drafted.amount, "hours"],
+        ["Time recorded for work done in the period", r.drafted.count, r.drafted.amount, "hours"],
         ["... approved since", r.drafted_approved.count, r.drafted_approved.amount, "hours"],
         ["... on an invoice since", r.drafted_invoiced.count, r.drafted_invoiced.amount, "hours"],
         ["Time approved in the period", r.approved.count, r.approved.amount, "hours"],

@@ -3,8 +3,8 @@
 A cell a spreadsheet would read as a formula (text starting with ``=``, ``+``, ``-``,
 ``@``, a tab or a carriage return: OWASP's list) is written with a leading
 apostrophe, so a client named ``=HYPERLINK(...)`` stays text. Numbers (``int``,
-``Decimal``) are written as they are: a write-down of -120.00 is a number, not a
-formula.
+``Decimal``, the latter with two decimal places) are written as numbers: a
+write-down of -120.00 is a number, not a formula.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ def csv_cell(value: object) -> object:
         return ""
     if isinstance(value, bool):
         return "yes" if value else "no"
-    if isinstance(value, int | Decimal):
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"  # money, hours, percentages: two places, whatever the database kept
+    if isinstance(value, int):
         return value
     if isinstance(value, date):
         return value.isoformat()

@@ -1,7 +1,8 @@
 """The demo firm's billing, written through billing's own services (never a copy of a
-rule): rate cards, a week of draft time for each demo login, invoice drafts awaiting
-the partner, and issued invoices, some partly paid, so every billing page shows
-something real on first start.
+rule): rate cards, a week of draft time for each demo login (and last week's, mostly
+approved: the weekly leakage report's week and WIP), invoice drafts awaiting the
+partner, and issued invoices, some written down with a reason before approval, some
+partly paid, so every billing page and report shows something real on first start.
 
 Runs once: when the demo firm already has time or invoices, it creates nothing (the
 second ``seed_demo`` run stays a no-op). Engagements are only read, never moved: an
@@ -25,8 +26,10 @@ from billing.choices import (
     InvoiceOrigin,
     InvoiceStatus,
     LateFeeMode,
+    LineKind,
     PaymentMethod,
     TimeEntryStatus,
+    WriteDownReason,
 )
 from billing.models import ClientBillingProfile, Invoice, RateOverride, TimeEntry
 from clients.choices import BillingModel, ExternalSource
@@ -72,8 +75,12 @@ def demo_billing_build(*, today: date, logins: list[str], seed: int = 42) -> Bil
     partner = next((m for m in members if m.role == "partner"), None)
     with transaction.atomic():
         _rate_cards(rng, result)
+        # Last week's time draws from its own generator: the rest of the demo (which
+        # engagements are invoiced, and when) stays what it was before it was added.
+        last_week = random.Random(seed + 1)
         for member in members:
             _week_of_time(member, today, rng, result)
+            _last_week_of_time(member, today, last_week, result)
         _drafts(today, rng, result)
         if partner is not None:
             _issued(partner, today, rng, result)
@@ -135,6 +142,59 @@ def _week_of_time(
             result.add("time entries")
 
 
+def _last_week_of_time(
+    member: StaffMember, today: date, rng: random.Random, result: BillingResult
+) -> None:
+    """Last week's time on their open work, approved but for Friday's (the weekly
+    leakage report's week, and WIP: approved time not on an invoice yet)."""
+    monday = today - timedelta(days=today.weekday() + 7)
+    held = list(
+        Task.objects.filter(assignee=member, status__in=HELD_TASK_STATUSES)
+        .select_related("engagement__client")
+        .order_by("due_date", "pk")[:5]
+    )
+    for offset in range(5 if held else 0):
+        task = held[offset % len(held)]
+        entry = services.time_entry_create(
+            staff=member,
+            client=task.engagement.client,
+            task=task,
+            day=monday + timedelta(days=offset),
+            hours=Decimal(rng.choice(("1", "1.5", "2.5", "3"))),
+            description=rng.choice(DESCRIPTIONS),
+        )
+        result.add("time entries")
+        if offset < 4:
+            services.time_entry_approve(entry_id=entry.pk, staff=member)
+
+
+def _write_down(draft: Invoice, partner: StaffMember, which: int) -> None:
+    """A partner's write-downs before approving, with their reasons (the leakage report
+    groups them; realization shows them): hours cut on one draft, a courtesy discount
+    on another."""
+    if which == 0:
+        line = draft.lines.filter(kind=LineKind.TIME).order_by("pk").first()
+        if line is None or line.quantity < 1:
+            return
+        invoices.invoice_line_update(
+            invoice_id=draft.pk,
+            line_id=line.pk,
+            user=partner.user,
+            description=line.description,
+            quantity=(line.quantity * Decimal("0.8")).quantize(Decimal("0.01")),
+            unit_price=line.unit_price,
+            write_down_reason=WriteDownReason.EFFICIENCY,
+        )
+    elif which == 1:
+        invoices.invoice_line_add(
+            invoice_id=draft.pk,
+            user=partner.user,
+            description="Courtesy discount",
+            amount=-(draft.total * Decimal("0.1")).quantize(Decimal("0.01")),
+            write_down_reason=WriteDownReason.COURTESY,
+        )
+
+
 def _approve_time_for(engagement: Engagement, result: BillingResult) -> None:
     for task in engagement.tasks.filter(status=TaskStatus.COMPLETED, assignee__isnull=False):
         entry = services.time_entry_draft_for_task(task, task.completed_at)  # type: ignore[arg-type]
@@ -191,6 +251,7 @@ def _issued(partner: StaffMember, today: date, rng: random.Random, result: Billi
         )
         if draft is None or draft.total <= 0:
             continue
+        _write_down(draft, partner, issued)
         invoice = invoices.invoice_approve(invoice_id=draft.pk, user=partner.user).invoice
         # Dated as the demo's history has it: the day the engagement was invoiced (or
         # delivered). Only the invoice's dates move, never the engagement's history.

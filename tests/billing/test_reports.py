@@ -202,9 +202,18 @@ def test_aging_csv_lists_each_client_with_its_buckets_and_escapes_formulas(clien
         "Client", "Open invoices", "Current", "1–30 days", "31–60 days", "61–90 days",
         "Over 90 days", "Total",
     ]  # fmt: skip
-    assert rows[1] == ['\'=HYPERLINK("http://x")', "1", "0", "0", "10.50", "0", "0", "10.50"]
-    assert rows[2] == ["Plain Co", "1", "20.00", "0", "0", "0", "0", "20.00"]
-    assert rows[3] == ["Total", "2", "20.00", "0", "10.50", "0", "0", "30.50"]
+    assert rows[1] == [
+        '\'=HYPERLINK("http://x")',
+        "1",
+        "0.00",
+        "0.00",
+        "10.50",
+        "0.00",
+        "0.00",
+        "10.50",
+    ]
+    assert rows[2] == ["Plain Co", "1", "20.00", "0.00", "0.00", "0.00", "0.00", "20.00"]
+    assert rows[3] == ["Total", "2", "20.00", "0.00", "10.50", "0.00", "0.00", "30.50"]
 
 
 def test_wip_csv_has_a_line_per_engagement_and_the_total(client, partner, alice):
@@ -220,7 +229,8 @@ def test_wip_csv_has_a_line_per_engagement_and_the_total(client, partner, alice)
 
 
 def test_csv_cells_keep_numbers_and_escape_text_that_reads_as_a_formula():
-    assert csv_cell(Decimal("-120.00")) == Decimal("-120.00")
+    assert csv_cell(Decimal("-120")) == "-120.00"
+    assert csv_cell(Decimal("12.5")) == "12.50"
     assert [csv_cell(t) for t in ("-2+3", "@SUM(A1)", "\tx", "Fine", "")] == [
         "'-2+3",
         "'@SUM(A1)",
@@ -268,18 +278,16 @@ START, END = date(2026, 11, 1), date(2026, 11, 30)
 
 
 def billed(client, lines: list[tuple[str, str]], *, standard: str, paid: str = "0", **kwargs):
-    """An invoice approved in November with ``lines`` of (kind, amount)."""
-
+    """An invoice dated November 10 (or ``issued_on``) with ``lines`` of (kind, amount)."""
+    issued_on = kwargs.pop("issued_on", date(2026, 11, 10))
     total = sum((Decimal(amount) for _, amount in lines), Decimal("0"))
     invoice = issued(
         client,
-        due_on=date(2026, 12, 10),
+        due_on=issued_on + timedelta(days=30),
         total=str(total),
         paid=paid,
         standard_amount=Decimal(standard),
-        approved_at=kwargs.pop(
-            "approved_at", timezone.make_aware(timezone.datetime(2026, 11, 10, 12))
-        ),
+        approved_at=timezone.make_aware(timezone.datetime(2026, 12, 1, 12)),
         **kwargs,
     )
     for position, (kind, amount) in enumerate(lines, start=1):
@@ -314,13 +322,8 @@ def test_realization_and_collection_by_work_type_partner_and_client(partner):
         origin=InvoiceOrigin.RETAINER,
         period=date(2026, 11, 1),
     )
-    # Not in the period's figures: approved in October, and voided.
-    billed(
-        loose,
-        [("time", "999")],
-        standard="999",
-        approved_at=timezone.make_aware(timezone.datetime(2026, 10, 31, 12)),
-    )
+    # Not in the period's figures: dated in October, and voided.
+    billed(loose, [("time", "999")], standard="999", issued_on=date(2026, 10, 31))
     billed(loose, [("time", "999")], standard="1", status=InvoiceStatus.VOID)
 
     report = reports.realization_report(client_ids=None, start=START, end=END)
@@ -439,8 +442,9 @@ def test_leakage_counts_each_way_time_and_money_leak_in_the_week(partner, alice)
 
     report = reports.leakage_report(client_ids=None, start=week[0], end=week[1])
 
-    assert (report.drafted.count, report.drafted.amount) == (3, Decimal("6.5"))
-    assert (report.drafted_approved.count, report.drafted_invoiced.count) == (2, 1)
+    # Four entries for work done in the week (the task's hour too), three approved since.
+    assert (report.drafted.count, report.drafted.amount) == (4, Decimal("7.5"))
+    assert (report.drafted_approved.count, report.drafted_invoiced.count) == (3, 1)
     assert report.approved.count == 3  # the two drafted and approved, and the task's hour
     assert report.invoices_drafted.count == 1
     assert report.tasks_without_time.count == 1
@@ -546,8 +550,8 @@ def test_the_period_asked_for_is_the_one_reported(client, partner):
 def test_realization_csv_has_the_firm_then_each_group(client, partner):
     client.force_login(partner.user)
     pat_client = ClientFactory(name="@Risky Name", relationship_partner=partner)
-    approved = timezone.now() - timedelta(days=3)
-    billed(pat_client, [("time", "900")], standard="1000", paid="450", approved_at=approved)
+    recent = timezone.localdate() - timedelta(days=3)
+    billed(pat_client, [("time", "900")], standard="1000", paid="450", issued_on=recent)
 
     rows = _csv(client.get(reverse("billing:report-realization-csv")))
 
@@ -563,8 +567,8 @@ def test_realization_csv_has_the_firm_then_each_group(client, partner):
         "450.00",
         "900.00",
         "1000.00",
-        "90.0",
-        "50.0",
+        "90.00",
+        "50.00",
     ]
     assert [
         "Client",
@@ -574,8 +578,8 @@ def test_realization_csv_has_the_firm_then_each_group(client, partner):
         "450.00",
         "900.00",
         "1000.00",
-        "90.0",
-        "50.0",
+        "90.00",
+        "50.00",
     ] in [r[:9] for r in rows]
     assert ["Partner", "Pat Partner"] in [r[:2] for r in rows]
 
@@ -600,8 +604,8 @@ def test_period_reports_answer_in_the_same_queries_whatever_the_rows(
                 completed_at=recent,
             )
             approved_time(alice, each, "1", engagement=engagement)
-            billed(each, [("time", "100"), ("adjustment", "-10")], standard="120", approved_at=recent,
-                   sent_at=None)  # fmt: skip
+            billed(each, [("time", "100"), ("adjustment", "-10")], standard="120",
+                   issued_on=recent.date(), sent_at=None)  # fmt: skip
             InvoiceLine.objects.filter(invoice__client=each, amount__lt=0).update(
                 write_down_reason="courtesy"
             )
