@@ -41,17 +41,22 @@ def _render(
 
 
 def _period(
-    request: HttpRequest, *, default_days: int
+    request: HttpRequest, default: tuple[date, date]
 ) -> tuple[ReportPeriodForm, tuple[date, date] | None]:
-    """The period form and the period it asks for (None when a date is refused)."""
-    form = ReportPeriodForm(request.GET or None)
-    today = timezone.localdate()
-    if form.is_bound and not form.is_valid():
+    """The period form and the period it asks for (None when a date is refused); the
+    form shown holds the period reported, defaults filled in."""
+    form = ReportPeriodForm(request.GET)
+    if not form.is_valid():
         return form, None
-    if not form.is_bound:
-        form = ReportPeriodForm({})
-        form.is_valid()
-    return form, form.period(default_start=today - timedelta(days=default_days), default_end=today)
+    start, end = form.period(default_start=default[0], default_end=default[1])
+    shown = ReportPeriodForm({"start": start.isoformat(), "end": end.isoformat()})
+    shown.is_valid()
+    return shown, (start, end)
+
+
+def _last_days(days: int) -> tuple[date, date]:
+    today = timezone.localdate()
+    return today - timedelta(days=days), today
 
 
 def _stamp(day: date) -> str:
@@ -112,14 +117,7 @@ def wip_csv(request: HttpRequest) -> HttpResponse:
 
 
 def _leakage_period(request: HttpRequest) -> tuple[ReportPeriodForm, tuple[date, date] | None]:
-    form = ReportPeriodForm(request.GET or None)
-    if form.is_bound and not form.is_valid():
-        return form, None
-    if not form.is_bound:
-        form = ReportPeriodForm({})
-        form.is_valid()
-    start, end = reports.last_full_week(timezone.localdate())
-    return form, form.period(default_start=start, default_end=end)
+    return _period(request, reports.last_full_week(timezone.localdate()))
 
 
 @require_GET
@@ -187,7 +185,7 @@ REALIZATION_DAYS = 90
 @vary_on_headers("HX-Request")
 def realization(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
-    form, period = _period(request, default_days=REALIZATION_DAYS)
+    form, period = _period(request, _last_days(REALIZATION_DAYS))
     context: dict[str, object] = {"form": form, "scoped": scope is not None, "report": None}
     if period is not None:
         context["report"] = reports.realization_report(
@@ -202,7 +200,7 @@ def realization(request: HttpRequest) -> HttpResponse:
 @require_GET
 def realization_csv(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
-    form, period = _period(request, default_days=REALIZATION_DAYS)
+    form, period = _period(request, _last_days(REALIZATION_DAYS))
     if period is None:
         return HttpResponse(_errors(form), status=400, content_type="text/plain; charset=utf-8")
     r = reports.realization_report(client_ids=scope, start=period[0], end=period[1])

@@ -619,3 +619,15 @@ def test_period_reports_answer_in_the_same_queries_whatever_the_rows(
         add(20)
         with django_assert_max_num_queries(len(few.captured_queries)):
             assert client.get(reverse(name)).status_code == 200
+
+
+def test_the_leakage_page_opens_on_last_full_week_with_its_dates_in_the_form(client, partner):
+    client.force_login(partner.user)
+    monday, sunday = reports.last_full_week(timezone.localdate())
+
+    page = client.get(reverse("billing:report-leakage")).content.decode()
+
+    assert f'value="{monday:%Y-%m-%d}"' in page
+    assert f'value="{sunday:%Y-%m-%d}"' in page
+    assert monday.weekday() == 0 and (sunday - monday).days == 6
+    assert sunday < timezone.localdate() <= sunday + timedelta(days=7)
