@@ -17,8 +17,9 @@ by today); each batch costs a constant number of statements, whatever its size:
    constraint (invoice, cycle, step) claims each, so a touch stored before is never
    sent again, however many runs overlap;
 5. one message per client for all their invoices at a touch (one INSERT; the most
-   advanced step leads, one total, one pay link) and its touches pointed at it (one
-   ``UPDATE ... FROM (VALUES ...)``);
+   advanced step leads, one total, one pay link); on PostgreSQL its id is drawn from
+   the sequence before step 4, so the touches go in pointing at it (elsewhere one
+   ``UPDATE`` points them afterwards);
 6. the outbox rows of every message in one INSERT (``notify_all``): each step's email is
    rendered once per shape and filled per client (``notifications.skeletons``), each
    invoice's signed link made by one signer (``billing.links.PublicLinks``);
@@ -71,7 +72,7 @@ from billing.models import (
 )
 from billing.rates import ZERO
 from clients.models import Client
-from core.bulk import insert_values, update_from_values
+from core.bulk import insert_values, reserve_ids, update_from_values
 from notifications.choices import NotificationTemplate, SubjectType
 from notifications.services import Delivery, Message, notify_all
 from notifications.skeletons import Skeleton, slot
@@ -348,6 +349,9 @@ def _send(by_client: dict[int, list[_Touch]], run: _Run, result: RunResult) -> N
     today = run.today
     # 4. Claim each touch; one the constraint refuses was stored before: not sent again.
     every = [t for touches in by_client.values() for t in touches]
+    # PostgreSQL: the messages' ids first, so each touch goes in pointing at its message.
+    reserved = reserve_ids(FollowUpMessage, len(by_client))
+    message_of = dict(zip(by_client, reserved, strict=True)) if reserved else {}
     stored = insert_values(
         FollowUpTouch,
         [
@@ -359,6 +363,7 @@ def _send(by_client: dict[int, list[_Touch]], run: _Run, result: RunResult) -> N
             "balance",
             "instalment",
             "reason",
+            "message_id",
         ],
         [
             (
@@ -370,6 +375,7 @@ def _send(by_client: dict[int, list[_Touch]], run: _Run, result: RunResult) -> N
                 t.balance,
                 t.instalment.number if t.instalment else None,
                 t.reason,
+                message_of.get(t.row.client_id),
             )
             for t in every
         ],
@@ -384,24 +390,36 @@ def _send(by_client: dict[int, list[_Touch]], run: _Run, result: RunResult) -> N
             claimed[t.row.client_id].append((pk, t))
     if not claimed:
         return
-    # 5. One message per client, its touches pointed at it.
+    # 5. One message per client for the touches it claimed, the touches pointed at it.
     groups = []
     for touches in claimed.values():
         lead = max((t for _, t in touches), key=lambda t: (t.step.position, t.days_overdue)).step
         total = sum((t.balance for _, t in touches), ZERO)
         groups.append((lead, total, touches))
-    messages = insert_values(
-        FollowUpMessage,
-        ["client_id", "sent_on", "lead_step_id", "total"],
-        [(touches[0][1].row.client_id, today, lead.pk, total) for lead, total, touches in groups],
-        returning=["id", "client_id"],
-    )
-    message_ids = dict((client, pk) for pk, client in messages)
-    update_from_values(
-        FollowUpTouch,
-        ["message_id"],
-        [(pk, message_ids[t.row.client_id]) for _, _, touches in groups for pk, t in touches],
-    )
+    if message_of:
+        insert_values(
+            FollowUpMessage,
+            ["id", "client_id", "sent_on", "lead_step_id", "total"],
+            [
+                (message_of[client], client, today, lead.pk, total)
+                for lead, total, touches in groups
+                for client in [touches[0][1].row.client_id]
+            ],
+        )
+        message_ids = message_of
+    else:
+        messages = insert_values(
+            FollowUpMessage,
+            ["client_id", "sent_on", "lead_step_id", "total"],
+            [(t[0][1].row.client_id, today, lead.pk, total) for lead, total, t in groups],
+            returning=["id", "client_id"],
+        )
+        message_ids = {client: pk for pk, client in messages}
+        update_from_values(
+            FollowUpTouch,
+            ["message_id"],
+            [(pk, message_ids[t.row.client_id]) for _, _, touches in groups for pk, t in touches],
+        )
     # 6. The outbox, 7. holds and call tasks.
     deliveries: list[Delivery] = []
     holds: dict[int, str] = {}

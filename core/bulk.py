@@ -153,3 +153,19 @@ def insert_values(
             if returning:
                 out.extend(tuple(r) for r in cursor.fetchall())
     return out
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:
+    """``count`` primary keys drawn from the table's sequence, for rows inserted later in
+    the transaction with those ids (rows pointing at them can go in first: PostgreSQL
+    checks Django's foreign keys at commit). None on other databases (no sequences)."""
+    if connection.vendor != "postgresql" or count <= 0:
+        return None
+    meta = model._meta
+    assert meta.pk is not None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, meta.pk.column, count],
+        )
+        return [row[0] for row in cursor.fetchall()]

@@ -13,8 +13,8 @@ filled from their own skeleton).
 from __future__ import annotations
 
 import re
-from html import escape
 from collections.abc import Mapping
+from html import escape
 
 from django.template.loader import render_to_string
 
