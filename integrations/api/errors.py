@@ -89,7 +89,9 @@ def _from_application_error(exc: ApplicationError) -> exceptions.APIException:
     field = None
     if hasattr(exc, "error_dict"):
         field = next((k for k in exc.error_dict if k != "__all__"), None)
-    api_exc = exceptions.APIException(exc.user_message, code=exc.code or "refused")
+    # A ValidationError built from a dict has no ``code`` of its own (only its parts do).
+    code = getattr(exc, "code", None) or "refused"
+    api_exc = exceptions.APIException(exc.user_message, code=code)
     api_exc.status_code = exc.status_code
     api_exc.field = field  # type: ignore[attr-defined]
     return api_exc
