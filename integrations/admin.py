@@ -11,6 +11,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils.html import format_html
 
+from core.forms import FirmForm
 from integrations.delivery_log import delivery_log, inbound_record_label, inbound_record_url
 from integrations.inbox import inbound_event_replay
 from integrations.models import (
@@ -244,6 +245,6 @@ class DeliveryLogAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/integrations/delivery_log.html", context)
 
 
-class ReplayForm(forms.Form):
+class ReplayForm(FirmForm):
     kind = forms.ChoiceField(choices=[("inbound", "inbound"), ("outbound", "outbound")])
-    pk = forms.IntegerField(min_value=1)
+    pk = forms.IntegerField(min_value=1, max_value=2**63 - 1)

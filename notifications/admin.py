@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from core.forms import FirmModelForm
 from notifications.choices import WebhookEventType
 from notifications.models import (
     Notification,
@@ -51,7 +52,7 @@ class NotificationAdmin(admin.ModelAdmin):
         return False  # written by the notification service only
 
 
-class WebhookSubscriptionForm(forms.ModelForm):
+class WebhookSubscriptionForm(FirmModelForm):
     url = forms.URLField(max_length=2000, assume_scheme="https")
     event_types = forms.MultipleChoiceField(
         choices=WebhookEventType.choices, widget=forms.CheckboxSelectMultiple

@@ -83,6 +83,9 @@ SYSTEM_TEXT = {
     "notifications.Notification.html_body",
     "notifications.Notification.calendar",
     "notifications.Notification.last_error",
+    # What the inbound worker wrote about an event (cut to 4,000 characters there).
+    "integrations.InboundEvent.detail",
+    "integrations.DeliveryLog.detail",
 }
 
 
