@@ -2,10 +2,12 @@ from __future__ import annotations
 
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
 from capacity.policy import season_applies
+from core.dates import month_day_problem
 
 
 class CapacityRule(models.Model):
@@ -74,6 +76,21 @@ class CapacityRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.start_month}/{self.start_day}–{self.end_month}/{self.end_day})"
+
+    def clean(self) -> None:
+        """Both ends of the season are days that exist (a season may end on February 29)."""
+        problems = {
+            field: problem
+            for field, month, day in (
+                ("start_day", self.start_month, self.start_day),
+                ("end_day", self.end_month, self.end_day),
+            )
+            if month is not None
+            and day is not None
+            and (problem := month_day_problem(month, day, leap_day=True))
+        }
+        if problems:
+            raise ValidationError(problems)
 
     def applies_on(self, day: date) -> bool:
         return season_applies(

@@ -153,6 +153,23 @@ def _staff_calendar(
     )
 
 
+def staff_calendars(
+    *,
+    members: list[StaffMember],
+    today: date,
+    horizon: date,
+    calendar: BusinessCalendar | None = None,
+) -> dict[int, StaffCalendar]:
+    """Each person's calendar (hours, working days, holidays, time off) from today through
+    ``horizon``: one query, whatever the number of people. For pages that read open work
+    themselves (the heatmap splits it by status) and then ask the ledger."""
+    calendar = calendar or firm_calendar()
+    ids = [m.pk for m in members]
+    time_off = _time_off(ids, today, horizon)
+    holidays = frozenset(calendar.holidays_between(today, horizon))
+    return {m.pk: _staff_calendar(m, holidays, time_off.get(m.pk, {})) for m in members}
+
+
 def deadline_fits(
     *, staff_ids: list[int], today: date, calendar: BusinessCalendar | None = None
 ) -> dict[int, DeadlineFit]:

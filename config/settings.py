@@ -8,6 +8,7 @@ console email) so a fresh machine runs with no services. Production and CI set
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -83,12 +84,29 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = os.environ.get(
-    "DJANGO_SECRET_KEY", "closeloop-insecure-dev-key-change-me-in-production-0123456789"
-)
-if not DEBUG and SECRET_KEY.startswith("closeloop-insecure"):
-    raise RuntimeError("Set DJANGO_SECRET_KEY when DJANGO_DEBUG is off.")
+def local_secret_key(path: Path) -> str:
+    """This installation's own random key, made once and kept in ``path`` (var/), so
+    the web server, the worker and beat on this machine sign with the same key and no
+    key is ever shared through the source. Several hosts set DJANGO_SECRET_KEY."""
+    if not path.exists():
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, path)  # the first process to get here wins; others read its key
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+# Debug pages (tracebacks, Django's list of URLs on a 404) only when asked for:
+# `./scripts/run --debug` or DJANGO_DEBUG=true. Otherwise everybody gets the styled
+# error pages, as in production.
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or local_secret_key(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("CLOSELOOP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -131,6 +149,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which reads (and spools) the body: an oversized one is refused unread.
+    "core.middleware.RequestBodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -381,6 +401,11 @@ UPLOAD_LINK_MAX_AGE_SECONDS = int(
     os.environ.get("CLOSELOOP_UPLOAD_LINK_MAX_AGE_SECONDS", str(30 * 24 * 3600))
 )
 UPLOAD_MAX_BYTES = int(os.environ.get("CLOSELOOP_UPLOAD_MAX_BYTES", str(15 * 1024 * 1024)))
+# One upload request (several files at once); a larger body is refused with 413 from
+# its header, before it is read (core.middleware.RequestBodyLimitMiddleware).
+UPLOAD_MAX_REQUEST_BYTES = env_int(
+    "CLOSELOOP_UPLOAD_MAX_REQUEST_BYTES", 50 * 1024 * 1024, minimum=1024 * 1024
+)
 
 # --- Billing ----------------------------------------------------------------
 # What the invoice, its PDF and its email say about the firm and how to pay.

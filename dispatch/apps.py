@@ -36,21 +36,20 @@ class DispatchConfig(AppConfig):
             post_save.connect(roster_changed, sender=model, weak=False)
             post_delete.connect(roster_changed, sender=model, weak=False)
         m2m_changed.connect(roster_changed, sender=CapacityRule.skills.through, weak=False)
-        # SQLite rebuilds a table to alter it, and cannot rebuild one that another table's
-        # trigger reads (engagements_task, read by the engagement and work-type triggers):
-        # the triggers are dropped before migrations run and put back once they have, so
-        # no order of migrations, fresh or upgrading, trips over them.
-        pre_migrate.connect(_drop_sqlite_triggers, sender=self, weak=False)
+        # SQLite drops a table's triggers when a migration rebuilds it: put them back.
         post_migrate.connect(_install_triggers, sender=self, weak=False)
+        # And SQLite refuses to rename a rebuilt table while a trigger on another table
+        # names it ("error in trigger ...: no such table"): off while migrating there.
+        pre_migrate.connect(_drop_triggers_on_sqlite, sender=self, weak=False)
 
 
-def _drop_sqlite_triggers(*, using: str, plan: object = None, **_: object) -> None:
+def _drop_triggers_on_sqlite(*, using: str, plan: object = None, **_: object) -> None:
     from django.db import connections
 
     from dispatch import triggers
 
     connection = connections[using]
-    if plan and connection.vendor == "sqlite":
+    if connection.vendor == "sqlite" and plan:
         triggers.uninstall(connection)
 
 

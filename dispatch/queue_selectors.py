@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from capacity.selectors import staff_loads
 from dispatch.choices import EscalationStatus
-from dispatch.models import DispatchDecision, Escalation
+from dispatch.models import DispatchDecision, Escalation, ReassignmentRequest
 from engagements.choices import HELD_TASK_STATUSES, OPEN_TASK_STATUSES, TaskStatus
 from engagements.models import Task
 from staff.models import StaffMember
@@ -36,7 +36,9 @@ def queue_counts(*, staff: StaffMember, today: date | None = None) -> dict[str, 
     open_q = Q(status__in=QUEUE_STATUSES)
     return Task.objects.filter(assignee=staff).aggregate(
         awaiting=Count("id", filter=Q(status=TaskStatus.ASSIGNED)),
-        in_progress=Count("id", filter=Q(status__in=(TaskStatus.ACCEPTED, TaskStatus.IN_PROGRESS))),
+        accepted=Count("id", filter=Q(status=TaskStatus.ACCEPTED)),
+        # Only started work is in progress; accepted work waits to be started.
+        in_progress=Count("id", filter=Q(status=TaskStatus.IN_PROGRESS)),
         due_soon=Count(
             "id",
             filter=open_q
@@ -46,12 +48,48 @@ def queue_counts(*, staff: StaffMember, today: date | None = None) -> dict[str, 
     )
 
 
-def escalation_list() -> list[Escalation]:
+ESCALATION_ORDER = {
+    "due": ("task__due_date", "pk"),
+    "-due": ("-task__due_date", "-pk"),
+    "client": ("task__engagement__client__name", "task__due_date", "pk"),
+    "-opened": ("-created_at", "-pk"),
+}
+
+
+def escalation_list(
+    *,
+    work_type_id: int | None = None,
+    due_by: date | None = None,
+    ids: list[int] | None = None,
+    sort: str = "due",
+) -> list[Escalation]:
+    """Open escalations with what their cards show, in two queries whatever their number
+    (the rows and the reassignment requests of their tasks)."""
+    queryset = Escalation.objects.filter(status=EscalationStatus.OPEN)
+    if work_type_id is not None:
+        queryset = queryset.filter(task__engagement__work_type_id=work_type_id)
+    if due_by is not None:
+        queryset = queryset.filter(task__due_date__lte=due_by)
+    if ids is not None:
+        queryset = queryset.filter(pk__in=ids)
     return list(
-        Escalation.objects.filter(status=EscalationStatus.OPEN)
-        .select_related("decision", "task__engagement__client", "task__engagement__work_type")
-        .order_by("task__due_date", "pk")
+        queryset.select_related(
+            "decision", "task__engagement__client", "task__engagement__work_type"
+        )
+        .prefetch_related(
+            Prefetch(
+                "task__reassignment_requests",
+                queryset=ReassignmentRequest.objects.select_related("staff_member__user").order_by(
+                    "-created_at", "-pk"
+                ),
+            )
+        )
+        .order_by(*ESCALATION_ORDER.get(sort, ESCALATION_ORDER["due"]))
     )
+
+
+def escalation_count() -> int:
+    return Escalation.objects.filter(status=EscalationStatus.OPEN).count()
 
 
 def confirmation_list() -> list[DispatchDecision]:
@@ -59,7 +97,26 @@ def confirmation_list() -> list[DispatchDecision]:
         DispatchDecision.objects.awaiting_confirmation()
         .filter(task__status=TaskStatus.UNASSIGNED)
         .select_related("assignee__user", "task__engagement__client", "task__engagement__work_type")
+        .prefetch_related(
+            Prefetch(
+                "task__reassignment_requests",
+                queryset=ReassignmentRequest.objects.select_related("staff_member__user").order_by(
+                    "-created_at", "-pk"
+                ),
+            )
+        )
         .order_by("task__due_date", "pk")
+    )
+
+
+def awaiting_confirmation_staff() -> Subquery:
+    """Over an outer task query: the requested staffer a manager has still to confirm for
+    the task (None when nobody is). The capacity pages place that work as tentative."""
+    return Subquery(
+        DispatchDecision.objects.awaiting_confirmation()
+        .filter(task_id=OuterRef("pk"))
+        .order_by("-created_at", "-pk")
+        .values("assignee_id")[:1]
     )
 
 

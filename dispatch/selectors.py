@@ -232,8 +232,36 @@ def decision_list_for_task(*, task: Task) -> list[DispatchDecision]:
     )
 
 
-def open_escalation_for_task(*, task: Task) -> Escalation | None:
-    return Escalation.objects.filter(task=task, status=EscalationStatus.OPEN).first()
+@dataclass(frozen=True)
+class DecisionLog:
+    """What the task page's decision log reads (three queries, whatever its length)."""
+
+    decisions: list[DispatchDecision]
+    asked_off: list[ReassignmentRequest]  # newest first
+    escalations: dict[int, Escalation]  # by the decision that opened them
+    requested_id: int | None  # whom the client asked for, unless a manager declined it
+
+
+def decision_log_for_task(*, task: Task) -> DecisionLog:
+    """``task`` with its engagement and client loaded (``task_get_for_user``)."""
+    decisions = decision_list_for_task(task=task)
+    asked_off = list(
+        ReassignmentRequest.objects.filter(task=task)
+        .select_related("staff_member__user")
+        .order_by("-created_at", "-pk")
+    )
+    escalations = {
+        escalation.decision_id: escalation
+        for escalation in Escalation.objects.filter(task=task).select_related(
+            "decision", "task__engagement__work_type"
+        )
+    }
+    engagement = task.engagement
+    declined = any(
+        d.outcome == DecisionOutcome.NEEDS_CONFIRMATION and d.declined for d in decisions
+    )
+    requested = engagement.requested_staff_id or engagement.client.preferred_staff_id
+    return DecisionLog(decisions, asked_off, escalations, None if declined else requested)
 
 
 def attention_summary(*, limit: int = 10) -> dict[str, object]:

@@ -153,7 +153,12 @@ def _record(
 
 
 def _assign(
-    task: Task, assignee: StaffMember, record: DispatchDecision, actor: User | None
+    task: Task,
+    assignee: StaffMember,
+    record: DispatchDecision,
+    actor: User | None,
+    *,
+    batch: bool = False,
 ) -> None:
     """Give ``task`` to ``assignee`` (whose row the caller holds locked)."""
     now = timezone.now()
@@ -174,7 +179,7 @@ def _assign(
             resolution=f"Assigned to {assignee} ({record.get_trigger_display().lower()}).",
         )
     # The assignee's email (and the manager's, for an urgent overload) commit with it.
-    messages.notify_task_assigned(decision=record, task=task, assignee=assignee)
+    messages.notify_task_assigned(decision=record, task=task, assignee=assignee, batch=batch)
     messages.webhook_task_event(
         WebhookEventType.ASSIGNMENT_CREATED,
         task,
@@ -223,13 +228,17 @@ def task_dispatch(
     actor: User | None = None,
     ignore_requested: bool = False,
     only_if_requested: bool = False,
-    announce_escalation: bool = True,
+    batch: bool = False,
 ) -> DispatchDecision | None:
     """Run the engine for one unassigned task and apply its decision.
 
     Returns None when the task is no longer waiting (already assigned, completed or
     cancelled) or, with ``only_if_requested`` (the worker's path), when no dispatch
     is owed any more: a re-queued or duplicated message decides nothing twice.
+
+    ``batch``: one of many dispatches in a row (a sweep): an escalation waits for the
+    batch's digest and the assignee's email is held for the batch to fold with their
+    others (``dispatch.digests.batch_announce``).
     """
     started = time.perf_counter()
     today = today or timezone.localdate()
@@ -259,9 +268,9 @@ def task_dispatch(
         if decision.outcome == Outcome.ASSIGNED:
             assert assignee is not None
             # Notifying the assignee also tells their manager when urgent work overloaded them.
-            _assign(task, assignee, record, actor)
+            _assign(task, assignee, record, actor, batch=batch)
         elif decision.outcome == Outcome.ESCALATED:
-            _escalate(task, record, decision, announce=announce_escalation)
+            _escalate(task, record, decision, announce=not batch)
         elif decision.outcome == Outcome.NEEDS_CONFIRMATION:
             if assignee is not None:
                 record.assignee = assignee  # loaded with the lock: the email names them

@@ -6,9 +6,12 @@ app_name = "dispatch"
 
 urlpatterns = [
     path("queue/", queue_views.queue, name="queue"),
+    path("queue/tasks/<int:pk>/", queue_views.queue_row, name="queue-row"),
+    path("queue/tasks/<int:pk>/complete/", queue_views.queue_complete, name="queue-complete"),
     path("queue/tasks/<int:pk>/<str:action>/", queue_views.queue_action, name="queue-action"),
     path("act/<str:token>/", queue_views.task_action, name="task-action"),
     path("escalations/", manager_views.escalations, name="escalations"),
+    path("escalations/bulk/", manager_views.escalation_bulk, name="escalation-bulk"),
     path(
         "escalations/<int:pk>/<str:action>/",
         manager_views.escalation_action,

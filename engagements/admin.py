@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from core.forms import FirmModelForm
+from engagements.admin_forms import WorkTypeForm
 from engagements.choices import DeadlineBasis
 from engagements.models import (
     Engagement,
@@ -46,6 +47,7 @@ class WorkTypeAdmin(admin.ModelAdmin):
         "suppressed_in_december",
         "active",
     ]
+    form = WorkTypeForm
     search_fields = ["name", "code"]
     inlines = [WorkTypeSkillInline]
     fieldsets = [
@@ -76,7 +78,17 @@ class WorkTypeAdmin(admin.ModelAdmin):
             },
         ),
         ("Pricing", {"fields": ["standard_rate", "fixed_fee"]}),
-        ("Client documents", {"fields": ["document_checklist"]}),
+        (
+            "Client documents",
+            {
+                "fields": [
+                    "document_checklist",
+                    "upload_files_per_day",
+                    "upload_megabytes_per_day",
+                ]
+            },
+        ),
+        ("Milestones", {"fields": ["milestone_template"]}),
     ]
 
 

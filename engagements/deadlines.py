@@ -14,14 +14,25 @@ class DeadlineRuleError(ApplicationError):
     """The work type's rule cannot produce a date from what was given."""
 
 
+def statutory_date(*, month: int, day: int, period_end: date) -> date:
+    """The first (month, day) after the period ends: the filing date of a statutory rule.
+
+    Plain values in, so pages that read work types as values (the capacity heatmap,
+    the deadline distribution) place the same date without loading the model.
+    """
+    year = period_end.year
+    candidate = date(year, month, day)
+    if candidate <= period_end:
+        candidate = date(year + 1, month, day)
+    return candidate
+
+
 def statutory_date_for(work_type: WorkType, *, period_end: date) -> date:
     """The first statutory date (month/day of the rule) after the period ends."""
     assert work_type.statutory_month and work_type.statutory_day
-    year = period_end.year
-    candidate = date(year, work_type.statutory_month, work_type.statutory_day)
-    if candidate <= period_end:
-        candidate = date(year + 1, work_type.statutory_month, work_type.statutory_day)
-    return candidate
+    return statutory_date(
+        month=work_type.statutory_month, day=work_type.statutory_day, period_end=period_end
+    )
 
 
 def internal_due_date(

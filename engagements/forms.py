@@ -13,6 +13,15 @@ from staff.models import StaffMember
 
 
 class EngagementCreateForm(FirmModelForm):
+    # Made when the form is shown; the engagement keeps it, so the same form sent twice
+    # opens one engagement (engagements.services.engagement_open).
+    submission_token = forms.UUIDField(
+        widget=forms.HiddenInput,
+        error_messages={
+            "required": "This form is missing its token: reload the page and fill it in again.",
+            "invalid": "This form is missing its token: reload the page and fill it in again.",
+        },
+    )
     event_date = forms.DateField(
         required=False,
         validators=[validate_firm_date],

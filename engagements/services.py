@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -66,6 +68,7 @@ def engagement_create(
     name: str = "",
     source: str = EngagementSource.MANUAL,
     external_id: str = "",
+    submission_token: UUID | None = None,
 ) -> Engagement:
     """Open an engagement with its document checklist and tasks.
 
@@ -118,6 +121,7 @@ def engagement_create(
                 special_instructions=special_instructions,
                 source=source,
                 external_id=external_id,
+                submission_token=submission_token,
             )
     except IntegrityError:
         # Another request created the same external engagement first.
@@ -153,6 +157,27 @@ def engagement_create(
     _start(engagement, preparer, now)
     engagement.refresh_from_db(fields=["milestone", "updated_at"])
     return engagement
+
+
+def engagement_open(*, submission_token: UUID, **fields: Any) -> tuple[Engagement, bool]:
+    """The new-engagement form's write: ``engagement_create`` at most once per form.
+
+    The form carries a token made when it was shown; the engagement stores it under a
+    unique constraint. The same form sent again (a double click, back and resubmit)
+    finds the engagement the first one opened: returns (engagement, created). Two
+    submissions racing each other meet at the constraint; the loser finds the winner's.
+    """
+    existing = Engagement.objects.filter(submission_token=submission_token).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return engagement_create(submission_token=submission_token, **fields), True
+    except IntegrityError:
+        existing = Engagement.objects.filter(submission_token=submission_token).first()
+        if existing is None:
+            raise
+        return existing, False
 
 
 def _start(engagement: Engagement, preparer: Task, now: datetime) -> None:

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from uuid import uuid4
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -22,10 +24,11 @@ from engagements.models import Engagement, MilestoneSource, ReviewException
 
 @permission_required("engagements.add_engagement", raise_exception=True)
 def engagement_create(request: HttpRequest) -> HttpResponse:
-    form = EngagementCreateForm(request.POST or None)
+    form = EngagementCreateForm(request.POST or None, initial={"submission_token": uuid4()})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        engagement = services.engagement_create(
+        engagement, created = services.engagement_open(
+            submission_token=data["submission_token"],
             client=data["client"],
             work_type=data["work_type"],
             name=data["name"],
@@ -39,7 +42,14 @@ def engagement_create(request: HttpRequest) -> HttpResponse:
             requested_staff=data["requested_staff"],
             special_instructions=data["special_instructions"],
         )
-        messages.success(request, f"Opened {engagement}; its first task is being dispatched.")
+        if created:
+            messages.success(request, f"Opened {engagement}; its first task is being dispatched.")
+        else:
+            messages.info(
+                request,
+                f"{engagement} was already opened when this form was first sent; "
+                "sending it again opened nothing new.",
+            )
         preparer = engagement.tasks.filter(role=TaskRole.PREPARER).first()
         if preparer is not None:
             return redirect("dispatch:task-detail", pk=preparer.pk)

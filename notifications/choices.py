@@ -34,6 +34,7 @@ class NotificationTemplate(models.TextChoices):
     """Every message Closeloop sends; the builders live with the app owning the subject."""
 
     TASK_ASSIGNED = "task_assigned", "Task assigned to you"
+    TASK_ASSIGNED_DIGEST = "task_assigned_digest", "Your new assignments from one run, in one email"
     CLIENT_CONFIRMATION = "client_confirmation", "Client: your work is scheduled"
     STAFF_OVERLOADED = "staff_overloaded", "Manager: urgent work overloaded a report"
     CONFIRMATION_NEEDED = "confirmation_needed", "Manager: confirm a requested staffer"
@@ -43,6 +44,7 @@ class NotificationTemplate(models.TextChoices):
     CHECKPOINT_DUE_SOON = "checkpoint_due_soon", "Assignee: due in 3 days"
     CHECKPOINT_PAST_DUE = "checkpoint_past_due", "Partner: past due"
     CHECKPOINT_REVIEW_OVERDUE = "checkpoint_review_overdue", "Managing partner: review overdue"
+    CHECKPOINT_DIGEST = "checkpoint_digest", "Checkpoints from one run, in one email"
     DOCUMENT_REQUEST = "document_request", "Client: please send your documents"
     DOCUMENT_REMINDER = "document_reminder", "Client: documents still outstanding"
     CLARIFICATION_REQUEST = "clarification_request", "Client: the reviewer asks to clarify"

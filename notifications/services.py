@@ -281,6 +281,57 @@ def notification_retry(*, notification_id: int) -> bool:
     return bool(reset)
 
 
+# How long a batch job (a sweep, a checkpoint run) holds each message before it goes
+# out on its own: long enough for the job to fold a person's messages into one.
+BATCH_HOLD_SECONDS = 120
+
+Digest = Callable[[StaffMember, list[Notification]], Message]
+
+
+@transaction.atomic
+def notifications_fold(
+    *, templates: Iterable[str], since: datetime, digest: Digest, now: datetime | None = None
+) -> int:
+    """Fold what a batch job held for each person into one message; returns how many
+    messages were folded away.
+
+    The job stored every message as usual, held ``BATCH_HOLD_SECONDS``, so each is
+    safe in the outbox whatever happens to the job. Here, at its end: for each staff
+    member with more than one held message of ``templates`` stored since ``since``,
+    ``digest`` builds one message listing them and the held ones are skipped (a
+    conditional update: one already on its way is left alone). A job that dies before
+    this point loses nothing; its messages go out one by one after the hold.
+    """
+    now = now or timezone.now()
+    held = list(
+        Notification.objects.select_for_update(of=("self",))
+        .filter(
+            template__in=list(templates),
+            status=NotificationStatus.PENDING,
+            created_at__gte=since,
+            send_after__gt=now,
+            staff_member__isnull=False,
+        )
+        .select_related("staff_member__user")
+        .order_by("staff_member_id", "pk")
+    )
+    by_person: dict[int, list[Notification]] = {}
+    for notification in held:
+        by_person.setdefault(notification.staff_member_id or 0, []).append(notification)
+    folded = 0
+    for rows in by_person.values():
+        emails = [row for row in rows if row.channel == Channel.EMAIL] or rows
+        if len(emails) < 2:
+            continue
+        member = rows[0].staff_member
+        assert member is not None
+        notify(digest(member, emails), staff=[member])
+        folded += Notification.objects.filter(
+            pk__in=[row.pk for row in rows], status=NotificationStatus.PENDING
+        ).update(status=NotificationStatus.SKIPPED, last_error="Sent in one email with the others.")
+    return folded
+
+
 # A worker that dies between claiming a send and recording its outcome leaves the
 # row "sending"; it may or may not have gone out, so it is never resent blindly.
 STUCK_AFTER = timedelta(minutes=15)

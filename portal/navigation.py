@@ -22,10 +22,14 @@ def navigation_for(user: AbstractBaseUser) -> list[NavItem]:
     if STAFF in groups:
         items.append(NavItem("My work", "dispatch:queue"))
         items.append(NavItem("My time", "billing:time-week"))
+        if not groups & {MANAGER, PARTNER, ADMIN}:
+            items.append(NavItem("My capacity", "portal:capacity"))
     if groups & {MANAGER, PARTNER, ADMIN}:
         items += [
             NavItem("Close", "portal:close-dashboard"),
             NavItem("Team", "dispatch:team"),
+            # The heatmap, with the deadline distribution and engine metrics beside it.
+            NavItem("Capacity", "portal:capacity"),
             NavItem("Escalations", "dispatch:escalations"),
             NavItem("Confirmations", "dispatch:confirmations"),
             # Managers and up hold engagements.add_engagement (the role migration);

@@ -1,11 +1,17 @@
 from django.urls import path
 
-from portal import dashboard_views, views
+from portal import capacity_views, dashboard_views, views
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("close/", dashboard_views.close_dashboard, name="close-dashboard"),
+    path("capacity/", capacity_views.heatmap, name="capacity"),
+    path("capacity/days/", capacity_views.heatmap_days, name="capacity-days"),
+    path("capacity/cell/", capacity_views.heatmap_cell_detail, name="capacity-cell"),
+    path("capacity/deadlines/", capacity_views.deadlines, name="capacity-deadlines"),
+    path("capacity/deadlines/day/", capacity_views.deadline_day, name="capacity-deadline-day"),
+    path("capacity/metrics/", capacity_views.metrics, name="capacity-metrics"),
     path("healthz", views.healthz, name="healthz"),
 ]

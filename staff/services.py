@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -9,7 +10,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from staff.choices import ROLE_GROUPS, Role
-from staff.models import StaffMember
+from staff.models import SkillTag, StaffMember, StaffSkill
 
 ALL_ROLE_GROUPS = ("staff", "manager", "partner", "admin")
 _IN_CHUNK = 900  # ids per IN (...) list: under SQLite's classic 999-variable limit
@@ -99,3 +100,23 @@ def staff_members_sync_roles_bulk(*, staff_members: Sequence[StaffMember]) -> in
         for start in range(0, len(ids), _IN_CHUNK):
             user_model.objects.filter(pk__in=ids[start : start + _IN_CHUNK]).update(**{flag: value})
     return len(to_add)
+
+
+@transaction.atomic
+def staff_skill_grant(
+    *,
+    staff_members: Sequence[StaffMember],
+    skill: SkillTag,
+    level: int,
+    certified_until: date | None = None,
+) -> int:
+    """Give ``skill`` at ``level`` to each of ``staff_members`` (the staff list's "Add a
+    skill" action); whoever holds it already gets the new level and date. One save
+    each, so the dispatch roster hears of every change. Returns how many people."""
+    for member in staff_members:
+        StaffSkill.objects.update_or_create(
+            staff_member=member,
+            skill=skill,
+            defaults={"level": level, "certified_until": certified_until},
+        )
+    return len(staff_members)

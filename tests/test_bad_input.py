@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from django import forms
@@ -46,9 +47,17 @@ from billing.forms import (
 )
 from billing.models import Invoice, Payment
 from core.auth_forms import AdminLoginForm, LoginForm
-from dispatch.forms import EscalationAssignForm, EstimateForm, HandBackForm, ManualAssignForm
+from dispatch.forms import (
+    CompleteForm,
+    DeadlineForm,
+    EscalationAssignForm,
+    EscalationBulkForm,
+    EstimateForm,
+    HandBackForm,
+    ManualAssignForm,
+    ThresholdForm,
+)
 from dispatch.links import action_token
-from dispatch.manager_views import DeadlineForm, ThresholdForm
 from dispatch.roster import roster_forget
 from engagements.forms import (
     EngagementCreateForm,
@@ -57,7 +66,7 @@ from engagements.forms import (
     MilestoneAdvanceForm,
 )
 from engagements.milestones import template_for
-from engagements.models import WorkType
+from engagements.models import Task, WorkType
 from engagements.upload_views import DocumentUploadForm
 from integrations.api import money
 from integrations.api import serializers as api
@@ -96,6 +105,12 @@ def _next_milestone(w: World) -> str:
     return steps[steps.index(w.engagement.milestone) + 1]
 
 
+def _started(w: World) -> None:
+    """Alice has started her task: Complete is hers to confirm."""
+    now = timezone.now()
+    Task.objects.filter(pk=w.task.pk).update(status="in_progress", accepted_at=now, started_at=now)
+
+
 def _new_engagement(w: World) -> dict[str, Any]:
     start = timezone.localdate().replace(day=1)
     return {
@@ -109,6 +124,7 @@ def _new_engagement(w: World) -> dict[str, Any]:
         "complexity": "medium",
         "priority": "normal",
         "special_instructions": "Use the new bank feed.",
+        "submission_token": str(uuid4()),
     }
 
 
@@ -167,6 +183,21 @@ POSTS: dict[tuple[str, str], Post] = {
         DeadlineForm,
         lambda w: {"due_date": _iso(40)},
         args=lambda w: [w.escalation.pk, "deadline"],
+    ),
+    ("dispatch:escalation-bulk", "raise the threshold of the ticked"): Post(
+        "manager",
+        EscalationBulkForm,
+        lambda w: {
+            "escalations": [str(w.escalation.pk)],
+            "action": "raise_threshold",
+            "threshold_percent": "120",
+        },
+    ),
+    ("dispatch:queue-complete", "complete, confirmed"): Post(
+        "staff", CompleteForm, lambda w: {"confirm": "True"}, prepare=_started
+    ),
+    ("dispatch:task-complete", "complete from the task page, confirmed"): Post(
+        "staff", CompleteForm, lambda w: {"confirm": "True"}, prepare=_started
     ),
     ("dispatch:task-assign", "assign by hand"): Post(
         "manager",
@@ -336,7 +367,6 @@ TAKES_NO_INPUT = {
     "logout",
     "dispatch:decision-confirm",
     "dispatch:decision-decline",
-    "dispatch:task-complete",
     "notifications:retry",
     "billing:invoice-approve",
     "billing:timer-start",

@@ -30,6 +30,10 @@ class Fit:
     threshold: float
     free_before_deadline: float  # free hours from today to the due date
     deadline: DeadlineFit | None  # None when the threshold or the free hours already fail
+    # The week's hours behind the utilization figures ("52 % — 21 of 40 h").
+    committed_week: float = 0.0
+    available_week: float = 0.0
+    task_week: float = 0.0  # the share of this task landing in the week
 
     @property
     def within_threshold(self) -> bool:
@@ -60,6 +64,9 @@ def capacity_fit(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -
         threshold=threshold,
         free_before_deadline=free,
         deadline=profile.deadline_fit(new_work) if room else None,
+        committed_week=committed,
+        available_week=available,
+        task_week=added_week,
     )
 
 

@@ -97,6 +97,9 @@ class _Evaluation:
                 qualified=self.qualified,
                 kept=self.problem is None,
                 reason=self.problem or HAS_ROOM,
+                committed_week=fit.committed_week,
+                available_week=fit.available_week,
+                task_week=fit.task_week,
             )
         return self._row
 
@@ -183,12 +186,19 @@ class _Judgement:
             deadline = None
             if self.codes[position] == DEADLINES:
                 deadline = person.profile(pool.today).deadline_fit(task.as_open_work)
+            committed = float(pool.committed_week[row])
+            available = float(pool.available_week[row])
+            after = float(self.after[position])
             fit = Fit(
                 utilization=float(pool.utilization[row]),
-                utilization_after=float(self.after[position]),
+                utilization_after=after,
                 threshold=float(self.threshold[position]),
                 free_before_deadline=float(self.free[position]),
                 deadline=deadline,
+                committed_week=committed,
+                available_week=available,
+                # The task's share of the week, from the figures it changed.
+                task_week=max(0.0, after * available - committed) if available else 0.0,
             )
             judged = self._evaluations[position] = _Evaluation(task, person, fit, None)
         return judged

@@ -122,6 +122,9 @@ class CandidateRow:
     qualified: bool  # passed skill, guardrail and reviewer rules
     kept: bool  # passed every rule
     reason: str
+    committed_week: float = 0.0  # hours this week before the task
+    available_week: float = 0.0  # hours they can work this week
+    task_week: float = 0.0  # the task's hours landing this week
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -138,6 +141,9 @@ class CandidateRow:
             "reason": self.reason,
             # The class of the reason (``Problem.label``): what summaries group by.
             "rule": getattr(self.reason, "label", self.reason),
+            "committed_week": _round(self.committed_week),
+            "available_week": _round(self.available_week),
+            "task_week": _round(self.task_week),
         }
 
 

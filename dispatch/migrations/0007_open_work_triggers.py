@@ -4,9 +4,9 @@ from django.db import migrations
 def install(apps, schema_editor):
     from dispatch import triggers
 
-    # SQLite: installed once every migration has run (dispatch.apps, post_migrate), since
-    # a later migration that rebuilds a table these triggers read would fail on them.
     if schema_editor.connection.vendor == "sqlite":
+        # After the whole migrate (dispatch.apps): a later migration that rebuilds a
+        # table these triggers name would fail on SQLite with them in place.
         return
     triggers.install(schema_editor.connection)
 

@@ -46,7 +46,7 @@ def revoke(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("integrations", "0001_initial"),
-        ("notifications", "0006_webhooks_and_teams"),
+        ("notifications", "0007_webhooks_and_teams"),
         ("staff", "0003_role_groups"),
     ]
     operations = [migrations.RunPython(grant, revoke)]

@@ -40,6 +40,7 @@ from demo.timeline import (
     plan_steps,
     reachable,
 )
+from dispatch.choices import Trigger
 from engagements.choices import (
     DeadlineBasis,
     EngagementSource,
@@ -75,8 +76,9 @@ pytestmark = pytest.mark.django_db
 
 
 def seed_demo(*args: str) -> str:
+    """The firm as built, before this morning's live events (``tests/demo/test_morning.py``)."""
     out = StringIO()
-    call_command("seed_demo", "--today", TODAY, *args, stdout=out)
+    call_command("seed_demo", "--today", TODAY, "--no-morning", *args, stdout=out)
     return out.getvalue()
 
 
@@ -291,7 +293,7 @@ def test_seed_demo_builds_a_season_of_engagements_across_work_types():
     seed_demo()
 
     engagements = list(Engagement.objects.select_related("work_type", "client"))
-    assert 250 <= len(engagements) <= 310
+    assert 290 <= len(engagements) <= 360
     codes = Counter(e.work_type.code for e in engagements)
     assert len(codes) >= 6
     assert codes["1040"] == Client.objects.filter(entity_type=EntityType.INDIVIDUAL).count()
@@ -299,7 +301,10 @@ def test_seed_demo_builds_a_season_of_engagements_across_work_types():
     assert {(e.period_start, e.period_end) for e in returns} == {
         (date(2026, 1, 1), date(2026, 12, 31))
     }
+    # Two closed months (September and October, so a delivered month always shows) and
+    # the one in progress.
     assert {e.period_end for e in engagements if e.work_type.code == "month_end_close"} == {
+        date(2026, 9, 30),
         date(2026, 10, 31),
         date(2026, 11, 30),
     }
@@ -429,9 +434,13 @@ def test_seed_demo_task_statuses_agree_with_the_milestone():
             assert task.assignee_id is None and task.assigned_at is None
         else:
             assert task.assignee_id and task.assigned_at
-            # Dispatched when the template's dispatch step was entered, not before.
-            if task.role == TaskRole.PREPARER:
-                assert position >= codes.index(dispatched_at[task.engagement.work_type_id])
+            # Dispatched when the template's dispatch step was entered, or before it by
+            # the sweep because the due date came near.
+            if task.role == TaskRole.PREPARER and position < codes.index(
+                dispatched_at[task.engagement.work_type_id]
+            ):
+                first = task.dispatch_decisions.order_by("created_at", "pk").first()
+                assert first is not None and first.trigger == Trigger.DEADLINE_PROXIMITY, task
         if task.status == TaskStatus.COMPLETED:
             assert task.assigned_at <= task.accepted_at <= task.started_at <= task.completed_at
         working, done = (
@@ -451,7 +460,10 @@ def test_seed_demo_task_statuses_agree_with_the_milestone():
             engagement__milestone=Milestone.DOCUMENTS_REQUESTED,
         )
         assert waiting.exists(), code
-        assert not waiting.exclude(status=TaskStatus.UNASSIGNED).exists(), code
+        placed = waiting.exclude(status=TaskStatus.UNASSIGNED)
+        assert not placed.exclude(
+            dispatch_decisions__trigger=Trigger.DEADLINE_PROXIMITY
+        ).exists(), code
 
 
 def test_seed_demo_last_months_close_is_mostly_delivered_in_six_to_eleven_business_days():

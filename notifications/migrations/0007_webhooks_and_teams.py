@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0005_billing_templates'),
+        ('notifications', '0006_batch_digests'),
         ('staff', '0004_firm_date_range'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
@@ -55,7 +55,7 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name='notification',
             name='template',
-            field=models.CharField(choices=[('task_assigned', 'Task assigned to you'), ('client_confirmation', 'Client: your work is scheduled'), ('staff_overloaded', 'Manager: urgent work overloaded a report'), ('confirmation_needed', 'Manager: confirm a requested staffer'), ('escalation_opened', 'Manager: nobody fits a task'), ('escalation_digest', "Manager: the sweep's escalations, grouped by cause"), ('checkpoint_not_started', 'Manager: work not started after 48 h'), ('checkpoint_due_soon', 'Assignee: due in 3 days'), ('checkpoint_past_due', 'Partner: past due'), ('checkpoint_review_overdue', 'Managing partner: review overdue'), ('document_request', 'Client: please send your documents'), ('document_reminder', 'Client: documents still outstanding'), ('clarification_request', 'Client: the reviewer asks to clarify'), ('webhook_disabled', 'Owner: a webhook subscription was disabled'), ('invoice_issued', 'Client: your invoice (PDF attached)'), ('time_drafts_reminder', 'Staff: draft time to approve this week'), ('time_leakage_reminder', 'Staff: completed work with no time approved')], max_length=40),
+            field=models.CharField(choices=[('task_assigned', 'Task assigned to you'), ('task_assigned_digest', 'Your new assignments from one run, in one email'), ('client_confirmation', 'Client: your work is scheduled'), ('staff_overloaded', 'Manager: urgent work overloaded a report'), ('confirmation_needed', 'Manager: confirm a requested staffer'), ('escalation_opened', 'Manager: nobody fits a task'), ('escalation_digest', "Manager: the sweep's escalations, grouped by cause"), ('checkpoint_not_started', 'Manager: work not started after 48 h'), ('checkpoint_due_soon', 'Assignee: due in 3 days'), ('checkpoint_past_due', 'Partner: past due'), ('checkpoint_review_overdue', 'Managing partner: review overdue'), ('checkpoint_digest', 'Checkpoints from one run, in one email'), ('document_request', 'Client: please send your documents'), ('document_reminder', 'Client: documents still outstanding'), ('clarification_request', 'Client: the reviewer asks to clarify'), ('webhook_disabled', 'Owner: a webhook subscription was disabled'), ('invoice_issued', 'Client: your invoice (PDF attached)'), ('time_drafts_reminder', 'Staff: draft time to approve this week'), ('time_leakage_reminder', 'Staff: completed work with no time approved')], max_length=40),
         ),
         migrations.CreateModel(
             name='TeamsWebhook',
