@@ -244,7 +244,8 @@ class LoadProfile:
     The dispatch engine asks a profile per candidate and per task: utilization this
     week with the task added, free hours before its due date, and deadline fit
     with it. The same figures as ``committed_between`` and ``deadline_fit``
-    (summed in another order, so equal to within float rounding).
+    (summed in another order, so equal to within float rounding). Its arrays are
+    public: the dispatch engine's candidate pool reads them as columns.
     """
 
     calendar: StaffCalendar

@@ -27,7 +27,6 @@ from django.utils import timezone
 
 from core.exceptions import ApplicationError, Conflict
 from core.queue import enqueue
-from core.services import change_stamp_bump
 from core.types import User
 from dispatch import messages
 from dispatch.choices import EscalationStatus, Trigger
@@ -41,7 +40,7 @@ from dispatch.selectors import (
     task_for_dispatch,
     task_to_place,
 )
-from engagements.choices import CLOSE_STAMP, TaskStatus
+from engagements.choices import TaskStatus
 from engagements.lifecycle import TaskAction, actors_for, refusal
 from engagements.models import Task
 from engagements.readiness import DISPATCH_TASK
@@ -61,12 +60,13 @@ class EscalationClosed(DispatchError, Conflict):
 
 
 def _lock_member(staff_id: int) -> StaffMember:
-    member = (
+    locked = (
         StaffMember.objects.select_for_update(of=("self",))
         .select_related("user")
         .filter(pk=staff_id)
-        .first()
+        .order_by()  # by primary key: no ORDER BY (the staff default sorts by name)
     )
+    member = next(iter(locked), None)
     if member is None:
         raise DispatchError("That staff member no longer exists.")
     return member
@@ -104,7 +104,10 @@ def _decide_under_lock(
 
 
 def _locked_task(task_id: int) -> Task:
-    task = task_for_dispatch(task_id=task_id).select_for_update(of=("self",)).first()
+    # By primary key: no ORDER BY for the planner to cost (the task query is planned
+    # on every dispatch).
+    locked = task_for_dispatch(task_id=task_id).select_for_update(of=("self",)).order_by()
+    task = next(iter(locked), None)
     if task is None:
         raise DispatchError(f"Task {task_id} does not exist.")
     return task
@@ -179,13 +182,14 @@ def _assign(
             resolution=f"Assigned to {assignee} ({record.get_trigger_display().lower()}).",
         )
     # The assignee's email (and the manager's, for an urgent overload) commit with it.
+    # The close board sees the assignment through the assignee's open_work_seq (moved by
+    # the database with the task): no stamp to bump, no second commit after this one.
     messages.notify_task_assigned(decision=record, task=task, assignee=assignee, batch=batch)
     messages.webhook_task_event(
         WebhookEventType.ASSIGNMENT_CREATED,
         task,
         decision={"id": record.pk, "trigger": record.trigger, "is_override": record.is_override},
     )
-    change_stamp_bump(CLOSE_STAMP)
 
 
 def _escalate(

@@ -19,7 +19,7 @@ import statistics
 from dataclasses import dataclass, field
 from datetime import date
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
@@ -27,7 +27,8 @@ from django.utils.safestring import SafeString
 
 from capacity.selectors import deadline_fits
 from core.calendar import BusinessCalendar
-from engagements.choices import OPEN_TASK_STATUSES, Milestone, TaskRole
+from core.models import ChangeStamp
+from engagements.choices import CLOSE_STAMP, OPEN_TASK_STATUSES, Milestone, TaskRole
 from engagements.milestones import Step, template_for
 from engagements.models import (
     Engagement,
@@ -37,6 +38,7 @@ from engagements.models import (
     Task,
     WorkType,
 )
+from staff.models import StaffMember
 
 BEST_IN_CLASS_CLOSE_DAYS = 8  # seeds: best-in-class firms close in under 8 business days
 RED, AMBER, GREEN = "red", "amber", "green"
@@ -129,6 +131,17 @@ def _count(model: type, filter_q: Q) -> Coalesce:
 
 def _name(first: str | None, last: str | None, username: str | None = None) -> str:
     return f"{first or ''} {last or ''}".strip() or (username or "")
+
+
+def board_version() -> int:
+    """What a poll compares: the close stamp (milestones, task actions) plus everyone's
+    ``open_work_seq`` (the database moves it whenever someone's held work changes, an
+    assignment included), so a dispatch needs no stamp of its own. Both only grow."""
+    stamp = ChangeStamp.objects.filter(name=CLOSE_STAMP).values("version")[:1]
+    version = StaffMember.objects.aggregate(
+        total=Coalesce(Sum("open_work_seq"), 0) + Coalesce(Subquery(stamp), 0)
+    )["total"]
+    return int(version or 0)  # one query, as the stamp alone was
 
 
 def close_board(*, filters: Filters, today: date, calendar: BusinessCalendar) -> Board:

@@ -17,9 +17,7 @@ from billing.selectors import approval_queue
 from core.calendar import firm_calendar
 from core.forms import MAX_ID, FirmForm
 from core.roles import is_manager, is_partner
-from core.selectors import change_stamp
-from engagements.choices import CLOSE_STAMP
-from portal.dashboard import AMBER, GREEN, RED, Filters, close_board, render_rows
+from portal.dashboard import AMBER, GREEN, RED, Filters, board_version, close_board, render_rows
 
 PAGE = "portal/close_dashboard.html"
 
@@ -52,7 +50,7 @@ class BoardFilterForm(FirmForm):
 def close_dashboard(request: HttpRequest) -> HttpResponse:
     if not is_manager(request.user):
         raise PermissionDenied("The close dashboard is for managers and partners.")
-    version = change_stamp(CLOSE_STAMP)
+    version = board_version()
     if request.htmx and request.GET.get("since") == str(version):
         return HttpResponse(status=204)  # nothing changed: no query for rows, no render
     form = BoardFilterForm(request.GET)

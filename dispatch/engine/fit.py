@@ -1,5 +1,6 @@
 """Whether an eligible person has room: utilization this week, free hours before the
-deadline, and earliest-deadline-first fit over everything they hold (pure)."""
+deadline, and earliest-deadline-first fit over everything they hold (pure): for one
+person (``capacity_fit``) or for many as columns (``capacity_columns``)."""
 
 from __future__ import annotations
 

@@ -318,21 +318,19 @@ class CandidatePool:
         return other
 
     def replace(self, people: Iterable[CandidateSnapshot]) -> CandidatePool:
-        """This pool with these people's rows built again from their snapshots (their
-        open work changed); only their rows are rebuilt. Someone new, or someone whose
-        calendar changed, rebuilds the whole pool."""
+        """This pool with these people's rows built again from their snapshots (new
+        open work, skills, thresholds or calendar): their load profiles only, and the
+        skill or calendar columns (cheap) when those changed. Someone new rebuilds the
+        whole pool."""
         changed = list(people)
         if not changed:
             return self
-        if any(
-            p.staff_id not in self.index
-            or self.people[self.index[p.staff_id]].calendar is not p.calendar
-            for p in changed
-        ):
+        if any(p.staff_id not in self.index for p in changed):
             kept = {p.staff_id: p for p in self.people}
             kept.update((p.staff_id, p) for p in changed)
             rebuilt = CandidatePool.build(kept.values(), self.today)
             return rebuilt.select(self.staff_ids[self.rows].tolist())
+        before = [self.people[self.index[p.staff_id]] for p in changed]
         other = self._copy()
         roster = list(self.people)
         columns = {
@@ -386,10 +384,10 @@ class CandidatePool:
         for name, value in columns.items():
             setattr(other, name, value)
         other.spread, other.deadlines = spread, deadlines
-        if any(set(p.skills) - set(self.levels) for p in changed) or any(
-            p.skills != self.people[self.index[p.staff_id]].skills for p in changed
-        ):
+        if any(p.skills != old.skills for p, old in zip(changed, before, strict=True)):
             other._build_skills()
+        if any(p.calendar is not old.calendar for p, old in zip(changed, before, strict=True)):
+            other._build_calendars()
         return other
 
     def select(self, staff_ids: Iterable[int]) -> CandidatePool:

@@ -13,6 +13,11 @@ Exception paths: a missing estimate holds the task; a season suppression holds
 it visibly; urgent work skips capacity (never skills) and goes to the first
 qualified person; a client-requested staffer overrides the rule and, if that
 overloads them, waits for a manager; no fit escalates with the conflict.
+
+Every candidate is judged at once, as columns (``pool.CandidatePool``,
+``eligibility.eligibility_labels``, ``fit.capacity_columns``); the people a decision
+names or lists are then judged one by one (``eligibility_problem``, ``capacity_fit``)
+for their words, which agree with the columns to the last bit.
 """
 
 from __future__ import annotations

@@ -381,3 +381,47 @@ def test_routine_preparation_escalates_rather_than_fall_to_a_partner(skilled, cl
     row = next(r for r in decision.candidates if r["staff_id"] == partner.pk)
     assert not row["qualified"]
     assert row["reason"].startswith("over-qualified: seniority 6 > 5")
+
+
+def test_a_warm_dispatch_takes_at_most_ten_statements_whatever_the_team_size(
+    skilled, client_co, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    """Issue 9: ≤ 10 statements per dispatch at every staff count, with the roster kept
+    as a running worker keeps it. The test's transaction turns the dispatch's BEGIN and
+    COMMIT into SAVEPOINT and RELEASE, so the count is the same as in production."""
+    counts = []
+    for size in (3, 23):
+        with django_capture_on_commit_callbacks(execute=True):  # the roster stamp moves
+            for index in range(len(counts) * 3, size):
+                load_up(skilled(f"p{index}", "bookkeeping"), "5", date(2026, 12, 1))
+        dispatch(preparer_of(bookkeeping(client_co, name=f"warm-up {size}")))
+        # Someone's work changes between dispatches: the next one reads only theirs.
+        load_up(StaffMember.objects.order_by("pk").first(), "2", date(2026, 12, 2))
+        task = preparer_of(bookkeeping(client_co, name=f"measured {size}"))
+        with django_assert_max_num_queries(10) as measured:
+            decision = dispatch(task)
+        assert decision is not None and decision.outcome == DecisionOutcome.ASSIGNED
+        counts.append(len(measured.captured_queries))
+
+    assert StaffMember.objects.count() == 23
+    assert counts[0] == counts[1]
+
+
+def test_time_off_after_the_due_date_counts_in_the_week_the_task_lands_in(skilled, client_co):
+    """Issue 9's bug: Friday off, a task due Wednesday. The week has 32 hours, not 40;
+    at 20 + 8 weighted hours that is 87.5 % (over the 80 % threshold), not 70 %."""
+    monday, wednesday, friday = date(2026, 12, 7), date(2026, 12, 9), date(2026, 12, 11)
+    away_friday = skilled("fri", "bookkeeping")
+    TimeOffFactory(staff_member=away_friday, start_date=friday, end_date=friday)
+    load_up(away_friday, "25", friday)  # x 0.8 = 20 weighted hours this week
+    task = preparer_of(bookkeeping(client_co))
+    Task.objects.filter(pk=task.pk).update(estimated_hours=Decimal("10"), due_date=wednesday)
+
+    decision = task_dispatch(task_id=task.pk, trigger=Trigger.ENGAGEMENT_CREATED, today=monday)
+
+    assert decision is not None
+    assert decision.assignee_id is None
+    assert decision.outcome == DecisionOutcome.ESCALATED
+    row = next(r for r in decision.candidates if r["staff_id"] == away_friday.pk)
+    assert row["utilization_after"] == pytest.approx(0.875)
+    assert not row["kept"]

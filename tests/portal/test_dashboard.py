@@ -156,6 +156,21 @@ def test_unchanged_poll_is_a_cheap_204_and_a_change_re_renders(
     assert new_version > version
 
 
+def test_an_assignment_is_a_change_for_the_poll_without_a_stamp_of_its_own(client, manager, alice):
+    engagement = close_engagement("Harbor")
+    task = TaskFactory(engagement=engagement, role=TaskRole.PREPARER, assignee=None)
+    client.force_login(manager.user)
+    version = board(client).context["version"]
+
+    # As dispatch assigns: the task row only (the database moves Alice's number).
+    type(task).objects.filter(pk=task.pk).update(assignee=alice, status=TaskStatus.ASSIGNED)
+    polled = client.get(URL, {"period": "2026-10", "since": version}, HTTP_HX_REQUEST="true")
+
+    assert polled.status_code == 200
+    body = polled.content.decode()
+    assert int(body.split('data-version="', 1)[1].split('"', 1)[0]) > version
+
+
 def test_dashboard_queries_do_not_grow_with_clients(
     client, manager, alice, django_assert_max_num_queries
 ):

@@ -77,7 +77,7 @@ def test_column_figures_are_the_profiles_to_the_last_bit(case):
 
 @PROPERTY
 @given(case=cases(), data=st.data())
-def test_a_kept_pool_updated_for_new_work_answers_as_a_new_one(case, data):
+def test_a_kept_pool_updated_for_new_facts_answers_as_a_new_one(case, data):
     today = case.today
     pool = CandidatePool.build(case.candidates, today)
     changed = []
@@ -90,7 +90,15 @@ def test_a_kept_pool_updated_for_new_work_answers_as_a_new_one(case, data):
                 OpenWork(9000 + n, today + timedelta(days=due), hours)
                 for n, (due, hours) in enumerate(extra)
             )
-            changed.append(replace(person, open_work=work, _profiles={}))
+            # Sometimes their calendar, skills or thresholds change too (someone
+            # else's: a new working pattern, a skill granted, a threshold moved).
+            other = data.draw(st.sampled_from(case.candidates))
+            facts = {
+                name: getattr(other, name)
+                for name in ("calendar", "skills", "threshold", "reviewer_threshold", "seniority")
+                if data.draw(st.booleans())
+            }
+            changed.append(replace(person, open_work=work, _profiles={}, **facts))
     chosen = data.draw(st.sets(st.sampled_from([c.staff_id for c in case.candidates])))
     people = {c.staff_id: c for c in case.candidates} | {c.staff_id: c for c in changed}
 
