@@ -59,7 +59,13 @@ class Client(TimeStampedModel):
     )
     payment_plan = models.BooleanField(default=False)
     autopay = models.BooleanField(default=False)
-    account_hold = models.BooleanField(default=False)
+    account_hold = models.BooleanField(
+        default=False, help_text="No new non-urgent work is dispatched while on hold."
+    )
+    account_hold_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why the client is on hold (shown to dispatch)."
+    )
+    account_hold_since = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True, max_length=5000)
 
     class Meta:

@@ -129,6 +129,15 @@ app.conf.beat_schedule = {
         "schedule": 60 * 60.0,
         "options": {"expires": 55 * 60},
     },
+    # Follow-up sequences: a daily send, checked hourly so it goes out within the hour
+    # after CLOSELOOP_FOLLOWUP_SEND_HOUR (firm time); before that hour and after
+    # today's touches are stored the run does nothing (a unique constraint per
+    # invoice, cycle and step).
+    "hourly-billing-followups": {
+        "task": "billing.tasks.followups_run_task",
+        "schedule": 60 * 60.0,
+        "options": {"expires": 55 * 60},
+    },
     # The outbox for invoice emails waiting on their payment page (Stripe).
     "every-minute-billing-invoices-send-pending": {
         "task": "billing.tasks.invoices_send_pending_task",

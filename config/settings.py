@@ -373,6 +373,12 @@ SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
 SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
 SLACK_API_URL = os.environ.get("SLACK_API_URL", "https://slack.com/api/chat.postMessage")
 SLACK_TIMEOUT_SECONDS = env_seconds("SLACK_TIMEOUT_SECONDS", 5)
+# SMS through Twilio's REST API (follow-up touches to clients' mobiles), when all three are set.
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = os.environ.get("TWILIO_FROM", "")  # the sending number, E.164
+TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "https://api.twilio.com")
+TWILIO_TIMEOUT_SECONDS = env_seconds("TWILIO_TIMEOUT_SECONDS", 10)
 # Microsoft Teams: Workflows incoming-webhook URLs (a person's, or the firm channel's) are
 # set in the admin ("Teams webhooks"); each notification for staff is posted as a card.
 TEAMS_TIMEOUT_SECONDS = env_seconds("TEAMS_TIMEOUT_SECONDS", 5)
@@ -437,6 +443,13 @@ CURRENCY = os.environ.get("CLOSELOOP_CURRENCY", "usd").lower()
 TIME_REMINDER_HOUR = env_int("CLOSELOOP_TIME_REMINDER_HOUR", 14)
 # A completed task with no approved time this many business days on reminds its assignee.
 LEAKAGE_AFTER_BUSINESS_DAYS = env_int("CLOSELOOP_LEAKAGE_AFTER_BUSINESS_DAYS", 2, minimum=1)
+# Follow-up touches go out once a day, from this hour (firm time); the hourly job
+# before it does nothing, after it sends what fell due today (once).
+FOLLOWUP_SEND_HOUR = env_int("CLOSELOOP_FOLLOWUP_SEND_HOUR", 9)
+# The weekly billing report reaches partners on Monday from this hour (firm time).
+WEEKLY_REPORT_HOUR = env_int("CLOSELOOP_WEEKLY_REPORT_HOUR", 7)
+if FOLLOWUP_SEND_HOUR > 23 or WEEKLY_REPORT_HOUR > 23:
+    raise ImproperlyConfigured("CLOSELOOP_FOLLOWUP_SEND_HOUR / _WEEKLY_REPORT_HOUR: 0 to 23.")
 
 # --- REST API (Django REST framework, /api/v1/) ---------------------------------
 # Tokens (Authorization: Bearer clk_...) and the browser session; the same roles and

@@ -165,6 +165,9 @@ def task_to_place(
             task.threshold_override_percent / 100 if task.threshold_override_percent else None
         ),
         client_history=snapshot.client_history,
+        client_name=client.name,
+        client_on_hold=client.account_hold,
+        client_hold_reason=client.account_hold_reason,
     )
 
 

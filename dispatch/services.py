@@ -333,6 +333,8 @@ def task_assign_manual(
         reasons = [f"Assigned by hand to {member.display_name}: {reason}"]
         if not row.kept:
             reasons.append(f"The rule would not have chosen them: {row.reason}.")
+        if engine.outcome == Outcome.HELD_ACCOUNT_HOLD:
+            reasons.append(f"Assigned by hand despite the hold: {engine.reasons[0]}")
         decision = Decision(
             outcome=Outcome.ASSIGNED,
             assignee_id=staff_id,

@@ -15,7 +15,7 @@ from dispatch.choices import DecisionOutcome, EscalationStatus, Trigger
 from dispatch.digests import batch_announce
 from dispatch.models import DispatchDecision, Escalation
 from dispatch.services import task_dispatch
-from engagements.choices import TaskRole, TaskStatus
+from engagements.choices import Priority, TaskRole, TaskStatus
 from engagements.models import Task
 
 logger = logging.getLogger(__name__)
@@ -32,15 +32,17 @@ def sweep_candidates(*, today: date) -> list[int]:
     for a manager's confirmation, tasks with no estimate (held until one is
     given), reviews whose preparation nobody holds yet (the review follows the
     preparer: reviewing work nobody is doing is no one's job yet, and an
-    escalation for it would only repeat the preparer's), and season-suppressed
-    work while the season lasts.
+    escalation for it would only repeat the preparer's), season-suppressed work
+    while the season lasts, and non-urgent work of clients on account hold. Work
+    held for a season or a hold that has ended comes back whatever its due date.
     """
     horizon = firm_calendar().add_business_days(today, PROXIMITY_BUSINESS_DAYS)
     policy = capacity_policy(day=today)
     open_escalation = Escalation.objects.filter(task=OuterRef("pk"), status=EscalationStatus.OPEN)
     awaiting = DispatchDecision.objects.awaiting_confirmation().filter(task=OuterRef("pk"))
     suppressed = DispatchDecision.objects.filter(
-        task=OuterRef("pk"), outcome=DecisionOutcome.SUPPRESSED
+        task=OuterRef("pk"),
+        outcome__in=[DecisionOutcome.SUPPRESSED, DecisionOutcome.HELD_ACCOUNT_HOLD],
     )
     unprepared = Task.objects.filter(
         engagement_id=OuterRef("engagement_id"),
@@ -52,6 +54,11 @@ def sweep_candidates(*, today: date) -> list[int]:
         .filter(Q(due_date__lte=horizon) | Exists(suppressed))
         .exclude(Exists(open_escalation))
         .exclude(Exists(awaiting))
+        # A client on account hold: its non-urgent work waits for the release (which
+        # asks for its dispatch), not for the next sweep.
+        .exclude(
+            Q(engagement__client__account_hold=True) & ~Q(engagement__priority=Priority.URGENT)
+        )
         .exclude(Q(role=TaskRole.REVIEWER) & Exists(unprepared))
     )
     if policy.suppresses_flagged_work:

@@ -1,15 +1,19 @@
-"""How a stored notification leaves the building: email (with ICS) or Slack."""
+"""How a stored notification leaves the building: email (with ICS), Slack or SMS (Twilio)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
 
+import phonenumbers
 import requests
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives
 from django.db.models import Q
+from twilio.base.exceptions import TwilioRestException
+from twilio.http.http_client import TwilioHttpClient
+from twilio.rest import Client as TwilioClient
 
 from notifications import registry
 from notifications.choices import Channel
@@ -86,6 +90,59 @@ def send_slack(notification: Notification) -> None:
         body = response.json() if response.content else {}
         if not body.get("ok", False):
             raise PermanentSendError(f"Slack error: {body.get('error', 'unknown')}")
+
+
+def sms_configured() -> bool:
+    return bool(settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and settings.TWILIO_FROM)
+
+
+def e164(number: object) -> str:
+    """``number`` (a PhoneNumber or text) in E.164 when it is a valid number, else ""."""
+    if not number:
+        return ""
+    try:
+        parsed = (
+            number
+            if isinstance(number, phonenumbers.PhoneNumber)
+            else phonenumbers.parse(str(number), None)
+        )
+    except phonenumbers.NumberParseException:
+        return ""
+    if not phonenumbers.is_valid_number(parsed):
+        return ""
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _twilio() -> TwilioClient:
+    """Twilio's official client, with our timeout; ``TWILIO_API_BASE`` points it at a
+    local server in tests (never the real network)."""
+    client = TwilioClient(
+        settings.TWILIO_ACCOUNT_SID,
+        settings.TWILIO_AUTH_TOKEN,
+        http_client=TwilioHttpClient(timeout=settings.TWILIO_TIMEOUT_SECONDS),
+    )
+    client.api.base_url = settings.TWILIO_API_BASE
+    return client
+
+
+def send_sms(notification: Notification) -> None:
+    """One text message through Twilio's REST API (the ``twilio`` package), body as stored.
+
+    Twilio has no idempotency key for sending; the outbox's claim is what makes a
+    text go out at most once, and a send whose outcome is unknown is never retried
+    blindly (the reaper marks it failed for a person to decide). Throttled (429) or a
+    Twilio outage (5xx), or unreachable: retried; any other refusal: failed, in words.
+    """
+    try:
+        _twilio().messages.create(
+            to=notification.recipient, from_=settings.TWILIO_FROM, body=notification.body
+        )
+    except TwilioRestException as exc:
+        if exc.status == 429 or exc.status >= 500:
+            raise TransientSendError(f"Twilio answered {exc.status}") from exc
+        raise PermanentSendError(f"Twilio refused the text: {exc.status} {exc.msg}") from exc
+    except requests.RequestException as exc:
+        raise TransientSendError(f"Twilio unreachable: {exc}") from exc
 
 
 TEAMS_CACHE_KEY = "notifications:teams-targets"
@@ -170,5 +227,6 @@ def send_teams(notification: Notification) -> None:
 SENDERS: dict[str, Callable[[Notification], None]] = {
     Channel.EMAIL: send_email,
     Channel.SLACK: send_slack,
+    Channel.SMS: send_sms,
     Channel.TEAMS: send_teams,
 }

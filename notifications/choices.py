@@ -4,6 +4,7 @@ from django.db import models
 class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     SLACK = "slack", "Slack"
+    SMS = "sms", "SMS"
     TEAMS = "teams", "Microsoft Teams"
 
 
@@ -27,6 +28,9 @@ class SubjectType(models.TextChoices):
     STAFF = "staff", "Staff member (a digest addressed to them)"
     WEBHOOK_SUBSCRIPTION = "webhook_subscription", "Outbound webhook subscription"
     INVOICE = "invoice", "Invoice"
+    FOLLOWUP = "followup", "Follow-up message (one client's invoices at a touch)"
+    BILLING_TASK = "billing_task", "Billing coordinator's task"
+    REPORT = "report", "Weekly report"
     LEGACY = "legacy", "Before identities (migrated)"
 
 
@@ -52,6 +56,13 @@ class NotificationTemplate(models.TextChoices):
     INVOICE_ISSUED = "invoice_issued", "Client: your invoice (PDF attached)"
     TIME_DRAFTS_REMINDER = "time_drafts_reminder", "Staff: draft time to approve this week"
     TIME_LEAKAGE_REMINDER = "time_leakage_reminder", "Staff: completed work with no time approved"
+    FOLLOWUP_TOUCH = "followup_touch", "Client: payment follow-up (a touch of the sequence)"
+    PAYMENT_RECEIVED = "payment_received", "Client: partial payment received, balance restated"
+    BILLING_TASK_ASSIGNED = (
+        "billing_task_assigned",
+        "Billing coordinator: a call or dispute to handle",
+    )
+    WEEKLY_BILLING_REPORT = "weekly_billing_report", "Partners: the weekly leakage and aging report"
 
 
 class WebhookEventType(models.TextChoices):

@@ -32,7 +32,9 @@ from notifications.channels import (
     SENDERS,
     PermanentSendError,
     TransientSendError,
+    e164,
     slack_configured,
+    sms_configured,
     teams_targets,
 )
 from notifications.choices import Channel, NotificationStatus
@@ -64,6 +66,7 @@ class Message:
     layout: str | None = None  # template files to render, when shared (checkpoints)
     # Builds an iCalendar attachment from the rendered text body (assignment emails).
     calendar: Callable[[str], str] | None = field(default=None, compare=False)
+    sms_text: str = ""  # the text message's words, for the phones it goes to
 
 
 def _render(template: str, context: dict[str, object]) -> tuple[str, str]:
@@ -73,7 +76,7 @@ def _render(template: str, context: dict[str, object]) -> tuple[str, str]:
 
 
 def _recipients(
-    staff: Iterable[StaffMember], emails: Iterable[str]
+    staff: Iterable[StaffMember], emails: Iterable[str], phones: Iterable[str] = ()
 ) -> list[tuple[str, str, StaffMember | None]]:
     rows: list[tuple[str, str, StaffMember | None]] = []
     staff = list(staff)
@@ -86,6 +89,9 @@ def _recipients(
         if teams_channel or member.pk in teams_people:
             rows.append((Channel.TEAMS, member.display_name, member))
     rows += [(Channel.EMAIL, address, None) for address in emails if address]
+    # Texts only through a configured gateway, only to valid numbers (E.164).
+    if sms_configured():
+        rows += [(Channel.SMS, number, None) for number in map(e164, phones) if number]
     return rows
 
 
@@ -97,6 +103,7 @@ class Delivery:
     staff: tuple[StaffMember, ...] = ()
     emails: tuple[str, ...] = ()
     countdown: int = 0
+    phones: tuple[str, ...] = ()  # SMS, with the message's ``sms_text``
 
 
 def notify(
@@ -104,14 +111,16 @@ def notify(
     *,
     staff: Iterable[StaffMember] = (),
     emails: Iterable[str] = (),
+    phones: Iterable[str] = (),
     countdown: int = 0,
 ) -> list[Notification]:
-    """Store ``message`` for each recipient (email, plus Slack for staff); send after commit.
+    """Store ``message`` for each recipient (email, plus Slack for staff, plus SMS to
+    ``phones`` when a gateway is configured); send after commit.
 
     Call it inside the transaction that makes the event true: the rows commit
     with it or not at all. Returns the rows created now (none for a repeat).
     """
-    return notify_all([Delivery(message, tuple(staff), tuple(emails), countdown)])
+    return notify_all([Delivery(message, tuple(staff), tuple(emails), countdown, tuple(phones))])
 
 
 def notify_all(deliveries: Iterable[Delivery]) -> list[Notification]:
@@ -120,14 +129,18 @@ def notify_all(deliveries: Iterable[Delivery]) -> list[Notification]:
     pending: list[Notification] = []
     countdowns: list[int] = []
     for delivery in deliveries:
-        rows = _recipients(delivery.staff, delivery.emails)
+        rows = _recipients(delivery.staff, delivery.emails, delivery.phones)
         if not rows:
             continue
         message, countdown = delivery.message, delivery.countdown
-        text, html = _render(message.layout or message.template, message.context)
+        if any(channel != Channel.SMS for channel, _, _ in rows):
+            text, html = _render(message.layout or message.template, message.context)
+        else:
+            text, html = message.sms_text, ""
         calendar = message.calendar(text) if message.calendar else ""
         send_after = timezone.now() + timedelta(seconds=countdown) if countdown else None
         for channel, recipient, member in rows:
+            is_sms = channel == Channel.SMS
             pending.append(
                 Notification(
                     subject_type=message.subject_type,
@@ -137,7 +150,7 @@ def notify_all(deliveries: Iterable[Delivery]) -> list[Notification]:
                     channel=channel,
                     recipient=recipient[:254],
                     subject=message.subject[:255],
-                    body=text,
+                    body=(message.sms_text or message.subject) if is_sms else text,
                     html_body=html if channel == Channel.EMAIL else "",
                     calendar=calendar if channel == Channel.EMAIL else "",
                     task_id=message.task_id,

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 
-from core.roles import ADMIN, MANAGER, PARTNER, STAFF, user_groups
+from core.roles import ADMIN, BILLING, MANAGER, PARTNER, STAFF, user_groups
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,15 @@ def navigation_for(user: AbstractBaseUser) -> list[NavItem]:
             # reading the groups already loaded avoids two permission queries a page.
             NavItem("New engagement", "engagements:engagement-create"),
             NavItem("Invoices", "billing:invoice-list"),
+            NavItem("Follow-ups", "billing:followups"),
         ]
+    elif BILLING in groups:
+        items += [
+            NavItem("Invoices", "billing:invoice-list"),
+            NavItem("Follow-ups", "billing:followups"),
+        ]
+    if groups & {BILLING, PARTNER, ADMIN}:
+        items.append(NavItem("Billing tasks", "billing:tasks"))
     if groups & {PARTNER, ADMIN}:
         items.append(NavItem("Approve invoices", "billing:approvals"))
     if user.is_staff:

@@ -38,7 +38,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from billing.links import invoice_token
+from billing.links import invoice_token, statement_token
 from dispatch.links import action_token
 from dispatch.roster import roster_forget
 from engagements.upload_links import upload_token
@@ -170,9 +170,20 @@ MATRIX: dict[tuple[str, str], Statuses] = {
     ("billing:invoice-line-add", "POST"):          (302, 403, 403, 403, 302, 302),
     ("billing:payment-create", "POST"):            (302, 403, 403, 403, 400, 400),
     ("billing:leakage", "GET"):                    (302, 403, 403, 200, 200, 200),
+    # Follow-ups: managers read; the billing coordinator (partners, admins) acts.
+    ("billing:followups", "GET"):                  (302, 403, 403, 200, 200, 200),
+    ("billing:followup-retry", "POST"):            (302, 403, 403, 403, 404, 404),
+    ("billing:tasks", "GET"):                      (302, 403, 403, 403, 200, 200),
+    ("billing:task-done", "POST"):                 (302, 403, 403, 403, 302, 302),
+    ("billing:dispute-create", "POST"):            (302, 403, 403, 403, 302, 302),
+    ("billing:dispute-resolve", "POST"):           (302, 403, 403, 403, 400, 400),
+    ("billing:promise-create", "POST"):            (302, 403, 403, 403, 400, 400),
+    ("billing:plan-create", "POST"):               (302, 403, 403, 403, 400, 400),
+    ("billing:hold-release", "POST"):              (302, 403, 403, 403, 302, 302),
     # The client's signed invoice link: no login, the signature is the credential.
     ("billing:invoice-public", "GET"):             (200, 200, 200, 200, 200, 200),
     ("billing:invoice-public-pdf", "GET"):         (200, 200, 200, 200, 200, 200),
+    ("billing:statement-public", "GET"):           (200, 200, 200, 200, 200, 200),
 }
 # fmt: on
 
@@ -241,6 +252,15 @@ URL_ARGS: dict[str, Callable[[World], list[Any]]] = {
     "billing:payment-create": lambda w: [w.issued_invoice.pk],
     "billing:invoice-public": lambda w: [invoice_token(invoice_id=w.issued_invoice.pk)],
     "billing:invoice-public-pdf": lambda w: [invoice_token(invoice_id=w.issued_invoice.pk)],
+    # Failed follow-up sends only: the world's failed notification is a task email (404).
+    "billing:followup-retry": lambda w: [w.notification.pk],
+    "billing:task-done": lambda w: [w.billing_task.pk],
+    "billing:dispute-create": lambda w: [w.issued_invoice.pk],
+    "billing:dispute-resolve": lambda w: [w.dispute.pk],
+    "billing:promise-create": lambda w: [w.issued_invoice.pk],
+    "billing:plan-create": lambda w: [w.issued_invoice.pk],
+    "billing:hold-release": lambda w: [w.engagement.client_id],
+    "billing:statement-public": lambda w: [statement_token(client_id=w.engagement.client_id)],
 }
 
 # The Django admin. Everyone but the firm's administrator is sent to the admin's login
@@ -263,6 +283,7 @@ ADMIN_MODELS: dict[str, tuple[int, int, int, int, int]] = {
     "billing.invoice":                   (200, 403, 200, 200, 403),
     "billing.payment":                   (200, 403, 200, 200, 403),
     "billing.latefeecharge":             (200, 403, 200, 200, 403),
+    "billing.followupsequence":          (200, 200, 200, 200, 200),  # the cadences are data
     "capacity.capacityrule":             (200, 200, 200, 200, 200),
     "clients.client":                    (200, 200, 200, 200, 200),
     "clients.clientexternalid":          (200, 200, 200, 200, 200),

@@ -35,17 +35,25 @@ from django.urls import reverse
 from django.utils import timezone
 from rest_framework import serializers
 
+from billing.choices import BillingTaskKind
 from billing.forms import (
     AdjustmentForm,
+    DisputeForm,
+    DisputeResolveForm,
+    HoldReleaseForm,
+    InstalmentPlanForm,
     InvoiceLineForm,
     PaymentForm,
+    PromiseForm,
     RejectForm,
+    TaskDoneForm,
     TimeEntryForm,
     TimeEntryNewForm,
     VoidForm,
     WeekForm,
 )
-from billing.models import Invoice, Payment
+from billing.models import BillingTask, Invoice, Payment
+from clients.models import Client as ClientRecord
 from core.auth_forms import AdminLoginForm, LoginForm
 from dispatch.forms import (
     CompleteForm,
@@ -275,6 +283,37 @@ POSTS: dict[tuple[str, str], Post] = {
             "note": "By mail",
         },
     ),
+    ("billing:dispute-create", "flag a dispute"): Post(
+        "partner", DisputeForm, lambda w: {"note": "The client says it was billed twice."}
+    ),
+    ("billing:dispute-resolve", "resolve a dispute"): Post(
+        "partner", DisputeResolveForm, lambda w: {"outcome": "stands", "note": "Explained."}
+    ),
+    ("billing:promise-create", "record a promise to pay"): Post(
+        "partner", PromiseForm, lambda w: {"promised_on": _iso(7), "amount": "50", "note": "Friday"}
+    ),
+    ("billing:plan-create", "set up a payment plan"): Post(
+        "partner",
+        InstalmentPlanForm,
+        lambda w: {"count": "3", "first_due_on": _iso(10), "every_days": "30"},
+    ),
+    ("billing:task-done", "close a call task"): Post(
+        "partner",
+        TaskDoneForm,
+        lambda w: {"note": "Left a voicemail."},
+        # A dispute's review task closes with the dispute: make this one a call.
+        prepare=lambda w: BillingTask.objects.filter(pk=w.billing_task.pk).update(
+            kind=BillingTaskKind.CALL
+        ),
+    ),
+    ("billing:hold-release", "release an account hold"): Post(
+        "partner",
+        HoldReleaseForm,
+        lambda w: {"reason": "Paid by phone."},
+        prepare=lambda w: ClientRecord.objects.filter(pk=w.engagement.client_id).update(
+            account_hold=True, account_hold_reason="31 days past due"
+        ),
+    ),
     # The REST API (JSON bodies, read by the serializers in integrations/api/serializers.py).
     ("api:engagement-list", "open an engagement"): Post(
         "manager",
@@ -371,6 +410,7 @@ TAKES_NO_INPUT = {
     "billing:invoice-approve",
     "billing:timer-start",
     "billing:timer-stop",
+    "billing:followup-retry",
     "api:task-accept",
     "api:task-start",
     "api:task-complete",

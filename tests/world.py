@@ -17,9 +17,12 @@ from django.contrib.auth.models import User
 from django.utils import timezone
 
 from billing.choices import InvoiceOrigin, LineKind
+from billing.disputes import dispute_open
 from billing.invoices import invoice_approve, invoice_recompute
 from billing.models import (
+    BillingTask,
     ClientBillingProfile,
+    Dispute,
     Invoice,
     InvoiceLine,
     LateFeeCharge,
@@ -68,6 +71,8 @@ class World:
     time_entry: TimeEntry | None = None  # Alice's draft time on her task
     draft_invoice: Invoice | None = None  # awaiting a partner
     issued_invoice: Invoice | None = None  # sent to the client
+    dispute: Dispute | None = None  # an open dispute on a third, issued invoice
+    billing_task: BillingTask | None = None  # the coordinator's review of that dispute
 
 
 def build_world(
@@ -220,6 +225,9 @@ def build_world(
         client=engagement.client, staff_member=alice, hourly_rate=Decimal("140")
     )
     ClientBillingProfile.objects.create(client=engagement.client, terms_days=15)
+    disputed_invoice = _invoice(engagement.client)
+    invoice_approve(invoice_id=disputed_invoice.pk, user=partner.user)
+    dispute = dispute_open(invoice_id=disputed_invoice.pk, user=partner.user, note="Too high")
     users = {
         "anon": None,
         "staff": alice.user,
@@ -239,6 +247,8 @@ def build_world(
         time_entry,
         draft_invoice,
         issued_invoice,
+        dispute,
+        BillingTask.objects.get(dispute=dispute),
     )
 
 

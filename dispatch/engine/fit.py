@@ -103,6 +103,7 @@ class FitColumns:
     threshold: Floats
     free_before_deadline: Floats
     code: Ints  # ROOM, OVER_THRESHOLD, SHORT_OF_HOURS or DEADLINES (CAPACITY_LABELS)
+    task_week: Floats  # the task's hours landing in each person's week
 
     @property
     def within_threshold(self) -> Bools:
@@ -151,4 +152,4 @@ def capacity_columns(task: TaskToPlace, pool: CandidatePool, rows: Ints) -> FitC
         where = np.flatnonzero(room)
         fits = pool.deadline_fits(rows[where], task.as_open_work, available_until[where])
         code[where[~fits]] = DEADLINES
-    return FitColumns(after, threshold, free, code)
+    return FitColumns(after, threshold, free, code, added)

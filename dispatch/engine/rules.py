@@ -10,7 +10,7 @@
    lowest qualified seniority, most free hours, then staff id.
 
 Exception paths: a missing estimate holds the task; a season suppression holds
-it visibly; urgent work skips capacity (never skills) and goes to the first
+it visibly; a client on account hold holds non-urgent work, with the hold's reason; urgent work skips capacity (never skills) and goes to the first
 qualified person; a client-requested staffer overrides the rule and, if that
 overloads them, waits for a manager; no fit escalates with the conflict.
 
@@ -29,8 +29,10 @@ from typing import TypedDict
 import numpy as np
 
 from dispatch.engine.eligibility import (
+    account_hold_reason,
     eligibility_labels,
     eligibility_problem,
+    on_account_hold,
     requested_staff,
     suppressed,
 )
@@ -169,6 +171,7 @@ class _Judgement:
         self.threshold = fit.threshold[order]
         self.free = fit.free_before_deadline[order]
         self.codes: Ints = fit.code[order]
+        self.task_week = fit.task_week[order]
         self.best_free = float(fit.free_before_deadline.max()) if len(qualified) else None
         self._evaluations: dict[int, _Evaluation] = {}
 
@@ -202,8 +205,7 @@ class _Judgement:
                 deadline=deadline,
                 committed_week=committed,
                 available_week=available,
-                # The task's share of the week, from the figures it changed.
-                task_week=max(0.0, after * available - committed) if available else 0.0,
+                task_week=float(self.task_week[position]),
             )
             judged = self._evaluations[position] = _Evaluation(task, person, fit, None)
         return judged
@@ -258,6 +260,14 @@ def decide(
                 "it dispatches when the season ends or a manager assigns it.",
             ),
             rule_path=("season",),
+            candidates=(),
+        )
+    if on_account_hold(task):
+        return Decision(
+            outcome=Outcome.HELD_ACCOUNT_HOLD,
+            assignee_id=None,
+            reasons=(str(account_hold_reason(task)),),
+            rule_path=("account-hold",),
             candidates=(),
         )
     if isinstance(candidates, CandidatePool):

@@ -305,6 +305,32 @@ def test_december_suppression_holds_low_priority_work_until_the_season_ends(skil
     assert task.status == TaskStatus.ASSIGNED
 
 
+def test_account_hold_holds_new_work_until_billing_releases_it(skilled, client_co, broker):
+    from billing.followups import account_hold_release
+
+    booker = skilled("booker", "bookkeeping")
+    client_co.account_hold = True
+    client_co.account_hold_reason = "invoice INV-9 30 days past due"
+    client_co.save()
+    task = preparer_of(bookkeeping(client_co))
+
+    held = task_dispatch(task_id=task.pk, trigger=Trigger.ENGAGEMENT_CREATED, today=TODAY)
+    swept = dispatch_sweep(today=TODAY)
+
+    assert held.outcome == DecisionOutcome.HELD_ACCOUNT_HOLD
+    assert "INV-9 30 days past due" in held.reasons[0]
+    assert swept == 0
+    task.refresh_from_db()
+    assert task.status == TaskStatus.UNASSIGNED
+
+    queued = account_hold_release(client_id=client_co.pk, reason="paid")
+    dispatch_sweep(today=TODAY)  # the release asks for the held work; the sweep takes it too
+
+    assert queued == 1
+    task.refresh_from_db()
+    assert task.assignee_id == booker.pk
+
+
 def test_tax_season_surge_threshold_applies_to_tax_trained_staff(skilled):
     tax = skilled("tax", "individual_tax_certified")
     books = skilled("books", "bookkeeping")

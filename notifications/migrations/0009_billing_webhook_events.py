@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0007_webhooks_and_teams'),
+        ('notifications', '0008_sms_followup_templates'),
     ]
 
     operations = [
