@@ -103,7 +103,9 @@ def main() -> None:
         for rule in work_type.skill_rules.all():
             StaffSkill.objects.create(staff_member=member, skill=rule.skill, level=3)
     clients = list(
-        Client.objects.filter(preferred_staff=None, min_seniority=None).order_by("pk")[: args.runs]
+        Client.objects.filter(
+            preferred_staff=None, min_seniority=None, account_hold=False
+        ).order_by("pk")[: args.runs]
     )
     worker = subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", "celery,notifications"]

@@ -153,6 +153,14 @@ def _staff_calendar(
     )
 
 
+@dataclass(frozen=True)
+class WorkingPattern:
+    """What a person's calendar needs besides holidays and time off."""
+
+    weekly_capacity_hours: Decimal
+    working_days: list[int]
+
+
 def staff_calendars(
     *,
     members: list[StaffMember],
@@ -171,19 +179,38 @@ def staff_calendars(
 
 
 def deadline_fits(
-    *, staff_ids: list[int], today: date, calendar: BusinessCalendar | None = None
+    *,
+    staff_ids: list[int],
+    today: date,
+    calendar: BusinessCalendar | None = None,
+    patterns: dict[int, WorkingPattern] | None = None,
 ) -> dict[int, DeadlineFit]:
-    """Whether each person can still finish all their open work on time (three queries)."""
+    """Whether each person can still finish all their open work on time: three queries,
+    two when the caller already read their ``patterns`` (hours and working days)."""
     calendar = calendar or firm_calendar()
-    members = list(StaffMember.objects.filter(pk__in=staff_ids))
+    if patterns is None:
+        patterns = {
+            pk: WorkingPattern(weekly, days)
+            for pk, weekly, days in StaffMember.objects.filter(pk__in=staff_ids).values_list(
+                "pk", "weekly_capacity_hours", "working_days"
+            )
+        }
     open_work = _open_work(staff_ids)
     horizon = max([today, *(w.due_date for work in open_work.values() for w in work)])
     time_off = _time_off(staff_ids, today, horizon)
     holidays = frozenset(calendar.holidays_between(today, horizon))
     fits: dict[int, DeadlineFit] = {}
-    for member in members:
-        staff_calendar = _staff_calendar(member, holidays, time_off.get(member.pk, {}))
-        fits[member.pk] = deadline_fit(staff_calendar, open_work.get(member.pk, []), today)
+    for pk in staff_ids:
+        pattern = patterns.get(pk)
+        if pattern is None:
+            continue
+        staff_calendar = StaffCalendar(
+            weekly_hours=float(pattern.weekly_capacity_hours),
+            working_days=frozenset(pattern.working_days),
+            holidays=holidays,
+            time_off=time_off.get(pk, {}),
+        )
+        fits[pk] = deadline_fit(staff_calendar, open_work.get(pk, []), today)
     return fits
 
 

@@ -97,6 +97,28 @@ class Client(TimeStampedModel):
         return self.name
 
 
+class ClientContact(TimeStampedModel):
+    """Someone at the client besides the primary contact: the controller who sends the
+    bank statements, the owner who signs, the payroll clerk."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    role = models.CharField(
+        "role at the client", max_length=120, blank=True, help_text="e.g. Controller, Owner."
+    )
+    email = models.EmailField(blank=True)
+    phone = PhoneNumberField(
+        blank=True, help_text="International (E.164) format, e.g. +15551234567."
+    )
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = "other contact"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})" if self.role else self.name
+
+
 class ClientExternalId(models.Model):
     """The client's id in another system; one per (source, id)."""
 

@@ -43,6 +43,9 @@ app.autodiscover_tasks()
 # Django settings: this module loads while the settings are being imported).
 OUTBOX_REQUEUE_INTERVAL = float(os.environ.get("CLOSELOOP_OUTBOX_REQUEUE_INTERVAL_SECONDS", "60"))
 
+# How often the rebalancing loop looks for overloads (minutes; read here for the same reason).
+REBALANCE_INTERVAL = 60 * float(os.environ.get("CLOSELOOP_REBALANCE_INTERVAL_MINUTES", "60"))
+
 # Keyed by cadence and purpose; every entry expires so a backlog never replays.
 app.conf.beat_schedule = {
     "every-minute-worker-heartbeat": {
@@ -93,6 +96,12 @@ app.conf.beat_schedule = {
         "task": "dispatch.tasks.dispatch_sweep_task",
         "schedule": 15 * 60.0,
         "options": {"expires": 14 * 60},
+    },
+    # The rebalancing loop: proposals for managers, never a silent move.
+    "hourly-dispatch-rebalance": {
+        "task": "dispatch.tasks.rebalance_run_task",
+        "schedule": REBALANCE_INTERVAL,
+        "options": {"expires": REBALANCE_INTERVAL * 0.9},
     },
     # Hourly, so the 1st is picked up within the hour after midnight in the firm's
     # time zone (the job works out the local date; the beat itself runs in UTC).

@@ -524,3 +524,10 @@ if CELERY_VISIBILITY_TIMEOUT <= LONGEST_COUNTDOWN_SECONDS + CELERY_TASK_TIME_LIM
         f"longest countdown ({LONGEST_COUNTDOWN_SECONDS} s) plus CELERY_TASK_TIME_LIMIT "
         f"({CELERY_TASK_TIME_LIMIT:g} s), or a waiting task would be delivered twice."
     )
+
+# --- The planner (capacity/planner, dispatch/planning.py) ----------------------
+# Seconds the solver may take for "Plan the week" and for one rebalancing run.
+PLAN_TIME_LIMIT_SECONDS = env_seconds("CLOSELOOP_PLAN_TIME_LIMIT_SECONDS", 5)
+REBALANCE_TIME_LIMIT_SECONDS = env_seconds("CLOSELOOP_REBALANCE_TIME_LIMIT_SECONDS", 5)
+# A move a manager declined is not proposed again for this many days.
+REBALANCE_DECLINE_DAYS = env_int("CLOSELOOP_REBALANCE_DECLINE_DAYS", 14, minimum=0)

@@ -13,6 +13,8 @@ class Trigger(models.TextChoices):
     CONFIRMATION = "confirmation", "Manager confirmed requested staffer"
     REASSIGNMENT = "reassignment", "Reassignment requested"
     ESCALATION_ACTION = "escalation_action", "Manager acted on an escalation"
+    PLAN = "plan", "Plan the week (applied by a manager)"
+    REBALANCE = "rebalance", "Rebalancing (approved by a manager)"
 
 
 class DecisionOutcome(models.TextChoices):

@@ -70,6 +70,12 @@ class EscalationAssignForm(FirmForm):
     )
 
 
+class DecideAllForm(FirmForm):
+    """Approve or decline every pending rebalancing proposal (the button says which)."""
+
+    decision = forms.ChoiceField(choices=[("approve", "Approve all"), ("decline", "Decline all")])
+
+
 class ThresholdForm(FirmForm):
     threshold_percent = forms.IntegerField(
         min_value=1,

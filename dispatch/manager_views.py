@@ -8,10 +8,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from core.roles import require_manager
+from core.forms import MAX_ID, FirmForm
+from core.roles import is_partner, require_manager
 from dispatch import presenters, services
 from dispatch import queue_selectors as selectors
 from dispatch.forms import (
@@ -244,12 +246,33 @@ def escalation_bulk(request: HttpRequest) -> HttpResponse:
     return _back(request)
 
 
+class TeamFilterForm(FirmForm):
+    team = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
+    q = forms.CharField(required=False, max_length=100, label="Search")
+    page = forms.IntegerField(required=False, min_value=1, max_value=100_000)
+
+
 @require_GET
 def team(request: HttpRequest) -> HttpResponse:
+    """Direct reports for a manager; the whole firm (or one team) for partners."""
     require_manager(request.user)
-    me = staff_member_for_user(user=request.user)
-    rows = selectors.team_for_manager(manager=me) if me else []
-    return render(request, "dispatch/team.html", {"rows": rows})
+    form = TeamFilterForm(request.GET)
+    if not form.is_valid():
+        return render(request, "dispatch/team.html", {"form": form, "team": None}, status=400)
+    firm_wide = is_partner(request.user)
+    data = form.cleaned_data
+    page = selectors.team_page(
+        viewer=staff_member_for_user(user=request.user),
+        firm_wide=firm_wide,
+        today=timezone.localdate(),
+        team_id=data["team"] if firm_wide else None,
+        query=data["q"],
+        page=data["page"] or 1,
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "team": page, "query": query.urlencode(), "filters": data}
+    return render(request, "dispatch/team.html", context)
 
 
 @require_GET

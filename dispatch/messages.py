@@ -178,6 +178,24 @@ def notify_task_assigned(
     notify_all(deliveries)
 
 
+def notify_task_moved(
+    *, decision: DispatchDecision, task: Task, previous: StaffMember, to: StaffMember
+) -> None:
+    """The person a task moved off hears where it went and why (a manager approved it)."""
+    notify(
+        Message(
+            subject_type=SubjectType.DECISION,
+            subject_id=decision.pk,
+            template=NotificationTemplate.TASK_MOVED,
+            new_subject=True,
+            subject=f"Moved to {to.display_name}: {task.engagement.client.name} — {task.engagement.work_type.name}",
+            context={**task_facts(task), "previous": previous, "to": to, "decision": decision},
+            task_id=task.pk,
+        ),
+        staff=[previous],
+    )
+
+
 def client_confirmation(*, task: Task, assignee: StaffMember) -> Delivery:
     """The client hears who has their work, once per person named (``step``). The
     documents still outstanding come with the task when it was read for dispatch."""

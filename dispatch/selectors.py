@@ -100,6 +100,14 @@ def task_for_dispatch(*, task_id: int) -> QuerySet[Task]:
     )
 
 
+def tasks_for_dispatch(queryset: QuerySet[Task] | None = None) -> QuerySet[Task]:
+    """Tasks with the same flags as ``task_for_dispatch``: the planner reads many at once."""
+    queryset = queryset if queryset is not None else Task.objects.all()
+    return queryset.select_related("engagement__client", "engagement__work_type").annotate(
+        **_flags()
+    )
+
+
 def effective_estimate(task: Task) -> float | None:
     hours = task.estimated_hours if task.estimated_hours is not None else None
     return float(hours) if hours is not None else None

@@ -361,6 +361,74 @@ def task_assign_manual(
         return record
 
 
+def task_assign_planned(
+    *,
+    task_id: int,
+    staff_id: int,
+    expected_assignee_id: int | None,
+    trigger: str,
+    reason: str,
+    actor: User,
+    today: date | None = None,
+) -> DispatchDecision:
+    """One line of a plan a manager approved (plan the week, or a rebalancing move):
+    give the task to ``staff_id`` if it still stands as the plan saw it.
+
+    Locks the task, then the person, and re-checks under the locks as a dispatch
+    does: the task must still be unassigned (or, for a move, still with
+    ``expected_assignee_id`` and not yet accepted); the person must still pass the
+    engine's rules with their open work as it is now (skills, seniority, reviewer,
+    threshold, deadline fit). Raises ``DispatchError`` saying what changed otherwise.
+    Both people hear of a move (outbox rows in the same transaction).
+    """
+    started = time.perf_counter()
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        task = _locked_task(task_id)
+        expected = TaskStatus.UNASSIGNED if expected_assignee_id is None else TaskStatus.ASSIGNED
+        if task.assignee_id != expected_assignee_id or task.status != expected:
+            raise DispatchError(
+                f"The task changed since the plan was made: it is now {task.get_status_display().lower()}"
+                + (f" with {task.assignee}" if task.assignee_id else "")
+                + "."
+            )
+        if task.is_awaiting_confirmation:  # type: ignore[attr-defined]  # task_for_dispatch
+            raise DispatchError("The task is waiting for a manager to confirm a requested staffer.")
+        previous = task.assignee
+        member = _lock_member(staff_id)
+        if not member.active:
+            raise DispatchError(f"{member.display_name} is no longer active.")
+        snapshot = dispatch_snapshot(task=task, today=today, also_staff_id=staff_id)
+        spec = task_to_place(task, policy=snapshot.policy, snapshot=snapshot)
+        chosen = next((c for c in snapshot.candidates if c.staff_id == staff_id), None)
+        if chosen is None:
+            raise DispatchError(
+                f"{member.display_name} no longer holds the skills this work needs."
+            )
+        # Their open work as it is under the lock, without this task (a move's holder
+        # is someone else).
+        fresh = tuple(w for w in open_work_for(staff_id=staff_id) if w.task_id != task.pk)
+        chosen = replace(chosen, open_work=fresh, _profiles={})
+        row = evaluate(spec, chosen, today)
+        if not row.kept:
+            raise DispatchError(f"{member.display_name} can no longer take it: {row.reason}.")
+        decision = Decision(
+            outcome=Outcome.ASSIGNED,
+            assignee_id=staff_id,
+            reasons=(reason,),
+            rule_path=(trigger,),
+            candidates=(row,),
+            candidate_count=len(snapshot.candidates),
+        )
+        record = _record(
+            task=task, decision=decision, trigger=trigger, started=started, actor=actor
+        )
+        _assign(task, member, record, actor)
+        if previous is not None:
+            messages.notify_task_moved(decision=record, task=task, previous=previous, to=member)
+        return record
+
+
 def decision_confirm_requested(*, decision_id: int, actor: User) -> DispatchDecision:
     """A manager confirms a client-requested staffer the rule flagged as over threshold."""
     with transaction.atomic():

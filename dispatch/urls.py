@@ -1,6 +1,6 @@
 from django.urls import path
 
-from dispatch import manager_views, queue_views, views
+from dispatch import manager_views, plan_views, queue_views, views
 
 app_name = "dispatch"
 
@@ -23,6 +23,18 @@ urlpatterns = [
         "decisions/<int:pk>/decline/",
         manager_views.confirmation_decline,
         name="decision-decline",
+    ),
+    path("plans/", plan_views.plans, name="plans"),
+    path("plans/week/", plan_views.plan_week, name="plan-week"),
+    path("plans/<int:pk>/", plan_views.plan_detail, name="plan-detail"),
+    path("plans/<int:pk>/apply/", plan_views.plan_apply, name="plan-apply"),
+    path("rebalancing/", plan_views.rebalancing, name="rebalancing"),
+    path("rebalancing/run/", plan_views.rebalancing_run, name="rebalancing-run"),
+    path("rebalancing/all/", plan_views.proposals_decide_all, name="proposals-decide-all"),
+    path(
+        "rebalancing/<int:pk>/<str:action>/",
+        plan_views.proposal_decide,
+        name="proposal-decide",
     ),
     path("tasks/<int:pk>/", views.task_detail, name="task-detail"),
     path("tasks/<int:pk>/assign/", views.task_assign, name="task-assign"),

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.formatting import counted
 from core.forms import FirmModelForm
 from engagements.admin_forms import WorkTypeForm
 from engagements.choices import DeadlineBasis
@@ -213,7 +214,12 @@ def mark_received(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset) 
     )
     modeladmin.message_user(
         request,
-        f"Marked received; {completed} engagement(s) now have every document and were dispatched.",
+        "Marked received; "
+        + (
+            f"{counted(completed, 'engagement')} now have every document and were dispatched."
+            if completed != 1
+            else "1 engagement now has every document and was dispatched."
+        ),
         messages.SUCCESS,
     )
 

@@ -17,6 +17,7 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -58,6 +59,17 @@ def template_for(work_type: WorkType) -> list[Step]:
         Step(code=s["code"], label=s["label"], on_enter=s.get("on_enter") or None)
         for s in work_type.milestone_template
     ]
+
+
+def step_label(steps: Iterable[Step], code: str) -> str:
+    """A milestone's words: the work type's own label for the step, "New" before the
+    first, and the code in words for a step its template no longer has."""
+    for step in steps:
+        if step.code == code:
+            return step.label
+    if code == Milestone.NEW:
+        return Milestone.NEW.label
+    return code.replace("_", " ").capitalize()
 
 
 def position(work_type: WorkType, code: str) -> int:
@@ -208,3 +220,36 @@ def advance_if_later(
         return False
     engagement_transition(engagement_id=engagement_id, to=to, source=source, at=at)
     return True
+
+
+@dataclass(frozen=True)
+class MilestoneLabel:
+    """One milestone label as the pages show it, and the (work type, step) pairs that
+    carry it: "In bookkeeping" is the close's and the bookkeeping's in_preparation."""
+
+    label: str
+    steps: tuple[tuple[int, str], ...]  # (work type id, milestone code)
+    codes: frozenset[str]
+
+
+def milestone_labels(work_types: list[WorkType]) -> list[MilestoneLabel]:
+    """Every label the work types' templates use, "New" first, in the order work moves
+    through them (the mean of each label's place along its templates), so a firm-wide
+    count by label accounts for every state an engagement can be in."""
+    places: dict[str, list[float]] = {Milestone.NEW.label: [0.0]}
+    steps: dict[str, list[tuple[int, str]]] = {Milestone.NEW.label: []}
+    for work_type in work_types:
+        template = template_for(work_type)
+        steps[Milestone.NEW.label].append((work_type.pk, Milestone.NEW))
+        for index, step in enumerate(template, start=1):
+            places.setdefault(step.label, []).append(index / len(template))
+            steps.setdefault(step.label, []).append((work_type.pk, step.code))
+    ordered = sorted(places, key=lambda label: sum(places[label]) / len(places[label]))
+    return [
+        MilestoneLabel(
+            label=label,
+            steps=tuple(steps[label]),
+            codes=frozenset(code for _, code in steps[label]),
+        )
+        for label in ordered
+    ]

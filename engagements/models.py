@@ -393,15 +393,11 @@ class Engagement(TimeStampedModel):
 
     @property
     def milestone_label(self) -> str:
-        """The current step's label from the work type's template."""
-        for step in self.work_type.milestone_template:
-            if step.get("code") == self.milestone:
-                return step.get("label", self.milestone)
-        return (
-            "New"
-            if self.milestone == Milestone.NEW
-            else self.milestone.replace("_", " ").capitalize()
-        )
+        """The current step's label from the work type's template (the one labeller,
+        ``engagements.milestones.step_label``, that every page uses)."""
+        from engagements.milestones import step_label, template_for  # milestones imports models
+
+        return step_label(template_for(self.work_type), self.milestone)
 
     def __str__(self) -> str:
         label = self.name or self.work_type.name

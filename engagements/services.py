@@ -26,7 +26,11 @@ from engagements.choices import (
     Milestone,
     TaskRole,
 )
-from engagements.deadlines import internal_due_date
+from engagements.deadlines import (
+    REVIEW_LEAD_BUSINESS_DAYS,
+    internal_due_date,
+    preparer_due_date,
+)
 from engagements.models import (
     Engagement,
     MilestoneSource,
@@ -39,9 +43,6 @@ from staff.models import StaffMember
 # Review takes about a quarter of the preparation effort, never under half an hour.
 REVIEW_SHARE = Decimal("0.25")
 MIN_REVIEW_HOURS = Decimal("0.5")
-# The preparer finishes this many business days before the engagement's due date
-# so the reviewer has room.
-REVIEW_LEAD_BUSINESS_DAYS = 2
 
 
 def review_hours(preparer_hours: Decimal | None) -> Decimal | None:
@@ -131,14 +132,9 @@ def engagement_create(
     RequiredDocument.objects.bulk_create(
         RequiredDocument(engagement=engagement, name=doc) for doc in work_type.document_checklist
     )
-    calendar = firm_calendar()
-    preparer_due = due_date
-    if work_type.reviewer_required:
-        preparer_due = max(
-            timezone.localdate(),
-            calendar.add_business_days(due_date, -REVIEW_LEAD_BUSINESS_DAYS),
-        )
-        preparer_due = min(preparer_due, due_date)
+    preparer_due = preparer_due_date(
+        work_type, due_date=due_date, today=timezone.localdate(), calendar=firm_calendar()
+    )
     preparer = Task.objects.create(
         engagement=engagement,
         role=TaskRole.PREPARER,

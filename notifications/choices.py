@@ -39,6 +39,7 @@ class NotificationTemplate(models.TextChoices):
 
     TASK_ASSIGNED = "task_assigned", "Task assigned to you"
     TASK_ASSIGNED_DIGEST = "task_assigned_digest", "Your new assignments from one run, in one email"
+    TASK_MOVED = "task_moved", "Staff: a task moved off your plate"
     CLIENT_CONFIRMATION = "client_confirmation", "Client: your work is scheduled"
     STAFF_OVERLOADED = "staff_overloaded", "Manager: urgent work overloaded a report"
     CONFIRMATION_NEEDED = "confirmation_needed", "Manager: confirm a requested staffer"

@@ -27,7 +27,7 @@ class BoardFilterForm(FirmForm):
     partner = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     manager = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     work_type = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    milestone = forms.SlugField(required=False, max_length=32)
+    milestone = forms.CharField(required=False, max_length=120)
     risk = forms.ChoiceField(
         required=False, choices=[("", "Any"), (RED, "Red"), (AMBER, "Amber"), (GREEN, "Green")]
     )
@@ -70,6 +70,8 @@ def close_dashboard(request: HttpRequest) -> HttpResponse:
     detail_prefix = reverse("engagements:engagement-detail", args=[0]).removesuffix("0/")
     query = request.GET.copy()
     query.pop("since", None)
+    without_risk = query.copy()
+    without_risk.pop("risk", None)
     context = {
         "form": form,
         "board": board,
@@ -77,6 +79,7 @@ def close_dashboard(request: HttpRequest) -> HttpResponse:
         "period": filters.period,
         "version": version,
         "query": query.urlencode(),
+        "query_without_risk": without_risk.urlencode(),
         "rows_html": render_rows(board.rows, detail_prefix=detail_prefix),
     }
     if is_partner(request.user) and not (request.htmx and not request.htmx.boosted):

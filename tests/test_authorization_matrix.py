@@ -34,7 +34,8 @@ from typing import Any
 import pytest
 from django.contrib import admin
 from django.core.cache import cache
-from django.db import transaction
+from django.core.signals import request_finished
+from django.db import close_old_connections, transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
@@ -60,6 +61,9 @@ MATRIX: dict[tuple[str, str], Statuses] = {
     ("portal:home", "GET"):                        (302, 200, 200, 200, 200, 200),
     ("portal:close-dashboard", "GET"):             (302, 403, 403, 200, 200, 200),
     ("portal:healthz", "GET"):                     (200, 200, 200, 200, 200, 200),
+    ("portal:client-list", "GET"):                 (302, 200, 200, 200, 200, 200),
+    ("portal:client-detail", "GET"):               (302, 200, 404, 200, 200, 200),
+    ("portal:engagement-list", "GET"):             (302, 200, 200, 200, 200, 200),
     # Staff see their own row; managers their team or the firm; partners the firm.
     ("portal:capacity", "GET"):                    (302, 200, 200, 200, 200, 200),
     ("portal:capacity-days", "GET"):               (302, 200, 200, 200, 200, 200),
@@ -90,8 +94,19 @@ MATRIX: dict[tuple[str, str], Statuses] = {
     ("dispatch:task-complete", "GET"):             (302, 200, 404, 200, 200, 200),
     ("dispatch:task-complete", "POST"):            (302, 302, 404, 302, 302, 302),
     ("dispatch:decision-confirm", "POST"):         (302, 403, 403, 302, 302, 302),
+    ("dispatch:plans", "GET"):                     (302, 403, 403, 200, 200, 200),
+    ("dispatch:plan-week", "POST"):                (302, 403, 403, 302, 302, 302),
+    ("dispatch:plan-detail", "GET"):               (302, 403, 403, 200, 200, 200),
+    ("dispatch:plan-apply", "POST"):               (302, 403, 403, 302, 302, 302),
+    ("dispatch:rebalancing", "GET"):               (302, 403, 403, 200, 200, 200),
+    ("dispatch:rebalancing-run", "POST"):          (302, 403, 403, 302, 302, 302),
+    ("dispatch:proposals-decide-all", "POST"):     (302, 403, 403, 302, 302, 302),
+    ("dispatch:proposal-decide", "POST"):          (302, 403, 403, 302, 302, 302),
     ("engagements:engagement-create", "GET"):      (302, 403, 403, 200, 200, 200),
     ("engagements:engagement-create", "POST"):     (302, 403, 403, 400, 400, 400),
+    ("engagements:engagement-create-clients", "GET"): (302, 403, 403, 200, 200, 200),
+    ("engagements:engagement-create-preview", "GET"): (302, 403, 403, 200, 200, 200),
+    ("engagements:document-download", "GET"):      (302, 200, 404, 200, 200, 200),
     ("engagements:document-upload", "GET"):        (200, 200, 200, 200, 200, 200),
     ("engagements:document-upload", "POST"):       (400, 400, 400, 400, 400, 400),
     ("engagements:engagement-detail", "GET"):      (302, 200, 404, 200, 200, 200),
@@ -207,12 +222,17 @@ URL_ARGS: dict[str, Callable[[World], list[Any]]] = {
     "dispatch:task-estimate": lambda w: [w.task.pk],
     "dispatch:task-complete": lambda w: [w.task.pk],
     "dispatch:decision-confirm": lambda w: [w.decision.pk],
+    "dispatch:plan-detail": lambda w: [w.proposal.scenario_id],
+    "dispatch:plan-apply": lambda w: [w.proposal.scenario_id],
+    "dispatch:proposal-decide": lambda w: [w.proposal.pk, "decline"],
     "engagements:document-upload": lambda w: [upload_token(engagement_id=w.engagement.pk)],
     "engagements:engagement-detail": lambda w: [w.engagement.pk],
     "engagements:engagement-advance": lambda w: [w.engagement.pk],
     "engagements:exception-raise": lambda w: [w.engagement.pk],
     "engagements:exception-resolve": lambda w: [w.engagement.pk, w.review_exception.pk],
     "notifications:retry": lambda w: [w.notification.pk],
+    "portal:client-detail": lambda w: [w.engagement.client_id],
+    "engagements:document-download": lambda w: [w.engagement.pk, w.upload.pk],
     "api:client-detail": lambda w: [w.engagement.client_id],
     "api:staff-detail": lambda w: [w.task.assignee_id],
     "api:skill-detail": lambda w: [SkillTag.objects.order_by("pk").first().pk],
@@ -285,6 +305,8 @@ ADMIN_MODELS: dict[str, tuple[int, int, int, int, int]] = {
     "billing.latefeecharge":             (200, 403, 200, 200, 403),
     "billing.followupsequence":          (200, 200, 200, 200, 200),  # the cadences are data
     "capacity.capacityrule":             (200, 200, 200, 200, 200),
+    "capacity.planscenario":             (403, 403, 403, 403, 403),
+    "capacity.planmove":                 (403, 403, 403, 403, 403),
     "clients.client":                    (200, 200, 200, 200, 200),
     "clients.clientexternalid":          (200, 200, 200, 200, 200),
     "core.workerheartbeat":              (200, 200, 200, 200, 200),
@@ -425,6 +447,14 @@ def _request(world: World, role: str, method: str, url: str) -> int:
     with transaction.atomic():
         response = browser.get(url) if method == "GET" else browser.post(url, {})
         transaction.set_rollback(True)
+    if response.streaming:
+        # A file download holds its file open until closed; closing a response also
+        # says "request finished", which must not close the test's connection.
+        request_finished.disconnect(close_old_connections)
+        try:
+            response.close()
+        finally:
+            request_finished.connect(close_old_connections)
     cache.clear()  # a cached roster, lock or throttle count from a rolled-back request
     roster_forget()
     assert "Content-Security-Policy" in response, f"{method} {url} as {role}: no CSP header"

@@ -58,6 +58,7 @@ from core.auth_forms import AdminLoginForm, LoginForm
 from dispatch.forms import (
     CompleteForm,
     DeadlineForm,
+    DecideAllForm,
     EscalationAssignForm,
     EscalationBulkForm,
     EstimateForm,
@@ -214,6 +215,9 @@ POSTS: dict[tuple[str, str], Post] = {
     ),
     ("dispatch:task-estimate", "give an estimate"): Post(
         "manager", EstimateForm, lambda w: {"hours": "7.5"}
+    ),
+    ("dispatch:proposals-decide-all", "decline every proposal"): Post(
+        "manager", DecideAllForm, lambda w: {"decision": "decline"}
     ),
     ("engagements:engagement-create", "open an engagement"): Post(
         "manager", EngagementCreateForm, _new_engagement
@@ -406,6 +410,10 @@ TAKES_NO_INPUT = {
     "logout",
     "dispatch:decision-confirm",
     "dispatch:decision-decline",
+    "dispatch:plan-week",
+    "dispatch:plan-apply",
+    "dispatch:rebalancing-run",
+    "dispatch:proposal-decide",
     "notifications:retry",
     "billing:invoice-approve",
     "billing:timer-start",

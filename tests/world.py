@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from billing.choices import InvoiceOrigin, LineKind
@@ -31,6 +32,7 @@ from billing.models import (
 )
 from billing.payments import payment_record
 from billing.services import time_entry_create
+from capacity.models import PlanMove, PlanScenario, ScenarioKind
 from clients.choices import ExternalSource
 from clients.models import Client, ClientExternalId
 from core.models import WorkerHeartbeat
@@ -38,7 +40,14 @@ from dispatch.choices import Checkpoint, DecisionOutcome, EscalationStatus, Trig
 from dispatch.engine.types import CandidateRow
 from dispatch.models import CheckpointFiring, DispatchDecision, Escalation, ReassignmentRequest
 from engagements.choices import Milestone, TaskRole, TaskStatus
-from engagements.models import Engagement, RecurringPlan, ReviewException, Task, WorkType
+from engagements.models import (
+    DocumentUpload,
+    Engagement,
+    RecurringPlan,
+    ReviewException,
+    Task,
+    WorkType,
+)
 from engagements.services import engagement_create
 from integrations.choices import Source, Verdict
 from integrations.models import InboundEvent, InboundRequest, Integration, StaffExternalId
@@ -68,11 +77,13 @@ class World:
     escalation: Escalation  # an open escalation on the engagement's review task
     review_exception: ReviewException
     notification: Notification  # a failed email to Alice
+    proposal: PlanMove  # the rebalancing loop proposes moving Alice's task to Bob
     time_entry: TimeEntry | None = None  # Alice's draft time on her task
     draft_invoice: Invoice | None = None  # awaiting a partner
     issued_invoice: Invoice | None = None  # sent to the client
     dispute: Dispute | None = None  # an open dispute on a third, issued invoice
     billing_task: BillingTask | None = None  # the coordinator's review of that dispute
+    upload: DocumentUpload | None = None  # a file the client sent for the engagement
 
 
 def build_world(
@@ -200,6 +211,19 @@ def build_world(
         status=NotificationStatus.FAILED,
         attempts=5,
     )
+    scenario = PlanScenario.objects.create(
+        kind=ScenarioKind.REBALANCE, title="Rebalancing", planned_for=today
+    )
+    proposal = PlanMove.objects.create(
+        scenario=scenario,
+        kind=ScenarioKind.REBALANCE,
+        task=task,
+        from_staff=alice,
+        to_staff=bob,
+        expected_status=TaskStatus.ASSIGNED,
+        reason="Alice is at 112 % this week (threshold 80 %)",
+        summary="Move Harbor Point Dental month-end close from Alice to Bob",
+    )
     # Billing: Alice's draft time, a draft invoice, an issued one with a payment and a
     # late fee; a client rate and billing profile (the draft-time default is seeded).
     time_entry = time_entry_create(
@@ -228,6 +252,14 @@ def build_world(
     disputed_invoice = _invoice(engagement.client)
     invoice_approve(invoice_id=disputed_invoice.pk, user=partner.user)
     dispute = dispute_open(invoice_id=disputed_invoice.pk, user=partner.user, note="Too high")
+    upload = DocumentUpload(
+        engagement=engagement,
+        original_name="statement.pdf",
+        content_type="application/pdf",
+        size=4,
+        sha256="0" * 64,
+    )
+    upload.file.save("statement.pdf", ContentFile(b"%PDF"), save=True)
     users = {
         "anon": None,
         "staff": alice.user,
@@ -244,11 +276,13 @@ def build_world(
         escalation,
         review_exception,
         notification,
+        proposal,
         time_entry,
         draft_invoice,
         issued_invoice,
         dispute,
         BillingTask.objects.get(dispute=dispute),
+        upload=upload,
     )
 
 

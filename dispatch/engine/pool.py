@@ -126,7 +126,7 @@ class _Calendars:
         days: Ints = np.where(hi < lo, 0, weekdays - (after - before))
         return days
 
-    def available_units(self, rows: Ints, lo: int, hi: int, days: Ints) -> Ints:
+    def available_units(self, rows: Ints, lo: int, hi: Ints | int, days: Ints) -> Ints:
         """``StaffCalendar.available_units`` for every row from ``lo`` to ``hi`` (``lo``
         <= ``hi``), with ``days`` the working days between them."""
         key = rows * SPAN
@@ -417,7 +417,7 @@ class CandidatePool:
         until = self.certified.get(slug)
         return np.full(len(rows), NEVER, dtype=np.int64) if until is None else until[rows]
 
-    def committed_through(self, rows: Ints, ordinal: int, days: Ints) -> Floats:
+    def committed_through(self, rows: Ints, ordinal: Ints | int, days: Ints) -> Floats:
         """``LoadProfile.committed_through`` for every row, for a day from today on, with
         ``days`` the working days from today to it."""
         position = self.spread.positions(rows, ordinal, "right") + rows
@@ -427,19 +427,36 @@ class CandidatePool:
         committed: Floats = total + np.where(landed, self.landing_hours[rows], 0.0)
         return committed
 
-    def available(self, rows: Ints, lo: int, hi: int, days: Ints) -> Floats:
+    def available(self, rows: Ints, lo: int, hi: Ints | int, days: Ints) -> Floats:
         """``StaffCalendar.available`` for every row (``lo`` <= ``hi``; ``days`` the
         working days between them)."""
         hours: Floats = self.calendars.available_units(rows, lo, hi, days) / UNITS_PER_HOUR
         return hours
 
-    def deadline_fits(self, rows: Ints, work: OpenWork, available: Floats) -> Bools:
+    def deadline_fits(
+        self,
+        rows: Ints,
+        work: OpenWork | Sequence[OpenWork],
+        available: Floats,
+        which: Ints | None = None,
+    ) -> Bools:
         """``LoadProfile.deadline_fit(work).fits`` for every row, with ``available`` the
-        hours from today to the work's due date (or today). The rare row whose later
-        deadlines come near the edge is walked by its profile, so the verdict is the
-        profile's."""
-        hours = work.hours
-        ordinal = max(work.due_date, self.today).toordinal()
+        hours from today to the work's due date (or today). With ``which``, ``work`` is
+        a list and row ``k`` is judged with ``work[which[k]]`` (many tasks at once, the
+        planner). The rare row whose later deadlines come near the edge is walked by its
+        profile, so the verdict is the profile's."""
+        if which is None:
+            assert isinstance(work, OpenWork)
+            items: Sequence[OpenWork] = (work,)
+            hours: Floats | float = work.hours
+            ordinal: Ints | int = max(work.due_date, self.today).toordinal()
+        else:
+            assert not isinstance(work, OpenWork)
+            items = work
+            today = self.today.toordinal()
+            hours = np.asarray([w.hours for w in items], dtype=np.float64)[which]
+            dues = np.asarray([w.due_date.toordinal() for w in items], dtype=np.int64)
+            ordinal = np.maximum(dues, today)[which]
         deadlines = self.deadlines
         start = deadlines.positions(rows, 0, "left")
         at_key = deadlines.positions(rows, ordinal, "left")
@@ -457,7 +474,8 @@ class CandidatePool:
         near = fits & (later < end) & (slack[later + rows] < hours + EPSILON)
         for position in np.flatnonzero(near).tolist():
             person = self.people[int(rows[position])]
-            fits[position] = person.profile(self.today).deadline_fit(work).fits
+            item = items[0] if which is None else items[int(which[position])]
+            fits[position] = person.profile(self.today).deadline_fit(item).fits
         return fits
 
 

@@ -23,10 +23,12 @@ def admin_client_logged_in(client):
 
 
 def client_form(**fields: str) -> dict[str, str]:
-    """The admin's add-client form with the inline external ids left empty."""
+    """The admin's add-client form with the inline contacts and external ids left empty."""
     return {
         "entity_type": "s_corp",
         "value_tier": "standard",
+        "contacts-TOTAL_FORMS": "0",
+        "contacts-INITIAL_FORMS": "0",
         "external_ids-TOTAL_FORMS": "0",
         "external_ids-INITIAL_FORMS": "0",
         **fields,

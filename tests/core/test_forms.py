@@ -108,6 +108,15 @@ SYSTEM_DATES = {
     "billing.Invoice.issued_on",
     "billing.Invoice.due_on",
     "billing.LateFeeCharge.charged_on",
+    # The follow-up run's own dates (from the invoice's due date and the sequence's
+    # steps); the state's promise is a copy of a checked PromiseToPay.promised_on.
+    "billing.FollowUpState.anchor_on",
+    "billing.FollowUpState.next_touch_on",
+    "billing.FollowUpState.promised_on",
+    "billing.FollowUpMessage.sent_on",
+    "billing.FollowUpTouch.sent_on",
+    # The day a plan was computed for: the planner's today.
+    "capacity.PlanScenario.planned_for",
 }
 
 

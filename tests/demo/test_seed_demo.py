@@ -23,9 +23,11 @@ from django.core.management.base import CommandError
 from django.test import RequestFactory
 from django.utils import timezone
 
+from capacity.models import MoveStatus, PlanMove, ScenarioKind
 from clients.choices import BillingModel, EntityType, ExternalSource, ValueTier
 from clients.models import Client, ClientExternalId
 from core.calendar import firm_calendar
+from demo.rebalancing import MAX_RUSH_TASKS, RUSH_REASON
 from demo.specs import ADMIN_USERNAME, DEMO_PASSWORD
 from demo.timeline import (
     DELIVERED,
@@ -41,6 +43,7 @@ from demo.timeline import (
     reachable,
 )
 from dispatch.choices import Trigger
+from dispatch.models import DispatchDecision
 from engagements.choices import (
     DeadlineBasis,
     EngagementSource,
@@ -102,7 +105,17 @@ def snapshot() -> dict[str, list[tuple[object, ...]]]:
         return sorted(queryset.values_list(*fields), key=repr)
 
     demo_engagements = Engagement.objects.filter(source=EngagementSource.DEMO)
+    # The rebalancing story (demo/rebalancing.py) goes through the live services, which
+    # stamp the moment they ran: compared by who got which work, not when.
+    story = DispatchDecision.objects.filter(override_reason=RUSH_REASON).values("task__engagement")
+    timed = demo_engagements.exclude(pk__in=story)
     return {
+        "story": rows(
+            Task.objects.filter(engagement__in=story),
+            "engagement__external_id",
+            "status",
+            "assignee__user__username",
+        ),
         "staff": rows(
             StaffMember.objects.all(),
             "user__username",
@@ -126,10 +139,13 @@ def snapshot() -> dict[str, list[tuple[object, ...]]]:
             demo_engagements, "external_id", "due_date", "milestone", "estimated_hours"
         ),
         "milestones": rows(
-            EngagementMilestone.objects.all(), "engagement__external_id", "milestone", "reached_at"
+            EngagementMilestone.objects.filter(engagement__in=timed),
+            "engagement__external_id",
+            "milestone",
+            "reached_at",
         ),
         "transitions": rows(
-            MilestoneTransition.objects.all(),
+            MilestoneTransition.objects.filter(engagement__in=timed),
             "engagement__external_id",
             "from_milestone",
             "to_milestone",
@@ -151,7 +167,7 @@ def snapshot() -> dict[str, list[tuple[object, ...]]]:
             "estimated_hours",
         ),
         "tasks": rows(
-            Task.objects.filter(engagement__in=demo_engagements),
+            Task.objects.filter(engagement__in=timed),
             "engagement__external_id",
             "role",
             "title",
@@ -497,7 +513,22 @@ def test_seed_demo_last_months_close_is_mostly_delivered_in_six_to_eleven_busine
     assert len(held) >= 2
     november = Engagement.objects.filter(work_type__code__in=MONTHLY, period_end=date(2026, 11, 30))
     assert november.count() == october.count()
-    assert set(november.values_list("milestone", flat=True)) == {Milestone.DOCUMENTS_REQUESTED}
+    # Except the few whose statements came in early for the demo's rebalancing story.
+    early = DispatchDecision.objects.filter(override_reason=RUSH_REASON).values("task__engagement")
+    assert 0 < early.count() <= MAX_RUSH_TASKS
+    waiting = november.exclude(pk__in=early).values_list("milestone", flat=True)
+    assert set(waiting) == {Milestone.DOCUMENTS_REQUESTED}
+
+
+def test_seed_demo_leaves_a_rebalancing_proposal_made_by_the_loop():
+    seed_demo()
+    proposals = PlanMove.objects.filter(kind=ScenarioKind.REBALANCE, status=MoveStatus.PENDING)
+    assert proposals.exists()
+    move = proposals.select_related("from_staff").first()
+    assert move.summary.startswith("Move ") and "1 change" in move.summary
+    assert move.scenario.created_by is None  # the loop made it, not a person
+    seed_demo()  # idempotent: a second run proposes nothing more
+    assert PlanMove.objects.filter(kind=ScenarioKind.REBALANCE).count() == proposals.count()
 
 
 def test_seed_demo_open_review_exceptions_hold_closes_in_review():

@@ -3,10 +3,12 @@ of client-requested staff. Staff are refused everywhere."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from dispatch.choices import DecisionOutcome, EscalationStatus, Trigger
 from dispatch.models import DispatchDecision, Escalation
@@ -14,7 +16,7 @@ from dispatch.presenters import OVER as OVER_THRESHOLD
 from dispatch.services import task_dispatch
 from engagements.choices import TaskStatus
 from tests.dispatch.builders import DUE, FRIDAY, FROZEN_NOW, TODAY, bookkeeping_task, load_up
-from tests.factories import TaskFactory
+from tests.factories import TaskFactory, TimeOffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -309,10 +311,10 @@ def test_escalations_page_query_count_does_not_grow(client, manager, django_asse
 
 
 def section(body: str, member) -> str:
-    return body.split(f'id="member-{member.pk}"', 1)[1].split("</section>", 1)[0]
+    return body.split(f'id="member-{member.pk}"', 1)[1].split("</tr>", 1)[0]
 
 
-def test_team_page_shows_each_reports_work_utilization_and_pending(
+def test_team_page_shows_each_reports_work_hours_and_pending(
     client, frozen_now, manager, alice, bob, skilled
 ):
     waiting = load_up(alice, "20", status=TaskStatus.ASSIGNED)  # 16 of 32 weighted hours
@@ -325,34 +327,98 @@ def test_team_page_shows_each_reports_work_utilization_and_pending(
 
     body = response.content.decode()
     assert response.status_code == 200
+    assert "<h1>My team</h1>" in body
     mine = section(body, alice)
-    assert "<strong>75%</strong> of this week (threshold 80%)" in mine
-    assert "<strong>2</strong> open tasks" in mine
-    assert "<strong>1</strong> awaiting acceptance" in mine
+    assert "<strong>75 %</strong> — 24 of 32 h" in mine
+    assert "threshold 80 % · 8 h free" in mine
+    assert "2 open tasks" in mine and "1 awaiting acceptance" in mine
     assert waiting.engagement.client.name in mine and started.engagement.client.name in mine
     assert done.engagement.client.name not in body
-    assert "No open work." in section(body, bob) and "<strong>0%</strong>" in section(body, bob)
+    assert "No open work." in section(body, bob) and "<strong>0 %</strong>" in section(body, bob)
     assert "Outsider Test" not in body
 
 
+def test_team_page_shows_time_off_this_week_and_next(client, frozen_now, manager, alice, bob):
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    TimeOffFactory(
+        staff_member=alice,
+        start_date=monday + timedelta(days=8),
+        end_date=monday + timedelta(days=9),
+        reason="Vacation",
+    )
+    TimeOffFactory(
+        staff_member=alice,
+        start_date=monday + timedelta(days=21),
+        end_date=monday + timedelta(days=21),
+        reason="Too far ahead",
+    )
+    TimeOffFactory(
+        staff_member=bob,
+        start_date=monday + timedelta(days=2),
+        end_date=monday + timedelta(days=2),
+        hours_per_day=Decimal("4"),
+        reason="Dentist",
+    )
+    client.force_login(manager.user)
+
+    body = client.get(reverse("dispatch:team")).content.decode()
+
+    tuesday = monday + timedelta(days=8)
+    assert f"{tuesday:%a %b} {tuesday.day} – " in section(body, alice)
+    assert ": Vacation" in section(body, alice)
+    assert "Too far ahead" not in body
+    assert "(4 h a day): Dentist" in section(body, bob)
+
+
+def test_partners_see_the_whole_firm_and_can_narrow_to_a_team(
+    client, frozen_now, partner, manager, alice, skilled
+):
+    outsider = skilled("outsider", "bookkeeping")
+    client.force_login(partner.user)
+
+    firm = client.get(reverse("dispatch:team")).content.decode()
+    team = client.get(reverse("dispatch:team"), {"team": manager.pk}).content.decode()
+
+    assert "<h1>The firm</h1>" in firm
+    for person in (partner, manager, alice, outsider):
+        assert f'id="member-{person.pk}"' in firm
+    assert "reports to Mia Manager" in section(firm, alice)
+    assert f'id="member-{alice.pk}"' in team and f'id="member-{outsider.pk}"' not in team
+
+
+def test_managers_cannot_widen_their_team_by_the_url(client, frozen_now, manager, skilled):
+    outsider = skilled("outsider", "bookkeeping")
+    client.force_login(manager.user)
+
+    body = client.get(reverse("dispatch:team"), {"team": outsider.pk}).content.decode()
+
+    assert f'id="member-{outsider.pk}"' not in body
+
+
 def test_team_page_query_count_does_not_grow(
-    client, frozen_now, manager, skilled, django_assert_max_num_queries
+    client, frozen_now, partner, manager, skilled, django_assert_max_num_queries
 ):
     def hire(count: int, start: int) -> None:
         for index in range(start, start + count):
             member = skilled(f"report{index}", "bookkeeping", manager=manager)
             load_up(member, "4", status=TaskStatus.ASSIGNED)
+            TimeOffFactory(
+                staff_member=member,
+                start_date=timezone.localdate(),
+                end_date=timezone.localdate(),
+            )
 
-    client.force_login(manager.user)
+    client.force_login(partner.user)
     hire(3, 0)
     client.get(reverse("dispatch:team"))  # the capacity policy is cached from here on
-    with django_assert_max_num_queries(13) as small:
+    with django_assert_max_num_queries(14) as small:
         client.get(reverse("dispatch:team"))
     hire(12, 3)
-    with django_assert_max_num_queries(13) as large:
+    with django_assert_max_num_queries(14) as large:
         response = client.get(reverse("dispatch:team"))
 
-    assert response.content.decode().count('class="card" id="member-') == 15
+    assert response.content.decode().count('<tr id="member-') == 17
     assert len(large.captured_queries) == len(small.captured_queries)
 
 

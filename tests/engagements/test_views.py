@@ -184,3 +184,41 @@ def test_admin_mark_received_completes_checklist(
     assert response.status_code == 302
     engagement.refresh_from_db()
     assert engagement.milestone == "documents_received"
+
+
+def test_timeline_says_each_move_in_words_with_who_acted(client, manager):
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from engagements.models import MilestoneTransition
+    from tests.factories import EngagementFactory
+
+    engagement = EngagementFactory(
+        work_type=WorkType.objects.get(code="month_end_close"), milestone="preparation_complete"
+    )
+    at = datetime(2026, 11, 2, 14, 5, tzinfo=ZoneInfo("UTC"))
+    for old, new, source, actor in (
+        ("new", "documents_requested", "system", None),
+        ("in_preparation", "preparation_complete", "button", manager.user),
+        ("documents_requested", "documents_received", "webhook", None),
+    ):
+        MilestoneTransition.objects.create(
+            engagement=engagement,
+            from_milestone=old,
+            to_milestone=new,
+            source=source,
+            actor=actor,
+            at=at,
+        )
+    client.force_login(manager.user)
+
+    body = client.get(
+        reverse("engagements:engagement-detail", args=[engagement.pk])
+    ).content.decode()
+
+    assert "Moved to Documents requested automatically, as the work moved on." in body
+    assert "Mia Manager moved it from In bookkeeping to Bookkeeper complete." in body
+    assert (
+        "Moved from Documents requested to Documents received by another system (webhook)." in body
+    )
+    assert "preparation_complete" not in body.split('id="timeline-heading"', 1)[1]

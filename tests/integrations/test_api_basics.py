@@ -274,3 +274,18 @@ def test_concurrent_requests_with_one_key_open_one_engagement(manager, api_as, b
 
     assert Engagement.objects.count() == 1
     assert answers.count(201) >= 1 and set(answers) <= {201, 409}
+
+
+def test_a_refusal_carrying_field_errors_is_a_400_naming_the_field_not_a_500():
+    """A service may refuse with field errors (a dict): that ValidationError has no code
+    of its own, which the handler read and failed on with a 500."""
+    from core.exceptions import ApplicationError
+    from integrations.api.errors import exception_handler
+
+    response = exception_handler(
+        ApplicationError({"hours": ["Hours must be between 0.25 and 24."]}), {}
+    )
+
+    assert response is not None and response.status_code == 400
+    assert response.data["field"] == "hours"
+    assert "between 0.25 and 24" in response.data["message"]

@@ -13,6 +13,7 @@ from core.services import change_stamp_bump
 from demo.billing import demo_billing_build, demo_billing_report
 from demo.build import demo_build, demo_logins, demo_report
 from demo.morning import demo_morning
+from demo.rebalancing import demo_rebalance
 from demo.specs import SIZES, DemoConflictError
 from dispatch.roster import ROSTER_STAMP
 
@@ -75,6 +76,9 @@ class Command(BaseCommand):
             logins=[username for username, _role, _password in demo_logins(plan)],
             seed=plan.seed,
         )
+        if options["size"] == "demo":
+            # A pending rebalancing proposal for the manager to find, made by the loop.
+            demo_rebalance(today=plan.today)
         for line in lines:
             self.stdout.write(line)
         for line in demo_billing_report(billing):

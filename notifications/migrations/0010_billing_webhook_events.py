@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('notifications', '0008_sms_followup_templates'),
+        ('notifications', '0009_task_moved_template'),
     ]
 
     operations = [
