@@ -15,6 +15,7 @@ from capacity.ledger import (
     DeadlineFit,
     OpenWork,
     StaffCalendar,
+    WorkingPattern,
     committed_between,
     deadline_fit,
     utilization,
@@ -25,7 +26,8 @@ from capacity.policy import Policy, Season, Thresholds
 from core.calendar import BusinessCalendar, firm_calendar
 from engagements.choices import HELD_TASK_STATUSES
 from engagements.models import Task
-from staff.models import StaffMember, StaffSkill, TimeOff
+from staff.models import DAY_HOUR_FIELDS, StaffMember, StaffSkill, TimeOff
+from staff.models import WorkingPattern as WorkingPatternRow
 
 # utilization_window looks up to eight weeks ahead for a week with working time.
 UTILIZATION_REACH = timedelta(weeks=9)
@@ -120,6 +122,22 @@ def _time_off(ids: list[int], today: date, horizon: date) -> dict[int, dict[date
     return time_off
 
 
+def working_patterns(ids: list[int], today: date) -> dict[int, tuple[WorkingPattern, ...]]:
+    """Each person's working patterns still in force from ``today`` on, as the ledger
+    reads them: one query, whatever the number of people."""
+    patterns: dict[int, list[WorkingPattern]] = defaultdict(list)
+    rows = (
+        WorkingPatternRow.objects.filter(staff_member_id__in=ids)
+        .exclude(ends_on__lt=today)
+        .order_by("staff_member_id", "pk")
+        .values_list("staff_member_id", "starts_on", "ends_on", *DAY_HOUR_FIELDS)
+    )
+    for staff_id, starts_on, ends_on, *hours in rows:
+        week = tuple(float(h) for h in hours)
+        patterns[staff_id].append(WorkingPattern(week, starts_on, ends_on))  # type: ignore[arg-type]
+    return {pk: tuple(found) for pk, found in patterns.items()}
+
+
 def _open_work(ids: list[int]) -> dict[int, list[OpenWork]]:
     # values_list, not model instances: this runs for whole teams on every dashboard render.
     open_work: dict[int, list[OpenWork]] = defaultdict(list)
@@ -143,13 +161,17 @@ def _open_work(ids: list[int]) -> dict[int, list[OpenWork]]:
 
 
 def _staff_calendar(
-    member: StaffMember, holidays: frozenset[date], time_off: dict[date, float]
+    member: StaffMember,
+    holidays: frozenset[date],
+    time_off: dict[date, float],
+    patterns: tuple[WorkingPattern, ...] = (),
 ) -> StaffCalendar:
     return StaffCalendar(
         weekly_hours=float(member.weekly_capacity_hours),
         working_days=frozenset(member.working_days),
         holidays=holidays,
         time_off=time_off,
+        patterns=patterns,
     )
 
 
@@ -160,29 +182,36 @@ def staff_calendars(
     horizon: date,
     calendar: BusinessCalendar | None = None,
 ) -> dict[int, StaffCalendar]:
-    """Each person's calendar (hours, working days, holidays, time off) from today through
-    ``horizon``: one query, whatever the number of people. For pages that read open work
-    themselves (the heatmap splits it by status) and then ask the ledger."""
+    """Each person's calendar (hours, working days and patterns, holidays, time off) from
+    today through ``horizon``: two queries, whatever the number of people. For pages that
+    read open work themselves (the heatmap splits it by status) and then ask the ledger."""
     calendar = calendar or firm_calendar()
     ids = [m.pk for m in members]
     time_off = _time_off(ids, today, horizon)
+    patterns = working_patterns(ids, today)
     holidays = frozenset(calendar.holidays_between(today, horizon))
-    return {m.pk: _staff_calendar(m, holidays, time_off.get(m.pk, {})) for m in members}
+    return {
+        m.pk: _staff_calendar(m, holidays, time_off.get(m.pk, {}), patterns.get(m.pk, ()))
+        for m in members
+    }
 
 
 def deadline_fits(
     *, staff_ids: list[int], today: date, calendar: BusinessCalendar | None = None
 ) -> dict[int, DeadlineFit]:
-    """Whether each person can still finish all their open work on time (three queries)."""
+    """Whether each person can still finish all their open work on time (four queries)."""
     calendar = calendar or firm_calendar()
     members = list(StaffMember.objects.filter(pk__in=staff_ids))
     open_work = _open_work(staff_ids)
     horizon = max([today, *(w.due_date for work in open_work.values() for w in work)])
     time_off = _time_off(staff_ids, today, horizon)
+    patterns = working_patterns(staff_ids, today)
     holidays = frozenset(calendar.holidays_between(today, horizon))
     fits: dict[int, DeadlineFit] = {}
     for member in members:
-        staff_calendar = _staff_calendar(member, holidays, time_off.get(member.pk, {}))
+        staff_calendar = _staff_calendar(
+            member, holidays, time_off.get(member.pk, {}), patterns.get(member.pk, ())
+        )
         fits[member.pk] = deadline_fit(staff_calendar, open_work.get(member.pk, []), today)
     return fits
 
@@ -195,7 +224,7 @@ def staff_loads(
     calendar: BusinessCalendar | None = None,
     policy: Policy | None = None,
 ) -> dict[int, StaffLoad]:
-    """Capacity for many people at once: six queries whatever the team size.
+    """Capacity for many people at once: seven queries whatever the team size.
 
     Time off and holidays are loaded through the latest of ``horizon`` (default:
     26 weeks out), the furthest week the utilization window can reach, and the
@@ -220,10 +249,13 @@ def staff_loads(
         + [w.due_date for work in open_work.values() for w in work]
     )
     time_off = _time_off(ids, today, horizon)
+    patterns = working_patterns(ids, today)
     holidays = frozenset(calendar.holidays_between(today, horizon))
     loads: dict[int, StaffLoad] = {}
     for member in members:
-        staff_calendar = _staff_calendar(member, holidays, time_off.get(member.pk, {}))
+        staff_calendar = _staff_calendar(
+            member, holidays, time_off.get(member.pk, {}), patterns.get(member.pk, ())
+        )
         work = tuple(sorted(open_work.get(member.pk, []), key=lambda w: (w.due_date, w.task_id)))
         window = utilization_window(staff_calendar, today)
         skills = tuple(member.staff_skills.all())
@@ -237,3 +269,63 @@ def staff_loads(
             committed_week=committed_between(staff_calendar, work, today, *window),
         )
     return loads
+
+
+@dataclass(frozen=True)
+class DayHours:
+    day: date
+    hours: float  # available: the pattern's hours, less holidays and time off
+    source: str  # the pattern that sets the day's hours, or "Weekly hours"
+    holiday: bool
+    away: bool
+
+
+def hours_by_day(
+    *,
+    member: StaffMember,
+    patterns: list[WorkingPatternRow],
+    today: date,
+    days: int = 14,
+    calendar: BusinessCalendar | None = None,
+) -> list[DayHours]:
+    """The next ``days`` days of ``member``'s hours as the ledger counts them (one
+    query: time off; ``patterns`` are the rows the page already shows)."""
+    calendar = calendar or firm_calendar()
+    end = today + timedelta(days=days - 1)
+    holidays = frozenset(calendar.holidays_between(today, end))
+    time_off = _time_off([member.pk], today, end).get(member.pk, {})
+    staff_calendar = _staff_calendar(
+        member,
+        holidays,
+        time_off,
+        tuple(
+            WorkingPattern(
+                tuple(float(h) for h in row.day_hours),  # type: ignore[arg-type]
+                row.starts_on,
+                row.ends_on,
+            )
+            for row in patterns
+        ),
+    )
+    ranked = sorted(enumerate(patterns), key=lambda p: (p[1].starts_on or date.min, p[0]))
+    result = []
+    for offset in range(days):
+        day = today + timedelta(days=offset)
+        source = next(
+            (
+                row.name
+                for _, row in reversed(ranked)
+                if (row.starts_on or date.min) <= day <= (row.ends_on or date.max)
+            ),
+            "Weekly hours",
+        )
+        result.append(
+            DayHours(
+                day=day,
+                hours=staff_calendar.hours_on(day),
+                source=source,
+                holiday=day in holidays,
+                away=time_off.get(day, 0.0) > 0,
+            )
+        )
+    return result

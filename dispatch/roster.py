@@ -4,9 +4,9 @@ facts, and their open work as the engine's columns (``CandidatePool``).
 At a 1,000-person firm every dispatch would otherwise read everyone's name, skills,
 hours, time off and open work again and build their calendars and load profiles again.
 
-- **Facts** (the capacity policy; names, skills, hours, time off; the skills each
+- **Facts** (the capacity policy; names, skills, hours, working patterns, time off; the skills each
   work type needs) are built again when the ``staff-roster`` change stamp moved (a
-  save or delete of a staff member, their user, skills or time off, a skill tag, a
+  save or delete of a staff member, their user, skills, working patterns or time off, a skill tag, a
   work type or its skill rules, a capacity rule or its skills bumps it after commit,
   ``dispatch.apps``; it is read with the task, in the same query), when the day
   changed, and after ``ROSTER_MAX_AGE`` seconds (writes that bypass signals;
@@ -40,9 +40,9 @@ from django.db import connection
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
-from capacity.ledger import OpenWork, StaffCalendar
+from capacity.ledger import OpenWork, StaffCalendar, WorkingPattern
 from capacity.policy import Policy, Thresholds
-from capacity.selectors import capacity_policy, remaining_weighted_hours
+from capacity.selectors import capacity_policy, remaining_weighted_hours, working_patterns
 from core.calendar import firm_calendar
 from core.services import change_stamp_bump
 from dispatch.engine import CandidateSnapshot, HeldSkill, SkillRequirement
@@ -304,8 +304,8 @@ def roster_forget() -> None:
 
 
 def _build(key: tuple[int, date], today: date) -> Roster:
-    """The capacity policy, everyone active with all their skills, their time off, and
-    the skills each work type needs: five queries."""
+    """The capacity policy, everyone active with all their skills, their time off and
+    working patterns, and the skills each work type needs: six queries."""
     policy = capacity_policy(day=today, fresh=True)
     rows = (
         StaffMember.objects.filter(active=True)
@@ -335,18 +335,22 @@ def _build(key: tuple[int, date], today: date) -> Roster:
             skills[pk][slug] = HeldSkill(level=level, certified_until=until)
     horizon = today + REACH
     time_off = _time_off(list(facts), today, horizon)
+    patterns = working_patterns(list(facts), today)
     holidays = frozenset(firm_calendar().holidays_between(today, horizon))
-    shared: dict[tuple[float, frozenset[int]], StaffCalendar] = {}
+    shared: dict[tuple[float, frozenset[int], tuple[WorkingPattern, ...]], StaffCalendar] = {}
     members: dict[int, Member] = {}
     holders: dict[str, set[int]] = defaultdict(set)
     for pk, (name, seniority, weekly, days, manager) in facts.items():
         away = time_off.get(pk)
+        weeks = patterns.get(pk, ())
         if away:
-            calendar = StaffCalendar(weekly, days, holidays, away)
+            calendar = StaffCalendar(weekly, days, holidays, away, weeks)
         else:
-            # Everyone with the same hours and days and no time off shares one
-            # calendar, so the engine counts their windows once.
-            calendar = shared.setdefault((weekly, days), StaffCalendar(weekly, days, holidays))
+            # Everyone with the same hours, days and patterns and no time off shares
+            # one calendar, so the engine counts their windows once.
+            calendar = shared.setdefault(
+                (weekly, days, weeks), StaffCalendar(weekly, days, holidays, {}, weeks)
+            )
         held = skills.get(pk, {})
         members[pk] = Member(
             staff_id=pk,

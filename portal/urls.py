@@ -13,5 +13,11 @@ urlpatterns = [
     path("capacity/deadlines/", capacity_views.deadlines, name="capacity-deadlines"),
     path("capacity/deadlines/day/", capacity_views.deadline_day, name="capacity-deadline-day"),
     path("capacity/metrics/", capacity_views.metrics, name="capacity-metrics"),
+    path("capacity/hours/<int:staff_id>/", capacity_views.staff_hours, name="capacity-hours"),
+    path(
+        "capacity/hours/<int:staff_id>/<int:pattern_id>/remove/",
+        capacity_views.staff_hours_remove,
+        name="capacity-hours-remove",
+    ),
     path("healthz", views.healthz, name="healthz"),
 ]

@@ -6,7 +6,8 @@ from django.http import HttpRequest
 
 from core.forms import FirmModelForm
 from staff.choices import Weekday
-from staff.models import SkillTag, StaffMember, StaffSkill, TimeOff
+from staff.forms import WorkingPatternForm
+from staff.models import SkillTag, StaffMember, StaffSkill, TimeOff, WorkingPattern
 from staff.services import staff_member_sync_role
 
 
@@ -52,6 +53,25 @@ class TimeOffInline(admin.TabularInline):
     fields = ["start_date", "end_date", "hours_per_day", "reason"]
 
 
+class WorkingPatternInline(admin.TabularInline):
+    model = WorkingPattern
+    form = WorkingPatternForm
+    extra = 0
+    fields = [
+        "name",
+        "starts_on",
+        "ends_on",
+        "monday_hours",
+        "tuesday_hours",
+        "wednesday_hours",
+        "thursday_hours",
+        "friday_hours",
+        "saturday_hours",
+        "sunday_hours",
+    ]
+    verbose_name = "working pattern (hours per weekday)"
+
+
 @admin.register(StaffMember)
 class StaffMemberAdmin(admin.ModelAdmin):
     form = StaffMemberForm
@@ -68,7 +88,7 @@ class StaffMemberAdmin(admin.ModelAdmin):
     list_select_related = ["user", "manager__user"]
     search_fields = ["user__first_name", "user__last_name", "user__username", "user__email"]
     autocomplete_fields = ["user", "manager"]
-    inlines = [StaffSkillInline, TimeOffInline]
+    inlines = [StaffSkillInline, WorkingPatternInline, TimeOffInline]
     fieldsets = [
         (None, {"fields": ["user", "title", "role", "seniority", "manager", "active"]}),
         ("Capacity", {"fields": ["weekly_capacity_hours", "working_days"]}),

@@ -54,6 +54,7 @@ from engagements.forms import (
 from engagements.milestones import template_for
 from engagements.models import WorkType
 from engagements.upload_views import DocumentUploadForm
+from staff.forms import WorkingPatternForm
 from tests.factories import PASSWORD
 from tests.test_authorization_matrix import MATRIX, URL_ARGS
 from tests.world import World
@@ -111,6 +112,19 @@ POSTS: dict[tuple[str, str], Post] = {
         "anon",
         AdminLoginForm,
         lambda w: {"username": w.users["admin"].username, "password": PASSWORD},
+    ),
+    ("portal:capacity-hours", "add a working pattern"): Post(
+        "manager",
+        WorkingPatternForm,
+        lambda w: {
+            "name": "Four tens",
+            "starts_on": _iso(7),
+            "ends_on": "",
+            **{f"{day}_hours": "10" for day in ("monday", "tuesday", "wednesday", "thursday")},
+            "friday_hours": "0",
+            "saturday_hours": "0",
+            "sunday_hours": "0",
+        },
     ),
     ("dispatch:queue-action", "request reassignment"): Post(
         "staff",
@@ -236,6 +250,7 @@ TAKES_NO_INPUT = {
     "dispatch:decision-decline",
     "dispatch:task-complete",
     "notifications:retry",
+    "portal:capacity-hours-remove",
     "billing:invoice-approve",
     "billing:timer-start",
     "billing:timer-stop",

@@ -39,7 +39,7 @@ from engagements.models import Engagement, RecurringPlan, ReviewException, Task,
 from engagements.services import engagement_create
 from notifications.choices import Channel, NotificationStatus, NotificationTemplate, SubjectType
 from notifications.models import Notification
-from staff.models import SkillTag, StaffMember
+from staff.models import SkillTag, StaffMember, WorkingPattern
 from tests.factories import ClientFactory, StaffSkillFactory, TimeOffFactory
 
 
@@ -57,6 +57,7 @@ class World:
     time_entry: TimeEntry | None = None  # Alice's draft time on her task
     draft_invoice: Invoice | None = None  # awaiting a partner
     issued_invoice: Invoice | None = None  # sent to the client
+    working_pattern: WorkingPattern | None = None  # Alice's busy season, two months out
 
 
 def build_world(
@@ -131,6 +132,13 @@ def build_world(
     )
     StaffSkillFactory(staff_member=alice, skill=SkillTag.objects.get(slug="bookkeeping"))
     TimeOffFactory(staff_member=alice, start_date=today, end_date=today)
+    working_pattern = WorkingPattern.objects.create(
+        staff_member=alice,
+        name="Busy season",
+        starts_on=today + timedelta(days=60),
+        ends_on=today + timedelta(days=90),
+        **{f"{day}_hours": Decimal("10") for day in ("monday", "tuesday", "wednesday", "thursday")},
+    )
     WorkerHeartbeat.objects.create(hostname="worker-1", last_seen_at=timezone.now(), beats=1)
     # Not the test client's address: a successful login there clears its attempts.
     axes_row = {"user_agent": "test", "ip_address": "203.0.113.9", "username": "mallory"}
@@ -193,6 +201,7 @@ def build_world(
         time_entry,
         draft_invoice,
         issued_invoice,
+        working_pattern,
     )
 
 

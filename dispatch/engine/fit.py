@@ -108,13 +108,14 @@ def capacity_columns(task: TaskToPlace, pool: CandidatePool, rows: Ints) -> FitC
     hours = task.weighted_hours
     due = task.due_date.toordinal()
     calendars = pool.calendars
-    # Working days from today to the due date (or today, for work already due).
+    # Working units (the hours the work spreads by) from today to the due date (or
+    # today, for work already due).
     until = max(due, today)
-    days_until = calendars.working_days(rows, today, until)
+    days_until = calendars.working_units(rows, today, until)
     days = days_until if due >= today else np.zeros(len(rows), dtype=np.int64)
-    # This week with the task: its hours spread over its working days, the share
+    # This week with the task: its hours spread over its working hours, the share
     # falling in the window (``committed_between`` for the one new item).
-    inside = calendars.working_days(
+    inside = calendars.working_units(
         rows, pool.window_start[rows], np.minimum(pool.window_end[rows], due)
     )
     spread = np.divide(hours * inside, days, out=np.zeros(len(rows)), where=days > 0)

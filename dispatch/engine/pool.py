@@ -11,9 +11,10 @@ them to it); working days and available hours are integers, as in the ledger.
 
 Layout (rows in staff-id order):
 - per row: staff id, seniority, thresholds, skills (a level and a certification
-  date per skill slug), the calendar's weekday pattern, holiday group and hours per
-  working day, and the load profile's figures for the week;
-- ragged per-row lists (time off, open work's due dates, deadlines) flattened into
+  date per skill slug), the calendar's holiday group, and the load profile's
+  figures for the week;
+- ragged per-row lists (the calendar's periods of one weekly pattern each, time
+  off, open work's due dates, deadlines) flattened into
   one sorted array each, keyed ``row * SPAN + ordinal``, so one ``searchsorted``
   answers "how many before this day" for every row at once; per-row running totals
   sit beside them (one extra slot per row where a list has a "none yet" entry).
@@ -32,7 +33,14 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
-from capacity.ledger import EPSILON, UNITS_PER_HOUR, LoadProfile, OpenWork, utilization
+from capacity.ledger import (
+    EPSILON,
+    UNITS_PER_HOUR,
+    LoadProfile,
+    OpenWork,
+    utilization,
+    week_prefix,
+)
 from dispatch.engine.types import CandidateSnapshot
 
 Ints = npt.NDArray[np.int64]
@@ -98,51 +106,64 @@ def _segment(
 
 @dataclass(frozen=True)
 class _Calendars:
-    """Every row's calendar as columns: weekday pattern, holiday group, hours per day,
-    and time off (units lost per day, with running totals over all rows)."""
+    """Every row's calendar as columns: its periods (one weekly pattern each, in
+    units per weekday, with the units before the period starts), holiday group (the
+    units each holiday takes off), and time off (units lost per day); running totals
+    over all rows beside the sorted keys."""
 
-    pattern: Ints  # per row: index into ``week_prefix``
-    week_prefix: Ints  # per pattern: working weekdays among the first k days of a week
+    period_keys: Ints  # ``row * SPAN + first ordinal``, sorted, then a sentinel
+    period_start: Ints  # per period: its first ordinal
+    period_base: Ints  # per period: pattern units before it
+    period_week: Ints  # per period: index into ``week_prefix``
+    week_prefix: Ints  # per distinct week: units among the first k days (k = 0..7)
     holiday_group: Ints  # per row
     holiday_keys: Ints  # ``group * SPAN + ordinal``, sorted, then a sentinel
-    day_units: Ints  # per row
+    holiday_before: Ints  # units lost before each holiday key (running total)
     away_keys: Ints  # ``row * SPAN + ordinal``, sorted, then a sentinel
     away_before: Ints  # units lost before each away key (running total over all rows)
 
-    def weekdays_before(self, rows: Ints, ordinals: Ints | int) -> Ints:
-        """Working weekdays from ordinal 1 (a Monday) up to, not including, ``ordinals``."""
+    def _week_units(self, week: Ints, ordinals: Ints | int) -> Ints:
         weeks, rest = np.divmod(ordinals - 1, 7)
-        pattern = self.pattern[rows]
-        days: Ints = weeks * self.week_prefix[pattern, 7] + self.week_prefix[pattern, rest]
-        return days
+        units: Ints = weeks * self.week_prefix[week, 7] + self.week_prefix[week, rest]
+        return units
 
-    def working_days(self, rows: Ints, lo: Ints | int, hi: Ints | int) -> Ints:
-        """Working days from ``lo`` to ``hi``, both included, holidays excluded (0 when
-        ``hi`` < ``lo``): ``StaffCalendar.working_days_between`` for every row."""
-        group = self.holiday_group[rows] * SPAN
-        after: Ints = np.searchsorted(self.holiday_keys, group + hi, side="right")
-        before: Ints = np.searchsorted(self.holiday_keys, group + lo, side="left")
-        weekdays = self.weekdays_before(rows, hi + 1) - self.weekdays_before(rows, lo)
-        days: Ints = np.where(hi < lo, 0, weekdays - (after - before))
-        return days
-
-    def available_units(self, rows: Ints, lo: int, hi: int, days: Ints) -> Ints:
-        """``StaffCalendar.available_units`` for every row from ``lo`` to ``hi`` (``lo``
-        <= ``hi``), with ``days`` the working days between them."""
-        key = rows * SPAN
-        first = np.searchsorted(self.away_keys, key + lo, side="left")
-        last = np.searchsorted(self.away_keys, key + hi, side="right")
-        units: Ints = days * self.day_units[rows] - (
-            self.away_before[last] - self.away_before[first]
+    def units_before(self, rows: Ints, ordinals: Ints | int) -> Ints:
+        """Pattern units from ordinal 1 up to, not including, ``ordinals`` (holidays and
+        time off not taken off): ``CalendarIndex.units_before`` for every row."""
+        period = np.searchsorted(self.period_keys, rows * SPAN + ordinals, side="right") - 1
+        week = self.period_week[period]
+        units: Ints = (
+            self.period_base[period]
+            + self._week_units(week, ordinals)
+            - self._week_units(week, self.period_start[period])
         )
         return units
 
+    def working_units(self, rows: Ints, lo: Ints | int, hi: Ints | int) -> Ints:
+        """Working units from ``lo`` to ``hi``, both included, holidays excluded (0 when
+        ``hi`` < ``lo``): ``StaffCalendar.working_units_between`` for every row."""
+        group = self.holiday_group[rows] * SPAN
+        after: Ints = np.searchsorted(self.holiday_keys, group + hi, side="right")
+        before: Ints = np.searchsorted(self.holiday_keys, group + lo, side="left")
+        pattern = self.units_before(rows, hi + 1) - self.units_before(rows, lo)
+        lost = self.holiday_before[after] - self.holiday_before[before]
+        units: Ints = np.where(hi < lo, 0, pattern - lost)
+        return units
 
-def _week_prefix(days: frozenset[int]) -> list[int]:
-    prefix = [0]
-    for weekday in range(7):
-        prefix.append(prefix[-1] + (weekday in days))
-    return prefix
+    def available_units(self, rows: Ints, lo: int, hi: int, working: Ints) -> Ints:
+        """``StaffCalendar.available_units`` for every row from ``lo`` to ``hi`` (``lo``
+        <= ``hi``), with ``working`` the working units between them."""
+        key = rows * SPAN
+        first = np.searchsorted(self.away_keys, key + lo, side="left")
+        last = np.searchsorted(self.away_keys, key + hi, side="right")
+        units: Ints = working - (self.away_before[last] - self.away_before[first])
+        return units
+
+
+def _running_before(values: list[int]) -> Ints:
+    """0, then the running total of ``values``: one entry per key and its sentinel."""
+    before: Ints = np.concatenate(([0], np.cumsum(values, dtype=np.int64))).astype(np.int64)
+    return before
 
 
 class CandidatePool:
@@ -237,10 +258,15 @@ class CandidatePool:
         self.levels, self.certified = levels, certified
 
     def _build_calendars(self) -> None:
-        patterns: dict[frozenset[int], int] = {}
-        groups: dict[tuple[int, ...], int] = {}
-        seen: dict[int, tuple[int, int, int]] = {}  # calendar id -> (pattern, group, units)
-        pattern, group, units = [], [], []
+        weeks: dict[tuple[int, ...], int] = {}
+        groups: dict[tuple[tuple[int, ...], tuple[int, ...]], int] = {}
+        seen: dict[int, tuple[list[tuple[int, int, int]], int]] = {}  # calendar id ->
+        # ((first ordinal, base, week) per period, holiday group)
+        period_keys: list[int] = []
+        period_start: list[int] = []
+        period_base: list[int] = []
+        period_week: list[int] = []
+        group: list[int] = []
         away_keys: list[int] = []
         away_lost: list[int] = []
         for row, person in enumerate(self.people):
@@ -248,32 +274,44 @@ class CandidatePool:
             index = calendar.index
             facts = seen.get(id(calendar))
             if facts is None:
+                periods = [
+                    (start, base, weeks.setdefault(week, len(weeks)))
+                    for start, base, week in zip(
+                        index.period_starts, index.period_base, index.period_weeks, strict=True
+                    )
+                ]
                 facts = (
-                    patterns.setdefault(calendar.working_days, len(patterns)),
-                    groups.setdefault(index.holidays, len(groups)),
-                    index.day_units,
+                    periods,
+                    groups.setdefault((index.holidays, index.holiday_lost), len(groups)),
                 )
                 seen[id(calendar)] = facts
-            pattern.append(facts[0])
+            base_key = row * SPAN
+            for start, base, week in facts[0]:
+                period_keys.append(base_key + start)
+                period_start.append(start)
+                period_base.append(base)
+                period_week.append(week)
             group.append(facts[1])
-            units.append(facts[2])
-            base = row * SPAN
-            away_keys.extend(base + day for day in index.away_days)
+            away_keys.extend(base_key + day for day in index.away_days)
             away_lost.extend(index.away_lost)
-        holiday_keys = [g * SPAN + day for days, g in groups.items() for day in days]
-        holiday_keys.sort()
+        holidays = sorted(
+            (g * SPAN + day, lost)
+            for (days, losts), g in groups.items()
+            for day, lost in zip(days, losts, strict=True)
+        )
         self.calendars = _Calendars(
-            pattern=np.asarray(pattern, dtype=np.int64),
+            period_keys=np.asarray([*period_keys, NEVER], dtype=np.int64),
+            period_start=np.asarray([*period_start, 1], dtype=np.int64),
+            period_base=np.asarray([*period_base, 0], dtype=np.int64),
+            period_week=np.asarray([*period_week, 0], dtype=np.int64),
             week_prefix=np.asarray(
-                [_week_prefix(days) for days in patterns] or [[0] * 8], dtype=np.int64
+                [week_prefix(week) for week in weeks] or [(0,) * 8], dtype=np.int64
             ),
             holiday_group=np.asarray(group, dtype=np.int64),
-            holiday_keys=np.asarray([*holiday_keys, NEVER], dtype=np.int64),
-            day_units=np.asarray(units, dtype=np.int64),
+            holiday_keys=np.asarray([*(key for key, _ in holidays), NEVER], dtype=np.int64),
+            holiday_before=_running_before([lost for _, lost in holidays]),
             away_keys=np.asarray([*away_keys, NEVER], dtype=np.int64),
-            away_before=np.concatenate(([0], np.cumsum(away_lost, dtype=np.int64))).astype(
-                np.int64
-            ),
+            away_before=_running_before(away_lost),
         )
 
     def _build_profiles(self) -> None:
@@ -419,20 +457,20 @@ class CandidatePool:
         until = self.certified.get(slug)
         return np.full(len(rows), NEVER, dtype=np.int64) if until is None else until[rows]
 
-    def committed_through(self, rows: Ints, ordinal: int, days: Ints) -> Floats:
+    def committed_through(self, rows: Ints, ordinal: int, units: Ints) -> Floats:
         """``LoadProfile.committed_through`` for every row, for a day from today on, with
-        ``days`` the working days from today to it."""
+        ``units`` the working units from today to it."""
         position = self.spread.positions(rows, ordinal, "right") + rows
         full, rate = self.spread.per_row
-        total = full[position] + rate[position] * days
+        total = full[position] + rate[position] * units
         landed = (self.landing_hours[rows] > 0) & (self.landing[rows] <= ordinal)
         committed: Floats = total + np.where(landed, self.landing_hours[rows], 0.0)
         return committed
 
-    def available(self, rows: Ints, lo: int, hi: int, days: Ints) -> Floats:
-        """``StaffCalendar.available`` for every row (``lo`` <= ``hi``; ``days`` the
-        working days between them)."""
-        hours: Floats = self.calendars.available_units(rows, lo, hi, days) / UNITS_PER_HOUR
+    def available(self, rows: Ints, lo: int, hi: int, units: Ints) -> Floats:
+        """``StaffCalendar.available`` for every row (``lo`` <= ``hi``; ``units`` the
+        working units between them)."""
+        hours: Floats = self.calendars.available_units(rows, lo, hi, units) / UNITS_PER_HOUR
         return hours
 
     def deadline_fits(self, rows: Ints, work: OpenWork, available: Floats) -> Bools:

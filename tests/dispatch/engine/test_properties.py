@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from capacity.ledger import (
     OpenWork,
     StaffCalendar,
+    WorkingPattern,
     committed_between,
     deadline_fit,
     utilization,
@@ -58,6 +59,25 @@ def sometimes(
 WEEKLY_HOURS = st.sampled_from([0.0, 20.0, 32.0, 37.5, 40.0, 40.0, 40.0, 50.0])
 WORKING_DAYS = sometimes(st.frozensets(st.integers(0, 6)), frozenset(range(5)))
 HOLIDAY_OFFSETS = st.frozensets(st.integers(-3, 30), max_size=3)
+# Working patterns: four tens, part time, a six-day busy season; always or from/to a day.
+PATTERN_SPECS = sometimes(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    (10.0, 10.0, 10.0, 10.0, 0.0, 0.0, 0.0),
+                    (8.0, 8.0, 8.0, 0.0, 0.0, 0.0, 0.0),
+                    (10.0, 10.0, 10.0, 10.0, 10.0, 5.0, 0.0),
+                ]
+            ),
+            st.none() | st.integers(-5, 20),
+            st.none() | st.integers(0, 30),
+        ),
+        min_size=1,
+        max_size=2,
+    ),
+    [],
+)
 TIME_OFF_OFFSETS = st.dictionaries(
     st.integers(-3, 30), st.sampled_from([2.0, 4.0, 8.0, 12.0]), max_size=3
 )
@@ -101,6 +121,14 @@ def candidates(draw: st.DrawFn, staff_id: int, today: date) -> CandidateSnapshot
         working_days=draw(WORKING_DAYS),
         holidays=frozenset(shift(today, n) for n in draw(HOLIDAY_OFFSETS)),
         time_off={shift(today, n): hours for n, hours in draw(TIME_OFF_OFFSETS).items()},
+        patterns=tuple(
+            WorkingPattern(
+                week,
+                None if start is None else shift(today, start),
+                None if span is None else shift(today, (start or 0) + span),
+            )
+            for week, start, span in draw(PATTERN_SPECS)
+        ),
     )
     skills = {
         slug: HeldSkill(level, None if expiry is None else shift(today, expiry))
