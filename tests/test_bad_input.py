@@ -113,6 +113,9 @@ POSTS: dict[tuple[str, str], Post] = {
         AdminLoginForm,
         lambda w: {"username": w.users["admin"].username, "password": PASSWORD},
     ),
+    ("portal:capacity-estimate-use", "use the suggested estimate"): Post(
+        "partner", EstimateForm, lambda w: {"hours": "6.5"}
+    ),
     ("portal:capacity-hours", "add a working pattern"): Post(
         "manager",
         WorkingPatternForm,
