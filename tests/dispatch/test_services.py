@@ -332,12 +332,12 @@ def test_staff_loads_query_count_is_constant(skilled, django_assert_num_queries)
     for index in range(3):
         load_up(skilled(f"s{index}", "bookkeeping"), "5", date(2026, 12, 1))
     capacity_policy(day=TODAY)  # cached from here on
-    # Staff (and skills), open work, time off, working patterns, holidays.
-    with django_assert_num_queries(5):
+    # Staff (and skills), open work, time off with working patterns, holidays.
+    with django_assert_num_queries(4):
         small = staff_loads(today=TODAY)
     for index in range(3, 15):
         load_up(skilled(f"s{index}", "bookkeeping"), "5", date(2026, 12, 1))
-    with django_assert_num_queries(5):
+    with django_assert_num_queries(4):
         large = staff_loads(today=TODAY)
 
     assert len(small) == 3 and len(large) == 15
