@@ -15,16 +15,16 @@ unchanged_poll_p95_ms (targets: p95 <= 150 ms, queries <= 10, poll <= 10 ms).
 from __future__ import annotations
 
 import json
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from _throwaway import Throwaway
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -139,36 +139,15 @@ def build_firm() -> tuple[object, int]:
 
 
 def main() -> None:
-    tmp = None
-    if "DATABASE_URL" not in os.environ:
-        tmp = tempfile.TemporaryDirectory()
-        os.environ["CLOSELOOP_VAR_DIR"] = tmp.name
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
-    from django.conf import settings
+    bench = Throwaway("dashboard_bench")
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    from core.selectors import change_stamp
-    from engagements.choices import CLOSE_STAMP
+    from portal.dashboard import board_version
 
-    # Production-like: no debug cursor, no test-environment template instrumentation.
-    settings.DEBUG = False
-    settings.ALLOWED_HOSTS = ["testserver"]
-    if connection.vendor == "postgresql":
-        # A throwaway database next to the configured one, dropped afterwards.
-        name = connection.settings_dict["NAME"]
-        bench_db = f"{name}_dashboard_bench"
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{bench_db}"')
-            cursor.execute(f'CREATE DATABASE "{bench_db}"')
-        connection.close()
-        connection.settings_dict["NAME"] = bench_db
     try:
         call_command("migrate", verbosity=0)
         user, rows = build_firm()
@@ -188,7 +167,7 @@ def main() -> None:
             response = http.get(url, params)
             render_ms.append((time.perf_counter() - started) * 1000)
             assert response.status_code == 200
-        version = change_stamp(CLOSE_STAMP)
+        version = board_version()
         poll_ms = []
         for _ in range(POLLS):
             started = time.perf_counter()
@@ -216,13 +195,7 @@ def main() -> None:
             )
         )
     finally:
-        if connection.vendor == "postgresql":
-            connection.close()
-            connection.settings_dict["NAME"] = name
-            with connection.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{bench_db}"')
-        if tmp is not None:
-            tmp.cleanup()
+        bench.close()
 
 
 if __name__ == "__main__":

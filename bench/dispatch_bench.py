@@ -1,23 +1,37 @@
 """Dispatch benchmark: the pure engine alone, then full dispatches on the large demo
 firm (1,000 staff, ~100,000 tasks) on PostgreSQL, one at a time and 8 in parallel.
 
-Usage:
-    DATABASE_URL=postgres://user:pass@host/db REDIS_URL=redis://host:6379/7 \\
-        .venv/bin/python bench/dispatch_bench.py [--per-size 60]
+Run it at 1,000 staff (the figures issue 9 asks for), from the repository root:
 
-The large firm is kept in ``<db>_dispatch_large`` next to the configured database
-(built with ``seed_demo --size large`` when absent, about two minutes); every run
-dispatches in a fresh copy of it (``CREATE DATABASE ... TEMPLATE``), dropped
-afterwards, so runs are repeatable and each dispatch really commits. Without
-REDIS_URL the sends are published to Celery's in-memory broker.
+    DATABASE_URL=postgres://closeloop:closeloop@127.0.0.1:5432/closeloop \\
+    REDIS_URL=redis://127.0.0.1:6379/7 \\
+        .venv/bin/python bench/dispatch_bench.py --per-size 60
 
-Printed: the engine over 15, 100 and 1,000 synthetic candidates — ``decide()`` over
-the candidate pool a dispatch reads (the roster keeps it built; median and min of
-repeated calls), and cold (every load profile and the pool built in the call, as after
-a roster rebuild) — then per candidate-pool size of the firm (the work type decides who
-holds its skills) dispatch p50/p95 and statements, then the throughput of 1 and 8
-dispatcher processes on tasks for different people, with the load average before and
-after (the machine may be shared). The last line is one JSON object.
+Flush that Redis db first (``redis-cli -n 7 flushdb``) so no stale message is waiting.
+The large firm is kept in ``<db>_dispatch_large`` next to the configured database:
+built with ``migrate`` and ``seed_demo --size large`` when absent (two to three
+minutes on a quiet 2-core machine: the seed alone is 89 s, bench/RESULTS.md; several
+times that under load; ~210 MB), then reused. Every run dispatches
+in a fresh copy of it (``CREATE DATABASE ... TEMPLATE``, a few seconds), dropped
+afterwards, so runs are repeatable and each dispatch really commits. A run with
+``--per-size 60`` takes 3-5 minutes on a quiet machine. Without REDIS_URL the sends
+go to Celery's in-memory broker. ``--per-size 10 --parallel-tasks 10`` is a quick
+smoke run (about a minute once the firm is built).
+
+Printed: the engine over 15, 100 and 1,000 synthetic candidates (``decide()`` over
+the candidate pool a dispatch reads, as the roster keeps it built: median and min of
+repeated calls; and cold, every load profile and the pool built in the call, as after
+a roster rebuild); then dispatch p50/p95 and statements per candidate-pool size (the
+work type decides who holds its skills: the firm's own pools of 447 to 1,000
+people, and two work types added to the copy that only 15 and 100 people can take);
+then the throughput of 1 and 8 dispatcher processes on tasks for different people,
+with the load average before and after (the machine may be shared). The last line is
+one JSON object: ``staff_count``, ``task_count``, ``dispatch_p50_ms``,
+``dispatch_p95_ms`` (over the firm's own pools), ``dispatch_by_candidates`` (15, 100,
+1,000), ``queries_per_dispatch_max`` (every dispatch, BEGIN and COMMIT included),
+``engine_1000_candidates_ms``, ``parallel_speedup_8``, ``load_average``, ...
+Targets (issue 9): p95 <= 50 ms at 1,000 staff, <= 10 statements at every size,
+engine < 2 ms for 1,000 candidates, 8 dispatchers >= 1.6x one.
 """
 
 from __future__ import annotations
@@ -39,6 +53,10 @@ sys.path.insert(0, str(ROOT))
 TODAY = date(2026, 11, 23)
 SEED_TODAY = "2026-11-22"
 PARALLEL = 8
+# Candidate pools added to the run's copy of the firm (the firm's own are 447-1,000).
+SMALL_POOLS = (15, 100)
+# The firm's work type they copy (its skill is held by all 1,000).
+SMALL_POOL_SOURCE = "1040"
 
 
 def _people(count: int):  # type: ignore[no-untyped-def]
@@ -172,6 +190,55 @@ def _waiting_tasks(per_work_type: int) -> dict[str, list[int]]:
     return by_type
 
 
+def _add_small_pools(tasks_each: int) -> None:
+    """Work types only 15 and 100 people can take: copies of the 1040 work type whose
+    skill is held by the first 15 / 100 of its pool, and ``tasks_each`` of the 1040's
+    waiting engagements (the latest due, which its own pool does not use) moved onto
+    each. Writes that bypass signals: run before the roster is first built."""
+    from engagements.choices import TaskStatus
+    from engagements.models import Engagement, Task, WorkType, WorkTypeSkill
+    from staff.models import SkillTag, StaffSkill
+
+    source = WorkType.objects.get(code=SMALL_POOL_SOURCE)
+    rule = source.skill_rules.get()
+    holders = list(
+        StaffSkill.objects.filter(
+            skill_id=rule.skill_id, level__gte=rule.min_level, staff_member__active=True
+        )
+        .order_by("staff_member_id")
+        .values_list("staff_member_id", "level")
+    )
+    latest: list[int] = []
+    for engagement_id in (
+        Task.objects.filter(
+            status=TaskStatus.UNASSIGNED,
+            estimated_hours__isnull=False,
+            engagement__work_type=source,
+        )
+        .order_by("-due_date", "-pk")
+        .values_list("engagement_id", flat=True)
+    ):
+        if engagement_id not in latest:
+            latest.append(engagement_id)
+        if len(latest) == tasks_each * len(SMALL_POOLS):
+            break
+    for number, size in enumerate(SMALL_POOLS):
+        tag = SkillTag.objects.create(
+            slug=f"bench-pool-{size}", name=f"Bench pool of {size}", category=rule.skill.category
+        )
+        copy = WorkType.objects.get(pk=source.pk)
+        copy.pk = None
+        copy._state.adding = True
+        copy.code, copy.name = f"bench_pool_{size}", f"{source.name} (bench pool of {size})"
+        copy.save()
+        WorkTypeSkill.objects.create(work_type=copy, skill=tag, min_level=rule.min_level)
+        StaffSkill.objects.bulk_create(
+            StaffSkill(staff_member_id=pk, skill=tag, level=level) for pk, level in holders[:size]
+        )
+        moved = latest[number * tasks_each : (number + 1) * tasks_each]
+        Engagement.objects.filter(pk__in=moved).update(work_type=copy)
+
+
 def _pool_sizes() -> dict[str, int]:
     from django.db.models import Count
 
@@ -246,8 +313,21 @@ def _p95(values: list[float]) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--per-size", type=int, default=60, help="dispatches per pool size")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--per-size",
+        type=int,
+        default=60,
+        help="dispatches per candidate-pool size, the first 3 of each warming up (default 60)",
+    )
+    parser.add_argument(
+        "--parallel-tasks",
+        type=int,
+        default=30,
+        help="tasks per dispatcher in the throughput runs (1 x 2N, then 8 x N; default 30)",
+    )
     args = parser.parse_args()
     if not os.environ.get("DATABASE_URL", "").startswith("postgres"):
         raise SystemExit("set DATABASE_URL to a PostgreSQL database (see the docstring)")
@@ -286,21 +366,25 @@ def main() -> None:
     try:
         staff_count = StaffMember.objects.filter(active=True).count()
         task_count = Task.objects.count()
+        _add_small_pools(args.per_size)
         pools = _pool_sizes()
         waiting = _waiting_tasks(args.per_size + 60)
         print(f"firm: {staff_count} active staff, {task_count} tasks; database {copy}")
 
-        all_timings: list[float] = []
-        all_statements: list[int] = []
+        all_timings: list[float] = []  # the firm's own pools
+        all_statements: list[int] = []  # every pool
         by_pool: dict[str, dict[str, float]] = {}
+        by_candidates: dict[int, list[float]] = {}
         for code, size in sorted(pools.items(), key=lambda item: item[1]):
             ids = waiting.get(code, [])[: args.per_size]
             if len(ids) < 5:
                 continue
             _dispatch_all(ids[:3])  # warm the connection, caches and code paths
             timings, statements = _dispatch_all(ids[3:])
-            all_timings += timings
+            if not code.startswith("bench_pool_"):
+                all_timings += timings
             all_statements += statements
+            by_candidates.setdefault(size, []).extend(timings)
             by_pool[code] = {
                 "candidates": size,
                 "p50_ms": round(statistics.median(timings), 1),
@@ -315,15 +399,35 @@ def main() -> None:
 
         # Throughput: 1 process, then 8, each on its own work type and clients, so
         # they place work with different people.
-        rest = [pk for code in sorted(waiting) for pk in waiting[code][args.per_size :]]
-        one = _throughput([rest[:60]])
-        chunks = [rest[60 + i :: PARALLEL] for i in range(PARALLEL)]
-        eight = _throughput([c[:30] for c in chunks])
+        each = args.parallel_tasks
+        rest = [
+            pk
+            for code in sorted(waiting)
+            if not code.startswith("bench_pool_")
+            for pk in waiting[code][args.per_size :]
+        ]
+        one = _throughput([rest[: 2 * each]])
+        chunks = [rest[2 * each + i :: PARALLEL] for i in range(PARALLEL)]
+        eight = _throughput([c[:each] for c in chunks])
         speedup = eight / one
         print(
             f"throughput: 1 dispatcher {one:.1f}/s, {PARALLEL} dispatchers {eight:.1f}/s "
             f"({speedup:.2f}x, load {_load()})"
         )
+        sizes = {
+            str(size): {
+                "dispatches": len(timings),
+                "p50_ms": round(statistics.median(timings), 2),
+                "p95_ms": round(_p95(timings), 2),
+            }
+            for size, timings in sorted(by_candidates.items())
+            if size in (*SMALL_POOLS, max(by_candidates))
+        }
+        for size, figures in sizes.items():
+            print(
+                f"dispatch at {size} candidates: p50 {figures['p50_ms']} ms, "
+                f"p95 {figures['p95_ms']} ms ({figures['dispatches']} dispatches)"
+            )
         result = {
             "database": "postgresql",
             "staff_count": staff_count,
@@ -331,6 +435,7 @@ def main() -> None:
             "dispatches": len(all_timings),
             "dispatch_p50_ms": round(statistics.median(all_timings), 2),
             "dispatch_p95_ms": round(_p95(all_timings), 2),
+            "dispatch_by_candidates": sizes,
             "queries_per_dispatch_max": max(all_statements),
             "engine_15_candidates_ms": round(engine[15]["median"], 3),
             "engine_100_candidates_ms": round(engine[100]["median"], 3),

@@ -26,11 +26,12 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+
+from _throwaway import Throwaway
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -184,33 +185,15 @@ def _p95(values: list[float]) -> float:
 
 
 def main() -> None:
-    tmp = None
-    if "DATABASE_URL" not in os.environ:
-        tmp = tempfile.TemporaryDirectory()
-        os.environ["CLOSELOOP_VAR_DIR"] = tmp.name
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    import django
-
-    django.setup()
+    bench = Throwaway("heatmap_bench")
     from unittest import mock
 
-    from django.conf import settings
     from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
     from django.urls import reverse
 
-    settings.DEBUG = False
-    settings.ALLOWED_HOSTS = ["testserver"]
-    if connection.vendor == "postgresql":
-        name = connection.settings_dict["NAME"]
-        bench_db = f"{name}_heatmap_bench"
-        with connection.cursor() as cursor:
-            cursor.execute(f'DROP DATABASE IF EXISTS "{bench_db}"')
-            cursor.execute(f'CREATE DATABASE "{bench_db}"')
-        connection.close()
-        connection.settings_dict["NAME"] = bench_db
     # The firm is built around a fixed Monday; the pages read "today" from the clock.
     clock = mock.patch("django.utils.timezone.localdate", return_value=TODAY)
     try:
@@ -267,13 +250,7 @@ def main() -> None:
         )
     finally:
         clock.stop()
-        if connection.vendor == "postgresql":
-            connection.close()
-            connection.settings_dict["NAME"] = name
-            with connection.cursor() as cursor:
-                cursor.execute(f'DROP DATABASE IF EXISTS "{bench_db}"')
-        if tmp is not None:
-            tmp.cleanup()
+        bench.close()
 
 
 if __name__ == "__main__":

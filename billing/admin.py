@@ -7,8 +7,11 @@ from __future__ import annotations
 from django.contrib import admin
 from django.http import HttpRequest
 
+from billing.followups import followup_client_resequence
 from billing.models import (
     ClientBillingProfile,
+    FollowUpSequence,
+    FollowUpStep,
     Invoice,
     InvoiceLine,
     LateFeeCharge,
@@ -46,6 +49,34 @@ class ClientBillingProfileAdmin(admin.ModelAdmin):
     list_filter = ["late_fee_mode", "exclude_from_reminders"]
     search_fields = ["client__name", "billing_email"]
     raw_id_fields = ["client"]
+
+    def save_model(self, request: HttpRequest, obj: ClientBillingProfile, form, change) -> None:  # type: ignore[no-untyped-def]
+        super().save_model(request, obj, form, change)
+        # A sequence chosen (or cleared) here applies to the client's open invoices too.
+        followup_client_resequence(client_id=obj.client_id)
+
+
+class FollowUpStepInline(admin.StackedInline):
+    model = FollowUpStep
+    extra = 0
+    fields = [
+        ("position", "day", "label"),
+        ("send_email", "send_sms", "payment_link", "autopay_offer"),
+        ("set_account_hold", "coordinator_call"),
+        "email_subject",
+        "email_body",
+        "sms_text",
+    ]
+
+
+@admin.register(FollowUpSequence)
+class FollowUpSequenceAdmin(admin.ModelAdmin):
+    """The cadences are data: steps, days, channels and words are edited here and the
+    next daily run uses them (a touch already sent is never sent again)."""
+
+    list_display = ["name", "kind", "is_default", "description"]
+    list_filter = ["kind", "is_default"]
+    inlines = [FollowUpStepInline]
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

@@ -67,3 +67,59 @@ class LateFeeMode(models.TextChoices):
     FIRM_DEFAULT = "", "Firm default"
     OFF = "off", "No late fees"
     ON = "on", "Late fees as set here"
+
+
+class SequenceKind(models.TextChoices):
+    """Which clients a follow-up sequence is for (the client's own choice overrides)."""
+
+    STANDARD = "standard", "Standard (project and hourly clients)"
+    RETAINER = "retainer", "Monthly retainer clients"
+    PAYMENT_PLAN = "payment_plan", "Payment-plan clients (instalment reminders)"
+
+
+class PauseReason(models.TextChoices):
+    NONE = "", "Running"
+    DISPUTE = "dispute", "Paused: the client disputes the invoice"
+    PROMISE = "promise", "Paused: the client promised to pay"
+
+
+class DisputeSource(models.TextChoices):
+    EMAIL = "email", "Client's reply by email"
+    MANUAL = "manual", "Flagged by the billing coordinator"
+
+
+class DisputeStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+
+
+class DisputeOutcome(models.TextChoices):
+    STANDS = "stands", "The amount stands (the client owes it)"
+    CREDITED = "credited", "Credited to the client (written down)"
+
+
+class PromiseStatus(models.TextChoices):
+    OPEN = "open", "Waiting for the promised date"
+    KEPT = "kept", "Kept (paid in full)"
+    BROKEN = "broken", "Broken (not paid by the date)"
+
+
+class BillingTaskKind(models.TextChoices):
+    CALL = "call", "Call the client"
+    DISPUTE = "dispute", "Review a dispute"
+
+
+class BillingTaskStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    DONE = "done", "Done"
+
+
+class WriteDownReason(models.TextChoices):
+    """Why an adjustment took value off an invoice (the leakage report groups by it)."""
+
+    NONE = "", "—"
+    DISPUTE = "dispute", "Dispute credit"
+    COURTESY = "courtesy", "Courtesy discount"
+    SCOPE = "scope", "Out of scope / not billable"
+    EFFICIENCY = "efficiency", "Took longer than it should"
+    OTHER = "other", "Other"

@@ -9,8 +9,8 @@ from typing import Any
 
 from django import forms
 
-from billing.choices import PaymentMethod
-from billing.models import MAX_ENTRY_HOURS, MIN_ENTRY_HOURS
+from billing.choices import DisputeOutcome, PaymentMethod, WriteDownReason
+from billing.models import MAX_ENTRY_HOURS, MIN_ENTRY_HOURS, InvoiceLine
 from billing.selectors import recent_clients_for, recent_engagements_for
 from clients.models import Client
 from core.dates import validate_firm_date
@@ -88,6 +88,9 @@ class AdjustmentForm(FirmForm):
     amount = forms.DecimalField(
         min_value=Decimal("-1000000"), max_value=Decimal("1000000"), max_digits=10, decimal_places=2
     )
+    write_down_reason = forms.ChoiceField(
+        choices=WriteDownReason.choices, required=False, label="Reason (for a write-down)"
+    )
 
 
 class RejectForm(FirmForm):
@@ -114,3 +117,60 @@ class PaymentForm(FirmForm):
         max_length=128, required=False, help_text="Check number or bank reference (optional)."
     )
     note = forms.CharField(max_length=300, required=False)
+
+
+class DisputeForm(FirmForm):
+    """The coordinator flags a dispute: no lines chosen means the whole invoice."""
+
+    lines = forms.ModelMultipleChoiceField(
+        queryset=InvoiceLine.objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Only these lines are disputed (none chosen: the whole invoice).",
+    )
+    note = forms.CharField(max_length=500, required=False, label="What the client said")
+
+    def __init__(self, *args: Any, invoice_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if invoice_id is not None:
+            self.fields["lines"].queryset = InvoiceLine.objects.filter(invoice_id=invoice_id)  # type: ignore[attr-defined]
+
+
+class DisputeResolveForm(FirmForm):
+    outcome = forms.ChoiceField(choices=DisputeOutcome.choices)
+    note = forms.CharField(max_length=500, label="How it was resolved")
+
+
+class PromiseForm(FirmForm):
+    promised_on = forms.DateField(
+        validators=[validate_firm_date],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="Promised to pay by",
+    )
+    amount = forms.DecimalField(
+        min_value=Decimal("0.01"),
+        max_value=Decimal("10000000"),
+        max_digits=12,
+        decimal_places=2,
+        required=False,
+        help_text="Optional: the amount promised.",
+    )
+    note = forms.CharField(max_length=300, required=False)
+
+
+class InstalmentPlanForm(FirmForm):
+    count = forms.IntegerField(min_value=2, max_value=24, label="Instalments")
+    first_due_on = forms.DateField(
+        validators=[validate_firm_date],
+        widget=forms.DateInput(attrs={"type": "date"}),
+        label="First due on",
+    )
+    every_days = forms.IntegerField(min_value=7, max_value=92, initial=30, label="Days apart")
+
+
+class TaskDoneForm(FirmForm):
+    note = forms.CharField(max_length=500, required=False, label="What came of it")
+
+
+class HoldReleaseForm(FirmForm):
+    reason = forms.CharField(max_length=300, label="Why the hold is lifted")

@@ -40,6 +40,7 @@ from billing.choices import (
     LineKind,
     PaymentStatus,
     TimeEntryStatus,
+    WriteDownReason,
 )
 from billing.models import (
     ClientBillingProfile,
@@ -365,8 +366,10 @@ def invoice_line_add(
     description: str,
     amount: Decimal,
     kind: str = LineKind.ADJUSTMENT,
+    write_down_reason: str = "",
 ) -> Invoice:
-    """Add a line to a draft (an adjustment may be negative: a discount, a write-down)."""
+    """Add a line to a draft (an adjustment may be negative: a discount, a write-down,
+    with its reason for the leakage report)."""
     invoice = _editable(invoice_id, user)
     _check_line(Decimal("1"), amount, kind)
     InvoiceLine.objects.create(
@@ -377,6 +380,7 @@ def invoice_line_add(
         unit_price=amount,
         amount=money(amount),
         position=_next_position(invoice),
+        write_down_reason=(write_down_reason or WriteDownReason.OTHER) if amount < 0 else "",
     )
     invoice = invoice_recompute(invoice)
     if invoice.total < 0:
@@ -427,6 +431,7 @@ class Approved:
 def invoice_approve(*, invoice_id: int, user: User) -> Approved:
     """A partner approves a draft: it is numbered, issued and sent; the engagement moves
     on to Invoiced and delivered. Approving an issued invoice again changes nothing."""
+    from billing.followups import followup_start
     from billing.payments import held_payments_apply
 
     _require_partner(user)
@@ -451,6 +456,7 @@ def invoice_approve(*, invoice_id: int, user: User) -> Approved:
     invoice.approved_by = user
     invoice.save()
     held_payments_apply(invoice=invoice)
+    followup_start(invoice=invoice)  # its place in the follow-up sequence, from the due date
     emailed = False
     if stripe_configured():
         enqueue(SEND_TASK, invoice.pk)  # the email carries the payment page made first
@@ -561,4 +567,7 @@ def invoice_void(*, invoice_id: int, user: User, reason: str) -> Invoice:
     invoice.void_reason = reason[:500]
     invoice.save(update_fields=["status", "voided_at", "void_reason", "updated_at"])
     _release_time(invoice)
+    from billing.followups import followup_stop
+
+    followup_stop(invoice=invoice)
     return invoice

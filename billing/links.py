@@ -42,3 +42,36 @@ def read_invoice_token(token: str) -> int:
         return int(data["i"])  # type: ignore[index]
     except (KeyError, TypeError, ValueError) as exc:
         raise InvoiceLinkError("This invoice link is not valid.") from exc
+
+
+# The client's statement: every open invoice of theirs, one total, one place to pay
+# (the follow-up email that lists several invoices links here).
+STATEMENT_SALT = "closeloop.billing.statement-link"
+
+
+def statement_token(*, client_id: int) -> str:
+    return signing.dumps({"c": client_id}, salt=STATEMENT_SALT, compress=True)
+
+
+def statement_public_url(*, client_id: int) -> str:
+    return settings.SITE_URL + reverse(
+        "billing:statement-public", args=[statement_token(client_id=client_id)]
+    )
+
+
+def read_statement_token(token: str) -> int:
+    """The client id the statement link was made for; InvoiceLinkError when unusable."""
+    try:
+        data = signing.loads(
+            token, salt=STATEMENT_SALT, max_age=settings.INVOICE_LINK_MAX_AGE_SECONDS
+        )
+    except signing.SignatureExpired as exc:
+        raise InvoiceLinkError(
+            "This statement link has expired. Reply to our email and we will send a new one."
+        ) from exc
+    except signing.BadSignature as exc:
+        raise InvoiceLinkError("This statement link is not valid.") from exc
+    try:
+        return int(data["c"])  # type: ignore[index]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InvoiceLinkError("This statement link is not valid.") from exc

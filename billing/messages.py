@@ -7,6 +7,9 @@ nothing here sends. The outbox identity makes each at most once:
 | invoice issued (client, PDF attached) | the invoice | 0 |
 | draft time to approve (Friday) | the staff member | ISO year x 100 + week |
 | completed work with no time (leakage) | the task | 0 |
+| a follow-up touch (client; email and SMS) | the follow-up message | the lead step |
+| partial payment received (client) | the invoice | the payment id |
+| a billing task (coordinator) | the task | 0 |
 """
 
 from __future__ import annotations
@@ -135,3 +138,21 @@ def still_no_time(notification: Notification) -> bool:
     return not TimeEntry.objects.filter(
         task_id=notification.subject_id, status=TimeEntryStatus.APPROVED
     ).exists()
+
+
+@still_applies(NotificationTemplate.FOLLOWUP_TOUCH)
+def followup_still_owed(notification: Notification) -> bool:
+    """A touch waiting to go (a retry, a slow worker) is dropped once none of its
+    invoices is still owed and undisputed: paid in full stops the sequence at once."""
+    from billing.choices import PauseReason
+    from billing.models import FollowUpTouch
+
+    return (
+        FollowUpTouch.objects.filter(
+            message_id=notification.subject_id,
+            invoice__status=InvoiceStatus.ISSUED,
+            invoice__followup__stopped_at__isnull=True,
+        )
+        .exclude(invoice__followup__paused=PauseReason.DISPUTE)
+        .exists()
+    )

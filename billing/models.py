@@ -37,6 +37,7 @@ from billing.choices import (
     PaymentStatus,
     TimeEntrySource,
     TimeEntryStatus,
+    WriteDownReason,
 )
 from core.dates import validate_firm_date
 from core.models import TimeStampedModel
@@ -169,8 +170,18 @@ class ClientBillingProfile(TimeStampedModel):
         max_digits=5, decimal_places=2, null=True, blank=True, help_text="Of the overdue balance."
     )
     late_fee_grace_days = models.PositiveSmallIntegerField(null=True, blank=True)
-    # For the follow-up sequences (phase 2 reads these).
-    exclude_from_reminders = models.BooleanField(default=False)
+    # The follow-up sequences.
+    exclude_from_reminders = models.BooleanField(
+        default=False, help_text="No follow-up touches for this client."
+    )
+    followup_sequence = models.ForeignKey(
+        "billing.FollowUpSequence",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="Empty: the default for the client's kind (payment plan, retainer, standard).",
+    )
     min_reminder_balance = models.DecimalField(
         max_digits=10,
         decimal_places=2,
@@ -471,6 +482,13 @@ class InvoiceLine(models.Model):
         "staff.StaffMember", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     position = models.PositiveSmallIntegerField(default=0)
+    write_down_reason = models.CharField(
+        max_length=10,
+        choices=WriteDownReason.choices,
+        default=WriteDownReason.NONE,
+        blank=True,
+        help_text="Why an adjustment took value off (the leakage report groups by it).",
+    )
 
     class Meta:
         ordering = ["position", "pk"]
@@ -573,3 +591,40 @@ class LeakageReminder(models.Model):
 
     def __str__(self) -> str:
         return f"Leakage: task {self.task_id}"
+
+
+# The follow-up sequences' records live in their own module (this one was long enough).
+from billing.models_followup import (  # noqa: E402
+    BillingTask,
+    Dispute,
+    FollowUpMessage,
+    FollowUpSequence,
+    FollowUpState,
+    FollowUpStep,
+    FollowUpTouch,
+    Instalment,
+    PaymentPromise,
+)
+
+__all__ = [
+    "BillingTask",
+    "ClientBillingProfile",
+    "Dispute",
+    "FollowUpMessage",
+    "FollowUpSequence",
+    "FollowUpState",
+    "FollowUpStep",
+    "FollowUpTouch",
+    "Instalment",
+    "Invoice",
+    "InvoiceLine",
+    "InvoiceSequence",
+    "LateFeeCharge",
+    "LeakageReminder",
+    "Payment",
+    "PaymentPromise",
+    "RateOverride",
+    "RunningTimer",
+    "TimeEntry",
+    "TimeEntryDefault",
+]

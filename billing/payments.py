@@ -9,6 +9,8 @@ Payments (``payment_record``: the form, and later the webhooks, call it):
    paid. More than the balance, or any payment on a void or rejected invoice, is
    refused with the reason.
 4. A changed balance refreshes the hosted payment page (after commit, Stripe only).
+5. The follow-up sequence hears of it (``billing.followups.followup_on_payment``):
+   stopped when paid in full, restarted for the remainder after a partial payment.
 
 Late fees (``late_fees_apply``, beat): for each issued invoice past its due date and
 grace period, at most one fee per period of ``LATE_FEE_PERIOD_DAYS`` (a unique
@@ -34,6 +36,7 @@ from billing.choices import (
     PaymentSource,
     PaymentStatus,
 )
+from billing.followups import followup_on_payment
 from billing.invoices import _locked, invoice_recompute, payment_page_refresh_after_commit
 from billing.models import ClientBillingProfile, Invoice, InvoiceLine, LateFeeCharge, Payment
 from billing.rates import ZERO, money
@@ -132,6 +135,9 @@ def payment_record(
     if not held:
         _settle(invoice, amount)
         payment_page_refresh_after_commit(invoice)
+        # Paid in full: the sequence stops at once; in part: thanks, the balance
+        # restated, and the sequence from touch 1 for the rest.
+        followup_on_payment(invoice=invoice, payment=payment)
     return Recorded(payment, created=True)
 
 

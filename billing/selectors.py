@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.utils import timezone
 
 from billing.choices import InvoiceStatus, LineKind, PaymentStatus, TimeEntryStatus
 from billing.links import invoice_public_url
@@ -237,3 +238,191 @@ def leakage_list(*, limit: int = 200) -> list[LeakageReminder]:
         )
         .order_by("-reminded_at")[:limit]
     )
+
+
+# --- Follow-ups --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEvent:
+    """One line of an invoice's timeline: a touch (and why), a payment, a dispute..."""
+
+    at: date
+    kind: str  # "touch" | "payment" | "dispute" | "promise" | "issued"
+    title: str
+    detail: str = ""
+    deliveries: tuple[tuple[str, str, str], ...] = ()  # (channel, status, error)
+
+
+def invoice_timeline(*, invoice: Invoice) -> list[TimelineEvent]:
+    """Issued, each touch with what triggered it and whether each channel went out,
+    payments, disputes and promises: five queries whatever the history."""
+    from billing.models import Dispute, FollowUpTouch, PaymentPromise
+    from notifications.choices import NotificationTemplate, SubjectType
+    from notifications.models import Notification
+
+    events: list[TimelineEvent] = []
+    if invoice.issued_on:
+        events.append(TimelineEvent(invoice.issued_on, "issued", "Issued and emailed"))
+    touches = list(FollowUpTouch.objects.filter(invoice=invoice).select_related("step__sequence"))
+    sent: dict[int, list[Notification]] = {}
+    for notification in Notification.objects.filter(
+        subject_type=SubjectType.FOLLOWUP,
+        template=NotificationTemplate.FOLLOWUP_TOUCH,
+        subject_id__in=[t.message_id for t in touches if t.message_id],
+    ).order_by("pk"):
+        sent.setdefault(notification.subject_id, []).append(notification)
+    for touch in touches:
+        rows = sent.get(touch.message_id or 0, [])
+        deliveries = tuple(
+            (n.get_channel_display(), n.get_status_display(), n.last_error[:200]) for n in rows
+        )
+        if not deliveries and (touch.step.send_email or touch.step.send_sms):
+            deliveries = (("Email", "Not sent: no address on file", ""),)
+        events.append(
+            TimelineEvent(
+                touch.sent_on,
+                "touch",
+                f"Touch {touch.step.position}: {touch.step.label}",
+                touch.reason,
+                deliveries,
+            )
+        )
+    for payment in invoice.payments.all():
+        events.append(
+            TimelineEvent(
+                payment.received_on,
+                "payment",
+                f"Payment of ${payment.amount:,.2f} ({payment.get_method_display()})",
+                payment.note,
+            )
+        )
+    for dispute in Dispute.objects.filter(invoice=invoice):
+        what = "the whole invoice" if dispute.whole_invoice else f"${dispute.amount:,.2f}"
+        events.append(
+            TimelineEvent(
+                timezone.localdate(dispute.created_at),
+                "dispute",
+                f"Dispute of {what} ({dispute.get_source_display().lower()})",
+                dispute.body[:300],
+            )
+        )
+        if dispute.resolved_at:
+            events.append(
+                TimelineEvent(
+                    timezone.localdate(dispute.resolved_at),
+                    "dispute",
+                    f"Dispute resolved: {dispute.get_outcome_display().lower()}",
+                    dispute.resolution_note,
+                )
+            )
+    for promise in PaymentPromise.objects.filter(invoice=invoice):
+        events.append(
+            TimelineEvent(
+                timezone.localdate(promise.created_at),
+                "promise",
+                f"Promise to pay by {promise.promised_on:%B %-d, %Y}: "
+                f"{promise.get_status_display().lower()}",
+                promise.note,
+            )
+        )
+    return sorted(events, key=lambda e: e.at)
+
+
+@dataclass(frozen=True)
+class FollowUpRow:
+    client_id: int
+    client_name: str
+    on_hold: bool
+    hold_reason: str
+    invoices: int
+    balance: Decimal
+    stage: str  # "Touch 2 of Standard", "Paused: dispute", "Not started"
+    next_touch_on: date | None
+    oldest_due_on: date | None
+
+
+def followup_status(*, client_ids: list[int] | None = None, limit: int = 500) -> list[FollowUpRow]:
+    """Which touch each client with open invoices is at (seeds, step 8): three queries."""
+    from billing.choices import PauseReason
+    from billing.models import FollowUpState
+
+    queryset = Invoice.objects.filter(status=InvoiceStatus.ISSUED)
+    if client_ids is not None:
+        queryset = queryset.filter(client_id__in=client_ids)
+    invoices = list(
+        queryset.select_related("client", "followup__sequence").order_by("client__name", "due_on")[
+            : limit * 5
+        ]
+    )
+    by_client: dict[int, list[Invoice]] = {}
+    for invoice in invoices:
+        by_client.setdefault(invoice.client_id, []).append(invoice)
+    rows = []
+    for group in list(by_client.values())[:limit]:
+        client = group[0].client
+        states: list[FollowUpState] = []
+        for invoice in group:
+            try:
+                states.append(invoice.followup)
+            except FollowUpState.DoesNotExist:
+                continue
+        furthest = max(states, key=lambda s: (s.last_position, s.cycle), default=None)
+        if any(s.paused == PauseReason.DISPUTE for s in states):
+            stage = "Paused: disputed"
+        elif any(s.paused == PauseReason.PROMISE for s in states):
+            stage = "Paused: promise to pay"
+        elif furthest is None or furthest.last_position == 0:
+            stage = "No touch yet"
+        else:
+            stage = f"Touch {furthest.last_position} of {furthest.sequence.name}"
+            if furthest.cycle > 1:
+                stage += f" (cycle {furthest.cycle})"
+        upcoming = [s.next_touch_on for s in states if s.next_touch_on]
+        rows.append(
+            FollowUpRow(
+                client_id=client.pk,
+                client_name=client.name,
+                on_hold=client.account_hold,
+                hold_reason=client.account_hold_reason,
+                invoices=len(group),
+                balance=sum((i.total - i.amount_paid for i in group), ZERO),
+                stage=stage,
+                next_touch_on=min(upcoming) if upcoming else None,
+                oldest_due_on=min((i.due_on for i in group if i.due_on), default=None),
+            )
+        )
+    return rows
+
+
+def failed_followups(*, limit: int = 100) -> list[object]:
+    """Follow-up emails and texts that failed for good: for the coordinator to see and retry."""
+    from notifications.choices import NotificationStatus, NotificationTemplate
+    from notifications.models import Notification
+
+    return list(
+        Notification.objects.filter(
+            template__in=[
+                NotificationTemplate.FOLLOWUP_TOUCH,
+                NotificationTemplate.PAYMENT_RECEIVED,
+            ],
+            status__in=[NotificationStatus.FAILED, NotificationStatus.RETRYING],
+        ).order_by("-created_at")[:limit]
+    )
+
+
+def billing_task_list(*, open_only: bool = True, limit: int = 200) -> list[object]:
+    from billing.models import BillingTask
+
+    queryset = BillingTask.objects.select_related(
+        "client", "invoice", "assignee__user", "dispute"
+    ).order_by("status", "-created_at", "-pk")
+    if open_only:
+        queryset = queryset.filter(status="open")
+    return list(queryset[:limit])
+
+
+def open_dispute(*, invoice: Invoice) -> object | None:
+    from billing.models import Dispute
+
+    return Dispute.objects.filter(invoice=invoice, status="open").first()

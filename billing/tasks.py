@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from billing import invoices, payments, reminders, stripe_pages
+from billing import followups, invoices, payments, reminders, stripe_pages
 
 
 @shared_task(name="billing.tasks.invoice_send_task")
@@ -40,3 +40,8 @@ def time_drafts_remind_task() -> None:
 @shared_task(name="billing.tasks.leakage_remind_task")
 def leakage_remind_task() -> None:
     reminders.leakage_remind()
+
+
+@shared_task(name="billing.tasks.followups_run_task")
+def followups_run_task() -> None:
+    followups.followups_run()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from billing import views_invoices, views_time
+from billing import views_followups, views_invoices, views_time
 
 app_name = "billing"
 
@@ -42,4 +42,33 @@ urlpatterns += [
     path("billing/leakage/", views_invoices.leakage, name="leakage"),
     path("i/<str:token>/", views_invoices.invoice_public, name="invoice-public"),
     path("i/<str:token>/pdf/", views_invoices.invoice_public_pdf, name="invoice-public-pdf"),
+]
+
+urlpatterns += [
+    path("billing/followups/", views_followups.followup_status, name="followups"),
+    path(
+        "billing/followups/notifications/<int:pk>/retry/",
+        views_followups.followup_retry,
+        name="followup-retry",
+    ),
+    path("billing/tasks/", views_followups.billing_tasks, name="tasks"),
+    path("billing/tasks/<int:pk>/done/", views_followups.billing_task_done, name="task-done"),
+    path(
+        "billing/invoices/<int:pk>/dispute/", views_followups.dispute_create, name="dispute-create"
+    ),
+    path(
+        "billing/disputes/<int:pk>/resolve/",
+        views_followups.dispute_resolve,
+        name="dispute-resolve",
+    ),
+    path(
+        "billing/invoices/<int:pk>/promise/", views_followups.promise_create, name="promise-create"
+    ),
+    path("billing/invoices/<int:pk>/plan/", views_followups.plan_create, name="plan-create"),
+    path(
+        "billing/clients/<int:pk>/release-hold/",
+        views_followups.hold_release,
+        name="hold-release",
+    ),
+    path("s/<str:token>/", views_followups.statement_public, name="statement-public"),
 ]

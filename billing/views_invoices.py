@@ -1,7 +1,8 @@
 """Invoice pages: the partner's approvals (HTMX; also on the close dashboard), the
 invoice list and page with payments, the leakage list, and the client's signed link.
 
-Partners approve, edit, reject, void and record payments; managers read. An HTMX post
+Partners approve, edit, reject and void; the billing coordinator (and partners) record
+payments and act on follow-ups (``views_followups``); managers read. An HTMX post
 gets back the draft's card; a plain post redirects (POST-redirect-GET).
 """
 
@@ -19,12 +20,22 @@ from django.views.decorators.vary import vary_on_headers
 
 from billing import invoices, payments, selectors
 from billing.choices import InvoiceStatus
-from billing.forms import AdjustmentForm, InvoiceLineForm, PaymentForm, RejectForm, VoidForm
+from billing.forms import (
+    AdjustmentForm,
+    DisputeForm,
+    DisputeResolveForm,
+    InstalmentPlanForm,
+    InvoiceLineForm,
+    PaymentForm,
+    PromiseForm,
+    RejectForm,
+    VoidForm,
+)
 from billing.links import InvoiceLinkError, read_invoice_token
 from billing.pdf import invoice_pdf, invoice_pdf_filename
 from core.exceptions import ApplicationError
 from core.forms import FirmForm, first_error
-from core.roles import is_manager, is_partner
+from core.roles import is_billing_coordinator, is_manager, is_partner, require_billing_coordinator
 from core.types import AuthenticatedHttpRequest
 
 APPROVALS = "billing/invoice_approvals.html"
@@ -37,8 +48,8 @@ def _require_partner(request: HttpRequest) -> None:
 
 
 def _require_manager(request: HttpRequest) -> None:
-    if not is_manager(request.user):
-        raise PermissionDenied("Invoices are for managers and partners.")
+    if not (is_manager(request.user) or is_billing_coordinator(request.user)):
+        raise PermissionDenied("Invoices are for managers, partners and the billing coordinator.")
 
 
 @require_GET
@@ -142,18 +153,34 @@ def invoice_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+FORMS = {
+    "payment_form": PaymentForm,
+    "void_form": VoidForm,
+    "promise_form": PromiseForm,
+    "plan_form": InstalmentPlanForm,
+    "resolve_form": DisputeResolveForm,
+}
+
+
 def _detail(request: HttpRequest, pk: int, **extra: object) -> HttpResponse:
     invoice = selectors.invoice_for_document(invoice_id=pk)
     if invoice is None:
         raise Http404("No such invoice.")
+    forms_: dict[str, object] = {
+        name: extra.pop(name, None) or form() for name, form in FORMS.items()
+    }
+    forms_["dispute_form"] = extra.pop("dispute_form", None) or DisputeForm(invoice_id=pk)
     context = {
         **selectors.invoice_document_context(invoice),
         "can_act": is_partner(request.user),
-        "payment_form": extra.pop("payment_form", None) or PaymentForm(),
-        "void_form": extra.pop("void_form", None) or VoidForm(),
+        "can_chase": is_billing_coordinator(request.user),
+        "timeline": selectors.invoice_timeline(invoice=invoice),
+        "dispute": selectors.open_dispute(invoice=invoice),
+        "state": getattr(invoice, "followup", None),  # reverse one-to-one: None if none
+        **forms_,
         **extra,
     }
-    status = 400 if any(f.errors for f in (context["payment_form"], context["void_form"])) else 200  # type: ignore[attr-defined]
+    status = 400 if any(getattr(f, "errors", None) for f in forms_.values()) else 200
     return render(request, "billing/invoice_detail.html", context, status=status)
 
 
@@ -165,7 +192,7 @@ def invoice_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @require_POST
 def payment_create(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
-    _require_partner(request)
+    require_billing_coordinator(request.user)
     form = PaymentForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data

@@ -355,7 +355,8 @@ class LoadProfile:
     The dispatch engine asks a profile per candidate and per task: utilization this
     week with the task added, free hours before its due date, and deadline fit
     with it. The same figures as ``committed_between`` and ``deadline_fit``
-    (summed in another order, so equal to within float rounding).
+    (summed in another order, so equal to within float rounding). Its arrays are
+    public: the dispatch engine's candidate pool reads them as columns.
     """
 
     calendar: StaffCalendar
@@ -494,3 +495,19 @@ class LoadProfile:
         if later < count:
             return DeadlineFit(True, None, due_by[-1] + hours, available_to[-1])
         return DeadlineFit(True, None, own_due, own_available)
+
+    def room_from(self, day: date) -> float:
+        """Hours of new work due on ``day`` that would still pass ``deadline_fit``: the
+        least slack (available minus due) at ``day`` and at every deadline after it.
+        Negative when nothing fits (an earlier deadline already breaks counts too).
+        The planner's deadline windows read it."""
+        due = max(day, self.today)
+        ordinal = due.toordinal()
+        deadlines = self.deadlines
+        at = bisect_left(deadlines, ordinal)
+        before = self.due_by[at - 1] if at else 0.0
+        room = min(self.calendar.available(self.today, due) - before, self.slack_suffix_min[at])
+        if self.breaks < at:
+            k = self.breaks
+            room = min(room, self.available_to[k] - self.due_by[k])
+        return room

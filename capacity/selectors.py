@@ -220,7 +220,7 @@ def _open_work(ids: list[int]) -> dict[int, list[OpenWork]]:
 
 
 def _staff_calendar(
-    member: StaffMember,
+    member: StaffMember | StaffHours,
     holidays: frozenset[date],
     time_off: dict[date, float],
     patterns: tuple[WorkingPattern, ...] = (),
@@ -232,6 +232,15 @@ def _staff_calendar(
         time_off=time_off,
         patterns=patterns,
     )
+
+
+@dataclass(frozen=True)
+class StaffHours:
+    """A person's weekly hours and working days (their patterns by day, holidays and time
+    off are read beside them)."""
+
+    weekly_capacity_hours: Decimal
+    working_days: list[int]
 
 
 def staff_calendars(
@@ -255,21 +264,35 @@ def staff_calendars(
 
 
 def deadline_fits(
-    *, staff_ids: list[int], today: date, calendar: BusinessCalendar | None = None
+    *,
+    staff_ids: list[int],
+    today: date,
+    calendar: BusinessCalendar | None = None,
+    hours: dict[int, StaffHours] | None = None,
 ) -> dict[int, DeadlineFit]:
-    """Whether each person can still finish all their open work on time (three queries)."""
+    """Whether each person can still finish all their open work on time: three queries,
+    two when the caller already read their ``hours`` (weekly hours and working days)."""
     calendar = calendar or firm_calendar()
-    members = list(StaffMember.objects.filter(pk__in=staff_ids))
+    if hours is None:
+        hours = {
+            pk: StaffHours(weekly, days)
+            for pk, weekly, days in StaffMember.objects.filter(pk__in=staff_ids).values_list(
+                "pk", "weekly_capacity_hours", "working_days"
+            )
+        }
     open_work = _open_work(staff_ids)
     horizon = max([today, *(w.due_date for work in open_work.values() for w in work)])
     time_off, patterns = time_off_and_patterns(staff_ids, today, horizon)
     holidays = frozenset(calendar.holidays_between(today, horizon))
     fits: dict[int, DeadlineFit] = {}
-    for member in members:
+    for pk in staff_ids:
+        member = hours.get(pk)
+        if member is None:
+            continue
         staff_calendar = _staff_calendar(
-            member, holidays, time_off.get(member.pk, {}), patterns.get(member.pk, ())
+            member, holidays, time_off.get(pk, {}), patterns.get(pk, ())
         )
-        fits[member.pk] = deadline_fit(staff_calendar, open_work.get(member.pk, []), today)
+        fits[pk] = deadline_fit(staff_calendar, open_work.get(pk, []), today)
     return fits
 
 

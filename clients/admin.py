@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from clients.models import Client, ClientExternalId
+from clients.models import Client, ClientContact, ClientExternalId
+
+
+class ClientContactInline(admin.TabularInline):
+    model = ClientContact
+    extra = 0
+    fields = ["name", "role", "email", "phone"]
 
 
 class ClientExternalIdInline(admin.TabularInline):
@@ -31,9 +37,16 @@ class ClientAdmin(admin.ModelAdmin):
         "industry_tags",
     ]
     list_select_related = ["relationship_partner__user", "preferred_staff__user"]
-    search_fields = ["name", "contact_name", "email", "external_ids__external_id"]
+    search_fields = [
+        "name",
+        "contact_name",
+        "email",
+        "contacts__name",
+        "contacts__email",
+        "external_ids__external_id",
+    ]
     autocomplete_fields = ["preferred_staff", "relationship_partner", "industry_tags"]
-    inlines = [ClientExternalIdInline]
+    inlines = [ClientContactInline, ClientExternalIdInline]
     show_full_result_count = False
     fieldsets = [
         (None, {"fields": ["name", "entity_type", "industry_tags", "notes"]}),

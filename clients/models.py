@@ -59,7 +59,13 @@ class Client(TimeStampedModel):
     )
     payment_plan = models.BooleanField(default=False)
     autopay = models.BooleanField(default=False)
-    account_hold = models.BooleanField(default=False)
+    account_hold = models.BooleanField(
+        default=False, help_text="No new non-urgent work is dispatched while on hold."
+    )
+    account_hold_reason = models.CharField(
+        max_length=300, blank=True, help_text="Why the client is on hold (shown to dispatch)."
+    )
+    account_hold_since = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True, max_length=5000)
 
     class Meta:
@@ -89,6 +95,28 @@ class Client(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class ClientContact(TimeStampedModel):
+    """Someone at the client besides the primary contact: the controller who sends the
+    bank statements, the owner who signs, the payroll clerk."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    role = models.CharField(
+        "role at the client", max_length=120, blank=True, help_text="e.g. Controller, Owner."
+    )
+    email = models.EmailField(blank=True)
+    phone = PhoneNumberField(
+        blank=True, help_text="International (E.164) format, e.g. +15551234567."
+    )
+
+    class Meta:
+        ordering = ["name", "pk"]
+        verbose_name = "other contact"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})" if self.role else self.name
 
 
 class ClientExternalId(models.Model):

@@ -13,7 +13,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Tasks that talk to the outside (SMTP, Slack): they run from the notifications
 # queue, so a slow channel never holds up a dispatch.
 SEND_TASKS = frozenset(
-    {"notifications.tasks.notification_send_task", "notifications.tasks.notifications_send_task"}
+    {
+        "notifications.tasks.notification_send_task",
+        "notifications.tasks.notifications_send_task",
+        # Outbound webhooks: a slow or failing endpoint (15 s timeout) never holds a dispatch.
+        "notifications.tasks.webhook_delivery_send_task",
+    }
 )
 
 
@@ -38,6 +43,9 @@ app.autodiscover_tasks()
 # Django settings: this module loads while the settings are being imported).
 OUTBOX_REQUEUE_INTERVAL = float(os.environ.get("CLOSELOOP_OUTBOX_REQUEUE_INTERVAL_SECONDS", "60"))
 
+# How often the rebalancing loop looks for overloads (minutes; read here for the same reason).
+REBALANCE_INTERVAL = 60 * float(os.environ.get("CLOSELOOP_REBALANCE_INTERVAL_MINUTES", "60"))
+
 # Keyed by cadence and purpose; every entry expires so a backlog never replays.
 app.conf.beat_schedule = {
     "every-minute-worker-heartbeat": {
@@ -61,6 +69,18 @@ app.conf.beat_schedule = {
         "schedule": OUTBOX_REQUEUE_INTERVAL,
         "options": {"expires": OUTBOX_REQUEUE_INTERVAL * 0.9},
     },
+    # Inbound webhook events the broker lost, and those due for a retry.
+    "every-minute-integrations-inbound-requeue": {
+        "task": "integrations.tasks.inbound_events_requeue_task",
+        "schedule": OUTBOX_REQUEUE_INTERVAL,
+        "options": {"expires": OUTBOX_REQUEUE_INTERVAL * 0.9},
+    },
+    # Outbound webhook deliveries due for a retry (Svix's schedule) or lost by the broker.
+    "every-30-seconds-notifications-webhook-deliveries": {
+        "task": "notifications.tasks.webhook_deliveries_requeue_task",
+        "schedule": 30.0,
+        "options": {"expires": 25},
+    },
     "every-10-minutes-notifications-reap-stuck": {
         "task": "notifications.tasks.notifications_reap_stuck_task",
         "schedule": 10 * 60.0,
@@ -77,10 +97,22 @@ app.conf.beat_schedule = {
         "schedule": 15 * 60.0,
         "options": {"expires": 14 * 60},
     },
+    # The rebalancing loop: proposals for managers, never a silent move.
+    "hourly-dispatch-rebalance": {
+        "task": "dispatch.tasks.rebalance_run_task",
+        "schedule": REBALANCE_INTERVAL,
+        "options": {"expires": REBALANCE_INTERVAL * 0.9},
+    },
     # Hourly, so the 1st is picked up within the hour after midnight in the firm's
     # time zone (the job works out the local date; the beat itself runs in UTC).
     "hourly-engagements-recurring-generate": {
         "task": "engagements.tasks.recurring_generate_task",
+        "schedule": 60 * 60.0,
+        "options": {"expires": 55 * 60},
+    },
+    # Idempotency-Key records are replayed for 24 hours, then dropped.
+    "hourly-integrations-idempotency-purge": {
+        "task": "integrations.tasks.idempotency_records_purge_task",
         "schedule": 60 * 60.0,
         "options": {"expires": 55 * 60},
     },
@@ -103,6 +135,15 @@ app.conf.beat_schedule = {
     },
     "hourly-billing-leakage-reminders": {
         "task": "billing.tasks.leakage_remind_task",
+        "schedule": 60 * 60.0,
+        "options": {"expires": 55 * 60},
+    },
+    # Follow-up sequences: a daily send, checked hourly so it goes out within the hour
+    # after CLOSELOOP_FOLLOWUP_SEND_HOUR (firm time); before that hour and after
+    # today's touches are stored the run does nothing (a unique constraint per
+    # invoice, cycle and step).
+    "hourly-billing-followups": {
+        "task": "billing.tasks.followups_run_task",
         "schedule": 60 * 60.0,
         "options": {"expires": 55 * 60},
     },

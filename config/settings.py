@@ -8,6 +8,7 @@ console email) so a fresh machine runs with no services. Production and CI set
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
@@ -83,12 +84,29 @@ def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", default=True)
-SECRET_KEY = os.environ.get(
-    "DJANGO_SECRET_KEY", "closeloop-insecure-dev-key-change-me-in-production-0123456789"
-)
-if not DEBUG and SECRET_KEY.startswith("closeloop-insecure"):
-    raise RuntimeError("Set DJANGO_SECRET_KEY when DJANGO_DEBUG is off.")
+def local_secret_key(path: Path) -> str:
+    """This installation's own random key, made once and kept in ``path`` (var/), so
+    the web server, the worker and beat on this machine sign with the same key and no
+    key is ever shared through the source. Several hosts set DJANGO_SECRET_KEY."""
+    if not path.exists():
+        draft = path.with_name(f".{path.name}.{os.getpid()}")
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(50))
+        try:
+            os.link(draft, path)  # the first process to get here wins; others read its key
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
+    return path.read_text().strip()
+
+
+# Debug pages (tracebacks, Django's list of URLs on a 404) only when asked for:
+# `./scripts/run --debug` or DJANGO_DEBUG=true. Otherwise everybody gets the styled
+# error pages, as in production.
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or local_secret_key(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("CLOSELOOP_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
@@ -103,6 +121,9 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_htmx",
     "template_partials",
     "phonenumber_field",
@@ -128,6 +149,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    # Before CSRF, which reads (and spools) the body: an oversized one is refused unread.
+    "core.middleware.RequestBodyLimitMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
@@ -350,6 +373,15 @@ SLACK_BOT_TOKEN = os.environ.get("SLACK_BOT_TOKEN", "")
 SLACK_WEBHOOK_URL = os.environ.get("SLACK_WEBHOOK_URL", "")
 SLACK_API_URL = os.environ.get("SLACK_API_URL", "https://slack.com/api/chat.postMessage")
 SLACK_TIMEOUT_SECONDS = env_seconds("SLACK_TIMEOUT_SECONDS", 5)
+# SMS through Twilio's REST API (follow-up touches to clients' mobiles), when all three are set.
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = os.environ.get("TWILIO_FROM", "")  # the sending number, E.164
+TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "https://api.twilio.com")
+TWILIO_TIMEOUT_SECONDS = env_seconds("TWILIO_TIMEOUT_SECONDS", 10)
+# Microsoft Teams: Workflows incoming-webhook URLs (a person's, or the firm channel's) are
+# set in the admin ("Teams webhooks"); each notification for staff is posted as a card.
+TEAMS_TIMEOUT_SECONDS = env_seconds("TEAMS_TIMEOUT_SECONDS", 5)
 NOTIFICATION_MAX_ATTEMPTS = env_int("CLOSELOOP_NOTIFICATION_MAX_ATTEMPTS", 5, minimum=1)
 # First retry after this many seconds, doubling each time up to the cap.
 NOTIFICATION_RETRY_BASE_SECONDS = env_int(
@@ -375,6 +407,11 @@ UPLOAD_LINK_MAX_AGE_SECONDS = int(
     os.environ.get("CLOSELOOP_UPLOAD_LINK_MAX_AGE_SECONDS", str(30 * 24 * 3600))
 )
 UPLOAD_MAX_BYTES = int(os.environ.get("CLOSELOOP_UPLOAD_MAX_BYTES", str(15 * 1024 * 1024)))
+# One upload request (several files at once); a larger body is refused with 413 from
+# its header, before it is read (core.middleware.RequestBodyLimitMiddleware).
+UPLOAD_MAX_REQUEST_BYTES = env_int(
+    "CLOSELOOP_UPLOAD_MAX_REQUEST_BYTES", 50 * 1024 * 1024, minimum=1024 * 1024
+)
 
 # --- Billing ----------------------------------------------------------------
 # What the invoice, its PDF and its email say about the firm and how to pay.
@@ -406,13 +443,57 @@ CURRENCY = os.environ.get("CLOSELOOP_CURRENCY", "usd").lower()
 TIME_REMINDER_HOUR = env_int("CLOSELOOP_TIME_REMINDER_HOUR", 14)
 # A completed task with no approved time this many business days on reminds its assignee.
 LEAKAGE_AFTER_BUSINESS_DAYS = env_int("CLOSELOOP_LEAKAGE_AFTER_BUSINESS_DAYS", 2, minimum=1)
+# Follow-up touches go out once a day, from this hour (firm time); the hourly job
+# before it does nothing, after it sends what fell due today (once).
+FOLLOWUP_SEND_HOUR = env_int("CLOSELOOP_FOLLOWUP_SEND_HOUR", 9)
+# The weekly billing report reaches partners on Monday from this hour (firm time).
+WEEKLY_REPORT_HOUR = env_int("CLOSELOOP_WEEKLY_REPORT_HOUR", 7)
+if FOLLOWUP_SEND_HOUR > 23 or WEEKLY_REPORT_HOUR > 23:
+    raise ImproperlyConfigured("CLOSELOOP_FOLLOWUP_SEND_HOUR / _WEEKLY_REPORT_HOUR: 0 to 23.")
 
-# --- REST framework ---------------------------------------------------------
+# --- REST API (Django REST framework, /api/v1/) ---------------------------------
+# Tokens (Authorization: Bearer clk_...) and the browser session; the same roles and
+# object rules as the pages; one error shape (integrations/api/errors.py).
+API_RATE_LIMIT = os.environ.get("CLOSELOOP_API_RATE", "1200/min")
+API_MAX_BODY_BYTES = env_int("CLOSELOOP_API_MAX_BODY_BYTES", 1024 * 1024, minimum=1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so an anonymous request is told 401 with WWW-Authenticate (not 403).
+        "integrations.api.auth.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "integrations.api.pagination.CursorPagination",
+    "DEFAULT_FILTER_BACKENDS": [
+        "django_filters.rest_framework.DjangoFilterBackend",
+        "rest_framework.filters.OrderingFilter",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["integrations.api.throttling.TokenRateThrottle"],
+    "EXCEPTION_HANDLER": "integrations.api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "integrations.api.schema.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+# Inbound webhooks (/webhooks/<slug>/): a refused body is kept up to this many bytes.
+WEBHOOK_REFUSED_BODY_KEEP_BYTES = env_int("CLOSELOOP_WEBHOOK_REFUSED_BODY_KEEP_BYTES", 64 * 1024)
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Closeloop API",
+    "DESCRIPTION": (
+        "Clients, staff, engagements, tasks and escalations of the firm. Authenticate with "
+        "`Authorization: Bearer clk_…` (tokens are issued in the admin) or the browser "
+        "session. Every error has the shape `{type, code, message, field}`. Every POST honours "
+        "an `Idempotency-Key` header (the first response is replayed for 24 hours)."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {},
+    "DISABLE_ERRORS_AND_WARNINGS": False,
 }
 
 # One console handler for everything: Django's own loggers write through it too (not
@@ -443,3 +524,10 @@ if CELERY_VISIBILITY_TIMEOUT <= LONGEST_COUNTDOWN_SECONDS + CELERY_TASK_TIME_LIM
         f"longest countdown ({LONGEST_COUNTDOWN_SECONDS} s) plus CELERY_TASK_TIME_LIMIT "
         f"({CELERY_TASK_TIME_LIMIT:g} s), or a waiting task would be delivered twice."
     )
+
+# --- The planner (capacity/planner, dispatch/planning.py) ----------------------
+# Seconds the solver may take for "Plan the week" and for one rebalancing run.
+PLAN_TIME_LIMIT_SECONDS = env_seconds("CLOSELOOP_PLAN_TIME_LIMIT_SECONDS", 5)
+REBALANCE_TIME_LIMIT_SECONDS = env_seconds("CLOSELOOP_REBALANCE_TIME_LIMIT_SECONDS", 5)
+# A move a manager declined is not proposed again for this many days.
+REBALANCE_DECLINE_DAYS = env_int("CLOSELOOP_REBALANCE_DECLINE_DAYS", 14, minimum=0)

@@ -19,6 +19,8 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
+    path("api/v1/", include("integrations.api.urls")),
+    path("", include("integrations.urls")),
     path("", include("dispatch.urls")),
     path("", include("engagements.urls")),
     path("", include("notifications.urls")),

@@ -8,6 +8,7 @@ message next to the field; the capacity ledger never sees it.
 
 from __future__ import annotations
 
+import calendar
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -46,3 +47,22 @@ def validate_firm_date(value: date) -> None:
         problem = firm_date_problem(value)
         if problem:
             raise ValidationError(problem, code="date_out_of_range")
+
+
+def month_day_problem(month: int, day: int, *, leap_day: bool = True) -> str | None:
+    """What is wrong with a day of the year given as (month, day), in words; None if it
+    is a real date (February 29 only where ``leap_day``: a season may end on it, a
+    statutory deadline must fall every year)."""
+    if not 1 <= month <= 12:
+        return "Months run from 1 (January) to 12 (December)."
+    name = calendar.month_name[month]
+    if month == 2 and day == 29:
+        return (
+            None
+            if leap_day
+            else ("February 29 comes only in leap years: choose February 28 or March 1.")
+        )
+    days = calendar.monthrange(2023, month)[1]  # a common year
+    if not 1 <= day <= days:
+        return f"{name} has {days} days: there is no {name} {day}."
+    return None

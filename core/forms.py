@@ -5,9 +5,9 @@ django.forms' ``Form`` and ``ModelForm``). Before any field reads its value:
 
 1. a NUL byte anywhere in a field's submitted value is refused with a message next to
    that field (PostgreSQL refuses NUL in text; a lookup carrying one was a 500);
-2. a text field's ``max_length`` is enforced, however it was set (one left without is
-   capped at ``DEFAULT_TEXT_MAX_LENGTH``, a safety net: ``form_field_problems`` makes
-   every form of the project state its own).
+2. a text field's ``max_length`` is enforced on the raw text, however it was set (one
+   left without is capped at ``DEFAULT_TEXT_MAX_LENGTH``, a safety net:
+   ``form_field_problems`` makes every form of the project state its own).
 
 ``form_field_problems`` lists the fields of a form class without a range a firm can
 mean: text without a maximum length, numbers without a minimum and a maximum, dates
@@ -22,7 +22,7 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import FieldDoesNotExist, ValidationError
-from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator
 
 from core.dates import validate_firm_date
 
@@ -39,42 +39,51 @@ def _holds_nul(value: object) -> bool:
         return NUL in value
     if isinstance(value, list | tuple):
         return any(_holds_nul(item) for item in value)
+    if isinstance(value, dict):
+        return any(_holds_nul(item) for item in value.values())
     name = getattr(value, "name", None)  # an uploaded file: its name is client input
     return isinstance(name, str) and NUL in name
 
 
-def _refusing_nul(clean: Callable[..., Any]) -> Callable[..., Any]:
-    def clean_without_nul(value: Any, *args: Any) -> Any:  # a FileField's takes ``initial``
+def _text_limit(field: forms.Field) -> int | None:
+    """The length a text field's submitted value may have, or None for other fields.
+
+    Checked on the raw text, before the field converts it: a ``max_length`` set after
+    the field was built (Django's login form sets its user name's in ``__init__``) has
+    no validator behind it, and a 100 kB user name reached the login throttle's table
+    (varchar 255) and failed there. A UUID's format bounds it already.
+    """
+    if not isinstance(field, forms.CharField) or isinstance(field, forms.UUIDField):
+        return None
+    return field.max_length or DEFAULT_TEXT_MAX_LENGTH
+
+
+def _guarded(clean: Callable[..., Any], limit: int | None) -> Callable[..., Any]:
+    def clean_guarded(value: Any, *args: Any) -> Any:  # a FileField's takes ``initial``
         if _holds_nul(value):
             raise ValidationError(NUL_MESSAGE, code="null_characters_not_allowed")
+        if limit is not None and isinstance(value, str) and len(value) > limit:
+            raise ValidationError(
+                f"Keep this to at most {limit:,} characters (it has {len(value):,}).",
+                code="max_length",
+            )
         return clean(value, *args)
 
-    return clean_without_nul
-
-
-def _enforce_max_length(field: forms.CharField) -> None:
-    """Give the field a limit, and make sure the limit is checked: a ``max_length`` set
-    after the field was built (Django's login form sets its user name's in
-    ``__init__``) has no validator behind it, and a 100 kB user name reached the
-    login throttle's table (varchar 255) and failed there."""
-    if field.max_length is None:
-        field.max_length = DEFAULT_TEXT_MAX_LENGTH
-    if not any(isinstance(v, MaxLengthValidator) for v in field.validators):
-        field.validators.append(MaxLengthValidator(field.max_length))
-    field.widget.attrs.setdefault("maxlength", str(field.max_length))
+    return clean_guarded
 
 
 class FirmFormMixin:
-    """Refuses NUL in every field and caps unbounded text (see the module docstring)."""
+    """Refuses NUL in every field and over-long text (see the module docstring)."""
 
     fields: dict[str, forms.Field]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for field in self.fields.values():  # this form's own copies of the fields
-            field.clean = _refusing_nul(field.clean)  # type: ignore[method-assign]
-            if isinstance(field, forms.CharField):
-                _enforce_max_length(field)
+            limit = _text_limit(field)
+            field.clean = _guarded(field.clean, limit)  # type: ignore[method-assign]
+            if limit is not None:
+                field.widget.attrs.setdefault("maxlength", str(limit))
 
 
 class FirmForm(FirmFormMixin, forms.Form):
@@ -105,7 +114,7 @@ def form_field_problems(form_class: type[forms.BaseForm]) -> list[str]:
     problems = []
     for name, field in form_class.base_fields.items():
         validators = list(field.validators) + _model_validators(form_class, name)
-        if isinstance(field, forms.CharField) and field.max_length is None:
+        if _text_limit(field) is not None and field.max_length is None:
             problems.append(f"{name}: a text field needs a max_length")
         elif isinstance(field, forms.IntegerField | forms.FloatField):  # DecimalField too
             low = getattr(field, "min_value", None) is not None or any(

@@ -21,8 +21,10 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import AbstractUser
 from django.db import models, transaction
+from django.db.models import Count, Q
 from django.utils import timezone
 
+from capacity.selectors import capacity_policy
 from clients.choices import ExternalSource
 from clients.models import Client, ClientExternalId
 from core.calendar import firm_calendar
@@ -45,7 +47,14 @@ from demo.specs import (
     WorkTypeRules,
 )
 from demo.work import WorkPlanner
-from engagements.choices import EngagementSource, Milestone, TaskRole
+from dispatch.models import DispatchDecision
+from engagements.choices import (
+    HELD_TASK_STATUSES,
+    EngagementSource,
+    Milestone,
+    TaskRole,
+    TaskStatus,
+)
 from engagements.milestones import template_for
 from engagements.models import (
     Engagement,
@@ -114,6 +123,7 @@ def reference_load() -> Reference:
         skill_ids=skill_ids,
         industry_ids=industry_ids,
         calendar=firm_calendar(),
+        seasons=capacity_policy(day=timezone.localdate()).seasons,
     )
 
 
@@ -441,12 +451,17 @@ class _Loader:
             )
             if e.exceptions and t.role == TaskRole.REVIEWER:
                 reviewer_rows[pk] = row
+            if t.decisions:
+                decided.append((row, t))
             return row
 
+        decided: list[tuple[Task, TaskSpec]] = []
         self.created["tasks"] += _bulk_create(
             Task, (task_row(pk, e, t) for pk, e in pairs for t in e.tasks)
         )
         _require_pks(list(reviewer_rows.values()))
+        _require_pks([row for row, _t in decided])
+        self._decisions(decided)
         user_ids = self.user_ids
         exceptions = []
         for pk, e in pairs:
@@ -468,6 +483,50 @@ class _Loader:
                     )
                 )
         self.created["review exceptions"] += _bulk_create(ReviewException, exceptions)
+
+    def _decisions(self, decided: list[tuple[Task, TaskSpec]]) -> None:
+        """The history's decision log: the engine's decisions as ``dispatch.services``
+        records them, staff ids in the candidate tables turned into the rows' ids."""
+        by_number = {s.number: self.staff_ids[s.username] for s in self.plan.staff}
+        user_ids, tz = self.user_ids, self.tz
+        rows: list[DispatchDecision] = []
+        for task, spec in decided:
+            for logged in spec.decisions:
+                decision = logged.decision
+                candidates = [row.as_dict() for row in decision.candidates]
+                for row in candidates:
+                    row["staff_id"] = by_number[row["staff_id"]]  # type: ignore[index]
+                reasons = list(decision.reasons)
+                if logged.threshold is not None:
+                    reasons.insert(
+                        0, f"Threshold raised to {logged.threshold:.0%} for this task by a manager."
+                    )
+                record = DispatchDecision(
+                    task_id=task.pk,
+                    trigger=logged.trigger,
+                    outcome=decision.outcome.value,
+                    assignee_id=(by_number[decision.assignee_id] if decision.assignee_id else None),
+                    reasons=reasons,
+                    rule_path=list(decision.rule_path),
+                    candidates=candidates,
+                    candidate_count=decision.candidate_count or len(candidates),
+                    rejections=[list(item) for item in decision.rejections],
+                    urgent_override=decision.urgent_override,
+                    requested_override=decision.requested_override,
+                    over_threshold=decision.over_threshold,
+                    actor_id=user_ids[logged.actor] if logged.actor else None,
+                    confirmed_at=_aware(logged.confirmed_at, tz),
+                    confirmed_by_id=user_ids[logged.confirmed_by] if logged.confirmed_by else None,
+                )
+                record.created_at = _aware(logged.at, tz)
+                rows.append(record)
+        at = [row.created_at for row in rows]
+        self.created["dispatch decisions"] += _bulk_create(DispatchDecision, rows)
+        _require_pks(rows)
+        # bulk_create stamps auto_now_add fields with now: put the history's times back.
+        for row, moment in zip(rows, at, strict=True):
+            row.created_at = moment
+        DispatchDecision.objects.bulk_update(rows, ["created_at"], batch_size=BATCH_SIZE)
 
     def _recurring_plans(self, client_ids: dict[str, int]) -> None:
         """The plans missing by (client, work type); one that exists is left as it is."""
@@ -514,6 +573,7 @@ def _planned_counts(plan: DemoPlan) -> dict[str, int]:
         "milestone transitions": sum(len(e.reached) for e in engagements),
         "tasks": sum(len(e.tasks) for e in engagements),
         "review exceptions": sum(len(e.exceptions) for e in engagements),
+        "dispatch decisions": sum(len(t.decisions) for e in engagements for t in e.tasks),
         "recurring plans": len(plan.recurring_plans),
     }
 
@@ -541,8 +601,44 @@ def demo_build(*, seed: int = 42, size: str = "demo", today: date | None = None)
     )
 
 
-def demo_report(result: BuildResult) -> list[str]:
-    """The command's output: counts, time, and the logins to try."""
+def demo_logins(plan: DemoPlan) -> list[tuple[str, str, str]]:
+    """(username, role, password): per role, the person with the most to act on now —
+    work awaiting their acceptance first, then open work (an empty queue makes a poor
+    demo) — then the admin. Read from the database, so a second run prints the same."""
+    usernames = [s.username for s in plan.staff]
+    counts = {
+        row["user__username"]: row
+        for row in StaffMember.objects.filter(user__username__in=usernames)
+        .values("user__username")
+        .annotate(
+            awaiting=Count("tasks", filter=Q(tasks__status=TaskStatus.ASSIGNED)),
+            held=Count("tasks", filter=Q(tasks__status__in=HELD_TASK_STATUSES)),
+        )
+    }
+    rows = []
+    for role, label in (
+        (Role.PARTNER, "partner"),
+        (Role.MANAGER, "manager"),
+        (Role.SENIOR, "senior"),
+        (Role.STAFF, "associate"),
+    ):
+        people = [s for s in plan.staff if s.role == role and s.username in counts]
+        if people:
+            person = max(
+                people,
+                key=lambda s: (
+                    counts[s.username]["awaiting"],
+                    counts[s.username]["held"],
+                    -s.number,
+                ),
+            )
+            rows.append((person.username, label, DEMO_PASSWORD))
+    rows.append((ADMIN_USERNAME, "admin (superuser)", DEMO_PASSWORD))
+    return rows
+
+
+def demo_report(result: BuildResult, *, morning: list[str] | None = None) -> list[str]:
+    """The command's output: counts, time, this morning's events, and the logins to try."""
     plan = result.plan
     lines = [
         f"Demo firm ({plan.size.name}, seed {plan.seed}, as of {plan.today.isoformat()}) "
@@ -552,6 +648,10 @@ def demo_report(result: BuildResult) -> list[str]:
     ]
     for label, planned in result.planned.items():
         lines.append(f"  {label:<22}{result.created[label]:>9,}{planned:>10,}")
+    if morning:
+        lines += ["", *morning]
     lines += ["", "Demo logins:", f"  {'username':<32}{'role':<20}password"]
-    lines += [f"  {username:<32}{role:<20}{password}" for username, role, password in plan.logins()]
+    lines += [
+        f"  {username:<32}{role:<20}{password}" for username, role, password in demo_logins(plan)
+    ]
     return lines

@@ -2,39 +2,145 @@
 task, and where every engagement and task stands now.
 
 1. ``request_staff``: a few clients ask for someone by name.
-2. ``assign``: replay dispatch in time order over a weekly ledger.
+2. ``assign``: replay dispatch in time order through ``dispatch.engine.decide``.
 3. ``settle``: cut every timeline at this morning.
 
-Who may take a task and in what order come from ``dispatch.engine`` itself
-(``eligibility`` and ``ranking``); only the capacity check is the replay's own,
-a weekly ledger that is fast enough for the large firm.
+Who may take a task, whether they have room and in what order all come from
+``dispatch.engine`` and ``capacity.ledger`` themselves: the demo keeps no rule of
+its own, so the firm it builds is one the live engine would have built.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time
+from dataclasses import replace
+from datetime import date, datetime, time, timedelta
 
-from capacity.ledger import StaffCalendar
-from capacity.policy import DEFAULT_THRESHOLDS
-from demo.ledger import WeeklyLedger
+from capacity.ledger import OpenWork, StaffCalendar
+from capacity.policy import Policy
+from core.calendar import BusinessCalendar
 from demo.specs import (
+    DecisionSpec,
     DemoSize,
     EngagementSpec,
     ExceptionSpec,
     Reference,
     StaffSpec,
+    TaskSpec,
     stream_rng,
 )
 from demo.timeline import NEEDS_PREPARER, NEEDS_REVIEWER, reachable
-from dispatch.engine import CandidateSnapshot, HeldSkill, SkillRequirement, TaskToPlace
+from dispatch.choices import Trigger
+from dispatch.engine import (
+    CandidateSnapshot,
+    Decision,
+    HeldSkill,
+    Outcome,
+    SkillRequirement,
+    TaskToPlace,
+    decide,
+)
 from dispatch.engine.eligibility import eligibility_problem, seniority_floor
-from dispatch.engine.ranking import rank_key
+from dispatch.sweeps import PROXIMITY_BUSINESS_DAYS
 from engagements.choices import Milestone, Priority, TaskRole, TaskStatus
+from staff.choices import Role
 
 # Before any certification can have lapsed: the pools ignore expiry, which each
 # task checks through its own due date.
 BEFORE_ANY_EXPIRY = date.min
+
+
+class _Desks:
+    """Everyone's open work through the replay, and their engine snapshot at a moment.
+
+    A person's snapshot (and the load profile the engine builds from it) is kept
+    until their open work changes or the day moves on, as the live roster keeps it.
+    """
+
+    def __init__(
+        self,
+        staff: list[StaffSpec],
+        cal: BusinessCalendar,
+        reference: Reference,
+        first_day: date,
+        last_day: date,
+    ) -> None:
+        holidays = frozenset(cal.holidays_between(first_day, last_day + timedelta(days=60)))
+        self.people = {s.username: s for s in staff}
+        self.calendars = {
+            s.username: StaffCalendar(
+                float(s.weekly_capacity_hours),
+                frozenset(s.working_days),
+                holidays,
+                _time_off(s, cal),
+            )
+            for s in staff
+        }
+        self.seasons = reference.seasons
+        # Open work per person: (work, the moment it is finished).
+        self.open: dict[str, list[tuple[OpenWork, datetime]]] = defaultdict(list)
+        self._snapshots: dict[str, tuple[date, CandidateSnapshot]] = {}
+
+    def snapshot(self, username: str, moment: datetime) -> CandidateSnapshot:
+        day = moment.date()
+        kept = self._snapshots.get(username)
+        if kept is not None and kept[0] == day:
+            return kept[1]
+        person = self.people[username]
+        work = [item for item in self.open[username] if item[1] > moment]
+        self.open[username] = work
+        thresholds = Policy(seasons=self.seasons, day=day).thresholds_for(person.skills)
+        snapshot = CandidateSnapshot(
+            staff_id=person.number,
+            name=f"{person.first_name} {person.last_name}",
+            seniority=person.seniority,
+            calendar=self.calendars[username],
+            skills={
+                slug: HeldSkill(skill.level, skill.certified_until)
+                for slug, skill in person.skills.items()
+            },
+            open_work=tuple(sorted((w for w, _ in work), key=lambda w: (w.due_date, w.task_id))),
+            threshold=thresholds.preparer,
+            reviewer_threshold=thresholds.reviewer,
+        )
+        self._snapshots[username] = (day, snapshot)
+        return snapshot
+
+    def book(self, username: str, work: OpenWork, *, done_at: datetime) -> None:
+        self.open[username].append((work, done_at))
+        self._snapshots.pop(username, None)
+
+
+# What a manager did with an escalation in the firm's past: let the task go to someone
+# this busy (the escalation page's "raise the threshold") and dispatch it again.
+HISTORY_THRESHOLD_RAISES = (1.0, 1.2)
+
+
+def _resolved(
+    facts: TaskToPlace, snapshots: tuple[CandidateSnapshot, ...], day: date
+) -> list[tuple[Decision, float | None]]:
+    """The decisions that placed the task in the firm's history, each with the threshold
+    a manager raised it to (None: the rule's own): the engine's choice; a requested
+    staffer it wanted confirmed, confirmed; an escalation, the threshold raised for the
+    task and the engine asked again. The last one names nobody when even that failed."""
+    decision = decide(facts, snapshots, day)
+    made = [(decision, None)]
+    if decision.outcome != Outcome.ESCALATED:
+        return made
+    for threshold in HISTORY_THRESHOLD_RAISES:
+        decision = decide(replace(facts, threshold_override=threshold), snapshots, day)
+        if decision.assignee_id is not None:
+            made.append((decision, threshold))
+            break
+    return made
+
+
+def _time_off(person: StaffSpec, cal: BusinessCalendar) -> dict[date, float]:
+    away: dict[date, float] = {}
+    for block in person.time_off:
+        for day in cal.business_days(block.start_date, block.end_date):
+            away[day] = float(block.hours_per_day)
+    return away
 
 
 class DispatchReplay:
@@ -49,6 +155,8 @@ class DispatchReplay:
         self.cal = reference.calendar
         self._pools: dict[tuple[str, str, int | None], tuple[list[str], frozenset[str]]] = {}
         self._people: dict[str, CandidateSnapshot] = {}
+        self._names: dict[int, str] = {}
+        self._first_partner: str | None = None
 
     def request_staff(self, engagements: list[EngagementSpec], staff: list[StaffSpec]) -> None:
         """A few clients ask for someone by name on one engagement; only for people who can do it."""
@@ -123,6 +231,8 @@ class DispatchReplay:
                     for slug, skill in person.skills.items()
                 },
             )
+            self._names[person.number] = person.username
+        self._first_partner = next((s.username for s in staff if s.role == Role.PARTNER), None)
 
     def _pool(
         self, engagement: EngagementSpec, facts: TaskToPlace, staff: list[StaffSpec]
@@ -151,42 +261,67 @@ class DispatchReplay:
             self._pools[key] = (names, frozenset(names))
         return self._pools[key]
 
-    def assign(self, staff: list[StaffSpec], engagements: list[EngagementSpec]) -> None:
-        """Replay dispatch in time order over a weekly ledger.
+    def _dispatched_at(
+        self, engagement: EngagementSpec, task: TaskSpec
+    ) -> tuple[datetime, str] | None:
+        """When dispatch placed ``task`` and what triggered it; None while it waits.
 
-        1. Collect every task whose planned assignment time has passed; sort by it.
-        2. For each, weigh the qualified people (all of them, or a sample plus the
-           client's regulars in the large size) the way the dispatch engine ranks:
-           under the threshold first, then requested, client familiarity, lowest
-           seniority for preparers, most free hours.
-        3. Book the weighted hours over the business days the work occupies: from
-           assignment to completion for work finished by now; from this morning to
-           the due date for work still open (as the capacity ledger spreads it,
-           overdue work landing today), so today's view stays under capacity.
-        4. Nobody qualified: the engagement stops where dispatch would have escalated.
+        Its trigger (the engagement opening, the documents in, the preparation done)
+        at the planned time; or, when its due date came within the sweep's horizon
+        first (``dispatch.sweeps``), the first sweep of that day, if it had an
+        estimate and existed by then. Today's sweep has not run yet: work coming
+        within reach today is its. An earlier assignment moves the planned
+        acceptance with it; the work itself still waits for what it needs.
+        """
+        assigned, accepted, started, completed = task.planned
+        trigger = task.trigger
+        if task.estimated_hours is not None:
+            reach = self.cal.add_business_days(task.due_date, -PROXIMITY_BUSINESS_DAYS)
+            swept = max(datetime.combine(reach, time(0, 5)), engagement.steps[0][1])
+            if swept < assigned and swept.date() < self.today:
+                accepted = min(started, swept + (accepted - assigned))
+                assigned, trigger = swept, Trigger.DEADLINE_PROXIMITY
+                task.planned = (assigned, accepted, started, completed)
+        return (assigned, trigger) if assigned <= self.now else None
+
+    def assign(self, staff: list[StaffSpec], engagements: list[EngagementSpec]) -> None:
+        """Replay dispatch in time order with the dispatch engine itself.
+
+        1. Collect every task dispatched before this morning (``_dispatched_at``);
+           sort by that moment.
+        2. For each, hand ``dispatch.engine.decide`` the qualified people (all of them,
+           or a sample plus the client's regulars in the large size) as they stood
+           then: their open work (what they had been given and not finished by that
+           moment), their calendars with holidays and time off, the season's
+           thresholds. The engine's choice takes the task, as it would have live.
+        3. Where the engine asked a manager, the manager answered (``_resolved``).
+        4. Nobody qualified at all: the engagement stops where dispatch escalated it.
+
+        The work still open this morning is then exactly what the capacity ledger
+        reads, so nobody's figures today contradict the decisions that built them.
         """
         rng = stream_rng(self.seed, "assign")
         self._know(staff)
+        jobs = []
+        for order, engagement in enumerate(engagements):
+            for index, task in enumerate(engagement.tasks):
+                placed = self._dispatched_at(engagement, task)
+                if placed is not None:
+                    jobs.append((placed[0], order, index, placed[1]))
+        jobs.sort()
+        if not jobs:
+            return
+        first_day = jobs[0][0].date()
+        last_day = max(max(e.due_date, e.tasks[0].planned[3].date()) for e in engagements)
+        desks = _Desks(staff, self.cal, self.ref, first_day, last_day)
         weights = {
             code: float(rules.work_type.complexity_weight)
             for code, rules in self.ref.work_types.items()
         }
-        jobs = [
-            (task.planned[0], order, index)
-            for order, engagement in enumerate(engagements)
-            for index, task in enumerate(engagement.tasks)
-            if task.planned[0] <= self.now
-        ]
-        jobs.sort()
-        if not jobs:
-            return
-        first_day = min(job[0] for job in jobs).date()
-        last_day = max(max(e.due_date, e.tasks[0].planned[3].date()) for e in engagements)
-        ledger = WeeklyLedger(self.cal, first_day, last_day, staff)
-        this_morning = self.cal.add_business_days(self.today, 0)
+        managers = {s.username: s.manager for s in staff}
         familiarity: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
         sample = self.size.candidate_sample
-        for assigned_at, order, index in jobs:
+        for assigned_at, order, index, trigger in jobs:
             engagement = engagements[order]
             task = engagement.tasks[index]
             preparer = engagement.tasks[0].assignee if index else None
@@ -201,45 +336,51 @@ class DispatchReplay:
             ]
             extra += sorted(regulars, key=lambda u: -regulars[u])[:3]
             candidates = list(dict.fromkeys(candidates + [u for u in extra if u in members]))
-            start, end = assigned_at.date(), task.planned[3].date()
-            if task.planned[3] > self.now:
-                start = max(start, this_morning)
-                end = max(task.due_date, start)
-            shares = ledger.spread(start, end)
-            hours = (
-                float(task.estimated_hours or engagement.estimated_hours or 2)
-                * weights[engagement.work_type]
+            # A task without an estimate was given one by a manager before it went out.
+            hours = float(task.estimated_hours or engagement.estimated_hours or 2)
+            facts = replace(
+                facts,
+                task_id=order * 2 + index + 1,
+                estimated_hours=hours,
+                weight=weights[engagement.work_type],
+                client_history={self._people[u].staff_id: n for u, n in regulars.items()},
             )
-            threshold = DEFAULT_THRESHOLDS.preparer if index == 0 else DEFAULT_THRESHOLDS.reviewer
-            best: tuple[object, ...] | None = None
-            chosen: str | None = None
-            for username in candidates:
-                person = self._people[username]
-                # Certified through the due date: the history must still look right then.
-                if eligibility_problem(facts, person, task.due_date) is not None:
-                    continue
-                peak = ledger.peak_after(username, shares, hours)
-                over = peak > threshold
-                rank = (
-                    over,
-                    round(peak, 2) if over else 0.0,
-                    *rank_key(
-                        facts,
-                        staff_id=person.staff_id,
-                        familiarity=regulars.get(username, 0),
-                        seniority=person.seniority,
-                        free_hours=round(ledger.free_weeks(username, shares), 1),
-                    ),
-                )
-                if best is None or rank < best:
-                    best, chosen = rank, username
-            if chosen is None:
+            snapshots = tuple(desks.snapshot(u, assigned_at) for u in candidates)
+            made = _resolved(facts, snapshots, assigned_at.date())
+            final = made[-1][0]
+            if final.assignee_id is None:
                 missing = NEEDS_PREPARER if index == 0 else NEEDS_REVIEWER
                 engagement.cap = reachable(engagement.steps, missing)
                 continue
+            chosen = self._names[final.assignee_id]
             task.assignee = chosen
             regulars[chosen] += 1
-            ledger.book(chosen, shares, hours)
+            # The ledger reads what the row will hold: no estimate, no hours.
+            booked = float(task.estimated_hours or 0) * facts.weight
+            desks.book(chosen, replace(facts.as_open_work, hours=booked), done_at=task.planned[3])
+            if self.size.decision_log:
+                task.decisions = self._logged(made, trigger, assigned_at, managers.get(chosen))
+
+    def _logged(
+        self,
+        made: list[tuple[Decision, float | None]],
+        trigger: str,
+        at: datetime,
+        manager: str | None,
+    ) -> list[DecisionSpec]:
+        """The decision log row of a history assignment, as the live services write it:
+        the engine's decision; the manager's re-dispatch with the threshold raised when
+        nobody had room; a requested staffer confirmed by their manager an hour later."""
+        manager = manager or self._first_partner
+        decision, threshold = made[-1]
+        spec = DecisionSpec(trigger=trigger, decision=decision, at=at)
+        if threshold is not None:
+            # The escalation before it was resolved the same morning; the log keeps the
+            # decision that placed the task, with the manager's raised threshold.
+            spec.trigger, spec.actor, spec.threshold = Trigger.ESCALATION_ACTION, manager, threshold
+        if decision.outcome == Outcome.NEEDS_CONFIRMATION:
+            spec.confirmed_at, spec.confirmed_by = at + timedelta(hours=1), manager
+        return [spec]
 
     # Where everything stands this morning ------------------------------------------
 

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import random
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import phonenumbers
 
+from capacity.policy import Season
 from core.calendar import BusinessCalendar
 from demo import names as words
+from dispatch.engine import Decision
 from engagements.choices import Milestone, TaskStatus
 from engagements.milestones import Step
 from engagements.models import WorkType
-from staff.choices import Role
 
 DEMO_PASSWORD = "closeloop-demo"
 ADMIN_USERNAME = "admin"
@@ -70,6 +70,7 @@ class DemoSize:
     close_share: float  # monthly-service clients on month-end close rather than bookkeeping
     candidate_sample: int  # staff weighed per assignment (everyone in the demo size)
     bulk_role_sync: bool  # group rows in bulk instead of staff_member_sync_role per person
+    decision_log: bool  # write the history's dispatch decisions (a few kB each)
 
     @property
     def staff_count(self) -> int:
@@ -93,7 +94,7 @@ SIZES: dict[str, DemoSize] = {
         seniors=4,
         associates=6,
         clients=130,
-        months_back=1,
+        months_back=2,
         payroll_days_back=10,
         payroll_days_ahead=24,
         advisory_months_back=0,
@@ -101,6 +102,7 @@ SIZES: dict[str, DemoSize] = {
         close_share=0.35,
         candidate_sample=64,
         bulk_role_sync=False,
+        decision_log=True,
     ),
     "large": DemoSize(
         name="large",
@@ -118,8 +120,9 @@ SIZES: dict[str, DemoSize] = {
         advisory_months_back=3,
         tax_years_back=1,
         close_share=0.6,
-        candidate_sample=16,
+        candidate_sample=10,
         bulk_role_sync=True,
+        decision_log=False,
     ),
 }
 
@@ -189,6 +192,19 @@ class ClientSpec:
 
 
 @dataclass(slots=True)
+class DecisionSpec:
+    """One row of a history task's decision log: the engine's decision and who acted."""
+
+    trigger: str
+    decision: Decision
+    at: datetime  # naive firm-local time
+    actor: str | None = None  # username of the manager who acted
+    threshold: float | None = None  # the threshold a manager raised the task to
+    confirmed_at: datetime | None = None
+    confirmed_by: str | None = None
+
+
+@dataclass(slots=True)
 class TaskSpec:
     role: str
     title: str
@@ -196,12 +212,14 @@ class TaskSpec:
     due_date: date
     # Planned (assigned, accepted, started, completed), naive firm-local times.
     planned: tuple[datetime, datetime, datetime, datetime]
+    trigger: str = ""  # what sends it to dispatch at the planned time (dispatch.choices)
     assignee: str | None = None
     status: str = TaskStatus.UNASSIGNED
     assigned_at: datetime | None = None
     accepted_at: datetime | None = None
     started_at: datetime | None = None
     completed_at: datetime | None = None
+    decisions: list[DecisionSpec] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -265,6 +283,7 @@ class Reference:
     skill_ids: dict[str, int]
     industry_ids: dict[str, int]
     calendar: BusinessCalendar
+    seasons: tuple[Season, ...] = ()  # the capacity policy's seasons (thresholds)
 
 
 @dataclass
@@ -276,28 +295,6 @@ class DemoPlan:
     clients: list[ClientSpec]
     engagements: list[EngagementSpec]
     recurring_plans: list[RecurringPlanSpec] = field(default_factory=list)
-
-    def logins(self) -> list[tuple[str, str, str]]:
-        """(username, role, password): the busiest person of each role (a login with an
-        empty queue makes a poor demo), then the admin."""
-        open_work: dict[str, int] = defaultdict(int)
-        for engagement in self.engagements:
-            for task in engagement.tasks:
-                if task.assignee and task.status != TaskStatus.COMPLETED:
-                    open_work[task.assignee] += 1
-        rows = []
-        for role, label in (
-            (Role.PARTNER, "partner"),
-            (Role.MANAGER, "manager"),
-            (Role.SENIOR, "senior"),
-            (Role.STAFF, "associate"),
-        ):
-            people = [s for s in self.staff if s.role == role]
-            if people:
-                person = max(people, key=lambda s: (open_work[s.username], -s.number))
-                rows.append((person.username, label, DEMO_PASSWORD))
-        rows.append((ADMIN_USERNAME, "admin (superuser)", DEMO_PASSWORD))
-        return rows
 
 
 @dataclass

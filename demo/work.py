@@ -53,6 +53,7 @@ from demo.timeline import (
     dispatch_phase,
     plan_steps,
 )
+from dispatch.choices import Trigger
 from engagements.choices import (
     Complexity,
     DeadlineBasis,
@@ -233,7 +234,7 @@ class WorkPlanner:
     # Calendar days before the due date: (engagement opened), (everything in hand).
     LEAD_DAYS: dict[str, tuple[tuple[int, int], tuple[int, int]]] = {
         "1040": ((130, 175), (10, 55)),
-        "1120": ((105, 150), (8, 25)),
+        "1120": ((105, 150), (10, 50)),
         "1099": ((55, 75), (5, 16)),
         "payroll": ((8, 16), (1, 5)),
         "cfo_advisory": ((20, 35), (2, 6)),
@@ -291,7 +292,7 @@ class WorkPlanner:
         gate = dispatch_phase(rules.template, wt.trigger_event, bool(checklist))
         hold = self._holds.get(key)
         if code in MONTHLY_WORK:
-            times = self._monthly_times(wt, end, opened, gate, planned_hours, late, hold, rng)
+            times = self._monthly_times(wt, end, due, opened, gate, planned_hours, late, hold, rng)
         else:
             times = self._times(code, wt, due, opened, gate, planned_hours, late, rng)
         documents = self._documents(checklist, opened, times.ready, end, rng)
@@ -306,6 +307,9 @@ class WorkPlanner:
                 estimated_hours=estimate,
                 due_date=min(prep_due, due),
                 planned=times.prep,
+                trigger=(
+                    Trigger.DOCUMENTS_RECEIVED if gate == READY else Trigger.ENGAGEMENT_CREATED
+                ),
             )
         ]
         if times.review is not None:
@@ -316,6 +320,7 @@ class WorkPlanner:
                     estimated_hours=review_hours(estimate),
                     due_date=due,
                     planned=times.review,
+                    trigger=Trigger.PRIOR_TASK_COMPLETED,
                 )
             )
         instructions = rng.choice(words.ENGAGEMENT_INSTRUCTIONS) if rng.random() < 0.05 else ""
@@ -398,6 +403,7 @@ class WorkPlanner:
         self,
         wt: WorkType,
         end: date,
+        due: date,
         opened: datetime,
         gate: int,
         planned_hours: float,
@@ -440,6 +446,14 @@ class WorkPlanner:
             review_done = review_started = invoiced
             finish_by = invoiced
         prep_done = min(max(started + work_days, finish_by - 1), finish_by)
+        # A firm that keeps its deadlines: the work is done by its internal due dates
+        # (the review's two business days before the engagement's), delivery may trail.
+        due_offset = self.cal.business_days_between(end, due)
+        prep_due_offset = due_offset - REVIEW_LEAD_BUSINESS_DAYS if review else due_offset
+        prep_done = min(prep_done, prep_due_offset)
+        if review and hold is None:
+            review_done = min(review_done, due_offset)
+            review_started = min(review_started, review_done)
         delay = rng.randint(8, 12) if late and hold is None else 0
         offsets = [ready_at, started, prep_done, review_started, review_done, invoiced, cycle]
         for i in range(1, len(offsets)):

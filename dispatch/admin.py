@@ -10,6 +10,7 @@ from dispatch.models import (
     Escalation,
     ReassignmentRequest,
 )
+from dispatch.presenters import DecisionLogScope, decision_view
 
 
 @admin.register(DispatchDecision)
@@ -45,8 +46,17 @@ class DispatchDecisionAdmin(admin.ModelAdmin):
 
     @admin.display(description="Candidates")
     def candidate_table(self, obj: DispatchDecision) -> SafeString:
+        view = decision_view(
+            obj,
+            scope=DecisionLogScope(me=None, sees_colleagues=True),
+            role=obj.task.role,
+            requested_id=None,
+        )
         return SafeString(
-            render_to_string("dispatch/_candidate_table.html", {"candidates": obj.candidates})
+            render_to_string(
+                "dispatch/_candidate_table.html",
+                {"candidates": view.candidates, "not_listed": view.not_listed},
+            )
         )
 
 

@@ -9,6 +9,11 @@
 Firing = inserting a CheckpointFiring row (unique per task and checkpoint) and
 storing its notifications in the same transaction: two beat ticks, or two
 workers at once, send each alert exactly once. A completed task never matches.
+
+One run is one batch: each alert is held a moment, and at the end of the run a
+person with several gets them as one email, grouped by checkpoint — a new firm's
+first run (every overdue item of its backlog at once) is a summary per person,
+not a flood. A run that dies before that point still sends each alert alone.
 """
 
 from __future__ import annotations
@@ -16,18 +21,20 @@ from __future__ import annotations
 import logging
 from datetime import datetime, time, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from core.calendar import BusinessCalendar, firm_calendar
 from dispatch.choices import Checkpoint
-from dispatch.messages import task_facts
+from dispatch.messages import task_facts, task_url
 from dispatch.models import CheckpointFiring
 from engagements.choices import HELD_TASK_STATUSES, TaskRole, TaskStatus
 from engagements.models import Task
 from notifications.choices import NotificationTemplate, SubjectType
-from notifications.services import Message, notify
+from notifications.models import Notification
+from notifications.services import BATCH_HOLD_SECONDS, Message, notifications_fold, notify
 from staff.choices import Role, Seniority
 from staff.models import StaffMember
 
@@ -154,15 +161,59 @@ def _fire(checkpoint: str, task: Task, partners: list[StaffMember]) -> bool:
                     layout="checkpoint",
                 ),
                 staff=_recipients(checkpoint, task, partners),
+                countdown=BATCH_HOLD_SECONDS,
             )
     except IntegrityError:
         return False  # another run fired it first
     return True
 
 
+def _checkpoint_digest(member: StaffMember, rows: list[Notification]) -> Message:
+    """One person's alerts from one run, grouped by checkpoint, soonest due first."""
+    tasks = {
+        task.pk: task
+        for task in Task.objects.filter(pk__in=[row.task_id for row in rows]).select_related(
+            "engagement__client", "engagement__work_type", "assignee__user"
+        )
+    }
+    groups = []
+    for template, headline in HEADLINES.values():
+        theirs = sorted(
+            (
+                tasks[row.task_id]
+                for row in rows
+                if row.template == template and row.task_id in tasks
+            ),
+            key=lambda task: (task.due_date, task.pk),
+        )
+        if theirs:
+            groups.append(
+                {
+                    "headline": headline,
+                    "items": [{"task": task, "task_url": task_url(task)} for task in theirs],
+                }
+            )
+    count = sum(len(group["items"]) for group in groups)
+    return Message(
+        subject_type=SubjectType.STAFF,
+        subject_id=member.pk,
+        template=NotificationTemplate.CHECKPOINT_DIGEST,
+        step=max(row.pk for row in rows),
+        subject=f"{count} task{'s' if count != 1 else ''} to look at: today's checkpoints",
+        context={
+            "recipient": member,
+            "count": count,
+            "groups": groups,
+            "firm_name": settings.FIRM_NAME,
+        },
+    )
+
+
 def checkpoints_run(*, now: datetime | None = None) -> dict[str, int]:
-    """Fire every checkpoint now due; returns how many fired of each."""
-    now = now or timezone.now()
+    """Fire every checkpoint now due, then fold each person's alerts into one email;
+    returns how many fired of each."""
+    started = timezone.now()
+    now = now or started
     partners = _partners()
     fired: dict[str, int] = {}
     for checkpoint, queryset in _due(now).items():
@@ -172,4 +223,9 @@ def checkpoints_run(*, now: datetime | None = None) -> dict[str, int]:
         fired[checkpoint] = count
     if any(fired.values()):
         logger.info("checkpoints fired: %s", fired)
+        notifications_fold(
+            templates=[template for template, _headline in HEADLINES.values()],
+            since=started,
+            digest=_checkpoint_digest,
+        )
     return fired

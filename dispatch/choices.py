@@ -8,10 +8,13 @@ class Trigger(models.TextChoices):
     DEADLINE_PROXIMITY = "deadline_proximity", "Deadline approaching (sweep)"
     ESTIMATE_SUPPLIED = "estimate_supplied", "Estimate supplied"
     SEASON_ENDED = "season_ended", "Suppression season ended"
+    HOLD_RELEASED = "hold_released", "Client's account hold released"
     MANUAL = "manual", "Manual assignment"
     CONFIRMATION = "confirmation", "Manager confirmed requested staffer"
     REASSIGNMENT = "reassignment", "Reassignment requested"
     ESCALATION_ACTION = "escalation_action", "Manager acted on an escalation"
+    PLAN = "plan", "Plan the week (applied by a manager)"
+    REBALANCE = "rebalance", "Rebalancing (approved by a manager)"
 
 
 class DecisionOutcome(models.TextChoices):
@@ -20,6 +23,7 @@ class DecisionOutcome(models.TextChoices):
     HELD_MISSING_ESTIMATE = "held_missing_estimate", "Held: estimate needed"
     NEEDS_CONFIRMATION = "needs_confirmation", "Waiting for manager confirmation"
     SUPPRESSED = "suppressed", "Held for the season"
+    HELD_ACCOUNT_HOLD = "held_account_hold", "Held: client on account hold"
 
 
 class EscalationStatus(models.TextChoices):

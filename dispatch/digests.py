@@ -1,4 +1,5 @@
-"""The escalation digest: what a sweep opened, told once per manager, grouped by cause.
+"""A batch's news, one email per person: the escalation digest (what a sweep opened,
+told once per manager, grouped by cause) and the assignments it made.
 
 A sweep can open dozens of escalations at once (a new firm's backlog, a busy week);
 mailing each to every manager concerned buried them (130 emails in 25 minutes).
@@ -67,3 +68,10 @@ def escalation_digest_send(
         "escalation digest: %d escalation(s) to %d manager(s)", len(escalations), len(people)
     )
     return len(escalations)
+
+
+def batch_announce(*, since: datetime) -> tuple[int, int]:
+    """The end of a batch of dispatches (a sweep, a new firm's first morning): each
+    manager's escalation digest, and each assignee's new tasks folded into one email.
+    Returns (escalations told, assignment emails folded away)."""
+    return escalation_digest_send(), messages.assignments_fold(since=since)

@@ -12,9 +12,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from core.exceptions import ApplicationError, NotFound, NotPermitted
+from core.exceptions import ApplicationError, Conflict, NotFound, NotPermitted
 from core.services import change_stamp_bump
 from dispatch.choices import DecisionOutcome, Trigger
+from dispatch.messages import webhook_task_event
 from dispatch.models import DispatchDecision, ReassignmentRequest
 from dispatch.services import task_dispatch
 from engagements import services as engagement_services
@@ -29,6 +30,7 @@ from engagements.lifecycle import (
 )
 from engagements.models import Task
 from engagements.readiness import dispatch_request
+from notifications.choices import WebhookEventType
 from staff.models import StaffMember
 
 
@@ -43,7 +45,8 @@ def _check(task: Task, action: TaskAction, actors: frozenset[Actor]) -> bool:
     """Raise with the table's reason when refused; True when the result already holds."""
     refused = refusal(action, status=task.status, actors=actors)
     if refused is not None:
-        raise (NotPermitted if refused.not_permitted else ApplicationError)(refused.message)
+        # The task's status refuses it: a conflict with where it stands (409 in the API).
+        raise (NotPermitted if refused.not_permitted else Conflict)(refused.message)
     return already_done(action, task.status)
 
 
@@ -66,6 +69,7 @@ def task_accept(*, task_id: int, staff: StaffMember) -> Task:
     task.status = TaskStatus.ACCEPTED
     task.accepted_at = timezone.now()
     _save(task, "status", "accepted_at")
+    webhook_task_event(WebhookEventType.TASK_ACCEPTED, task)
     return task
 
 
@@ -135,6 +139,9 @@ def task_hand_back(*, task_id: int, staff: StaffMember, reason: str) -> Dispatch
     task.assigned_at = None
     task.accepted_at = None
     _save(task, "assignee", "status", "assigned_at", "accepted_at")
+    webhook_task_event(
+        WebhookEventType.REASSIGNMENT_REQUESTED, task, requested_by=staff.pk, reason=reason
+    )
     return task_dispatch(task_id=task.pk, trigger=Trigger.REASSIGNMENT)
 
 

@@ -7,12 +7,15 @@ its rows in the notifications outbox; nothing here sends.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db.models import Case, Q, Subquery, Value, When
 from django.urls import reverse
 from django.utils import timezone
 
 from core.calendar import firm_calendar
+from dispatch.engine.fit import CAPACITY_LABELS, OVER_THRESHOLD
 from dispatch.ics import assignment_calendar
 from dispatch.links import action_url
 from dispatch.models import DispatchDecision, Escalation
@@ -21,7 +24,15 @@ from engagements.models import Task
 from notifications.choices import NotificationTemplate, SubjectType
 from notifications.models import Notification
 from notifications.registry import still_applies
-from notifications.services import Delivery, Message, notify, notify_all
+from notifications.services import (
+    BATCH_HOLD_SECONDS,
+    Delivery,
+    Message,
+    notifications_fold,
+    notify,
+    notify_all,
+)
+from notifications.webhooks import webhook_event_record
 from staff.choices import Role
 from staff.models import StaffMember
 
@@ -86,10 +97,39 @@ def _calendar_for(task: Task) -> object:
     return build
 
 
-def notify_task_assigned(*, decision: DispatchDecision, task: Task, assignee: StaffMember) -> None:
+def task_webhook_data(task: Task) -> dict[str, object]:
+    """What an outbound webhook says about a task (ids only beyond the task's own facts)."""
+    return {
+        "id": task.pk,
+        "engagement_id": task.engagement_id,
+        "role": task.role,
+        "title": task.title,
+        "status": task.status,
+        "due_date": task.due_date.isoformat() if task.due_date else None,
+        "assignee_id": task.assignee_id,
+        "estimated_hours": str(task.estimated_hours) if task.estimated_hours is not None else None,
+    }
+
+
+def webhook_task_event(event_type: str, task: Task, **extra: object) -> None:
+    """Record an outbound webhook event about ``task`` in the caller's transaction (the
+    task's row is locked there, so its events are numbered in order)."""
+    webhook_event_record(
+        event_type=event_type,
+        record_type="task",
+        record_id=task.pk,
+        data={"task": task_webhook_data(task), **extra},
+    )
+
+
+def notify_task_assigned(
+    *, decision: DispatchDecision, task: Task, assignee: StaffMember, batch: bool = False
+) -> None:
     """The assignee's email (with calendar block and one-click links), the client's
     confirmation for preparation work, and the manager's alert when urgent work
-    overloaded the assignee: stored together, with one INSERT."""
+    overloaded the assignee: stored together, with one INSERT. In a batch (a sweep)
+    the assignee's email is held for the batch to fold with their others
+    (``assignments_fold``)."""
     context = {
         **task_facts(task),
         "assignee": assignee,
@@ -115,6 +155,7 @@ def notify_task_assigned(*, decision: DispatchDecision, task: Task, assignee: St
                 calendar=_calendar_for(task),  # type: ignore[arg-type]
             ),
             staff=(assignee,),
+            countdown=BATCH_HOLD_SECONDS if batch else 0,
         )
     ]
     if task.role == TaskRole.PREPARER and engagement.client.email:
@@ -135,6 +176,24 @@ def notify_task_assigned(*, decision: DispatchDecision, task: Task, assignee: St
             )
         )
     notify_all(deliveries)
+
+
+def notify_task_moved(
+    *, decision: DispatchDecision, task: Task, previous: StaffMember, to: StaffMember
+) -> None:
+    """The person a task moved off hears where it went and why (a manager approved it)."""
+    notify(
+        Message(
+            subject_type=SubjectType.DECISION,
+            subject_id=decision.pk,
+            template=NotificationTemplate.TASK_MOVED,
+            new_subject=True,
+            subject=f"Moved to {to.display_name}: {task.engagement.client.name} — {task.engagement.work_type.name}",
+            context={**task_facts(task), "previous": previous, "to": to, "decision": decision},
+            task_id=task.pk,
+        ),
+        staff=[previous],
+    )
 
 
 def client_confirmation(*, task: Task, assignee: StaffMember) -> Delivery:
@@ -204,10 +263,13 @@ DIGEST_LISTED_PER_CAUSE = 10
 
 
 def escalation_cause(escalation: Escalation) -> str:
+    """Skills when nobody qualifies; capacity when every qualified person would pass
+    their threshold; otherwise some had room this week but not the hours before the
+    deadline (too few free hours, or their other deadlines would slip)."""
     qualified = [row for row in escalation.decision.candidates if row.get("qualified")]
     if not qualified:
         return CAUSE_SKILLS
-    if any(row.get("rule") == "over their threshold with this task" for row in qualified):
+    if all(row.get("rule") == CAPACITY_LABELS[OVER_THRESHOLD] for row in qualified):
         return CAUSE_CAPACITY
     return CAUSE_DEADLINE
 
@@ -266,6 +328,55 @@ def notify_escalation_opened(*, escalation: Escalation, task: Task) -> None:
             task_id=task.pk,
         ),
         staff=_escalation_recipients(escalation, task),
+    )
+
+
+# --- A batch's messages, one email per person ------------------------------------
+
+
+def _tasks_of(rows: list[Notification]) -> list[Task]:
+    ids = [row.task_id for row in rows if row.task_id]
+    return list(
+        Task.objects.filter(pk__in=ids)
+        .select_related("engagement__client", "engagement__work_type")
+        .order_by("due_date", "pk")
+    )
+
+
+def _assignment_digest(member: StaffMember, rows: list[Notification]) -> Message:
+    tasks = _tasks_of(rows)
+    items = [
+        {
+            "task": task,
+            "task_url": task_url(task),
+            "accept_url": action_url(
+                task_id=task.pk, staff_id=member.pk, action="accept", assigned_at=task.assigned_at
+            ),
+        }
+        for task in tasks
+    ]
+    count = len(items)
+    return Message(
+        subject_type=SubjectType.STAFF,
+        subject_id=member.pk,
+        template=NotificationTemplate.TASK_ASSIGNED_DIGEST,
+        step=max(row.pk for row in rows),  # this batch: a rerun stores nothing new
+        subject=f"{count} new assignment{'s' if count != 1 else ''}",
+        context={
+            "assignee": member,
+            "items": items,
+            "count": count,
+            "queue_url": settings.SITE_URL + reverse("dispatch:queue"),
+            "firm_name": settings.FIRM_NAME,
+        },
+    )
+
+
+def assignments_fold(*, since: datetime) -> int:
+    """Each person given more than one task by a batch since ``since`` gets one email
+    listing them (each with its own Accept link) instead of one email per task."""
+    return notifications_fold(
+        templates=[NotificationTemplate.TASK_ASSIGNED], since=since, digest=_assignment_digest
     )
 
 

@@ -9,24 +9,27 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.exceptions import ApplicationError, NotPermitted
 from dispatch import lifecycle
 from dispatch import queue_selectors as selectors
-from dispatch.forms import HandBackForm
+from dispatch.forms import CompleteForm, HandBackForm
 from dispatch.links import LinkError, assignment_stamp, read_action_token
 from dispatch.models import DispatchDecision
+from dispatch.presenters import complete_consequence, complete_refusal
 from dispatch.queue_extensions import extension_context
 from engagements.models import Task
 from staff.models import StaffMember
 from staff.selectors import staff_member_for_user
 
 PAGE = "dispatch/queue.html"
+COMPLETE_PAGE = "dispatch/task_complete_confirm.html"
 
 
 def _me(request: HttpRequest) -> StaffMember:
@@ -99,6 +102,14 @@ def _start(request: HttpRequest, pk: int, staff: StaffMember) -> str:
 
 
 def _complete(request: HttpRequest, pk: int, staff: StaffMember) -> str:
+    """Only once confirmed: the queue's Complete first asks (``queue_complete``)."""
+    task = selectors.queue_task_get(staff=staff, pk=pk)
+    if task is not None:  # otherwise the lifecycle says why (not yours, already done)
+        refused = complete_refusal(task, is_assignee=True, is_manager=False)
+        if refused:
+            raise ApplicationError(refused)
+        if not CompleteForm(request.POST).is_valid():
+            raise ApplicationError("Confirm that the work is done: Complete, then Yes, complete.")
     lifecycle.task_complete(task_id=pk, staff=staff)
     return "Completed: it has left your queue."
 
@@ -136,6 +147,56 @@ def queue_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     else:
         messages.success(request, note)
     return redirect("dispatch:queue")
+
+
+def _queued_or_404(me: StaffMember, pk: int) -> Task:
+    task = selectors.queue_task_get(staff=me, pk=pk)
+    if task is None:
+        raise Http404("This task is not in your queue.")
+    return task
+
+
+@require_GET
+def queue_row(request: HttpRequest, pk: int) -> HttpResponse:
+    """One row of the queue as it stands (HTMX: "Keep working" puts it back)."""
+    me = _me(request)
+    if not request.htmx:
+        return redirect("dispatch:queue")
+    _queued_or_404(me, pk)
+    return _row_response(request, me, pk)
+
+
+@require_http_methods(["GET", "POST"])
+def queue_complete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Complete asks first: GET shows the question (in the row with HTMX, as a page
+    without), POST with the confirmation completes."""
+    me = _me(request)
+    if request.method == "POST":
+        return queue_action(request, pk, "complete")
+    task = _queued_or_404(me, pk)
+    if request.htmx:
+        context = {
+            "task": task,
+            "task_id": pk,
+            "confirming": True,
+            "consequence": complete_consequence(task),
+            "counts": selectors.queue_counts(staff=me),
+            "today": timezone.localdate(),
+            **extension_context(me),
+        }
+        return render(request, PAGE + "#task-row", context)
+    return render(
+        request,
+        COMPLETE_PAGE,
+        {
+            "task": task,
+            "form": CompleteForm(),
+            "action": reverse("dispatch:queue-complete", args=[pk]),
+            "back": reverse("dispatch:queue"),
+            "refusal": complete_refusal(task, is_assignee=True, is_manager=False),
+            "consequence": complete_consequence(task),
+        },
+    )
 
 
 @login_not_required

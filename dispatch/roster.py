@@ -15,8 +15,9 @@ hours, time off and open work again and build their calendars and load profiles 
   whenever the work they hold changes (``dispatch.triggers``), so each dispatch reads,
   in one query, only the people whose number passed the highest it has seen, with the
   sum of everyone's numbers: numbers only grow, so the sum matches the kept ones
-  exactly when nothing else changed. When it does not (a change committed out of
-  order) everyone's open work is read again. Only the rows of the people who changed
+  exactly when nothing else changed. When it does not (a change that drew its number
+  earlier committed later, as concurrent dispatches do), everyone's numbers are read
+  and the work of those whose number moved. Only the rows of the people who changed
   are rebuilt in the pool.
 
 The chosen person's number is read again under their row lock (``dispatch.services``):
@@ -132,38 +133,41 @@ class Roster:
         )
 
     def open_work(self, *, task_id: int, client_id: int) -> OpenWorkRead:
-        """Everyone's open work as it stands now (read only for the people whose number
-        moved) and the client's history: one query, or two when a change committed out
-        of order and everyone is read again."""
+        """Everyone's open work as it stands now and the client's history: one query
+        (the people whose number passed the highest seen, the sum of everyone's
+        numbers, the history). When the sums differ, a number below the highest seen
+        committed late: everyone's numbers are read (one small query) and the work of
+        those whose number moved (one more)."""
         state = self.work
         since = state.watermark if state is not None else -1
         changed, total, history = _read_open_work(since=since, client_id=client_id, task_id=task_id)
-        if state is not None:
-            seqs = dict(state.seqs)
-            kept_total = state.total
-            for staff_id, (seq, _) in changed.items():
-                kept_total += seq - seqs.get(staff_id, 0)
-                seqs[staff_id] = seq
-            if kept_total == total:
-                fresh = self._apply(state, changed, seqs, total)
-            else:  # an earlier number committed after a later one: read everyone
-                everyone, total, _ = _read_open_work(since=-1, client_id=None, task_id=None)
-                fresh = self._state(everyone, total)
+        if state is None:
+            seqs = {staff_id: seq for staff_id, (seq, _) in changed.items()}
+            fresh = self._state(changed, seqs)
         else:
-            fresh = self._state(changed, total)
+            seqs = {**state.seqs, **{staff_id: seq for staff_id, (seq, _) in changed.items()}}
+            if sum(seqs.values()) != total:
+                numbers = _read_numbers()
+                moved = [pk for pk, seq in numbers.items() if seqs.get(pk) != seq]
+                seqs = {pk: seqs[pk] for pk in numbers if pk in seqs}  # the deleted go
+                late, _, _ = _read_open_work(staff_ids=moved)
+                changed.update(late)
+                seqs.update((staff_id, seq) for staff_id, (seq, _) in late.items())
+            fresh = self._apply(state, changed, seqs)
         current = self.work
         if current is None or fresh.total >= current.total:
             self.work = fresh  # never back to an older reading (another thread's)
         return OpenWorkRead(pool=fresh.pool, seqs=fresh.seqs, client_history=history)
 
-    def _state(self, rows: dict[int, tuple[int, list[OpenWork]]], total: int) -> OpenWorkState:
-        seqs = {staff_id: seq for staff_id, (seq, _) in rows.items()}
+    def _state(
+        self, rows: dict[int, tuple[int, list[OpenWork]]], seqs: dict[int, int]
+    ) -> OpenWorkState:
         people = [
             self.snapshot(pk, _ordered(rows[pk][1]) if pk in rows else ()) for pk in self.members
         ]
         return OpenWorkState(
             seqs=seqs,
-            total=total,
+            total=sum(seqs.values()),
             watermark=max(seqs.values(), default=0),
             pool=CandidatePool.build(people, self.today),
         )
@@ -173,9 +177,8 @@ class Roster:
         state: OpenWorkState,
         changed: dict[int, tuple[int, list[OpenWork]]],
         seqs: dict[int, int],
-        total: int,
     ) -> OpenWorkState:
-        if not changed:
+        if not changed and seqs == state.seqs:
             return state
         people = [
             self.snapshot(pk, _ordered(work))
@@ -184,8 +187,8 @@ class Roster:
         ]
         return OpenWorkState(
             seqs=seqs,
-            total=total,
-            watermark=max(state.watermark, *(seq for seq, _ in changed.values())),
+            total=sum(seqs.values()),
+            watermark=max(seqs.values(), default=0),
             pool=state.pool.replace(people),
         )
 
@@ -194,21 +197,33 @@ def _ordered(work: list[OpenWork]) -> tuple[OpenWork, ...]:
     return tuple(sorted(work, key=lambda w: (w.due_date, w.task_id)))
 
 
-# One statement: the people whose number passed ``since``, each with their held tasks
-# (a person holding nothing comes back once, with no task); the sum of everyone's
-# numbers, read in the same snapshot; and who has held the client's tasks.
+# One statement: the people whose number passed ``since`` (or those named), each with
+# their held tasks (a person holding nothing comes back once, with no task); the sum of
+# everyone's numbers, read in the same snapshot; and who has held the client's tasks.
 _OPEN_WORK_SQL = f"""
-SELECT 1, s.id, s.open_work_seq, t.id, t.due_date, t.estimated_hours, w.complexity_weight,
-    t.logged_hours
+SELECT 1, s.id, s.open_work_seq, t.id, t.due_date, t.estimated_hours, t.weight, t.logged_hours
 FROM staff_staffmember s
-LEFT JOIN engagements_task t ON t.assignee_id = s.id AND t.status IN ({HELD})
-LEFT JOIN engagements_engagement e ON e.id = t.engagement_id
-LEFT JOIN engagements_worktype w ON w.id = e.work_type_id
-WHERE s.open_work_seq > %s
+LEFT JOIN {{lateral}} (
+    SELECT t.id, t.assignee_id, t.due_date, t.estimated_hours, w.complexity_weight AS weight,
+        t.logged_hours
+    FROM engagements_task t
+    JOIN engagements_engagement e ON e.id = t.engagement_id
+    JOIN engagements_worktype w ON w.id = e.work_type_id
+    WHERE t.status IN ({HELD}) {{correlated}}
+) t ON t.assignee_id = s.id
+WHERE {{people}}
 UNION ALL
 SELECT 2, NULL, (SELECT CAST(SUM(open_work_seq) AS BIGINT) FROM staff_staffmember),
     NULL, NULL, NULL, NULL, NULL
 """
+# PostgreSQL: a lateral subquery it may not flatten (OFFSET 0), so each person's tasks
+# are an index read whatever the planner guesses about how many people changed (with
+# no statistics on the numbers it guessed a third of the firm and scanned every held
+# task). SQLite has no LATERAL and reads by index anyway.
+_LATERAL = {
+    "postgresql": ("LATERAL", "AND t.assignee_id = s.id OFFSET 0"),
+    "sqlite": ("", ""),
+}
 _HISTORY_SQL = """
 UNION ALL
 SELECT 3, t.assignee_id, NULL, NULL, NULL, NULL, NULL, NULL
@@ -218,13 +233,26 @@ WHERE e.client_id = %s AND t.assignee_id IS NOT NULL AND t.status <> %s AND t.id
 
 
 def _read_open_work(
-    *, since: int, client_id: int | None, task_id: int | None
+    *,
+    since: int | None = None,
+    staff_ids: list[int] | None = None,
+    client_id: int | None = None,
+    task_id: int | None = None,
 ) -> tuple[dict[int, tuple[int, list[OpenWork]]], int, dict[int, int]]:
-    """(staff id -> (number, held work)) for those whose number passed ``since``, the
-    sum of everyone's numbers, and (with a client) how many of the client's tasks each
-    person has held besides ``task_id``. Raw SQL: one statement whatever the firm's
-    size, and no query to compile on every dispatch."""
-    sql, params = _OPEN_WORK_SQL, [since]
+    """(staff id -> (number, held work)) for those whose number passed ``since`` or for
+    ``staff_ids``, the sum of everyone's numbers, and (with a client) how many of the
+    client's tasks each person has held besides ``task_id``. Raw SQL: one statement
+    whatever the firm's size, and no query to compile on every dispatch."""
+    params: list[object]
+    if staff_ids is not None:
+        if not staff_ids:
+            return {}, 0, {}
+        people = f"s.id IN ({', '.join(['%s'] * len(staff_ids))})"
+        params = list(staff_ids)
+    else:
+        people, params = "s.open_work_seq > %s", [since if since is not None else -1]
+    lateral, correlated = _LATERAL[connection.vendor]
+    sql = _OPEN_WORK_SQL.format(people=people, lateral=lateral, correlated=correlated)
     if client_id is not None:
         sql += _HISTORY_SQL
         params += [client_id, TaskStatus.CANCELLED.value, task_id or 0]
@@ -249,6 +277,13 @@ def _read_open_work(
         else:
             history[staff_id] += 1
     return changed, total, dict(history)
+
+
+def _read_numbers() -> dict[int, int]:
+    """Everyone's ``open_work_seq`` (staff id -> number)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT id, open_work_seq FROM staff_staffmember")
+        return {staff_id: int(seq) for staff_id, seq in cursor.fetchall()}
 
 
 def _decimal(value: object) -> Decimal | None:

@@ -100,6 +100,14 @@ def task_for_dispatch(*, task_id: int) -> QuerySet[Task]:
     )
 
 
+def tasks_for_dispatch(queryset: QuerySet[Task] | None = None) -> QuerySet[Task]:
+    """Tasks with the same flags as ``task_for_dispatch``: the planner reads many at once."""
+    queryset = queryset if queryset is not None else Task.objects.all()
+    return queryset.select_related("engagement__client", "engagement__work_type").annotate(
+        **_flags()
+    )
+
+
 def effective_estimate(task: Task) -> float | None:
     hours = task.estimated_hours if task.estimated_hours is not None else None
     return float(hours) if hours is not None else None
@@ -165,6 +173,9 @@ def task_to_place(
             task.threshold_override_percent / 100 if task.threshold_override_percent else None
         ),
         client_history=snapshot.client_history,
+        client_name=client.name,
+        client_on_hold=client.account_hold,
+        client_hold_reason=client.account_hold_reason,
     )
 
 
@@ -232,8 +243,36 @@ def decision_list_for_task(*, task: Task) -> list[DispatchDecision]:
     )
 
 
-def open_escalation_for_task(*, task: Task) -> Escalation | None:
-    return Escalation.objects.filter(task=task, status=EscalationStatus.OPEN).first()
+@dataclass(frozen=True)
+class DecisionLog:
+    """What the task page's decision log reads (three queries, whatever its length)."""
+
+    decisions: list[DispatchDecision]
+    asked_off: list[ReassignmentRequest]  # newest first
+    escalations: dict[int, Escalation]  # by the decision that opened them
+    requested_id: int | None  # whom the client asked for, unless a manager declined it
+
+
+def decision_log_for_task(*, task: Task) -> DecisionLog:
+    """``task`` with its engagement and client loaded (``task_get_for_user``)."""
+    decisions = decision_list_for_task(task=task)
+    asked_off = list(
+        ReassignmentRequest.objects.filter(task=task)
+        .select_related("staff_member__user")
+        .order_by("-created_at", "-pk")
+    )
+    escalations = {
+        escalation.decision_id: escalation
+        for escalation in Escalation.objects.filter(task=task).select_related(
+            "decision", "task__engagement__work_type"
+        )
+    }
+    engagement = task.engagement
+    declined = any(
+        d.outcome == DecisionOutcome.NEEDS_CONFIRMATION and d.declined for d in decisions
+    )
+    requested = engagement.requested_staff_id or engagement.client.preferred_staff_id
+    return DecisionLog(decisions, asked_off, escalations, None if declined else requested)
 
 
 def attention_summary(*, limit: int = 10) -> dict[str, object]:
@@ -255,3 +294,10 @@ def attention_summary(*, limit: int = 10) -> dict[str, object]:
     )
     failed = failed_notification_count()
     return {"escalations": escalations, "failed_notifications": failed, **counts}
+
+
+def escalation_list_for_user(*, user) -> QuerySet[Escalation]:  # type: ignore[no-untyped-def]
+    """Escalations are a manager's: every one for managers and partners, none for staff."""
+    if not is_manager(user):
+        return Escalation.objects.none()
+    return Escalation.objects.select_related("decision")

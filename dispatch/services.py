@@ -25,9 +25,8 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, Conflict
 from core.queue import enqueue
-from core.services import change_stamp_bump
 from core.types import User
 from dispatch import messages
 from dispatch.choices import EscalationStatus, Trigger
@@ -41,11 +40,12 @@ from dispatch.selectors import (
     task_for_dispatch,
     task_to_place,
 )
-from engagements.choices import CLOSE_STAMP, TaskStatus
+from engagements.choices import TaskStatus
 from engagements.lifecycle import TaskAction, actors_for, refusal
 from engagements.models import Task
 from engagements.readiness import DISPATCH_TASK
 from engagements.services import task_deadline_extend
+from notifications.choices import WebhookEventType
 from staff.models import StaffMember
 
 logger = logging.getLogger(__name__)
@@ -55,13 +55,18 @@ class DispatchError(ApplicationError):
     """A dispatch action that cannot be carried out, with a message for the user."""
 
 
+class EscalationClosed(DispatchError, Conflict):
+    """The escalation was resolved since the page (or the caller) last looked."""
+
+
 def _lock_member(staff_id: int) -> StaffMember:
-    member = (
+    locked = (
         StaffMember.objects.select_for_update(of=("self",))
         .select_related("user")
         .filter(pk=staff_id)
-        .first()
+        .order_by()  # by primary key: no ORDER BY (the staff default sorts by name)
     )
+    member = next(iter(locked), None)
     if member is None:
         raise DispatchError("That staff member no longer exists.")
     return member
@@ -99,7 +104,10 @@ def _decide_under_lock(
 
 
 def _locked_task(task_id: int) -> Task:
-    task = task_for_dispatch(task_id=task_id).select_for_update(of=("self",)).first()
+    # By primary key: no ORDER BY for the planner to cost (the task query is planned
+    # on every dispatch).
+    locked = task_for_dispatch(task_id=task_id).select_for_update(of=("self",)).order_by()
+    task = next(iter(locked), None)
     if task is None:
         raise DispatchError(f"Task {task_id} does not exist.")
     return task
@@ -148,7 +156,12 @@ def _record(
 
 
 def _assign(
-    task: Task, assignee: StaffMember, record: DispatchDecision, actor: User | None
+    task: Task,
+    assignee: StaffMember,
+    record: DispatchDecision,
+    actor: User | None,
+    *,
+    batch: bool = False,
 ) -> None:
     """Give ``task`` to ``assignee`` (whose row the caller holds locked)."""
     now = timezone.now()
@@ -169,8 +182,14 @@ def _assign(
             resolution=f"Assigned to {assignee} ({record.get_trigger_display().lower()}).",
         )
     # The assignee's email (and the manager's, for an urgent overload) commit with it.
-    messages.notify_task_assigned(decision=record, task=task, assignee=assignee)
-    change_stamp_bump(CLOSE_STAMP)
+    # The close board sees the assignment through the assignee's open_work_seq (moved by
+    # the database with the task): no stamp to bump, no second commit after this one.
+    messages.notify_task_assigned(decision=record, task=task, assignee=assignee, batch=batch)
+    messages.webhook_task_event(
+        WebhookEventType.ASSIGNMENT_CREATED,
+        task,
+        decision={"id": record.pk, "trigger": record.trigger, "is_override": record.is_override},
+    )
 
 
 def _escalate(
@@ -193,6 +212,15 @@ def _escalate(
         )
         if announce:
             messages.notify_escalation_opened(escalation=escalation, task=task)
+        messages.webhook_task_event(
+            WebhookEventType.ESCALATION_OPENED,
+            task,
+            escalation={
+                "id": escalation.pk,
+                "summary": escalation.summary,
+                "gap_hours": escalation.gap_hours,
+            },
+        )
 
 
 def task_dispatch(
@@ -204,13 +232,17 @@ def task_dispatch(
     actor: User | None = None,
     ignore_requested: bool = False,
     only_if_requested: bool = False,
-    announce_escalation: bool = True,
+    batch: bool = False,
 ) -> DispatchDecision | None:
     """Run the engine for one unassigned task and apply its decision.
 
     Returns None when the task is no longer waiting (already assigned, completed or
     cancelled) or, with ``only_if_requested`` (the worker's path), when no dispatch
     is owed any more: a re-queued or duplicated message decides nothing twice.
+
+    ``batch``: one of many dispatches in a row (a sweep): an escalation waits for the
+    batch's digest and the assignee's email is held for the batch to fold with their
+    others (``dispatch.digests.batch_announce``).
     """
     started = time.perf_counter()
     today = today or timezone.localdate()
@@ -240,9 +272,9 @@ def task_dispatch(
         if decision.outcome == Outcome.ASSIGNED:
             assert assignee is not None
             # Notifying the assignee also tells their manager when urgent work overloaded them.
-            _assign(task, assignee, record, actor)
+            _assign(task, assignee, record, actor, batch=batch)
         elif decision.outcome == Outcome.ESCALATED:
-            _escalate(task, record, decision, announce=announce_escalation)
+            _escalate(task, record, decision, announce=not batch)
         elif decision.outcome == Outcome.NEEDS_CONFIRMATION:
             if assignee is not None:
                 record.assignee = assignee  # loaded with the lock: the email names them
@@ -301,6 +333,8 @@ def task_assign_manual(
         reasons = [f"Assigned by hand to {member.display_name}: {reason}"]
         if not row.kept:
             reasons.append(f"The rule would not have chosen them: {row.reason}.")
+        if engine.outcome == Outcome.HELD_ACCOUNT_HOLD:
+            reasons.append(f"Assigned by hand despite the hold: {engine.reasons[0]}")
         decision = Decision(
             outcome=Outcome.ASSIGNED,
             assignee_id=staff_id,
@@ -324,6 +358,74 @@ def task_assign_manual(
             confirmed_at=timezone.now(), confirmed_by=actor
         )
         _assign(task, member, record, actor)
+        return record
+
+
+def task_assign_planned(
+    *,
+    task_id: int,
+    staff_id: int,
+    expected_assignee_id: int | None,
+    trigger: str,
+    reason: str,
+    actor: User,
+    today: date | None = None,
+) -> DispatchDecision:
+    """One line of a plan a manager approved (plan the week, or a rebalancing move):
+    give the task to ``staff_id`` if it still stands as the plan saw it.
+
+    Locks the task, then the person, and re-checks under the locks as a dispatch
+    does: the task must still be unassigned (or, for a move, still with
+    ``expected_assignee_id`` and not yet accepted); the person must still pass the
+    engine's rules with their open work as it is now (skills, seniority, reviewer,
+    threshold, deadline fit). Raises ``DispatchError`` saying what changed otherwise.
+    Both people hear of a move (outbox rows in the same transaction).
+    """
+    started = time.perf_counter()
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        task = _locked_task(task_id)
+        expected = TaskStatus.UNASSIGNED if expected_assignee_id is None else TaskStatus.ASSIGNED
+        if task.assignee_id != expected_assignee_id or task.status != expected:
+            raise DispatchError(
+                f"The task changed since the plan was made: it is now {task.get_status_display().lower()}"
+                + (f" with {task.assignee}" if task.assignee_id else "")
+                + "."
+            )
+        if task.is_awaiting_confirmation:  # type: ignore[attr-defined]  # task_for_dispatch
+            raise DispatchError("The task is waiting for a manager to confirm a requested staffer.")
+        previous = task.assignee
+        member = _lock_member(staff_id)
+        if not member.active:
+            raise DispatchError(f"{member.display_name} is no longer active.")
+        snapshot = dispatch_snapshot(task=task, today=today, also_staff_id=staff_id)
+        spec = task_to_place(task, policy=snapshot.policy, snapshot=snapshot)
+        chosen = next((c for c in snapshot.candidates if c.staff_id == staff_id), None)
+        if chosen is None:
+            raise DispatchError(
+                f"{member.display_name} no longer holds the skills this work needs."
+            )
+        # Their open work as it is under the lock, without this task (a move's holder
+        # is someone else).
+        fresh = tuple(w for w in open_work_for(staff_id=staff_id) if w.task_id != task.pk)
+        chosen = replace(chosen, open_work=fresh, _profiles={})
+        row = evaluate(spec, chosen, today)
+        if not row.kept:
+            raise DispatchError(f"{member.display_name} can no longer take it: {row.reason}.")
+        decision = Decision(
+            outcome=Outcome.ASSIGNED,
+            assignee_id=staff_id,
+            reasons=(reason,),
+            rule_path=(trigger,),
+            candidates=(row,),
+            candidate_count=len(snapshot.candidates),
+        )
+        record = _record(
+            task=task, decision=decision, trigger=trigger, started=started, actor=actor
+        )
+        _assign(task, member, record, actor)
+        if previous is not None:
+            messages.notify_task_moved(decision=record, task=task, previous=previous, to=member)
         return record
 
 
@@ -361,7 +463,7 @@ def decision_decline_requested(*, decision_id: int, actor: User) -> DispatchDeci
 def _open_escalation(escalation_id: int) -> Escalation:
     escalation = Escalation.objects.select_for_update().filter(pk=escalation_id).first()
     if escalation is None or escalation.status != EscalationStatus.OPEN:
-        raise DispatchError("This escalation is already resolved.")
+        raise EscalationClosed("This escalation is already resolved.")
     return escalation
 
 

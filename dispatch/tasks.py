@@ -57,3 +57,14 @@ def dispatch_requeue_pending_task() -> None:
 @shared_task(name="dispatch.tasks.escalation_digest_task")
 def escalation_digest_task() -> None:
     escalation_digest_send(older_than=STRAGGLER_AGE)
+
+
+REBALANCE_LOCK = "dispatch:rebalance-lock"
+
+
+@shared_task(name="dispatch.tasks.rebalance_run_task")
+def rebalance_run_task() -> None:
+    # Imported here: the planner (OR-Tools) loads only in the process that plans.
+    from dispatch.plan_services import rebalance_run
+
+    locked(REBALANCE_LOCK, 30 * 60, rebalance_run)

@@ -16,9 +16,12 @@ rather than application code:
 
 The number comes from a sequence on PostgreSQL (a person's next number is drawn
 after any earlier writer of their row committed, so it only grows); SQLite
-serialises writers, so one more than the highest will do. ``install`` is idempotent:
-a migration calls it, and so does every ``migrate`` afterwards (``dispatch.apps``),
-because SQLite drops a table's triggers when a migration rebuilds the table.
+serialises writers, so one more than the highest will do. ``install`` is idempotent.
+On PostgreSQL a migration installs them. On SQLite every ``migrate`` that runs anything
+drops them first and installs them once it is done (``dispatch.apps``): SQLite alters a
+table by rebuilding it, which drops that table's triggers and fails outright while
+another table's trigger reads it (the engagement and work-type triggers read
+``engagements_task``), so no migration order, fresh or upgrading, may meet them.
 """
 
 from __future__ import annotations

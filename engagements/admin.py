@@ -5,7 +5,9 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.html import format_html
 
+from core.formatting import counted
 from core.forms import FirmModelForm
+from engagements.admin_forms import WorkTypeForm
 from engagements.choices import DeadlineBasis
 from engagements.models import (
     Engagement,
@@ -46,6 +48,7 @@ class WorkTypeAdmin(admin.ModelAdmin):
         "suppressed_in_december",
         "active",
     ]
+    form = WorkTypeForm
     search_fields = ["name", "code"]
     inlines = [WorkTypeSkillInline]
     fieldsets = [
@@ -76,7 +79,17 @@ class WorkTypeAdmin(admin.ModelAdmin):
             },
         ),
         ("Pricing", {"fields": ["standard_rate", "fixed_fee"]}),
-        ("Client documents", {"fields": ["document_checklist"]}),
+        (
+            "Client documents",
+            {
+                "fields": [
+                    "document_checklist",
+                    "upload_files_per_day",
+                    "upload_megabytes_per_day",
+                ]
+            },
+        ),
+        ("Milestones", {"fields": ["milestone_template"]}),
     ]
 
 
@@ -201,7 +214,12 @@ def mark_received(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset) 
     )
     modeladmin.message_user(
         request,
-        f"Marked received; {completed} engagement(s) now have every document and were dispatched.",
+        "Marked received; "
+        + (
+            f"{counted(completed, 'engagement')} now have every document and were dispatched."
+            if completed != 1
+            else "1 engagement now has every document and was dispatched."
+        ),
         messages.SUCCESS,
     )
 

@@ -1,13 +1,26 @@
-"""Internal due dates from a work type's deadline rule (statutory date or period end, minus a buffer)."""
+"""Internal due dates from a work type's deadline rule (statutory date or period end,
+minus a buffer), and the same computation in words for the people who check it.
+
+``internal_due_date`` is what every write path uses (the new-engagement page, the
+recurring job, the demo); ``due_date_explained`` is the same computation with each
+step said in words, which the new-engagement form shows before saving. Both go
+through ``_compute`` so they can never disagree.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from core.calendar import BusinessCalendar
 from core.exceptions import ApplicationError
+from core.formatting import counted
 from engagements.choices import BufferUnit, DeadlineBasis
 from engagements.models import WorkType
+
+# The preparer finishes this many business days before the engagement's due date
+# so the reviewer has room.
+REVIEW_LEAD_BUSINESS_DAYS = 2
 
 
 class DeadlineRuleError(ApplicationError):
@@ -35,13 +48,33 @@ def statutory_date_for(work_type: WorkType, *, period_end: date) -> date:
     )
 
 
-def internal_due_date(
+def day_text(day: date) -> str:
+    """``Fri Mar 29, 2024``: how a date reads in an explanation."""
+    return f"{day:%a %b} {day.day}, {day.year}"
+
+
+def _why_not_a_business_day(day: date, calendar: BusinessCalendar) -> str:
+    holiday = calendar.holiday_name(day)
+    if holiday:
+        return f"{day:%b} {day.day} is {holiday}"
+    return f"{day:%b} {day.day} is a {day:%A}"
+
+
+@dataclass(frozen=True)
+class DueDateExplanation:
+    due: date
+    steps: list[str] = field(default_factory=list)  # the computation, one sentence a step
+    adjustment: str = ""  # "moved to Friday Mar 29: Mar 31 is a Sunday", when it moved
+
+
+def _compute(
     work_type: WorkType,
     *,
     calendar: BusinessCalendar,
-    period_end: date | None = None,
-    event_date: date | None = None,
-) -> date:
+    period_end: date | None,
+    event_date: date | None,
+    explain: bool,
+) -> DueDateExplanation:
     """The firm's internal deadline for one engagement of ``work_type``.
 
     1. Find the basis date: the statutory date after the period, the period end
@@ -50,21 +83,38 @@ def internal_due_date(
        rounded up to whole business days).
     3. Land on a business day, moving earlier, never later.
     """
+    steps: list[str] = []
     basis = work_type.deadline_basis
     if basis == DeadlineBasis.STATUTORY_DATE:
         if period_end is None:
             raise DeadlineRuleError(f"{work_type.code}: a statutory deadline needs the period end.")
         base = statutory_date_for(work_type, period_end=period_end)
+        if explain:
+            steps.append(
+                f"Statutory deadline {day_text(base)}: the first {base:%b} {base.day} "
+                f"after the period ends on {day_text(period_end)}."
+            )
     elif basis == DeadlineBasis.PERIOD_END:
         if period_end is None:
             raise DeadlineRuleError(
                 f"{work_type.code}: a period-end deadline needs the period end."
             )
-        base = calendar.add_business_days(period_end, work_type.period_end_offset_business_days)
+        offset = work_type.period_end_offset_business_days
+        base = calendar.add_business_days(period_end, offset)
+        if explain:
+            if offset:
+                steps.append(
+                    f"{counted(offset, 'business day')} after the period ends on "
+                    f"{day_text(period_end)}: {day_text(base)}."
+                )
+            else:
+                steps.append(f"The period ends on {day_text(period_end)}.")
     elif basis == DeadlineBasis.EVENT_DATE:
         if event_date is None:
             raise DeadlineRuleError(f"{work_type.code}: this deadline needs the event date.")
         base = event_date
+        if explain:
+            steps.append(f"The event is on {day_text(base)}.")
     else:
         raise DeadlineRuleError(f"{work_type.code}: the deadline is set per engagement.")
 
@@ -72,8 +122,58 @@ def internal_due_date(
     unit = work_type.deadline_buffer_unit
     if unit == BufferUnit.CALENDAR_DAYS:
         due = base - timedelta(days=buffer)
+        said = counted(buffer, "calendar day")
     elif unit == BufferUnit.HOURS:
-        due = calendar.add_business_days(base, -((buffer + 23) // 24)) if buffer else base
+        whole_days = (buffer + 23) // 24
+        due = calendar.add_business_days(base, -whole_days) if buffer else base
+        said = f"{counted(buffer, 'hour')} (rounded up to {counted(whole_days, 'business day')})"
     else:
         due = calendar.add_business_days(base, -buffer) if buffer else base
-    return calendar.previous_business_day(due)
+        said = counted(buffer, "business day")
+    if explain and buffer:
+        steps.append(f"The firm's buffer of {said} before it: {day_text(due)}.")
+    landed = calendar.previous_business_day(due)
+    adjustment = ""
+    if explain and landed != due:
+        adjustment = (
+            f"moved to {landed:%A %b} {landed.day}: {_why_not_a_business_day(due, calendar)}"
+        )
+        steps.append(f"Not a business day, so {adjustment}.")
+    return DueDateExplanation(due=landed, steps=steps, adjustment=adjustment)
+
+
+def internal_due_date(
+    work_type: WorkType,
+    *,
+    calendar: BusinessCalendar,
+    period_end: date | None = None,
+    event_date: date | None = None,
+) -> date:
+    """The firm's internal deadline for one engagement of ``work_type`` (see ``_compute``)."""
+    return _compute(
+        work_type, calendar=calendar, period_end=period_end, event_date=event_date, explain=False
+    ).due
+
+
+def due_date_explained(
+    work_type: WorkType,
+    *,
+    calendar: BusinessCalendar,
+    period_end: date | None = None,
+    event_date: date | None = None,
+) -> DueDateExplanation:
+    """``internal_due_date`` with each step of the computation in words."""
+    return _compute(
+        work_type, calendar=calendar, period_end=period_end, event_date=event_date, explain=True
+    )
+
+
+def preparer_due_date(
+    work_type: WorkType, *, due_date: date, today: date, calendar: BusinessCalendar
+) -> date:
+    """When preparation is due: ``REVIEW_LEAD_BUSINESS_DAYS`` before the engagement when
+    a review follows (never before today, never after the engagement), else with it."""
+    if not work_type.reviewer_required:
+        return due_date
+    lead = calendar.add_business_days(due_date, -REVIEW_LEAD_BUSINESS_DAYS)
+    return min(max(today, lead), due_date)

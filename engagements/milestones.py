@@ -17,13 +17,14 @@ Rules:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
 
-from core.exceptions import ApplicationError
+from core.exceptions import Conflict
 from core.services import change_stamp_bump
 from core.types import User
 from engagements import hooks
@@ -38,10 +39,12 @@ from engagements.models import (
 )
 from engagements.readiness import tasks_mark_ready
 from engagements.signals import milestone_changed
+from notifications.choices import WebhookEventType
+from notifications.webhooks import webhook_event_record
 
 
-class TransitionRefused(ApplicationError):
-    """The move is not allowed; the message says why."""
+class TransitionRefused(Conflict):
+    """The move is not allowed from where the engagement stands; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,17 @@ def template_for(work_type: WorkType) -> list[Step]:
         Step(code=s["code"], label=s["label"], on_enter=s.get("on_enter") or None)
         for s in work_type.milestone_template
     ]
+
+
+def step_label(steps: Iterable[Step], code: str) -> str:
+    """A milestone's words: the work type's own label for the step, "New" before the
+    first, and the code in words for a step its template no longer has."""
+    for step in steps:
+        if step.code == code:
+            return step.label
+    if code == Milestone.NEW:
+        return Milestone.NEW.label
+    return code.replace("_", " ").capitalize()
 
 
 def position(work_type: WorkType, code: str) -> int:
@@ -153,6 +167,24 @@ def _enter(
     EngagementMilestone.objects.get_or_create(
         engagement=engagement, milestone=step.code, defaults={"reached_at": at}
     )
+    webhook_event_record(
+        event_type=WebhookEventType.MILESTONE_CHANGED,
+        record_type="engagement",
+        record_id=engagement.pk,
+        data={
+            "engagement": {
+                "id": engagement.pk,
+                "client_id": engagement.client_id,
+                "work_type": engagement.work_type.code,
+                "external_id": engagement.external_id,
+                "source": engagement.source,
+            },
+            "from": previous,
+            "to": step.code,
+            "label": step.label,
+            "changed_by": source,
+        },
+    )
     _run_action(engagement, step, at)
     hooks.milestone_entered(engagement, step.code, step.on_enter, at)
     if step.code == Milestone.DOCUMENTS_REQUESTED and engagement.client.email:
@@ -188,3 +220,36 @@ def advance_if_later(
         return False
     engagement_transition(engagement_id=engagement_id, to=to, source=source, at=at)
     return True
+
+
+@dataclass(frozen=True)
+class MilestoneLabel:
+    """One milestone label as the pages show it, and the (work type, step) pairs that
+    carry it: "In bookkeeping" is the close's and the bookkeeping's in_preparation."""
+
+    label: str
+    steps: tuple[tuple[int, str], ...]  # (work type id, milestone code)
+    codes: frozenset[str]
+
+
+def milestone_labels(work_types: list[WorkType]) -> list[MilestoneLabel]:
+    """Every label the work types' templates use, "New" first, in the order work moves
+    through them (the mean of each label's place along its templates), so a firm-wide
+    count by label accounts for every state an engagement can be in."""
+    places: dict[str, list[float]] = {Milestone.NEW.label: [0.0]}
+    steps: dict[str, list[tuple[int, str]]] = {Milestone.NEW.label: []}
+    for work_type in work_types:
+        template = template_for(work_type)
+        steps[Milestone.NEW.label].append((work_type.pk, Milestone.NEW))
+        for index, step in enumerate(template, start=1):
+            places.setdefault(step.label, []).append(index / len(template))
+            steps.setdefault(step.label, []).append((work_type.pk, step.code))
+    ordered = sorted(places, key=lambda label: sum(places[label]) / len(places[label]))
+    return [
+        MilestoneLabel(
+            label=label,
+            steps=tuple(steps[label]),
+            codes=frozenset(code for _, code in steps[label]),
+        )
+        for label in ordered
+    ]

@@ -2,13 +2,13 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from dateutil.rrule import rrulestr
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
-from core.dates import validate_firm_date
+from core.dates import month_day_problem, validate_firm_date
 from core.models import TimeStampedModel
 from engagements.choices import (
     BufferUnit,
@@ -27,7 +27,9 @@ from engagements.lifecycle import (
     AvailableActions,
     available_actions,
 )
+from engagements.rrules import rrule_problem
 from staff.choices import Seniority, SkillLevel
+from staff.models import HOURLY_RATE_VALIDATORS
 
 # Every estimate in hours, wherever it is typed (page, admin, API), within one range.
 ESTIMATE_HOURS_VALIDATORS = [
@@ -40,12 +42,10 @@ NOTE_MAX_LENGTH = 2000
 
 
 def validate_rrule(value: str) -> None:
-    if not value:
-        return
-    try:
-        rrulestr(value, ignoretz=True)
-    except (ValueError, TypeError) as exc:
-        raise ValidationError(f"Not a valid RFC 5545 recurrence rule: {exc}") from exc
+    """A recurrence rule a firm can mean, or the reason it is not, in words."""
+    problem = rrule_problem(value, today=timezone.localdate())
+    if problem:
+        raise ValidationError(problem, code="rrule")
 
 
 def validate_checklist(value: object) -> None:
@@ -121,6 +121,12 @@ class WorkType(TimeStampedModel):
         max_digits=4,
         decimal_places=2,
         default=Decimal("1.00"),
+        validators=[
+            MinValueValidator(Decimal("0.1"), "A complexity weight is at least 0.1."),
+            MaxValueValidator(
+                Decimal("5"), "A complexity weight is at most 5 (five times the hours)."
+            ),
+        ],
         help_text="Multiplies committed hours in the capacity model (1.00 = plain hours).",
     )
     min_seniority = models.PositiveSmallIntegerField(
@@ -170,9 +176,23 @@ class WorkType(TimeStampedModel):
         help_text="Nobody more senior reviews this work (empty: no ceiling).",
     )
     standard_rate = models.DecimalField(
-        max_digits=8, decimal_places=2, null=True, blank=True, help_text="Hourly rate."
+        max_digits=8,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=HOURLY_RATE_VALIDATORS,
+        help_text="Hourly rate.",
     )
-    fixed_fee = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    fixed_fee = models.DecimalField(
+        max_digits=10,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(Decimal("0"), "A fee cannot be negative."),
+            MaxValueValidator(Decimal("10000000"), "A fixed fee is at most 10,000,000."),
+        ],
+    )
     document_checklist = models.JSONField(
         default=list,
         blank=True,
@@ -193,6 +213,24 @@ class WorkType(TimeStampedModel):
         default=False, help_text="Hold from auto-assignment in December (low-priority work)."
     )
     active = models.BooleanField(default=True)
+    # What one client upload link takes in a day (a rolling 24 hours): enough for a
+    # shoebox of scans, not for a script filling the disk.
+    upload_files_per_day = models.PositiveSmallIntegerField(
+        default=100,
+        validators=[
+            MinValueValidator(1, "A link takes at least 1 file a day."),
+            MaxValueValidator(1000, "A link takes at most 1,000 files a day."),
+        ],
+        help_text="Files one client upload link takes in 24 hours.",
+    )
+    upload_megabytes_per_day = models.PositiveIntegerField(
+        default=500,
+        validators=[
+            MinValueValidator(1, "A link takes at least 1 MB a day."),
+            MaxValueValidator(20000, "A link takes at most 20,000 MB a day."),
+        ],
+        help_text="Megabytes one client upload link takes in 24 hours.",
+    )
 
     class Meta:
         ordering = ["name"]
@@ -254,6 +292,13 @@ class WorkType(TimeStampedModel):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        """A statutory deadline that falls every year: no February 30 (nor 29)."""
+        if self.statutory_month and self.statutory_day:
+            problem = month_day_problem(self.statutory_month, self.statutory_day, leap_day=False)
+            if problem:
+                raise ValidationError({"statutory_day": problem})
+
 
 class WorkTypeSkill(models.Model):
     work_type = models.ForeignKey(WorkType, on_delete=models.CASCADE, related_name="skill_rules")
@@ -311,6 +356,16 @@ class Engagement(TimeStampedModel):
         max_length=20, choices=EngagementSource.choices, default=EngagementSource.MANUAL
     )
     external_id = models.CharField(max_length=128, blank=True)
+    submission_token = models.UUIDField(
+        null=True,
+        blank=True,
+        unique=True,
+        editable=False,
+        help_text=(
+            "The new-engagement form that opened it: the same form sent again (a double "
+            "click, back and resubmit) finds this engagement instead of opening another."
+        ),
+    )
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -341,15 +396,11 @@ class Engagement(TimeStampedModel):
 
     @property
     def milestone_label(self) -> str:
-        """The current step's label from the work type's template."""
-        for step in self.work_type.milestone_template:
-            if step.get("code") == self.milestone:
-                return step.get("label", self.milestone)
-        return (
-            "New"
-            if self.milestone == Milestone.NEW
-            else self.milestone.replace("_", " ").capitalize()
-        )
+        """The current step's label from the work type's template (the one labeller,
+        ``engagements.milestones.step_label``, that every page uses)."""
+        from engagements.milestones import step_label, template_for  # milestones imports models
+
+        return step_label(template_for(self.work_type), self.milestone)
 
     def __str__(self) -> str:
         label = self.name or self.work_type.name

@@ -164,6 +164,29 @@ def _period_occurrences(
     return occurrences
 
 
+def period_containing(work_type: WorkType, *, period_end: date) -> tuple[date, date] | None:
+    """The period the work type's recurrence would open that ends on ``period_end``
+    (Nov 30 under a monthly rule: Nov 1 – Nov 30), or None when its rule gives no
+    period ending that day (one-off work, event-dated work, an odd date)."""
+    if work_type.deadline_basis not in (DeadlineBasis.STATUTORY_DATE, DeadlineBasis.PERIOD_END):
+        return None
+    text = work_type.recurrence_rule or (
+        ANNUAL_RULE if work_type.deadline_basis == DeadlineBasis.STATUTORY_DATE else ""
+    )
+    if not text:
+        return None
+    try:
+        rule = _rule(text, _midnight(date(period_end.year - 2, 1, 1)))
+    except (ValueError, TypeError):
+        return None
+    run = rule.after(_midnight(period_end))
+    previous = rule.before(run) if run is not None else None
+    if run is None or previous is None:
+        return None
+    start, end = _period(previous.date(), run.date())
+    return (start, end) if end == period_end else None
+
+
 def _period(previous_run: date, run: date) -> tuple[date, date]:
     """The period a run covers: since the previous run, in whole months when they are a month apart."""
     # The month ends before each run: Feb 1 → Jan 31, Feb 5 → Jan 31 too.

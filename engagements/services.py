@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from uuid import UUID
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -24,7 +26,11 @@ from engagements.choices import (
     Milestone,
     TaskRole,
 )
-from engagements.deadlines import internal_due_date
+from engagements.deadlines import (
+    REVIEW_LEAD_BUSINESS_DAYS,
+    internal_due_date,
+    preparer_due_date,
+)
 from engagements.models import (
     Engagement,
     MilestoneSource,
@@ -37,9 +43,6 @@ from staff.models import StaffMember
 # Review takes about a quarter of the preparation effort, never under half an hour.
 REVIEW_SHARE = Decimal("0.25")
 MIN_REVIEW_HOURS = Decimal("0.5")
-# The preparer finishes this many business days before the engagement's due date
-# so the reviewer has room.
-REVIEW_LEAD_BUSINESS_DAYS = 2
 
 
 def review_hours(preparer_hours: Decimal | None) -> Decimal | None:
@@ -66,6 +69,7 @@ def engagement_create(
     name: str = "",
     source: str = EngagementSource.MANUAL,
     external_id: str = "",
+    submission_token: UUID | None = None,
 ) -> Engagement:
     """Open an engagement with its document checklist and tasks.
 
@@ -118,6 +122,7 @@ def engagement_create(
                 special_instructions=special_instructions,
                 source=source,
                 external_id=external_id,
+                submission_token=submission_token,
             )
     except IntegrityError:
         # Another request created the same external engagement first.
@@ -127,14 +132,9 @@ def engagement_create(
     RequiredDocument.objects.bulk_create(
         RequiredDocument(engagement=engagement, name=doc) for doc in work_type.document_checklist
     )
-    calendar = firm_calendar()
-    preparer_due = due_date
-    if work_type.reviewer_required:
-        preparer_due = max(
-            timezone.localdate(),
-            calendar.add_business_days(due_date, -REVIEW_LEAD_BUSINESS_DAYS),
-        )
-        preparer_due = min(preparer_due, due_date)
+    preparer_due = preparer_due_date(
+        work_type, due_date=due_date, today=timezone.localdate(), calendar=firm_calendar()
+    )
     preparer = Task.objects.create(
         engagement=engagement,
         role=TaskRole.PREPARER,
@@ -153,6 +153,27 @@ def engagement_create(
     _start(engagement, preparer, now)
     engagement.refresh_from_db(fields=["milestone", "updated_at"])
     return engagement
+
+
+def engagement_open(*, submission_token: UUID, **fields: Any) -> tuple[Engagement, bool]:
+    """The new-engagement form's write: ``engagement_create`` at most once per form.
+
+    The form carries a token made when it was shown; the engagement stores it under a
+    unique constraint. The same form sent again (a double click, back and resubmit)
+    finds the engagement the first one opened: returns (engagement, created). Two
+    submissions racing each other meet at the constraint; the loser finds the winner's.
+    """
+    existing = Engagement.objects.filter(submission_token=submission_token).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return engagement_create(submission_token=submission_token, **fields), True
+    except IntegrityError:
+        existing = Engagement.objects.filter(submission_token=submission_token).first()
+        if existing is None:
+            raise
+        return existing, False
 
 
 def _start(engagement: Engagement, preparer: Task, now: datetime) -> None:

@@ -7,7 +7,8 @@
    outside the list, and files whose bytes are not what their extension claims.
 3. ``document_upload_store`` stores an accepted file under a random name and
    marks its checklist item received; completing the checklist advances the
-   engagement, which dispatches the preparer.
+   engagement, which dispatches the preparer. A link takes so many files and bytes
+   a day (its work type says how many); past that, files are refused in words.
 """
 
 from __future__ import annotations
@@ -18,12 +19,14 @@ import secrets
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousFileOperation, ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Prefetch
+from django.db.models import Count, Prefetch, Sum
+from django.utils import timezone
 from django.utils.text import get_valid_filename
 
 from engagements.choices import Milestone
@@ -232,6 +235,37 @@ def file_check(uploaded_file: UploadedFile) -> CheckedFile:
 
 # --- Storing -------------------------------------------------------------------
 
+UPLOAD_ALLOWANCE_WINDOW = timedelta(hours=24)
+
+
+def upload_allowance_check(*, engagement: Engagement, size: int) -> None:
+    """Refuse a file that would take the link past its work type's files or bytes in the
+    last 24 hours (``WorkType.upload_files_per_day`` / ``upload_megabytes_per_day``).
+
+    Every email signs a fresh link to the same engagement, so the allowance is the
+    engagement's: a reminder's link does not start a new day. Call it inside the
+    transaction that stores the file, with the engagement locked.
+    """
+    work_type = engagement.work_type
+    taken = DocumentUpload.objects.filter(
+        engagement_id=engagement.pk, uploaded_at__gt=timezone.now() - UPLOAD_ALLOWANCE_WINDOW
+    ).aggregate(files=Count("pk"), size=Sum("size", default=0))
+    max_files = work_type.upload_files_per_day
+    if taken["files"] + 1 > max_files:
+        raise ValidationError(
+            f"This link has taken {max_files} files in the last 24 hours, as many as it takes "
+            "in a day. Send the rest tomorrow, or reply to our email.",
+            code="daily_files",
+        )
+    max_bytes = work_type.upload_megabytes_per_day * 1024 * 1024
+    if taken["size"] + size > max_bytes:
+        raise ValidationError(
+            f"This link takes {work_type.upload_megabytes_per_day} MB in 24 hours and has "
+            f"{_megabytes(max(max_bytes - taken['size'], 0))} MB left today. Send this file "
+            "tomorrow, or reply to our email.",
+            code="daily_bytes",
+        )
+
 
 def document_upload_store(
     *, engagement: Engagement, required_document_id: int | None, uploaded_file: UploadedFile
@@ -240,9 +274,11 @@ def document_upload_store(
 
     1. Check the file and the chosen checklist item; a refusal raises
        ValidationError before anything is written.
-    2. In one transaction: write the file under a random name (the FileField's
-       ``upload_to`` supplies the folder), record the row, and mark the item
-       received — which, when it completes the checklist, advances the engagement.
+    2. In one transaction: lock the engagement and refuse the file if its link has
+       taken its day's files or bytes already (``upload_allowance_check``); write the
+       file under a random name (the FileField's ``upload_to`` supplies the folder),
+       record the row, and mark the item received — which, when it completes the
+       checklist, advances the engagement.
     3. If the transaction fails, the written file is deleted again. Call this
        outside an open transaction: a rollback further out would leave the file.
     """
@@ -271,6 +307,9 @@ def document_upload_store(
     )
     try:
         with transaction.atomic():
+            # Locked, so two uploads at once cannot both take the link's last place.
+            Engagement.objects.select_for_update().filter(pk=engagement.pk).first()
+            upload_allowance_check(engagement=engagement, size=checked.size)
             upload.file.save(f"{secrets.token_hex(16)}.{checked.extension}", uploaded_file)
             if document is not None:
                 required_document_receive(document_id=document.pk)

@@ -32,7 +32,10 @@ from notifications.channels import (
     SENDERS,
     PermanentSendError,
     TransientSendError,
+    e164,
     slack_configured,
+    sms_configured,
+    teams_targets,
 )
 from notifications.choices import Channel, NotificationStatus
 from notifications.models import Notification
@@ -63,6 +66,7 @@ class Message:
     layout: str | None = None  # template files to render, when shared (checkpoints)
     # Builds an iCalendar attachment from the rendered text body (assignment emails).
     calendar: Callable[[str], str] | None = field(default=None, compare=False)
+    sms_text: str = ""  # the text message's words, for the phones it goes to
 
 
 def _render(template: str, context: dict[str, object]) -> tuple[str, str]:
@@ -72,15 +76,22 @@ def _render(template: str, context: dict[str, object]) -> tuple[str, str]:
 
 
 def _recipients(
-    staff: Iterable[StaffMember], emails: Iterable[str]
+    staff: Iterable[StaffMember], emails: Iterable[str], phones: Iterable[str] = ()
 ) -> list[tuple[str, str, StaffMember | None]]:
     rows: list[tuple[str, str, StaffMember | None]] = []
+    staff = list(staff)
+    teams_channel, teams_people = teams_targets() if staff else (False, frozenset())
     for member in staff:
         if member.email:
             rows.append((Channel.EMAIL, member.email, member))
         if slack_configured() and (member.slack_member_id or not settings.SLACK_BOT_TOKEN):
             rows.append((Channel.SLACK, member.slack_member_id or member.display_name, member))
+        if teams_channel or member.pk in teams_people:
+            rows.append((Channel.TEAMS, member.display_name, member))
     rows += [(Channel.EMAIL, address, None) for address in emails if address]
+    # Texts only through a configured gateway, only to valid numbers (E.164).
+    if sms_configured():
+        rows += [(Channel.SMS, number, None) for number in map(e164, phones) if number]
     return rows
 
 
@@ -92,6 +103,7 @@ class Delivery:
     staff: tuple[StaffMember, ...] = ()
     emails: tuple[str, ...] = ()
     countdown: int = 0
+    phones: tuple[str, ...] = ()  # SMS, with the message's ``sms_text``
 
 
 def notify(
@@ -99,14 +111,16 @@ def notify(
     *,
     staff: Iterable[StaffMember] = (),
     emails: Iterable[str] = (),
+    phones: Iterable[str] = (),
     countdown: int = 0,
 ) -> list[Notification]:
-    """Store ``message`` for each recipient (email, plus Slack for staff); send after commit.
+    """Store ``message`` for each recipient (email, plus Slack for staff, plus SMS to
+    ``phones`` when a gateway is configured); send after commit.
 
     Call it inside the transaction that makes the event true: the rows commit
     with it or not at all. Returns the rows created now (none for a repeat).
     """
-    return notify_all([Delivery(message, tuple(staff), tuple(emails), countdown)])
+    return notify_all([Delivery(message, tuple(staff), tuple(emails), countdown, tuple(phones))])
 
 
 def notify_all(deliveries: Iterable[Delivery]) -> list[Notification]:
@@ -115,14 +129,18 @@ def notify_all(deliveries: Iterable[Delivery]) -> list[Notification]:
     pending: list[Notification] = []
     countdowns: list[int] = []
     for delivery in deliveries:
-        rows = _recipients(delivery.staff, delivery.emails)
+        rows = _recipients(delivery.staff, delivery.emails, delivery.phones)
         if not rows:
             continue
         message, countdown = delivery.message, delivery.countdown
-        text, html = _render(message.layout or message.template, message.context)
+        if any(channel != Channel.SMS for channel, _, _ in rows):
+            text, html = _render(message.layout or message.template, message.context)
+        else:
+            text, html = message.sms_text, ""
         calendar = message.calendar(text) if message.calendar else ""
         send_after = timezone.now() + timedelta(seconds=countdown) if countdown else None
         for channel, recipient, member in rows:
+            is_sms = channel == Channel.SMS
             pending.append(
                 Notification(
                     subject_type=message.subject_type,
@@ -132,7 +150,7 @@ def notify_all(deliveries: Iterable[Delivery]) -> list[Notification]:
                     channel=channel,
                     recipient=recipient[:254],
                     subject=message.subject[:255],
-                    body=text,
+                    body=(message.sms_text or message.subject) if is_sms else text,
                     html_body=html if channel == Channel.EMAIL else "",
                     calendar=calendar if channel == Channel.EMAIL else "",
                     task_id=message.task_id,
@@ -274,6 +292,57 @@ def notification_retry(*, notification_id: int) -> bool:
     if reset:
         enqueue(SEND_TASK, notification_id)
     return bool(reset)
+
+
+# How long a batch job (a sweep, a checkpoint run) holds each message before it goes
+# out on its own: long enough for the job to fold a person's messages into one.
+BATCH_HOLD_SECONDS = 120
+
+Digest = Callable[[StaffMember, list[Notification]], Message]
+
+
+@transaction.atomic
+def notifications_fold(
+    *, templates: Iterable[str], since: datetime, digest: Digest, now: datetime | None = None
+) -> int:
+    """Fold what a batch job held for each person into one message; returns how many
+    messages were folded away.
+
+    The job stored every message as usual, held ``BATCH_HOLD_SECONDS``, so each is
+    safe in the outbox whatever happens to the job. Here, at its end: for each staff
+    member with more than one held message of ``templates`` stored since ``since``,
+    ``digest`` builds one message listing them and the held ones are skipped (a
+    conditional update: one already on its way is left alone). A job that dies before
+    this point loses nothing; its messages go out one by one after the hold.
+    """
+    now = now or timezone.now()
+    held = list(
+        Notification.objects.select_for_update(of=("self",))
+        .filter(
+            template__in=list(templates),
+            status=NotificationStatus.PENDING,
+            created_at__gte=since,
+            send_after__gt=now,
+            staff_member__isnull=False,
+        )
+        .select_related("staff_member__user")
+        .order_by("staff_member_id", "pk")
+    )
+    by_person: dict[int, list[Notification]] = {}
+    for notification in held:
+        by_person.setdefault(notification.staff_member_id or 0, []).append(notification)
+    folded = 0
+    for rows in by_person.values():
+        emails = [row for row in rows if row.channel == Channel.EMAIL] or rows
+        if len(emails) < 2:
+            continue
+        member = rows[0].staff_member
+        assert member is not None
+        notify(digest(member, emails), staff=[member])
+        folded += Notification.objects.filter(
+            pk__in=[row.pk for row in rows], status=NotificationStatus.PENDING
+        ).update(status=NotificationStatus.SKIPPED, last_error="Sent in one email with the others.")
+    return folded
 
 
 # A worker that dies between claiming a send and recording its outcome leaves the

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from notifications import services
+from notifications import services, webhooks
 from notifications.choices import NotificationStatus
 
 
@@ -30,3 +30,15 @@ def notifications_reap_stuck_task() -> None:
 @shared_task(name="notifications.tasks.notifications_requeue_pending_task")
 def notifications_requeue_pending_task() -> None:
     services.notifications_requeue_pending()
+
+
+@shared_task(name="notifications.tasks.webhook_delivery_send_task")
+def webhook_delivery_send_task(delivery_id: int) -> None:
+    # Retries are scheduled on the row (next_attempt_at) and published again by
+    # webhook_delivery_send itself (short waits) or the beat job (long ones).
+    webhooks.webhook_delivery_send(delivery_id=delivery_id)
+
+
+@shared_task(name="notifications.tasks.webhook_deliveries_requeue_task")
+def webhook_deliveries_requeue_task() -> None:
+    webhooks.webhook_deliveries_requeue()

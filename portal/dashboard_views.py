@@ -17,9 +17,7 @@ from billing.selectors import approval_queue
 from core.calendar import firm_calendar
 from core.forms import MAX_ID, FirmForm
 from core.roles import is_manager, is_partner
-from core.selectors import change_stamp
-from engagements.choices import CLOSE_STAMP
-from portal.dashboard import AMBER, GREEN, RED, Filters, close_board, render_rows
+from portal.dashboard import AMBER, GREEN, RED, Filters, board_version, close_board, render_rows
 
 PAGE = "portal/close_dashboard.html"
 
@@ -29,7 +27,7 @@ class BoardFilterForm(FirmForm):
     partner = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     manager = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
     work_type = forms.IntegerField(required=False, min_value=1, max_value=MAX_ID)
-    milestone = forms.SlugField(required=False, max_length=32)
+    milestone = forms.CharField(required=False, max_length=120)
     risk = forms.ChoiceField(
         required=False, choices=[("", "Any"), (RED, "Red"), (AMBER, "Amber"), (GREEN, "Green")]
     )
@@ -52,7 +50,7 @@ class BoardFilterForm(FirmForm):
 def close_dashboard(request: HttpRequest) -> HttpResponse:
     if not is_manager(request.user):
         raise PermissionDenied("The close dashboard is for managers and partners.")
-    version = change_stamp(CLOSE_STAMP)
+    version = board_version()
     if request.htmx and request.GET.get("since") == str(version):
         return HttpResponse(status=204)  # nothing changed: no query for rows, no render
     form = BoardFilterForm(request.GET)
@@ -72,6 +70,8 @@ def close_dashboard(request: HttpRequest) -> HttpResponse:
     detail_prefix = reverse("engagements:engagement-detail", args=[0]).removesuffix("0/")
     query = request.GET.copy()
     query.pop("since", None)
+    without_risk = query.copy()
+    without_risk.pop("risk", None)
     context = {
         "form": form,
         "board": board,
@@ -79,6 +79,7 @@ def close_dashboard(request: HttpRequest) -> HttpResponse:
         "period": filters.period,
         "version": version,
         "query": query.urlencode(),
+        "query_without_risk": without_risk.urlencode(),
         "rows_html": render_rows(board.rows, detail_prefix=detail_prefix),
     }
     if is_partner(request.user) and not (request.htmx and not request.htmx.boosted):

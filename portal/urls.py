@@ -1,12 +1,15 @@
 from django.urls import path
 
-from portal import capacity_views, dashboard_views, estimate_views, views
+from portal import capacity_views, client_views, dashboard_views, estimate_views, views
 
 app_name = "portal"
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("close/", dashboard_views.close_dashboard, name="close-dashboard"),
+    path("clients/", client_views.client_list, name="client-list"),
+    path("clients/<int:pk>/", client_views.client_detail, name="client-detail"),
+    path("engagements/", client_views.engagement_list, name="engagement-list"),
     path("capacity/", capacity_views.heatmap, name="capacity"),
     path("capacity/days/", capacity_views.heatmap_days, name="capacity-days"),
     path("capacity/cell/", capacity_views.heatmap_cell_detail, name="capacity-cell"),

@@ -1,14 +1,17 @@
 from __future__ import annotations
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.template.response import TemplateResponse
 
 from core.forms import FirmModelForm
 from staff.choices import Weekday
-from staff.forms import WorkingPatternForm
+from staff.forms import AddSkillForm, WorkingPatternForm
 from staff.models import SkillTag, StaffMember, StaffSkill, TimeOff, WorkingPattern
-from staff.services import staff_member_sync_role
+from staff.services import staff_member_sync_role, staff_skill_grant
 
 
 class StaffMemberForm(FirmModelForm):
@@ -80,6 +83,7 @@ class StaffMemberAdmin(admin.ModelAdmin):
         "role",
         "seniority",
         "manager",
+        "skill_list",
         "weekly_capacity_hours",
         "bill_rate",
         "active",
@@ -89,6 +93,7 @@ class StaffMemberAdmin(admin.ModelAdmin):
     search_fields = ["user__first_name", "user__last_name", "user__username", "user__email"]
     autocomplete_fields = ["user", "manager"]
     inlines = [StaffSkillInline, WorkingPatternInline, TimeOffInline]
+    actions = ["add_skill"]
     fieldsets = [
         (None, {"fields": ["user", "title", "role", "seniority", "manager", "active"]}),
         ("Capacity", {"fields": ["weekly_capacity_hours", "working_days"]}),
@@ -99,6 +104,46 @@ class StaffMemberAdmin(admin.ModelAdmin):
     @admin.display(description="Name", ordering="user__last_name")
     def display_name(self, obj: StaffMember) -> str:
         return obj.display_name
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[StaffMember]:
+        return super().get_queryset(request).prefetch_related("staff_skills__skill")
+
+    @admin.display(description="Skills")
+    def skill_list(self, obj: StaffMember) -> str:
+        return ", ".join(f"{s.skill.name} ({s.level})" for s in obj.staff_skills.all()) or "—"
+
+    @admin.action(description="Add a skill to the selected people", permissions=["change"])
+    def add_skill(
+        self, request: HttpRequest, queryset: QuerySet[StaffMember]
+    ) -> TemplateResponse | None:
+        """Ask which skill and level, then give it to everyone selected (one page, not
+        one change form per person)."""
+        people = list(queryset.select_related("user"))
+        form = AddSkillForm(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            data = form.cleaned_data
+            count = staff_skill_grant(
+                staff_members=people,
+                skill=data["skill"],
+                level=data["level"],
+                certified_until=data["certified_until"],
+            )
+            self.message_user(
+                request,
+                f"{data['skill'].name} at level {data['level']} given to {count} "
+                f"{'person' if count == 1 else 'people'}.",
+                messages.SUCCESS,
+            )
+            return None  # back to the list
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Add a skill",
+            "opts": self.model._meta,
+            "form": form,
+            "people": people,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/staff/staffmember/add_skill.html", context)
 
     def save_related(self, request: HttpRequest, form, formsets, change) -> None:  # type: ignore[no-untyped-def]
         super().save_related(request, form, formsets, change)

@@ -150,7 +150,10 @@ class StaffSkill(models.Model):
         choices=SkillLevel.choices, default=SkillLevel.PROFICIENT
     )
     certified_until = models.DateField(
-        null=True, blank=True, help_text="Leave empty when the skill does not expire."
+        null=True,
+        blank=True,
+        validators=[validate_firm_date],
+        help_text="Leave empty when the skill does not expire.",
     )
 
     class Meta:

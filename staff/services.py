@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -10,7 +11,7 @@ from django.db import transaction
 
 from staff.choices import ROLE_GROUPS, Role
 from staff.forms import WorkingPatternForm
-from staff.models import StaffMember, WorkingPattern
+from staff.models import SkillTag, StaffMember, StaffSkill, WorkingPattern
 
 ALL_ROLE_GROUPS = ("staff", "manager", "partner", "admin")
 _IN_CHUNK = 900  # ids per IN (...) list: under SQLite's classic 999-variable limit
@@ -121,3 +122,23 @@ def working_pattern_remove(*, staff_member: StaffMember, pattern_id: int) -> boo
         return False
     pattern.delete()
     return True
+
+
+@transaction.atomic
+def staff_skill_grant(
+    *,
+    staff_members: Sequence[StaffMember],
+    skill: SkillTag,
+    level: int,
+    certified_until: date | None = None,
+) -> int:
+    """Give ``skill`` at ``level`` to each of ``staff_members`` (the staff list's "Add a
+    skill" action); whoever holds it already gets the new level and date. One save
+    each, so the dispatch roster hears of every change. Returns how many people."""
+    for member in staff_members:
+        StaffSkill.objects.update_or_create(
+            staff_member=member,
+            skill=skill,
+            defaults={"level": level, "certified_until": certified_until},
+        )
+    return len(staff_members)

@@ -98,9 +98,11 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture
-def world(fast_password_hashing, db, alice, bob, manager, partner, firm_admin):
+def world(fast_password_hashing, db, alice, bob, manager, partner, firm_admin, settings, tmp_path):
     """Every persona's objects, for the generated guards (see tests/world.py)."""
     from tests.world import build_world
+
+    settings.MEDIA_ROOT = tmp_path / "media"  # the world's client file
 
     return build_world(
         alice=alice, bob=bob, manager=manager, partner=partner, firm_admin=firm_admin

@@ -10,14 +10,19 @@ On PostgreSQL (CI) a NUL byte that reached the database would fail there.
 A URL that takes a POST needs an entry in ``POSTS`` (the role that may post, a valid
 submission built from the matrix's world, and the form whose fields get the hostile
 values) or in ``TAKES_NO_INPUT``; ``test_every_post_url_has_an_entry`` says which.
+The REST API's POSTs are here too: a JSON body, and the DRF serializer that reads it
+in place of the form. Signed webhook bodies are hostile-tested where they are signed
+(``SIGNED_ELSEWHERE``).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 import pytest
 from django import forms
@@ -28,22 +33,40 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from rest_framework import serializers
 
+from billing.choices import BillingTaskKind
 from billing.forms import (
     AdjustmentForm,
+    DisputeForm,
+    DisputeResolveForm,
+    HoldReleaseForm,
+    InstalmentPlanForm,
     InvoiceLineForm,
     PaymentForm,
+    PromiseForm,
     RejectForm,
+    TaskDoneForm,
     TimeEntryForm,
     TimeEntryNewForm,
     VoidForm,
     WeekForm,
 )
-from billing.models import Invoice, Payment
+from billing.models import BillingTask, Invoice, Payment
+from clients.models import Client as ClientRecord
 from core.auth_forms import AdminLoginForm, LoginForm
-from dispatch.forms import EscalationAssignForm, EstimateForm, HandBackForm, ManualAssignForm
+from dispatch.forms import (
+    CompleteForm,
+    DeadlineForm,
+    DecideAllForm,
+    EscalationAssignForm,
+    EscalationBulkForm,
+    EstimateForm,
+    HandBackForm,
+    ManualAssignForm,
+    ThresholdForm,
+)
 from dispatch.links import action_token
-from dispatch.manager_views import DeadlineForm, ThresholdForm
 from dispatch.roster import roster_forget
 from engagements.forms import (
     EngagementCreateForm,
@@ -52,8 +75,11 @@ from engagements.forms import (
     MilestoneAdvanceForm,
 )
 from engagements.milestones import template_for
-from engagements.models import WorkType
+from engagements.models import Task, WorkType
 from engagements.upload_views import DocumentUploadForm
+from integrations.api import serializers as api
+from notifications.choices import DeliveryStatus
+from notifications.models import WebhookDelivery, WebhookSubscription
 from staff.forms import WorkingPatternForm
 from tests.factories import PASSWORD
 from tests.test_authorization_matrix import MATRIX, URL_ARGS
@@ -66,10 +92,17 @@ PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>
 @dataclass(frozen=True)
 class Post:
     role: str  # a role of the matrix that may make this post
-    form: type[forms.BaseForm]  # whose fields get the hostile values
+    # Whose fields get the hostile values: the page's form, or the API's serializer.
+    form: type[forms.BaseForm] | type[serializers.BaseSerializer[Any]]
     data: Callable[[World], dict[str, Any]]  # a valid submission
     args: Callable[[World], list[Any]] | None = None  # default: the matrix's URL_ARGS
     prepare: Callable[[World], object] | None = None  # run first, rolled back with the post
+    json: bool = False  # the REST API: sent as a JSON body
+
+    def fields(self) -> list[str]:
+        if issubclass(self.form, forms.BaseForm):
+            return list(self.form.base_fields)
+        return [name for name, f in self.form().fields.items() if not f.read_only]
 
 
 def _iso(days: int) -> str:
@@ -79,6 +112,12 @@ def _iso(days: int) -> str:
 def _next_milestone(w: World) -> str:
     steps = [step.code for step in template_for(w.engagement.work_type)]
     return steps[steps.index(w.engagement.milestone) + 1]
+
+
+def _started(w: World) -> None:
+    """Alice has started her task: Complete is hers to confirm."""
+    now = timezone.now()
+    Task.objects.filter(pk=w.task.pk).update(status="in_progress", accepted_at=now, started_at=now)
 
 
 def _new_engagement(w: World) -> dict[str, Any]:
@@ -94,6 +133,7 @@ def _new_engagement(w: World) -> dict[str, Any]:
         "complexity": "medium",
         "priority": "normal",
         "special_instructions": "Use the new bank feed.",
+        "submission_token": str(uuid4()),
     }
 
 
@@ -169,6 +209,21 @@ POSTS: dict[tuple[str, str], Post] = {
         lambda w: {"due_date": _iso(40)},
         args=lambda w: [w.escalation.pk, "deadline"],
     ),
+    ("dispatch:escalation-bulk", "raise the threshold of the ticked"): Post(
+        "manager",
+        EscalationBulkForm,
+        lambda w: {
+            "escalations": [str(w.escalation.pk)],
+            "action": "raise_threshold",
+            "threshold_percent": "120",
+        },
+    ),
+    ("dispatch:queue-complete", "complete, confirmed"): Post(
+        "staff", CompleteForm, lambda w: {"confirm": "True"}, prepare=_started
+    ),
+    ("dispatch:task-complete", "complete from the task page, confirmed"): Post(
+        "staff", CompleteForm, lambda w: {"confirm": "True"}, prepare=_started
+    ),
     ("dispatch:task-assign", "assign by hand"): Post(
         "manager",
         ManualAssignForm,
@@ -176,6 +231,9 @@ POSTS: dict[tuple[str, str], Post] = {
     ),
     ("dispatch:task-estimate", "give an estimate"): Post(
         "manager", EstimateForm, lambda w: {"hours": "7.5"}
+    ),
+    ("dispatch:proposals-decide-all", "decline every proposal"): Post(
+        "manager", DecideAllForm, lambda w: {"decision": "decline"}
     ),
     ("engagements:engagement-create", "open an engagement"): Post(
         "manager", EngagementCreateForm, _new_engagement
@@ -245,19 +303,124 @@ POSTS: dict[tuple[str, str], Post] = {
             "note": "By mail",
         },
     ),
+    ("billing:dispute-create", "flag a dispute"): Post(
+        "partner", DisputeForm, lambda w: {"note": "The client says it was billed twice."}
+    ),
+    ("billing:dispute-resolve", "resolve a dispute"): Post(
+        "partner", DisputeResolveForm, lambda w: {"outcome": "stands", "note": "Explained."}
+    ),
+    ("billing:promise-create", "record a promise to pay"): Post(
+        "partner", PromiseForm, lambda w: {"promised_on": _iso(7), "amount": "50", "note": "Friday"}
+    ),
+    ("billing:plan-create", "set up a payment plan"): Post(
+        "partner",
+        InstalmentPlanForm,
+        lambda w: {"count": "3", "first_due_on": _iso(10), "every_days": "30"},
+    ),
+    ("billing:task-done", "close a call task"): Post(
+        "partner",
+        TaskDoneForm,
+        lambda w: {"note": "Left a voicemail."},
+        # A dispute's review task closes with the dispute: make this one a call.
+        prepare=lambda w: BillingTask.objects.filter(pk=w.billing_task.pk).update(
+            kind=BillingTaskKind.CALL
+        ),
+    ),
+    ("billing:hold-release", "release an account hold"): Post(
+        "partner",
+        HoldReleaseForm,
+        lambda w: {"reason": "Paid by phone."},
+        prepare=lambda w: ClientRecord.objects.filter(pk=w.engagement.client_id).update(
+            account_hold=True, account_hold_reason="31 days past due"
+        ),
+    ),
+    # The REST API (JSON bodies, read by the serializers in integrations/api/serializers.py).
+    ("api:engagement-list", "open an engagement"): Post(
+        "manager",
+        api.EngagementCreateSerializer,
+        lambda w: {
+            **{k: v for k, v in _new_engagement(w).items() if k != "estimated_hours"},
+            "estimated_hours": "6.00",
+            "external_id": "job-77",
+        },
+        json=True,
+    ),
+    ("api:engagement-transition", "move the milestone"): Post(
+        "manager",
+        api.TransitionSerializer,
+        lambda w: {"to": _next_milestone(w), "note": "Reviewed."},
+        prepare=lambda w: w.engagement.exceptions.update(resolved_at=timezone.now()),
+        json=True,
+    ),
+    ("api:task-request-reassignment", "request reassignment"): Post(
+        "staff", api.ReassignmentSerializer, lambda w: {"reason": "On leave."}, json=True
+    ),
+    ("api:escalation-assign", "assign a listed person"): Post(
+        "manager",
+        api.EscalationAssignSerializer,
+        lambda w: {
+            "staff_id": w.escalation.decision.candidates[0]["staff_id"],
+            "reason": "Knows the client.",
+        },
+        json=True,
+    ),
+    ("api:escalation-raise-threshold", "raise the threshold"): Post(
+        "manager",
+        api.EscalationThresholdSerializer,
+        lambda w: {"threshold_percent": 120},
+        json=True,
+    ),
+    ("api:escalation-extend-deadline", "extend the deadline"): Post(
+        "manager", api.EscalationDeadlineSerializer, lambda w: {"due_date": _iso(40)}, json=True
+    ),
+    ("api:webhook-subscription-list", "subscribe an endpoint"): Post(
+        "partner",
+        api.WebhookSubscriptionSerializer,
+        lambda w: {
+            "name": "Month-end script",
+            "url": "https://hooks.internal/closeloop",
+            "event_types": ["task.accepted"],
+            "active": True,
+        },
+        json=True,
+    ),
+    ("api:webhook-subscription-replay", "replay since"): Post(
+        "partner",
+        api.ReplaySerializer,
+        lambda w: {"since": (timezone.now() - timedelta(days=1)).isoformat()},
+        args=lambda w: [WebhookSubscription.objects.get().pk],
+        # Something to deliver again: the world's event, whose delivery failed.
+        prepare=lambda w: (
+            WebhookSubscription.objects.update(event_types=["task.accepted"]),
+            WebhookDelivery.objects.update(status=DeliveryStatus.FAILED),
+        ),
+        json=True,
+    ),
 }
 # POST URLs that read nothing from the body (a button: confirm, decline, retry, ...).
 TAKES_NO_INPUT = {
     "logout",
     "dispatch:decision-confirm",
     "dispatch:decision-decline",
-    "dispatch:task-complete",
+    "dispatch:plan-week",
+    "dispatch:plan-apply",
+    "dispatch:rebalancing-run",
+    "dispatch:proposal-decide",
     "notifications:retry",
     "portal:capacity-hours-remove",
     "billing:invoice-approve",
     "billing:timer-start",
     "billing:timer-stop",
+    "billing:followup-retry",
+    "api:task-accept",
+    "api:task-start",
+    "api:task-complete",
+    "api:escalation-client-informed",
+    "api:webhook-subscription-rotate-secret",
 }
+# POST URLs whose bodies are signed by another system: their hostile bodies (malformed
+# JSON, NUL bytes, deep nesting, too large, wrong type) are sent, signed, there.
+SIGNED_ELSEWHERE = {"integrations:webhook": "tests/integrations/test_webhooks.py"}
 # POST URLs of the Django admin taken here too: its login. (Its model forms are bounded
 # by the models' own limits: tests/core/test_forms.py.)
 ADMIN_POST_URLS = {"admin:login"}
@@ -289,7 +452,7 @@ def database_rows() -> dict[str, list[dict[str, Any]]]:
 
 def test_every_post_url_has_an_entry():
     post_urls = {name for name, method in MATRIX if method == "POST"} | ADMIN_POST_URLS
-    covered = {name for name, _ in POSTS} | TAKES_NO_INPUT
+    covered = {name for name, _ in POSTS} | TAKES_NO_INPUT | set(SIGNED_ELSEWHERE)
 
     assert sorted(post_urls - covered) == [], (
         "Add what a valid post is and its form to POSTS in tests/test_bad_input.py "
@@ -310,7 +473,11 @@ def _post(world: World, key: tuple[str, str], data: dict[str, Any]) -> tuple[int
         if entry.prepare:
             entry.prepare(world)
         before = database_rows()
-        response = browser.post(reverse(key[0], args=args), data)
+        url = reverse(key[0], args=args)
+        if entry.json:
+            response = browser.post(url, json.dumps(data), content_type="application/json")
+        else:
+            response = browser.post(url, data)
         changed = database_rows() != before
         transaction.set_rollback(True)
     cache.clear()
@@ -326,7 +493,7 @@ def media(settings, tmp_path):
 CASES = [
     (key, field, kind)
     for key, entry in POSTS.items()
-    for field in entry.form.base_fields
+    for field in entry.fields()
     for kind in HOSTILE
 ]
 

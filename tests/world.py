@@ -14,12 +14,16 @@ from decimal import Decimal
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from billing.choices import InvoiceOrigin, LineKind
+from billing.disputes import dispute_open
 from billing.invoices import invoice_approve, invoice_recompute
 from billing.models import (
+    BillingTask,
     ClientBillingProfile,
+    Dispute,
     Invoice,
     InvoiceLine,
     LateFeeCharge,
@@ -28,6 +32,7 @@ from billing.models import (
 )
 from billing.payments import payment_record
 from billing.services import time_entry_create
+from capacity.models import PlanMove, PlanScenario, ScenarioKind
 from clients.choices import ExternalSource
 from clients.models import Client, ClientExternalId
 from core.models import WorkerHeartbeat
@@ -35,10 +40,28 @@ from dispatch.choices import Checkpoint, DecisionOutcome, EscalationStatus, Trig
 from dispatch.engine.types import CandidateRow
 from dispatch.models import CheckpointFiring, DispatchDecision, Escalation, ReassignmentRequest
 from engagements.choices import Milestone, TaskRole, TaskStatus
-from engagements.models import Engagement, RecurringPlan, ReviewException, Task, WorkType
+from engagements.models import (
+    DocumentUpload,
+    Engagement,
+    RecurringPlan,
+    ReviewException,
+    Task,
+    WorkType,
+)
 from engagements.services import engagement_create
+from integrations.choices import Source, Verdict
+from integrations.models import InboundEvent, InboundRequest, Integration, StaffExternalId
+from integrations.services import api_token_create
 from notifications.choices import Channel, NotificationStatus, NotificationTemplate, SubjectType
-from notifications.models import Notification
+from notifications.models import (
+    Notification,
+    TeamsWebhook,
+    WebhookAllowedHost,
+    WebhookDelivery,
+    WebhookEvent,
+    WebhookSubscription,
+)
+from notifications.webhooks import new_secret
 from staff.models import SkillTag, StaffMember, WorkingPattern
 from tests.factories import ClientFactory, StaffSkillFactory, TimeOffFactory
 
@@ -54,10 +77,14 @@ class World:
     escalation: Escalation  # an open escalation on the engagement's review task
     review_exception: ReviewException
     notification: Notification  # a failed email to Alice
+    proposal: PlanMove  # the rebalancing loop proposes moving Alice's task to Bob
     time_entry: TimeEntry | None = None  # Alice's draft time on her task
     draft_invoice: Invoice | None = None  # awaiting a partner
     issued_invoice: Invoice | None = None  # sent to the client
     working_pattern: WorkingPattern | None = None  # Alice's busy season, two months out
+    dispute: Dispute | None = None  # an open dispute on a third, issued invoice
+    billing_task: BillingTask | None = None  # the coordinator's review of that dispute
+    upload: DocumentUpload | None = None  # a file the client sent for the engagement
 
 
 def build_world(
@@ -146,6 +173,41 @@ def build_world(
     AccessAttempt.objects.create(**axes_row, get_data="", post_data="", failures_since_start=1)
     AccessLog.objects.create(**axes_row)
     AccessFailureLog.objects.create(**axes_row)
+    # Integrations and outbound webhooks: one row of each model the admin lists.
+    integration = Integration.objects.create(
+        slug="taxdome", source=Source.TAXDOME, name="TaxDome", secret="s"
+    )
+    request = InboundRequest.objects.create(
+        integration=integration,
+        endpoint="/webhooks/taxdome/",
+        received_at=timezone.now(),
+        verdict=Verdict.ACCEPTED,
+        status_code=200,
+    )
+    InboundEvent.objects.create(
+        integration=integration,
+        request=request,
+        event_id="e-1",
+        event_type="job.created",
+        payload={},
+        received_at=timezone.now(),
+    )
+    StaffExternalId.objects.create(staff_member=alice, source=Source.TAXDOME, external_id="u-1")
+    api_token_create(user=firm_admin.user, name="script")
+    subscription = WebhookSubscription.objects.create(
+        name="Script", url="https://hooks.example.com/x", secret=new_secret(), event_types=[]
+    )
+    WebhookAllowedHost.objects.create(host="hooks.internal")
+    TeamsWebhook.objects.create(staff_member=None, url="https://teams.example.com/x")
+    event = WebhookEvent.objects.create(
+        event_type="task.accepted",
+        record_type="task",
+        record_id=task.pk,
+        sequence=1,
+        payload={},
+        created_at=timezone.now(),
+    )
+    WebhookDelivery.objects.create(event=event, subscription=subscription)
     notification = Notification.objects.create(
         subject_type=SubjectType.TASK,
         subject_id=task.pk,
@@ -156,6 +218,19 @@ def build_world(
         body="...",
         status=NotificationStatus.FAILED,
         attempts=5,
+    )
+    scenario = PlanScenario.objects.create(
+        kind=ScenarioKind.REBALANCE, title="Rebalancing", planned_for=today
+    )
+    proposal = PlanMove.objects.create(
+        scenario=scenario,
+        kind=ScenarioKind.REBALANCE,
+        task=task,
+        from_staff=alice,
+        to_staff=bob,
+        expected_status=TaskStatus.ASSIGNED,
+        reason="Alice is at 112 % this week (threshold 80 %)",
+        summary="Move Harbor Point Dental month-end close from Alice to Bob",
     )
     # Billing: Alice's draft time, a draft invoice, an issued one with a payment and a
     # late fee; a client rate and billing profile (the draft-time default is seeded).
@@ -182,6 +257,17 @@ def build_world(
         client=engagement.client, staff_member=alice, hourly_rate=Decimal("140")
     )
     ClientBillingProfile.objects.create(client=engagement.client, terms_days=15)
+    disputed_invoice = _invoice(engagement.client)
+    invoice_approve(invoice_id=disputed_invoice.pk, user=partner.user)
+    dispute = dispute_open(invoice_id=disputed_invoice.pk, user=partner.user, note="Too high")
+    upload = DocumentUpload(
+        engagement=engagement,
+        original_name="statement.pdf",
+        content_type="application/pdf",
+        size=4,
+        sha256="0" * 64,
+    )
+    upload.file.save("statement.pdf", ContentFile(b"%PDF"), save=True)
     users = {
         "anon": None,
         "staff": alice.user,
@@ -198,10 +284,14 @@ def build_world(
         escalation,
         review_exception,
         notification,
+        proposal,
         time_entry,
         draft_invoice,
         issued_invoice,
         working_pattern,
+        dispute,
+        BillingTask.objects.get(dispute=dispute),
+        upload=upload,
     )
 
 

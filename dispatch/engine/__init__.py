@@ -1,5 +1,7 @@
-"""The assignment engine: plain data in, a decision out (no Django, no clock, no I/O)."""
+"""The assignment engine: plain data in, a decision out (no Django, no clock, no I/O;
+numpy for the candidate columns)."""
 
+from dispatch.engine.pool import CandidatePool
 from dispatch.engine.rules import decide
 from dispatch.engine.types import (
     CandidateRow,
@@ -12,6 +14,7 @@ from dispatch.engine.types import (
 )
 
 __all__ = [
+    "CandidatePool",
     "CandidateRow",
     "CandidateSnapshot",
     "Decision",

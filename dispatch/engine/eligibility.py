@@ -11,6 +11,8 @@ replay all ask here, so a rule has one home.
   member, unless a manager declined the request for this task.
 - Season suppression: a work type flagged for the season is held while a season
   that suppresses flagged work is in force (urgent work is never held).
+- Account hold: a client billing put on hold gets no new non-urgent work until the
+  hold is released (urgent work still goes out).
 - Skills at level and certified through today; the preparer never reviews their
   own work; someone who asked off the task is not offered it again.
 """
@@ -44,6 +46,20 @@ def requested_staff(task: TaskToPlace) -> int | None:
 
 def suppressed(task: TaskToPlace) -> bool:
     return task.seasonal_work_type and task.season_suppresses and not task.urgent
+
+
+def on_account_hold(task: TaskToPlace) -> bool:
+    return task.client_on_hold and not task.urgent
+
+
+def account_hold_reason(task: TaskToPlace) -> Problem:
+    client = task.client_name or "The client"
+    why = f" ({task.client_hold_reason})" if task.client_hold_reason else ""
+    return Problem(
+        f"{client} is on account hold{why}: non-urgent work is not dispatched until "
+        "billing releases the hold.",
+        "client on account hold",
+    )
 
 
 def asked_off() -> Problem:
@@ -162,6 +178,8 @@ __all__ = [
     "REVIEWER",
     "eligibility_labels",
     "eligibility_problem",
+    "on_account_hold",
+    "account_hold_reason",
     "requested_staff",
     "seniority_floor",
     "skill_problem",

@@ -1,14 +1,16 @@
 """Whether an eligible person has room: utilization this week, free hours before the
-deadline, and earliest-deadline-first fit over everything they hold (pure)."""
+deadline, and earliest-deadline-first fit over everything they hold (pure): for one
+person (``capacity_fit``) or for many as columns (``capacity_columns``)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
 import numpy as np
 
-from capacity.ledger import DeadlineFit, committed_between, utilization
+from capacity.ledger import DeadlineFit, OpenWork, committed_between, utilization
 from dispatch.engine.pool import Bools, CandidatePool, Floats, Ints
 from dispatch.engine.types import REVIEWER, CandidateSnapshot, Problem, TaskToPlace
 
@@ -30,6 +32,10 @@ class Fit:
     threshold: float
     free_before_deadline: float  # free hours from today to the due date
     deadline: DeadlineFit | None  # None when the threshold or the free hours already fail
+    # The week's hours behind the utilization figures ("52 % — 21 of 40 h").
+    committed_week: float = 0.0
+    available_week: float = 0.0
+    task_week: float = 0.0  # the share of this task landing in the week
 
     @property
     def within_threshold(self) -> bool:
@@ -60,6 +66,9 @@ def capacity_fit(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -
         threshold=threshold,
         free_before_deadline=free,
         deadline=profile.deadline_fit(new_work) if room else None,
+        committed_week=committed,
+        available_week=available,
+        task_week=added_week,
     )
 
 
@@ -95,6 +104,7 @@ class FitColumns:
     threshold: Floats
     free_before_deadline: Floats
     code: Ints  # ROOM, OVER_THRESHOLD, SHORT_OF_HOURS or DEADLINES (CAPACITY_LABELS)
+    task_week: Floats  # the task's hours landing in each person's week
 
     @property
     def within_threshold(self) -> Bools:
@@ -104,15 +114,56 @@ class FitColumns:
 def capacity_columns(task: TaskToPlace, pool: CandidatePool, rows: Ints) -> FitColumns:
     """``capacity_fit`` then ``capacity_problem`` for every row of ``pool`` in ``rows``,
     with the same arithmetic in the same order (identical figures, identical verdicts)."""
+    if task.threshold_override is not None:
+        threshold = np.full(len(rows), task.threshold_override)
+    elif task.role == REVIEWER:
+        threshold = pool.reviewer_threshold[rows]
+    else:
+        threshold = pool.threshold[rows]
+    return _capacity(
+        task.weighted_hours, task.due_date.toordinal(), threshold, pool, rows, task.as_open_work
+    )
+
+
+def capacity_pairs(
+    tasks: Sequence[TaskToPlace], which: Ints, pool: CandidatePool, rows: Ints
+) -> FitColumns:
+    """``capacity_columns`` for many tasks at once: pair ``k`` is ``tasks[which[k]]``
+    against the pool's row ``rows[k]`` (the planner judges every pairing of a week's
+    work in one pass). Element by element the same arithmetic as ``capacity_columns``."""
+    hours = np.asarray([task.weighted_hours for task in tasks], dtype=np.float64)[which]
+    due = np.asarray([task.due_date.toordinal() for task in tasks], dtype=np.int64)[which]
+    override = np.asarray(
+        [np.nan if t.threshold_override is None else t.threshold_override for t in tasks],
+        dtype=np.float64,
+    )[which]
+    reviewer = np.asarray([task.role == REVIEWER for task in tasks], dtype=np.bool_)[which]
+    threshold = np.where(
+        np.isnan(override),
+        np.where(reviewer, pool.reviewer_threshold[rows], pool.threshold[rows]),
+        override,
+    )
+    work = [task.as_open_work for task in tasks]
+    return _capacity(hours, due, threshold, pool, rows, work, which)
+
+
+def _capacity(
+    hours: Floats | float,
+    due: Ints | int,
+    threshold: Floats,
+    pool: CandidatePool,
+    rows: Ints,
+    work: OpenWork | Sequence[OpenWork],
+    which: Ints | None = None,
+) -> FitColumns:
+    """The figures and verdicts for one task (scalars) or one task per row (arrays)."""
     today = pool.today.toordinal()
-    hours = task.weighted_hours
-    due = task.due_date.toordinal()
     calendars = pool.calendars
     # Working units (the hours the work spreads by) from today to the due date (or
     # today, for work already due).
-    until = max(due, today)
+    until = np.maximum(due, today)
     days_until = calendars.working_units(rows, today, until)
-    days = days_until if due >= today else np.zeros(len(rows), dtype=np.int64)
+    days = np.where(due >= today, days_until, 0)
     # This week with the task: its hours spread over its working hours, the share
     # falling in the window (``committed_between`` for the one new item).
     inside = calendars.working_units(
@@ -125,12 +176,6 @@ def capacity_columns(task: TaskToPlace, pool: CandidatePool, rows: Ints) -> FitC
     available = pool.available_week[rows]
     after = np.divide(committed, available, out=np.zeros(len(rows)), where=available > EPSILON)
     after[(available <= EPSILON) & (committed > EPSILON)] = float("inf")
-    if task.threshold_override is not None:
-        threshold = np.full(len(rows), task.threshold_override)
-    elif task.role == REVIEWER:
-        threshold = pool.reviewer_threshold[rows]
-    else:
-        threshold = pool.threshold[rows]
     # Free hours from today to the due date (or today).
     available_until = pool.available(rows, today, until, days_until)
     free = available_until - pool.committed_through(rows, until, days_until)
@@ -142,6 +187,11 @@ def capacity_columns(task: TaskToPlace, pool: CandidatePool, rows: Ints) -> FitC
     room = within & ~short
     if room.any():
         where = np.flatnonzero(room)
-        fits = pool.deadline_fits(rows[where], task.as_open_work, available_until[where])
+        fits = pool.deadline_fits(
+            rows[where],
+            work,
+            available_until[where],
+            None if which is None else which[where],
+        )
         code[where[~fits]] = DEADLINES
-    return FitColumns(after, threshold, free, code)
+    return FitColumns(after, threshold, free, code, added)

@@ -150,7 +150,7 @@ class _Calendars:
         units: Ints = np.where(hi < lo, 0, pattern - lost)
         return units
 
-    def available_units(self, rows: Ints, lo: int, hi: int, working: Ints) -> Ints:
+    def available_units(self, rows: Ints, lo: int, hi: Ints | int, working: Ints) -> Ints:
         """``StaffCalendar.available_units`` for every row from ``lo`` to ``hi`` (``lo``
         <= ``hi``), with ``working`` the working units between them."""
         key = rows * SPAN
@@ -356,21 +356,19 @@ class CandidatePool:
         return other
 
     def replace(self, people: Iterable[CandidateSnapshot]) -> CandidatePool:
-        """This pool with these people's rows built again from their snapshots (their
-        open work changed); only their rows are rebuilt. Someone new, or someone whose
-        calendar changed, rebuilds the whole pool."""
+        """This pool with these people's rows built again from their snapshots (new
+        open work, skills, thresholds or calendar): their load profiles only, and the
+        skill or calendar columns (cheap) when those changed. Someone new rebuilds the
+        whole pool."""
         changed = list(people)
         if not changed:
             return self
-        if any(
-            p.staff_id not in self.index
-            or self.people[self.index[p.staff_id]].calendar is not p.calendar
-            for p in changed
-        ):
+        if any(p.staff_id not in self.index for p in changed):
             kept = {p.staff_id: p for p in self.people}
             kept.update((p.staff_id, p) for p in changed)
             rebuilt = CandidatePool.build(kept.values(), self.today)
             return rebuilt.select(self.staff_ids[self.rows].tolist())
+        before = [self.people[self.index[p.staff_id]] for p in changed]
         other = self._copy()
         roster = list(self.people)
         columns = {
@@ -424,10 +422,10 @@ class CandidatePool:
         for name, value in columns.items():
             setattr(other, name, value)
         other.spread, other.deadlines = spread, deadlines
-        if any(set(p.skills) - set(self.levels) for p in changed) or any(
-            p.skills != self.people[self.index[p.staff_id]].skills for p in changed
-        ):
+        if any(p.skills != old.skills for p, old in zip(changed, before, strict=True)):
             other._build_skills()
+        if any(p.calendar is not old.calendar for p, old in zip(changed, before, strict=True)):
+            other._build_calendars()
         return other
 
     def select(self, staff_ids: Iterable[int]) -> CandidatePool:
@@ -457,7 +455,7 @@ class CandidatePool:
         until = self.certified.get(slug)
         return np.full(len(rows), NEVER, dtype=np.int64) if until is None else until[rows]
 
-    def committed_through(self, rows: Ints, ordinal: int, units: Ints) -> Floats:
+    def committed_through(self, rows: Ints, ordinal: Ints | int, units: Ints) -> Floats:
         """``LoadProfile.committed_through`` for every row, for a day from today on, with
         ``units`` the working units from today to it."""
         position = self.spread.positions(rows, ordinal, "right") + rows
@@ -467,19 +465,36 @@ class CandidatePool:
         committed: Floats = total + np.where(landed, self.landing_hours[rows], 0.0)
         return committed
 
-    def available(self, rows: Ints, lo: int, hi: int, units: Ints) -> Floats:
+    def available(self, rows: Ints, lo: int, hi: Ints | int, units: Ints) -> Floats:
         """``StaffCalendar.available`` for every row (``lo`` <= ``hi``; ``units`` the
         working units between them)."""
         hours: Floats = self.calendars.available_units(rows, lo, hi, units) / UNITS_PER_HOUR
         return hours
 
-    def deadline_fits(self, rows: Ints, work: OpenWork, available: Floats) -> Bools:
+    def deadline_fits(
+        self,
+        rows: Ints,
+        work: OpenWork | Sequence[OpenWork],
+        available: Floats,
+        which: Ints | None = None,
+    ) -> Bools:
         """``LoadProfile.deadline_fit(work).fits`` for every row, with ``available`` the
-        hours from today to the work's due date (or today). The rare row whose later
-        deadlines come near the edge is walked by its profile, so the verdict is the
-        profile's."""
-        hours = work.hours
-        ordinal = max(work.due_date, self.today).toordinal()
+        hours from today to the work's due date (or today). With ``which``, ``work`` is
+        a list and row ``k`` is judged with ``work[which[k]]`` (many tasks at once, the
+        planner). The rare row whose later deadlines come near the edge is walked by its
+        profile, so the verdict is the profile's."""
+        if which is None:
+            assert isinstance(work, OpenWork)
+            items: Sequence[OpenWork] = (work,)
+            hours: Floats | float = work.hours
+            ordinal: Ints | int = max(work.due_date, self.today).toordinal()
+        else:
+            assert not isinstance(work, OpenWork)
+            items = work
+            today = self.today.toordinal()
+            hours = np.asarray([w.hours for w in items], dtype=np.float64)[which]
+            dues = np.asarray([w.due_date.toordinal() for w in items], dtype=np.int64)
+            ordinal = np.maximum(dues, today)[which]
         deadlines = self.deadlines
         start = deadlines.positions(rows, 0, "left")
         at_key = deadlines.positions(rows, ordinal, "left")
@@ -497,7 +512,8 @@ class CandidatePool:
         near = fits & (later < end) & (slack[later + rows] < hours + EPSILON)
         for position in np.flatnonzero(near).tolist():
             person = self.people[int(rows[position])]
-            fits[position] = person.profile(self.today).deadline_fit(work).fits
+            item = items[0] if which is None else items[int(which[position])]
+            fits[position] = person.profile(self.today).deadline_fit(item).fits
         return fits
 
 

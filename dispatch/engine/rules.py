@@ -10,9 +10,14 @@
    lowest qualified seniority, most free hours, then staff id.
 
 Exception paths: a missing estimate holds the task; a season suppression holds
-it visibly; urgent work skips capacity (never skills) and goes to the first
+it visibly; a client on account hold holds non-urgent work, with the hold's reason; urgent work skips capacity (never skills) and goes to the first
 qualified person; a client-requested staffer overrides the rule and, if that
 overloads them, waits for a manager; no fit escalates with the conflict.
+
+Every candidate is judged at once, as columns (``pool.CandidatePool``,
+``eligibility.eligibility_labels``, ``fit.capacity_columns``); the people a decision
+names or lists are then judged one by one (``eligibility_problem``, ``capacity_fit``)
+for their words, which agree with the columns to the last bit.
 """
 
 from __future__ import annotations
@@ -24,8 +29,10 @@ from typing import TypedDict
 import numpy as np
 
 from dispatch.engine.eligibility import (
+    account_hold_reason,
     eligibility_labels,
     eligibility_problem,
+    on_account_hold,
     requested_staff,
     suppressed,
 )
@@ -97,6 +104,9 @@ class _Evaluation:
                 qualified=self.qualified,
                 kept=self.problem is None,
                 reason=self.problem or HAS_ROOM,
+                committed_week=fit.committed_week,
+                available_week=fit.available_week,
+                task_week=fit.task_week,
             )
         return self._row
 
@@ -161,6 +171,7 @@ class _Judgement:
         self.threshold = fit.threshold[order]
         self.free = fit.free_before_deadline[order]
         self.codes: Ints = fit.code[order]
+        self.task_week = fit.task_week[order]
         self.best_free = float(fit.free_before_deadline.max()) if len(qualified) else None
         self._evaluations: dict[int, _Evaluation] = {}
 
@@ -183,12 +194,18 @@ class _Judgement:
             deadline = None
             if self.codes[position] == DEADLINES:
                 deadline = person.profile(pool.today).deadline_fit(task.as_open_work)
+            committed = float(pool.committed_week[row])
+            available = float(pool.available_week[row])
+            after = float(self.after[position])
             fit = Fit(
                 utilization=float(pool.utilization[row]),
-                utilization_after=float(self.after[position]),
+                utilization_after=after,
                 threshold=float(self.threshold[position]),
                 free_before_deadline=float(self.free[position]),
                 deadline=deadline,
+                committed_week=committed,
+                available_week=available,
+                task_week=float(self.task_week[position]),
             )
             judged = self._evaluations[position] = _Evaluation(task, person, fit, None)
         return judged
@@ -243,6 +260,14 @@ def decide(
                 "it dispatches when the season ends or a manager assigns it.",
             ),
             rule_path=("season",),
+            candidates=(),
+        )
+    if on_account_hold(task):
+        return Decision(
+            outcome=Outcome.HELD_ACCOUNT_HOLD,
+            assignee_id=None,
+            reasons=(str(account_hold_reason(task)),),
+            rule_path=("account-hold",),
             candidates=(),
         )
     if isinstance(candidates, CandidatePool):

@@ -18,6 +18,7 @@ class Outcome(str, Enum):
     HELD_MISSING_ESTIMATE = "held_missing_estimate"
     NEEDS_CONFIRMATION = "needs_confirmation"
     SUPPRESSED = "suppressed"
+    HELD_ACCOUNT_HOLD = "held_account_hold"
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class TaskToPlace:
     seasonal_work_type: bool = False  # the work type is flagged "suppressed in December"
     season_suppresses: bool = False  # a season holding flagged work is in force
     threshold_override: float | None = None  # a manager raised the threshold for this task
+    client_name: str = ""
+    client_on_hold: bool = False  # billing put the client on account hold
+    client_hold_reason: str = ""  # why, in words (an unpaid invoice, usually)
     # Tasks each person has held for this client (staff id -> count): the client's
     # history, so a candidate's own facts stay the same whatever the task.
     client_history: Mapping[int, int] = field(default_factory=dict)
@@ -122,6 +126,9 @@ class CandidateRow:
     qualified: bool  # passed skill, guardrail and reviewer rules
     kept: bool  # passed every rule
     reason: str
+    committed_week: float = 0.0  # hours this week before the task
+    available_week: float = 0.0  # hours they can work this week
+    task_week: float = 0.0  # the task's hours landing this week
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -138,6 +145,9 @@ class CandidateRow:
             "reason": self.reason,
             # The class of the reason (``Problem.label``): what summaries group by.
             "rule": getattr(self.reason, "label", self.reason),
+            "committed_week": _round(self.committed_week),
+            "available_week": _round(self.available_week),
+            "task_week": _round(self.task_week),
         }
 
 

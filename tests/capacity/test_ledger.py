@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 
 from capacity.ledger import (
+    LoadProfile,
     OpenWork,
     StaffCalendar,
     committed_between,
@@ -509,3 +510,27 @@ def test_utilization_window_skips_a_weekend_and_a_week_off():
     assert utilization_window(cal, MONDAY) == (MONDAY, MONDAY + timedelta(days=6))
     assert utilization_window(cal, SATURDAY) == (NEXT_MONDAY, NEXT_MONDAY + timedelta(days=6))
     assert utilization_window(away, MONDAY) == (NEXT_MONDAY, NEXT_MONDAY + timedelta(days=6))
+
+
+def test_room_from_is_the_most_new_work_due_that_day_that_still_fits():
+    # 40 h a week, Mon-Fri; 20 h due Wednesday and 30 h due the Friday after, from a Monday.
+    monday = date(2026, 11, 9)
+    calendar = StaffCalendar(40.0, frozenset(range(5)))
+    work = (
+        OpenWork(task_id=1, due_date=monday + timedelta(days=2), hours=20.0),
+        OpenWork(task_id=2, due_date=monday + timedelta(days=11), hours=30.0),
+    )
+    profile = LoadProfile.build(calendar, work, monday)
+    for day in (
+        monday,
+        monday + timedelta(days=2),
+        monday + timedelta(days=4),
+        monday + timedelta(days=20),
+    ):
+        room = profile.room_from(day)
+        assert profile.deadline_fit(
+            OpenWork(task_id=9, due_date=day, hours=max(room, 0) - 0.01)
+        ).fits
+        assert not profile.deadline_fit(OpenWork(task_id=9, due_date=day, hours=room + 0.01)).fits
+    # Monday alone: 8 h available; the Wednesday work leaves 4 h of slack by then.
+    assert profile.room_from(monday) == pytest.approx(4.0)

@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from capacity.models import CapacityRule
 from clients.models import Client, ClientExternalId
 from engagements.models import WorkType
 from staff.models import TimeOff
@@ -22,10 +23,12 @@ def admin_client_logged_in(client):
 
 
 def client_form(**fields: str) -> dict[str, str]:
-    """The admin's add-client form with the inline external ids left empty."""
+    """The admin's add-client form with the inline contacts and external ids left empty."""
     return {
         "entity_type": "s_corp",
         "value_tier": "standard",
+        "contacts-TOTAL_FORMS": "0",
+        "contacts-INITIAL_FORMS": "0",
         "external_ids-TOTAL_FORMS": "0",
         "external_ids-INITIAL_FORMS": "0",
         **fields,
@@ -202,6 +205,42 @@ def test_work_type_bad_recurrence_rule_is_a_form_error(admin_client_logged_in):
 
     response = admin_client_logged_in.post(url, data)
 
-    assert "Not a valid RFC 5545 recurrence rule" in _errors(response)
+    assert "FREQ is DAILY, WEEKLY, MONTHLY or YEARLY, not SOMETIMES." in _errors(response)
     work_type.refresh_from_db()
     assert work_type.recurrence_rule == "FREQ=MONTHLY;BYMONTHDAY=1"
+
+
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("end_day", "30", "February has 28 days: there is no February 30."),
+        ("start_day", "31", "April has 30 days: there is no April 31."),
+    ],
+)
+def test_capacity_season_on_a_day_that_does_not_exist_is_a_form_error(
+    admin_client_logged_in, field, value, message
+):
+    data = {
+        "name": "Spring surge",
+        "start_month": "4" if field == "start_day" else "1",
+        "start_day": value if field == "start_day" else "1",
+        "end_month": "2" if field == "end_day" else "5",
+        "end_day": value if field == "end_day" else "1",
+        "threshold_percent": "90",
+        "active": "on",
+    }
+
+    response = admin_client_logged_in.post(reverse("admin:capacity_capacityrule_add"), data)
+
+    assert message in _errors(response)
+    assert not CapacityRule.objects.filter(name="Spring surge").exists()
+
+
+def test_capacity_season_may_end_on_february_29(admin_client_logged_in):
+    data = {"name": "Winter", "start_month": "1", "start_day": "1", "end_month": "2"}
+    data |= {"end_day": "29", "threshold_percent": "90", "active": "on"}
+
+    response = admin_client_logged_in.post(reverse("admin:capacity_capacityrule_add"), data)
+
+    assert response.status_code == 302
+    assert CapacityRule.objects.filter(name="Winter").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date
 
 import pytest
@@ -50,6 +51,7 @@ def test_new_engagement_page_refuses_far_dates_next_to_the_field(client, manager
         "work_type": WorkType.objects.get(code="payroll").pk,
         "event_date": "2026-12-18",
         "complexity": "medium",
+        "submission_token": str(uuid.uuid4()),
         field: "9999-12-31",
     }
 

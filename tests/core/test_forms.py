@@ -83,6 +83,9 @@ SYSTEM_TEXT = {
     "notifications.Notification.html_body",
     "notifications.Notification.calendar",
     "notifications.Notification.last_error",
+    # What the inbound worker wrote about an event (cut to 4,000 characters there).
+    "integrations.InboundEvent.detail",
+    "integrations.DeliveryLog.detail",
 }
 
 
@@ -96,6 +99,40 @@ def test_every_text_field_a_person_types_has_a_max_length():
     ]
 
     assert sorted(set(unbounded) - SYSTEM_TEXT) == []
+
+
+# Dates only a service writes (from dates already checked: a task's completion, an
+# approval, the invoice's terms); the admin shows them read-only.
+SYSTEM_DATES = {
+    "billing.Invoice.period",
+    "billing.Invoice.issued_on",
+    "billing.Invoice.due_on",
+    "billing.LateFeeCharge.charged_on",
+    # The follow-up run's own dates (from the invoice's due date and the sequence's
+    # steps); the state's promise is a copy of a checked PromiseToPay.promised_on.
+    "billing.FollowUpState.anchor_on",
+    "billing.FollowUpState.next_touch_on",
+    "billing.FollowUpState.promised_on",
+    "billing.FollowUpMessage.sent_on",
+    "billing.FollowUpTouch.sent_on",
+    # The day a plan was computed for: the planner's today.
+    "capacity.PlanScenario.planned_for",
+}
+
+
+def test_every_date_a_person_types_is_in_the_firm_range():
+    unchecked = [
+        f"{model._meta.label}.{field.name}"
+        for model in apps.get_models()
+        if model._meta.app_label in PROJECT_APPS
+        for field in model._meta.get_fields()
+        if isinstance(field, models.DateField)
+        and not isinstance(field, models.DateTimeField)
+        and field.editable
+        and validate_firm_date not in field.validators
+    ]
+
+    assert sorted(set(unchecked) - SYSTEM_DATES) == []
 
 
 # --- The base class -------------------------------------------------------------------

@@ -234,3 +234,30 @@ def test_bad_email_settings_stop_startup_with_a_clear_error(tmp_path, env, messa
 
     assert out.returncode != 0 and "loaded" not in out.stdout
     assert "ImproperlyConfigured: " + message in out.stderr
+
+
+def test_debug_is_off_unless_the_environment_turns_it_on(tmp_path):
+    """Off by default: a missing page is the styled 404 for everybody, never Django's
+    list of URLs; ``./scripts/run --debug`` sets DJANGO_DEBUG for development."""
+    default = _run_settings(tmp_path, "print(s.DEBUG)")
+    asked = _run_settings(tmp_path, "print(s.DEBUG)", DJANGO_DEBUG="true")
+
+    assert default.returncode == 0, default.stderr
+    assert (default.stdout.strip(), asked.stdout.strip()) == ("False", "True")
+    run = (ROOT / "scripts" / "run").read_text()
+    assert "--debug) export DJANGO_DEBUG=true" in run
+    assert "collectstatic" in run  # debug off: whitenoise serves the collected files
+
+
+def test_without_a_configured_key_each_installation_makes_its_own_once(tmp_path):
+    first = _run_settings(tmp_path, "print(s.SECRET_KEY)")
+    second = _run_settings(tmp_path, "print(s.SECRET_KEY)")
+    elsewhere = _run_settings(tmp_path / "other", "print(s.SECRET_KEY)")
+    configured = _run_settings(tmp_path, "print(s.SECRET_KEY)", DJANGO_SECRET_KEY="k" * 50)
+
+    key = first.stdout.strip()
+    assert len(key) >= 50 and "insecure" not in key
+    assert second.stdout.strip() == key  # the web server, worker and beat agree
+    assert elsewhere.stdout.strip() not in ("", key)
+    assert (tmp_path / "secret_key").stat().st_mode & 0o077 == 0  # readable by its owner only
+    assert configured.stdout.strip() == "k" * 50

@@ -23,9 +23,11 @@ from django.core.management.base import CommandError
 from django.test import RequestFactory
 from django.utils import timezone
 
+from capacity.models import MoveStatus, PlanMove, ScenarioKind
 from clients.choices import BillingModel, EntityType, ExternalSource, ValueTier
 from clients.models import Client, ClientExternalId
 from core.calendar import firm_calendar
+from demo.rebalancing import MAX_RUSH_TASKS, RUSH_REASON
 from demo.specs import ADMIN_USERNAME, DEMO_PASSWORD
 from demo.timeline import (
     DELIVERED,
@@ -40,6 +42,8 @@ from demo.timeline import (
     plan_steps,
     reachable,
 )
+from dispatch.choices import Trigger
+from dispatch.models import DispatchDecision
 from engagements.choices import (
     DeadlineBasis,
     EngagementSource,
@@ -75,8 +79,9 @@ pytestmark = pytest.mark.django_db
 
 
 def seed_demo(*args: str) -> str:
+    """The firm as built, before this morning's live events (``tests/demo/test_morning.py``)."""
     out = StringIO()
-    call_command("seed_demo", "--today", TODAY, *args, stdout=out)
+    call_command("seed_demo", "--today", TODAY, "--no-morning", *args, stdout=out)
     return out.getvalue()
 
 
@@ -100,7 +105,17 @@ def snapshot() -> dict[str, list[tuple[object, ...]]]:
         return sorted(queryset.values_list(*fields), key=repr)
 
     demo_engagements = Engagement.objects.filter(source=EngagementSource.DEMO)
+    # The rebalancing story (demo/rebalancing.py) goes through the live services, which
+    # stamp the moment they ran: compared by who got which work, not when.
+    story = DispatchDecision.objects.filter(override_reason=RUSH_REASON).values("task__engagement")
+    timed = demo_engagements.exclude(pk__in=story)
     return {
+        "story": rows(
+            Task.objects.filter(engagement__in=story),
+            "engagement__external_id",
+            "status",
+            "assignee__user__username",
+        ),
         "staff": rows(
             StaffMember.objects.all(),
             "user__username",
@@ -124,10 +139,13 @@ def snapshot() -> dict[str, list[tuple[object, ...]]]:
             demo_engagements, "external_id", "due_date", "milestone", "estimated_hours"
         ),
         "milestones": rows(
-            EngagementMilestone.objects.all(), "engagement__external_id", "milestone", "reached_at"
+            EngagementMilestone.objects.filter(engagement__in=timed),
+            "engagement__external_id",
+            "milestone",
+            "reached_at",
         ),
         "transitions": rows(
-            MilestoneTransition.objects.all(),
+            MilestoneTransition.objects.filter(engagement__in=timed),
             "engagement__external_id",
             "from_milestone",
             "to_milestone",
@@ -149,7 +167,7 @@ def snapshot() -> dict[str, list[tuple[object, ...]]]:
             "estimated_hours",
         ),
         "tasks": rows(
-            Task.objects.filter(engagement__in=demo_engagements),
+            Task.objects.filter(engagement__in=timed),
             "engagement__external_id",
             "role",
             "title",
@@ -291,7 +309,7 @@ def test_seed_demo_builds_a_season_of_engagements_across_work_types():
     seed_demo()
 
     engagements = list(Engagement.objects.select_related("work_type", "client"))
-    assert 250 <= len(engagements) <= 310
+    assert 290 <= len(engagements) <= 360
     codes = Counter(e.work_type.code for e in engagements)
     assert len(codes) >= 6
     assert codes["1040"] == Client.objects.filter(entity_type=EntityType.INDIVIDUAL).count()
@@ -299,7 +317,10 @@ def test_seed_demo_builds_a_season_of_engagements_across_work_types():
     assert {(e.period_start, e.period_end) for e in returns} == {
         (date(2026, 1, 1), date(2026, 12, 31))
     }
+    # Two closed months (September and October, so a delivered month always shows) and
+    # the one in progress.
     assert {e.period_end for e in engagements if e.work_type.code == "month_end_close"} == {
+        date(2026, 9, 30),
         date(2026, 10, 31),
         date(2026, 11, 30),
     }
@@ -429,9 +450,13 @@ def test_seed_demo_task_statuses_agree_with_the_milestone():
             assert task.assignee_id is None and task.assigned_at is None
         else:
             assert task.assignee_id and task.assigned_at
-            # Dispatched when the template's dispatch step was entered, not before.
-            if task.role == TaskRole.PREPARER:
-                assert position >= codes.index(dispatched_at[task.engagement.work_type_id])
+            # Dispatched when the template's dispatch step was entered, or before it by
+            # the sweep because the due date came near.
+            if task.role == TaskRole.PREPARER and position < codes.index(
+                dispatched_at[task.engagement.work_type_id]
+            ):
+                first = task.dispatch_decisions.order_by("created_at", "pk").first()
+                assert first is not None and first.trigger == Trigger.DEADLINE_PROXIMITY, task
         if task.status == TaskStatus.COMPLETED:
             assert task.assigned_at <= task.accepted_at <= task.started_at <= task.completed_at
         working, done = (
@@ -451,7 +476,10 @@ def test_seed_demo_task_statuses_agree_with_the_milestone():
             engagement__milestone=Milestone.DOCUMENTS_REQUESTED,
         )
         assert waiting.exists(), code
-        assert not waiting.exclude(status=TaskStatus.UNASSIGNED).exists(), code
+        placed = waiting.exclude(status=TaskStatus.UNASSIGNED)
+        assert not placed.exclude(
+            dispatch_decisions__trigger=Trigger.DEADLINE_PROXIMITY
+        ).exists(), code
 
 
 def test_seed_demo_last_months_close_is_mostly_delivered_in_six_to_eleven_business_days():
@@ -485,7 +513,22 @@ def test_seed_demo_last_months_close_is_mostly_delivered_in_six_to_eleven_busine
     assert len(held) >= 2
     november = Engagement.objects.filter(work_type__code__in=MONTHLY, period_end=date(2026, 11, 30))
     assert november.count() == october.count()
-    assert set(november.values_list("milestone", flat=True)) == {Milestone.DOCUMENTS_REQUESTED}
+    # Except the few whose statements came in early for the demo's rebalancing story.
+    early = DispatchDecision.objects.filter(override_reason=RUSH_REASON).values("task__engagement")
+    assert 0 < early.count() <= MAX_RUSH_TASKS
+    waiting = november.exclude(pk__in=early).values_list("milestone", flat=True)
+    assert set(waiting) == {Milestone.DOCUMENTS_REQUESTED}
+
+
+def test_seed_demo_leaves_a_rebalancing_proposal_made_by_the_loop():
+    seed_demo()
+    proposals = PlanMove.objects.filter(kind=ScenarioKind.REBALANCE, status=MoveStatus.PENDING)
+    assert proposals.exists()
+    move = proposals.select_related("from_staff").first()
+    assert move.summary.startswith("Move ") and "1 change" in move.summary
+    assert move.scenario.created_by is None  # the loop made it, not a person
+    seed_demo()  # idempotent: a second run proposes nothing more
+    assert PlanMove.objects.filter(kind=ScenarioKind.REBALANCE).count() == proposals.count()
 
 
 def test_seed_demo_open_review_exceptions_hold_closes_in_review():

@@ -243,3 +243,24 @@ def test_alert_is_skipped_if_the_task_is_completed_before_it_goes_out(queued, ma
     assert list(statuses.values()) == [NotificationStatus.SKIPPED]
     assert emails_to(manager.email) == []
     assert Notification.objects.get().template == NotificationTemplate.CHECKPOINT_NOT_STARTED
+
+
+def test_one_run_sends_each_person_one_email_however_many_alerts(queued, manager, alice):
+    """A new firm's first run finds its whole backlog due at once: a summary per person."""
+    for index in range(3):
+        work(alice, status=TaskStatus.IN_PROGRESS, due=date(2026, 12, 10), title=f"t{index}")
+    work(alice, assigned_at=MONDAY_10 - timedelta(days=5))  # not started: for the manager
+
+    result = run(queued, firm_time(2026, 12, 7))
+    statuses = queued.send()
+
+    assert result == fired(due_in_3_days=3, not_started_48h=1)
+    to_alice = [m for m in mail.outbox if m.to == [alice.email]]
+    assert [m.subject for m in to_alice] == ["3 tasks to look at: today's checkpoints"]
+    assert to_alice[0].body.count("Due in 3 days") == 1
+    assert to_alice[0].body.count("\n- ") == 3
+    # The manager's single alert goes out as it is.
+    [to_manager] = [m for m in mail.outbox if m.to == [manager.email]]
+    assert to_manager.subject.startswith("Not started 48 hours after assignment: ")
+    folded = Notification.objects.filter(template=NotificationTemplate.CHECKPOINT_DUE_SOON)
+    assert {statuses[n.pk] for n in folded} == {NotificationStatus.SKIPPED}

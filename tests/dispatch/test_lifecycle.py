@@ -120,7 +120,8 @@ def test_queue(action, status, role, client, alice, bob, manager, frozen_now, br
         verdict, after = FORBIDDEN, status  # a manager's queue holds only their own work
 
     url = reverse("dispatch:queue-action", args=[task.pk, QUEUE_ACTION[action]])
-    response = client.post(url, {"reason": "Conflict"}, HTTP_HX_REQUEST="true")
+    # Complete is confirmed in the row first: the post carries the confirmation.
+    response = client.post(url, {"reason": "Conflict", "confirm": "True"}, HTTP_HX_REQUEST="true")
 
     task.refresh_from_db()
     assert (response.status_code, task.status) == (QUEUE_CODE[verdict], after)
@@ -156,7 +157,7 @@ def test_task_page_complete(role, status, client, alice, bob, manager, frozen_no
     verdict, after = expected("complete", status, role)
 
     page = client.get(reverse("dispatch:task-detail", args=[task.pk]))
-    response = client.post(reverse("dispatch:task-complete", args=[task.pk]))
+    response = client.post(reverse("dispatch:task-complete", args=[task.pk]), {"confirm": "True"})
 
     task.refresh_from_db()
     if role == "other" or (role == "assignee" and verdict == FORBIDDEN):

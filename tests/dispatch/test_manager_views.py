@@ -3,17 +3,20 @@ of client-requested staff. Staff are refused everywhere."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from dispatch.choices import DecisionOutcome, EscalationStatus, Trigger
 from dispatch.models import DispatchDecision, Escalation
+from dispatch.presenters import OVER as OVER_THRESHOLD
 from dispatch.services import task_dispatch
 from engagements.choices import TaskStatus
 from tests.dispatch.builders import DUE, FRIDAY, FROZEN_NOW, TODAY, bookkeeping_task, load_up
-from tests.factories import TaskFactory
+from tests.factories import TaskFactory, TimeOffFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -121,11 +124,17 @@ def test_escalations_page_shows_the_conflict(client, manager, escalated, busy):
     body = response.content.decode()
     assert response.status_code == 200
     assert "Harbor Point Dental" in body and "Monthly bookkeeping" in body
-    assert "1 qualified, none with room before 2026-11-20." in body
-    assert "Busy Test: 68% now, 10.4 h free before the deadline" in body
-    assert "utilization 82% after this task &gt; threshold 80%" in body
-    assert "gap to the deadline <strong>0.0 h</strong>" in body
-    assert f'<option value="{busy.pk}">Busy Test — 68% now, 10.4 h free</option>' in body
+    # The conflict in one sentence by cause, not a "gap 0.0 h" beside "none with room".
+    assert "Qualified people, all at their threshold" in body
+    assert (
+        "Everyone qualified would pass their threshold with this task: the least busy, "
+        "Busy Test, would be at 82 % (threshold 80 %)." in body
+    )
+    assert "gap" not in body.lower()
+    assert (
+        f'<option value="{busy.pk}">Busy Test · 68 % — 21.6 of 32 h this week · '
+        "10.4 h free before the due date</option>" in body
+    )
     assert "Novice Test" not in body  # not qualified, so not offered
 
 
@@ -148,7 +157,7 @@ def test_escalation_assign_logs_an_override_and_resolves_it(client, manager, esc
     assert override.is_override and override.trigger == Trigger.MANUAL
     assert override.override_reason == "Busy knows this client; Friday is fine"
     assert override.actor == manager.user and override.over_threshold
-    assert "Assigned; the escalation is resolved." in page
+    assert "Assigned to Busy Test; the escalation is resolved." in page
     assert "No open escalations." in page
 
 
@@ -260,7 +269,7 @@ def test_escalation_mark_client_informed(client, manager, escalated):
     assert escalated.client_informed_at == FROZEN_NOW
     assert escalated.client_informed_by == manager.user
     assert escalated.status == EscalationStatus.OPEN  # the work still needs someone
-    assert "client informed Nov 17" in page
+    assert "Client informed Nov 17" in page
     assert "Mark client informed" not in page
 
 
@@ -302,10 +311,10 @@ def test_escalations_page_query_count_does_not_grow(client, manager, django_asse
 
 
 def section(body: str, member) -> str:
-    return body.split(f'id="member-{member.pk}"', 1)[1].split("</section>", 1)[0]
+    return body.split(f'id="member-{member.pk}"', 1)[1].split("</tr>", 1)[0]
 
 
-def test_team_page_shows_each_reports_work_utilization_and_pending(
+def test_team_page_shows_each_reports_work_hours_and_pending(
     client, frozen_now, manager, alice, bob, skilled
 ):
     waiting = load_up(alice, "20", status=TaskStatus.ASSIGNED)  # 16 of 32 weighted hours
@@ -318,34 +327,98 @@ def test_team_page_shows_each_reports_work_utilization_and_pending(
 
     body = response.content.decode()
     assert response.status_code == 200
+    assert "<h1>My team</h1>" in body
     mine = section(body, alice)
-    assert "<strong>75%</strong> of this week (threshold 80%)" in mine
-    assert "<strong>2</strong> open tasks" in mine
-    assert "<strong>1</strong> awaiting acceptance" in mine
+    assert "<strong>75 %</strong> — 24 of 32 h" in mine
+    assert "threshold 80 % · 8 h free" in mine
+    assert "2 open tasks" in mine and "1 awaiting acceptance" in mine
     assert waiting.engagement.client.name in mine and started.engagement.client.name in mine
     assert done.engagement.client.name not in body
-    assert "No open work." in section(body, bob) and "<strong>0%</strong>" in section(body, bob)
+    assert "No open work." in section(body, bob) and "<strong>0 %</strong>" in section(body, bob)
     assert "Outsider Test" not in body
 
 
+def test_team_page_shows_time_off_this_week_and_next(client, frozen_now, manager, alice, bob):
+    today = timezone.localdate()
+    monday = today - timedelta(days=today.weekday())
+    TimeOffFactory(
+        staff_member=alice,
+        start_date=monday + timedelta(days=8),
+        end_date=monday + timedelta(days=9),
+        reason="Vacation",
+    )
+    TimeOffFactory(
+        staff_member=alice,
+        start_date=monday + timedelta(days=21),
+        end_date=monday + timedelta(days=21),
+        reason="Too far ahead",
+    )
+    TimeOffFactory(
+        staff_member=bob,
+        start_date=monday + timedelta(days=2),
+        end_date=monday + timedelta(days=2),
+        hours_per_day=Decimal("4"),
+        reason="Dentist",
+    )
+    client.force_login(manager.user)
+
+    body = client.get(reverse("dispatch:team")).content.decode()
+
+    tuesday = monday + timedelta(days=8)
+    assert f"{tuesday:%a %b} {tuesday.day} – " in section(body, alice)
+    assert ": Vacation" in section(body, alice)
+    assert "Too far ahead" not in body
+    assert "(4 h a day): Dentist" in section(body, bob)
+
+
+def test_partners_see_the_whole_firm_and_can_narrow_to_a_team(
+    client, frozen_now, partner, manager, alice, skilled
+):
+    outsider = skilled("outsider", "bookkeeping")
+    client.force_login(partner.user)
+
+    firm = client.get(reverse("dispatch:team")).content.decode()
+    team = client.get(reverse("dispatch:team"), {"team": manager.pk}).content.decode()
+
+    assert "<h1>The firm</h1>" in firm
+    for person in (partner, manager, alice, outsider):
+        assert f'id="member-{person.pk}"' in firm
+    assert "reports to Mia Manager" in section(firm, alice)
+    assert f'id="member-{alice.pk}"' in team and f'id="member-{outsider.pk}"' not in team
+
+
+def test_managers_cannot_widen_their_team_by_the_url(client, frozen_now, manager, skilled):
+    outsider = skilled("outsider", "bookkeeping")
+    client.force_login(manager.user)
+
+    body = client.get(reverse("dispatch:team"), {"team": outsider.pk}).content.decode()
+
+    assert f'id="member-{outsider.pk}"' not in body
+
+
 def test_team_page_query_count_does_not_grow(
-    client, frozen_now, manager, skilled, django_assert_max_num_queries
+    client, frozen_now, partner, manager, skilled, django_assert_max_num_queries
 ):
     def hire(count: int, start: int) -> None:
         for index in range(start, start + count):
             member = skilled(f"report{index}", "bookkeeping", manager=manager)
             load_up(member, "4", status=TaskStatus.ASSIGNED)
+            TimeOffFactory(
+                staff_member=member,
+                start_date=timezone.localdate(),
+                end_date=timezone.localdate(),
+            )
 
-    client.force_login(manager.user)
+    client.force_login(partner.user)
     hire(3, 0)
     client.get(reverse("dispatch:team"))  # the capacity policy is cached from here on
-    with django_assert_max_num_queries(13) as small:
+    with django_assert_max_num_queries(14) as small:
         client.get(reverse("dispatch:team"))
     hire(12, 3)
-    with django_assert_max_num_queries(13) as large:
+    with django_assert_max_num_queries(14) as large:
         response = client.get(reverse("dispatch:team"))
 
-    assert response.content.decode().count('class="card" id="member-') == 15
+    assert response.content.decode().count('<tr id="member-') == 17
     assert len(large.captured_queries) == len(small.captured_queries)
 
 
@@ -455,8 +528,9 @@ def test_escalation_assign_answers_hostile_input_in_words(client, manager, escal
     response = client.post(escalation_action(escalated, "assign"), data)
 
     assert response.status_code == 400
-    body = response.content.decode()
-    assert "Person: " in body or "Reason: " in body
+    card = response.content.decode().split(f'id="escalation-{escalated.pk}"', 1)[1]
+    assert 'class="field-error"' in card  # in words, next to the field, in its card
+    assert "This field is required" not in card
     assert still_open(escalated)
 
 
@@ -492,3 +566,128 @@ def test_extending_preparation_moves_the_review_and_the_engagement_after_it(
     assert task.due_date == new_due
     assert review.due_date == date(2026, 12, 22)  # two business days after preparation
     assert engagement.due_date >= review.due_date
+
+
+# --- Sort, filter, bulk, HTMX ------------------------------------------------------
+
+
+def made_escalation(client_name: str, due: date, *, qualified: bool) -> Escalation:
+    """An escalation as the engine would store it: skills (nobody qualified) or
+    capacity (everyone qualified over threshold)."""
+    task = TaskFactory(engagement__client__name=client_name, due_date=due)
+    row = {
+        "staff_id": 999_999,
+        "name": "Someone Else",
+        "qualified": qualified,
+        "kept": False,
+        "utilization": 0.9,
+        "utilization_after": 0.95,
+        "threshold": 0.8,
+        "available_before_deadline": 2.0,
+        "rule": OVER_THRESHOLD if qualified else "lacks the skill",
+        "reason": "over threshold" if qualified else "lacks the skill",
+    }
+    decision = DispatchDecision.objects.create(
+        task=task,
+        trigger=Trigger.DEADLINE_PROXIMITY,
+        outcome=DecisionOutcome.ESCALATED,
+        reasons=["Nobody fits."],
+        candidates=[row],
+    )
+    return Escalation.objects.create(task=task, decision=decision, summary="x")
+
+
+def cards(body: str) -> list[int]:
+    return [
+        int(part.split('"', 1)[0])
+        for part in body.split('class="card escalation" id="escalation-')[1:]
+    ]
+
+
+def test_escalations_filter_by_reason_and_due_date(client, manager, frozen_now):
+    skills = made_escalation("Zephyr Books", date(2026, 11, 30), qualified=False)
+    capacity = made_escalation("Aster Dental", date(2026, 12, 15), qualified=True)
+    client.force_login(manager.user)
+
+    by_skills = client.get(ESCALATIONS, {"cause": "skills"}).content.decode()
+    by_capacity = client.get(ESCALATIONS, {"cause": "capacity"}).content.decode()
+    by_date = client.get(ESCALATIONS, {"due_by": "2026-12-01"}).content.decode()
+    bad = client.get(ESCALATIONS, {"due_by": "1890-01-01"})
+
+    assert cards(by_skills) == [skills.pk]
+    assert cards(by_capacity) == [capacity.pk]
+    assert cards(by_date) == [skills.pk]
+    assert bad.status_code == 400
+    assert 'class="field-error"' in bad.content.decode()
+
+
+def test_escalations_sort_by_client_and_due_date(client, manager, frozen_now):
+    later = made_escalation("Aster Dental", date(2026, 12, 15), qualified=True)
+    sooner = made_escalation("Zephyr Books", date(2026, 11, 30), qualified=True)
+    client.force_login(manager.user)
+
+    assert cards(client.get(ESCALATIONS).content.decode()) == [sooner.pk, later.pk]
+    by_client = client.get(ESCALATIONS, {"sort": "client"}).content.decode()
+    assert cards(by_client) == [later.pk, sooner.pk]
+    assert 'href="?sort=client" aria-current="true"' in by_client
+
+
+def test_escalation_action_with_htmx_answers_with_the_card_and_the_count(
+    client, manager, escalated, busy
+):
+    client.force_login(manager.user)
+
+    refused = client.post(
+        escalation_action(escalated, "threshold"),
+        {"threshold_percent": "70"},
+        HTTP_HX_REQUEST="true",
+    )
+    done = client.post(
+        escalation_action(escalated, "threshold"),
+        {"threshold_percent": "90"},
+        HTTP_HX_REQUEST="true",
+    )
+
+    body = refused.content.decode()
+    assert refused.status_code == 400 and "<html" not in body
+    field = body.split(f'id="esc{escalated.pk}-threshold-threshold_percent"', 1)[1]
+    assert "already held to 80 %" in field.split("</div>", 1)[0]  # next to the field
+    answer = done.content.decode()
+    assert done.status_code == 200 and "<html" not in answer
+    assert "Re-dispatched at 90 %: assigned to Busy Test." in answer
+    assert 'id="escalation-count" hx-swap-oob="true">0 open' in answer
+
+
+def test_bulk_raise_threshold_resolves_each_ticked_escalation(client, manager, escalated, busy):
+    client.force_login(manager.user)
+
+    response = client.post(
+        reverse("dispatch:escalation-bulk"),
+        {"escalations": [escalated.pk], "action": "raise_threshold", "threshold_percent": "90"},
+    )
+    page = client.get(ESCALATIONS).content.decode()
+
+    assert response.status_code == 302
+    escalated.refresh_from_db()
+    assert escalated.status == EscalationStatus.RESOLVED
+    assert "Harbor Point Dental: assigned to Busy Test." in page
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"action": "raise_threshold", "threshold_percent": "90"}, "Tick at least one escalation."),
+        ({"action": "assign_best"}, "Give a reason: it is logged with each assignment."),
+        ({"action": "raise_threshold"}, "Give the new threshold in percent, e.g. 95."),
+    ],
+)
+def test_bulk_refuses_in_words(client, manager, escalated, data, message):
+    client.force_login(manager.user)
+    if data["action"] != "raise_threshold" or "threshold_percent" not in data:
+        data = {**data, "escalations": [escalated.pk]}
+
+    response = client.post(reverse("dispatch:escalation-bulk"), data)
+
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert still_open(escalated)

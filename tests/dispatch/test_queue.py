@@ -71,7 +71,8 @@ def test_queue_lists_only_my_open_work(client, frozen_now, alice, bob):
     assert "Acme Dental" in body and "Birch Bakery" in body
     assert "Done Deal" not in body and "Bobs Burgers" not in body
     assert "<strong>1</strong> awaiting acceptance" in body
-    assert "<strong>1</strong> in progress" in body
+    assert "<strong>0</strong> accepted, not started" in body
+    assert "<strong>1</strong> in progress" in body  # only started work is in progress
 
 
 def test_queue_rows_offer_the_actions_their_status_allows(client, frozen_now, alice):
@@ -87,8 +88,8 @@ def test_queue_rows_offer_the_actions_their_status_allows(client, frozen_now, al
     assert ">Accept</button>" in row(waiting) and ">Start</button>" in row(waiting)
     assert ">Request reassignment</button>" in row(waiting)
     assert 'name="reason"' in row(waiting)
-    assert ">Complete</button>" not in row(waiting)
-    assert ">Complete</button>" in row(started)
+    assert "Complete…" not in row(waiting)
+    assert f'hx-get="{reverse("dispatch:queue-complete", args=[started.pk])}"' in row(started)
     assert ">Accept</button>" not in row(started) and ">Start</button>" not in row(started)
     assert ">Request reassignment</button>" not in row(started)
     assert f'hx-post="{act(waiting, "accept")}"' in row(waiting)
@@ -142,7 +143,9 @@ def test_queue_action_with_htmx_returns_the_row_and_the_counts(
     task = work_for(alice, start_status)
     client.force_login(alice.user)
 
-    response = client.post(act(task, action), **HTMX)
+    # Complete is confirmed in the row first ("Yes, complete" posts the confirmation).
+    data = {"confirm": "True"} if action == "complete" else {}
+    response = client.post(act(task, action), data, **HTMX)
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -161,7 +164,8 @@ def test_queue_counts_follow_the_action(client, frozen_now, alice):
     body = client.post(act(task, "accept"), **HTMX).content.decode()
 
     assert "<strong>1</strong> awaiting acceptance" in body
-    assert "<strong>1</strong> in progress" in body
+    assert "<strong>1</strong> accepted, not started" in body
+    assert "<strong>0</strong> in progress" in body  # only started work is in progress
 
 
 def test_queue_action_without_htmx_redirects_to_the_queue(client, frozen_now, alice):
@@ -305,3 +309,45 @@ def test_a_stale_row_says_the_task_moved_and_refreshes_the_counts(
     assert f'id="task-row-{dispatched.pk}"' in body
     assert "hx-swap-oob" in body  # the counts come with it
     assert "<html" not in body  # a row, not a whole error page inside the table
+
+
+def test_complete_asks_in_the_row_first_and_keep_working_puts_it_back(client, frozen_now, alice):
+    task = work_for(alice, TaskStatus.IN_PROGRESS)
+    client.force_login(alice.user)
+    url = reverse("dispatch:queue-complete", args=[task.pk])
+
+    question = client.get(url, **HTMX).content.decode()
+    kept = client.get(reverse("dispatch:queue-row", args=[task.pk]), **HTMX).content.decode()
+    task.refresh_from_db()
+
+    assert "Yes, complete" in question and "you cannot undo it here" in question
+    assert f'hx-post="{act(task, "complete")}"' in question
+    assert "<html" not in question  # only the row
+    assert task.status == TaskStatus.IN_PROGRESS  # asking changes nothing
+    assert "Yes, complete" not in kept and "Complete…" in kept
+
+
+def test_complete_without_javascript_asks_on_a_page_then_completes(client, frozen_now, alice):
+    task = work_for(alice, TaskStatus.IN_PROGRESS)
+    client.force_login(alice.user)
+    url = reverse("dispatch:queue-complete", args=[task.pk])
+
+    page = client.get(url)
+    bare = client.post(url)
+    task.refresh_from_db()
+    status_after_bare = task.status
+    done = client.post(url, {"confirm": "True"})
+
+    assert page.status_code == 200 and "Yes, complete" in page.content.decode()
+    assert status_after_bare == TaskStatus.IN_PROGRESS
+    assert bare.status_code == done.status_code == 302
+    task.refresh_from_db()
+    assert task.status == TaskStatus.COMPLETED
+
+
+def test_complete_question_is_only_for_the_assignee(client, frozen_now, alice, bob):
+    task = work_for(alice, TaskStatus.IN_PROGRESS)
+    client.force_login(bob.user)
+
+    assert client.get(reverse("dispatch:queue-complete", args=[task.pk])).status_code == 404
+    assert client.get(reverse("dispatch:queue-row", args=[task.pk]), **HTMX).status_code == 404

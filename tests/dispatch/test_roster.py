@@ -102,19 +102,23 @@ def test_only_the_people_whose_open_work_changed_are_built_again(skilled, client
 @pytest.mark.django_db
 def test_work_changed_out_of_order_is_still_seen(skilled, client_co):
     """A number committed below the highest one seen (a transaction that drew it first
-    and committed last) leaves the sum short: everyone is read again."""
+    and committed last) leaves the sum short: the numbers are read, and the work of
+    whoever's number moved; nobody else is built again."""
     ann = skilled("ann", "bookkeeping")
     ben = skilled("ben", "bookkeeping", seniority=2)
+    cal = skilled("cal", "payroll")
     place(bookkeeping_task(client_co, due_date=DUE))  # to Ann (lower seniority first)
     held = roster_module._current
     assert held is not None and held.work is not None
     held.work = replace(held.work, watermark=held.work.watermark + 10_000)
+    untouched = held.work.pool.person(cal.pk)
 
     load_up(ann, "60", due=date(2026, 11, 27))  # Ann is now full, below the watermark
     decision = place(bookkeeping_task(client_co, due_date=DUE, name="second"))
 
     assert decision is not None
     assert decision.assignee_id == ben.pk
+    assert held.work.pool.person(cal.pk) is untouched
 
 
 @pytest.mark.django_db

@@ -21,7 +21,7 @@ TODAY = date(2026, 11, 23)
 
 
 def test_dispatching_the_demo_firm_overloads_nobody_silently():
-    call_command("seed_demo", "--today", "2026-11-22", stdout=StringIO())
+    call_command("seed_demo", "--today", "2026-11-22", "--no-morning", stdout=StringIO())
     waiting = list(
         Task.objects.filter(status=TaskStatus.UNASSIGNED)
         .order_by("due_date", "pk")

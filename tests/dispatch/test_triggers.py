@@ -34,11 +34,12 @@ def test_new_held_work_moves_the_holders_number(skilled):
     "change",
     [
         {"estimated_hours": Decimal("9")},
+        {"logged_hours": Decimal("2")},
         {"due_date": date(2026, 12, 18)},
         {"status": TaskStatus.CANCELLED},
         {"status": TaskStatus.IN_PROGRESS},
     ],
-    ids=["estimate", "due-date", "cancelled", "started"],
+    ids=["estimate", "logged-hours", "due-date", "cancelled", "started"],
 )
 def test_a_change_to_held_work_moves_the_number_even_as_a_bulk_update(skilled, change):
     ann = skilled("ann", "bookkeeping")

@@ -44,7 +44,8 @@ def test_assignee_sees_task_page_with_decision_log(client, dispatched_task):
     body = response.content.decode()
     assert response.status_code == 200
     assert "Decision log" in body
-    assert "passes every rule" in body
+    assert "Your place in the ranking" in body and "(chosen) — you" in body
+    assert "Your figures" in body and "Chosen" in body
     assert "Assign by hand" not in body
 
 
@@ -178,12 +179,22 @@ def test_estimate_on_finished_work_is_refused(client, manager, alice):
 def test_assignee_completes_task_but_others_cannot(client, alice, bob):
     task = TaskFactory(assignee=alice, status=TaskStatus.ACCEPTED)
 
+    url = reverse("dispatch:task-complete", args=[task.pk])
     client.force_login(bob.user)
-    refused = client.post(reverse("dispatch:task-complete", args=[task.pk]))
+    refused = client.post(url, {"confirm": "True"})
     client.force_login(alice.user)
-    done = client.post(reverse("dispatch:task-complete", args=[task.pk]))
+    question = client.get(url)
+    unconfirmed = client.post(url)
+    task.refresh_from_db()
+    assert task.status == TaskStatus.ACCEPTED  # asking, or a bare POST, completes nothing
+    done = client.post(url, {"confirm": "True"})
 
     assert refused.status_code == 404  # not theirs: they cannot even see it
+    assert question.status_code == 200
+    assert "Yes, complete" in question.content.decode()
+    assert "you cannot undo it here" in question.content.decode()
+    assert unconfirmed.status_code == 400
+    assert "Confirm that the work is done." in unconfirmed.content.decode()
     assert done.status_code == 302
     task.refresh_from_db()
     assert task.status == TaskStatus.COMPLETED and task.completed_at is not None

@@ -7,6 +7,7 @@ Locally the tests skip when Chromium is absent; with CI=true they fail.
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
 from collections.abc import Iterator
@@ -14,9 +15,12 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connections
+from django.utils import timezone
 from playwright.sync_api import Browser, ConsoleMessage, Page, Playwright, sync_playwright
 
+from demo.specs import DEMO_PASSWORD
 from tests.conftest import require_service
 
 # The flags this workplace's machines need: no sandbox as root, no GPU, and no
@@ -140,3 +144,17 @@ def page(browser: Browser, request: pytest.FixtureRequest) -> Iterator[Page]:
     if violations:
         unique = list(dict.fromkeys(violations))
         pytest.fail(f"{len(violations)} Content-Security-Policy violations:\n" + "\n".join(unique))
+
+
+@pytest.fixture
+def demo_logins(live_server) -> dict[str, str]:
+    """Seed the demo firm as ./scripts/run does; its logins by role."""
+    out = io.StringIO()
+    call_command("seed_demo", "--today", timezone.localdate().isoformat(), stdout=out)
+    logins: dict[str, str] = {}
+    for line in out.getvalue().splitlines():
+        words = line.split()
+        if len(words) >= 3 and words[-1] == DEMO_PASSWORD:
+            logins.setdefault(words[1], words[0])
+    assert {"partner", "manager", "associate", "admin"} <= logins.keys(), out.getvalue()
+    return logins

@@ -120,12 +120,16 @@ def test_manager_resolves_escalation_by_assigning_a_listed_person(live_server, p
     page.goto(f"{live_server.url}/escalations/")
     card = page.locator(f"#escalation-{escalation.pk}")
     expect(card).to_contain_text("Carol Demo")
-    expect(card).to_contain_text("Gap to the deadline")
+    expect(card.locator(".conflict")).to_contain_text("Carol Demo")  # the conflict in words
+    expect(card).not_to_contain_text("gap")
     card.get_by_label("Person").select_option(value=str(busy.pk))
     card.get_by_label("Reason").fill("Carol knows the family; I will move her other work")
     card.get_by_role("button", name="Assign").click()
 
-    expect(page.get_by_text("Assigned; the escalation is resolved.")).to_be_visible()
+    # HTMX: the card becomes its note in place, the count in the heading follows.
+    expect(card).to_contain_text("Assigned to Carol Demo; the escalation is resolved.")
+    expect(page.locator("#escalation-count")).to_have_text("0 open")
+    page.reload()
     expect(page.get_by_text("No open escalations.")).to_be_visible()
     task.refresh_from_db()
     escalation.refresh_from_db()

@@ -7,7 +7,7 @@ import io
 import re
 import time
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -343,19 +343,161 @@ def test_oversize_file_is_refused_by_the_service(client, engagement, media, sett
 def test_oversize_body_is_refused_from_its_header_before_it_is_read(
     client, engagement, media, settings
 ):
-    settings.UPLOAD_MAX_BYTES = 1024 * 1024
+    settings.UPLOAD_MAX_REQUEST_BYTES = 1024 * 1024
     big = PDF + b"0" * (1024 * 1024 + 128 * 1024)
 
     response = post(client, page_url(engagement), doc(engagement, "Bank statements"), "b.pdf", big)
 
+    body = response.content.decode()
     assert response.status_code == 413
-    assert "This file is larger than 1 MB" in response.content.decode()
+    assert "larger than 1 MB, so it was not read and nothing was saved" in body
+    assert f'href="{page_url(engagement)}"' in body  # back to the upload page
     assert_nothing_stored(engagement, media)
 
 
-def test_default_limit_is_15_mb(settings):
+def test_100_mb_body_is_refused_before_csrf_or_anything_reads_it(engagement, media, monkeypatch):
+    """The browser holds a CSRF cookie, so the CSRF check would read the body for its
+    token: the 413 must come first, from Content-Length alone (the test client's
+    payload raises if more is read than it holds)."""
+    from django.http import multipartparser
+    from django.test import Client
+
+    def never(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the body was parsed")
+
+    monkeypatch.setattr(multipartparser.MultiPartParser, "__init__", never)
+    browser = Client(enforce_csrf_checks=True)
+    browser.get(page_url(engagement))  # the CSRF cookie, as a real visitor has it
+
+    response = browser.post(
+        page_url(engagement),
+        b"x" * 1024,
+        content_type="multipart/form-data; boundary=x",
+        CONTENT_LENGTH=str(100 * 1024 * 1024),
+    )
+
+    assert response.status_code == 413
+    assert_nothing_stored(engagement, media)
+
+
+def test_default_limits(settings):
     assert settings.UPLOAD_MAX_BYTES == 15 * 1024 * 1024
+    assert settings.UPLOAD_MAX_REQUEST_BYTES == 50 * 1024 * 1024
     assert settings.UPLOAD_LINK_MAX_AGE_SECONDS == 30 * 24 * 3600
+    work_type = WorkType.objects.get(code="monthly_bookkeeping")
+    assert (work_type.upload_files_per_day, work_type.upload_megabytes_per_day) == (100, 500)
+
+
+# --- Several files at once, and the link's daily allowance ---------------------------
+
+
+def post_many(client, url: str, document: RequiredDocument, files: list[tuple[str, bytes]], **kw):
+    uploads = [SimpleUploadedFile(name, content) for name, content in files]
+    return client.post(url, {"document": str(document.pk), "file": uploads}, **kw)
+
+
+def test_every_file_of_a_multi_file_upload_is_stored(client, engagement, media):
+    files = [(f"page-{n:02}.pdf", PDF + str(n).encode()) for n in range(60)]
+
+    response = post_many(client, page_url(engagement), doc(engagement, "Bank statements"), files)
+
+    assert response.status_code == 302
+    assert DocumentUpload.objects.filter(engagement=engagement).count() == 60
+    assert len(stored_files(media)) == 60
+    followed = client.get(response["Location"]).content.decode()
+    assert "page-00.pdf" in followed and "page-59.pdf" in followed
+
+
+def test_a_refused_file_is_named_and_the_others_are_stored(client, engagement, media):
+    files = [("a.pdf", PDF), ("virus.exe", EXE), ("fake.pdf", HTML), ("b.png", PNG)]
+
+    response = post_many(
+        client,
+        page_url(engagement),
+        doc(engagement, "Bank statements"),
+        files,
+        headers={"HX-Request": "true"},
+    )
+
+    body = response.content.decode()
+    assert response.status_code == 400
+    assert sorted(DocumentUpload.objects.values_list("original_name", flat=True)) == [
+        "a.pdf",
+        "b.png",
+    ]
+    assert "Thank you: we received a.pdf, b.png." in body
+    assert "virus.exe was not stored: Files of this type cannot be uploaded" in body
+    assert "fake.pdf was not stored: This file is not a real PDF" in body
+    assert doc(engagement, "Bank statements").received_at is not None
+
+
+def test_the_link_takes_its_work_types_files_per_day_then_names_the_rest(client, engagement, media):
+    WorkType.objects.filter(pk=engagement.work_type_id).update(upload_files_per_day=3)
+    first = post_many(
+        client, page_url(engagement), doc(engagement, "Bank statements"), [("1.pdf", PDF)]
+    )
+
+    response = post_many(
+        client,
+        page_url(engagement),
+        doc(engagement, "Bank statements"),
+        [(f"{n}.pdf", PDF) for n in range(2, 6)],
+    )
+
+    body = response.content.decode()
+    assert first.status_code == 302 and response.status_code == 400
+    assert DocumentUpload.objects.count() == 3
+    assert "Thank you: we received 2.pdf, 3.pdf." in body
+    assert "4.pdf was not stored: This link has taken 3 files in the last 24 hours" in body
+    assert "5.pdf was not stored" in body
+    assert len(stored_files(media)) == 3
+
+
+def test_a_new_day_gives_the_link_its_allowance_again(client, engagement, media):
+    from django.utils import timezone
+
+    WorkType.objects.filter(pk=engagement.work_type_id).update(upload_files_per_day=1)
+    post_many(client, page_url(engagement), doc(engagement, "Bank statements"), [("1.pdf", PDF)])
+    DocumentUpload.objects.update(uploaded_at=timezone.now() - timedelta(hours=25))
+
+    response = post_many(
+        client, page_url(engagement), doc(engagement, "Bank statements"), [("2.pdf", PDF)]
+    )
+
+    assert response.status_code == 302
+    assert DocumentUpload.objects.count() == 2
+
+
+def test_the_link_takes_its_megabytes_per_day(engagement, media):
+    WorkType.objects.filter(pk=engagement.work_type_id).update(upload_megabytes_per_day=1)
+    engagement.refresh_from_db()
+    scan = PDF + b"0" * (600 * 1024)
+    item = doc(engagement, "Bank statements").pk
+    document_upload_store(
+        engagement=engagement,
+        required_document_id=item,
+        uploaded_file=SimpleUploadedFile("a.pdf", scan),
+    )
+
+    with pytest.raises(ValidationError, match="takes 1 MB in 24 hours and has 0.4 MB left"):
+        document_upload_store(
+            engagement=engagement,
+            required_document_id=item,
+            uploaded_file=SimpleUploadedFile("b.pdf", scan),
+        )
+    assert DocumentUpload.objects.count() == 1
+    assert len(stored_files(media)) == 1
+
+
+def test_more_files_than_django_parses_are_refused_in_words(client, engagement, media, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FILES = 3
+    files = [(f"{n}.pdf", PDF) for n in range(4)]
+
+    response = post_many(client, page_url(engagement), doc(engagement, "Bank statements"), files)
+
+    assert response.status_code == 400
+    assert "Send at most 3 files at a time; nothing was stored" in response.content.decode()
+    assert_nothing_stored(engagement, media)
 
 
 def test_empty_file_and_missing_choice_are_explained_next_to_the_fields(client, engagement, media):

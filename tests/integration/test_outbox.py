@@ -8,6 +8,7 @@ and start it; a real worker with embedded beat runs the outbox's re-queue jobs.
 from __future__ import annotations
 
 import time
+import uuid
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -81,6 +82,7 @@ def test_broker_down_at_commit_still_saves_then_dispatches_and_emails_once(
             "event_date": (date.today() + timedelta(days=21)).isoformat(),
             "estimated_hours": "2",
             "complexity": "medium",
+            "submission_token": str(uuid.uuid4()),
         },
     )
 

@@ -7,3 +7,4 @@ from tests.dispatch.conftest import (  # noqa: F401  (fixtures)
     queued,
     skilled,
 )
+from tests.notifications.receiver import receiver  # noqa: F401  (fixture)

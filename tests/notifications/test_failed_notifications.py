@@ -31,7 +31,7 @@ def test_manager_sees_failed_notifications_on_home_and_their_page(client, manage
     home = client.get(reverse("portal:home")).content.decode()
     page = client.get(reverse("notifications:failed")).content.decode()
 
-    assert "1</strong> failed notifications" in home
+    assert "1</strong> failed notification</a>" in home
     assert "ghost@example.com" in page and "connection refused" in page
 
 

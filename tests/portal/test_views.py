@@ -70,7 +70,8 @@ def test_home_shows_only_my_tasks_to_staff(client, alice, bob):
 
 
 def test_home_shows_firm_snapshot_to_managers(client, manager):
-    TaskFactory(status=TaskStatus.UNASSIGNED)
+    TaskFactory(status=TaskStatus.UNASSIGNED, ready_at=timezone.now())
+    TaskFactory(status=TaskStatus.UNASSIGNED)  # waits for its trigger: not "ready"
     client.force_login(manager.user)
 
     response = client.get(reverse("portal:home"))

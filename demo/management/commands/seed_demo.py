@@ -11,7 +11,9 @@ from django.utils import timezone
 
 from core.services import change_stamp_bump
 from demo.billing import demo_billing_build, demo_billing_report
-from demo.build import demo_build, demo_report
+from demo.build import demo_build, demo_logins, demo_report
+from demo.morning import demo_morning
+from demo.rebalancing import demo_rebalance
 from demo.specs import SIZES, DemoConflictError
 from dispatch.roster import ROSTER_STAMP
 
@@ -39,6 +41,13 @@ class Command(BaseCommand):
             help="demo: 15 staff, ~130 clients; large: 1,000 staff, 10,000 clients, ~100,000 tasks.",
         )
         parser.add_argument(
+            "--no-morning",
+            action="store_true",
+            help="Build the firm as of this morning and stop: no documents in, no work for "
+            "managers, no first sweep (a fresh build otherwise plays them through the live "
+            "services).",
+        )
+        parser.add_argument(
             "--today",
             type=_iso_date,
             default=None,
@@ -56,13 +65,21 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from exc
         # The firm was written in bulk, past the signals that tell dispatch its roster moved.
         change_stamp_bump(ROSTER_STAMP)
+        lines = demo_report(result)
+        if result.created["engagements"] and not options["no_morning"]:
+            today = options["today"] or timezone.localdate()
+            morning = demo_morning(plan=result.plan, today=today)
+            lines = demo_report(result, morning=morning.lines())
         plan = result.plan
         billing = demo_billing_build(
             today=plan.today,
-            logins=[username for username, _role, _password in plan.logins()],
+            logins=[username for username, _role, _password in demo_logins(plan)],
             seed=plan.seed,
         )
-        for line in demo_report(result):
+        if options["size"] == "demo":
+            # A pending rebalancing proposal for the manager to find, made by the loop.
+            demo_rebalance(today=plan.today)
+        for line in lines:
             self.stdout.write(line)
         for line in demo_billing_report(billing):
             self.stdout.write(line)

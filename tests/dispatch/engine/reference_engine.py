@@ -78,6 +78,9 @@ class _Evaluation:
                 qualified=self.qualified,
                 kept=self.problem is None,
                 reason=self.problem or HAS_ROOM,
+                committed_week=fit.committed_week,
+                available_week=fit.available_week,
+                task_week=fit.task_week,
             )
         return self._row
 

@@ -22,7 +22,13 @@ from capacity.ledger import OpenWork, StaffCalendar
 from dispatch.engine import CandidateSnapshot, HeldSkill, SkillRequirement, TaskToPlace, decide
 from dispatch.engine import rules as engine_rules
 from dispatch.engine.eligibility import eligibility_labels, eligibility_problem
-from dispatch.engine.fit import CAPACITY_LABELS, capacity_columns, capacity_fit, capacity_problem
+from dispatch.engine.fit import (
+    CAPACITY_LABELS,
+    capacity_columns,
+    capacity_fit,
+    capacity_pairs,
+    capacity_problem,
+)
 from dispatch.engine.pool import CandidatePool
 from tests.dispatch.engine import reference_engine
 from tests.dispatch.engine.test_properties import Case, cases
@@ -77,7 +83,41 @@ def test_column_figures_are_the_profiles_to_the_last_bit(case):
 
 @PROPERTY
 @given(case=cases(), data=st.data())
-def test_a_kept_pool_updated_for_new_work_answers_as_a_new_one(case, data):
+def test_many_tasks_at_once_are_judged_as_one_at_a_time(case, data):
+    """``capacity_pairs`` (the planner's one pass over every pairing) gives each pair
+    the figures and verdict ``capacity_columns`` gives that task, to the last bit."""
+    today = case.today
+    pool = CandidatePool.build(case.candidates, today)
+    tasks = [case.task]
+    for n in range(data.draw(st.integers(0, 4))):
+        tasks.append(
+            replace(
+                case.task,
+                task_id=case.task.task_id + 1 + n,
+                due_date=today + timedelta(days=data.draw(st.integers(-3, 40))),
+                estimated_hours=data.draw(st.floats(0.25, 60)),
+                role=data.draw(st.sampled_from(["preparer", "reviewer"])),
+                threshold_override=data.draw(st.one_of(st.none(), st.floats(0.5, 1.5))),
+            )
+        )
+    pairs = [(k, row) for k in range(len(tasks)) for row in pool.rows.tolist()]
+    pairs = data.draw(st.permutations(pairs))
+    which = np.asarray([k for k, _ in pairs], dtype=np.int64)
+    rows = np.asarray([row for _, row in pairs], dtype=np.int64)
+
+    together = capacity_pairs(tasks, which, pool, rows)
+
+    for position, (k, row) in enumerate(pairs):
+        alone = capacity_columns(tasks[k], pool, np.asarray([row], dtype=np.int64))
+        assert together.utilization_after[position] == alone.utilization_after[0]
+        assert together.threshold[position] == alone.threshold[0]
+        assert together.free_before_deadline[position] == alone.free_before_deadline[0]
+        assert together.code[position] == alone.code[0]
+
+
+@PROPERTY
+@given(case=cases(), data=st.data())
+def test_a_kept_pool_updated_for_new_facts_answers_as_a_new_one(case, data):
     today = case.today
     pool = CandidatePool.build(case.candidates, today)
     changed = []
@@ -90,7 +130,15 @@ def test_a_kept_pool_updated_for_new_work_answers_as_a_new_one(case, data):
                 OpenWork(9000 + n, today + timedelta(days=due), hours)
                 for n, (due, hours) in enumerate(extra)
             )
-            changed.append(replace(person, open_work=work, _profiles={}))
+            # Sometimes their calendar, skills or thresholds change too (someone
+            # else's: a new working pattern, a skill granted, a threshold moved).
+            other = data.draw(st.sampled_from(case.candidates))
+            facts = {
+                name: getattr(other, name)
+                for name in ("calendar", "skills", "threshold", "reviewer_threshold", "seniority")
+                if data.draw(st.booleans())
+            }
+            changed.append(replace(person, open_work=work, _profiles={}, **facts))
     chosen = data.draw(st.sets(st.sampled_from([c.staff_id for c in case.candidates])))
     people = {c.staff_id: c for c in case.candidates} | {c.staff_id: c for c in changed}
 

@@ -591,6 +591,25 @@ def test_suppressed_but_urgent_is_still_assigned():
     assert result.urgent_override
 
 
+def test_account_hold_holds_non_urgent_work_with_the_reason():
+    result = decide(
+        task(client_name="Acme", client_on_hold=True, client_hold_reason="INV-7 31 days past due"),
+        (candidate(1),),
+        TODAY,
+    )
+
+    assert result.outcome is Outcome.HELD_ACCOUNT_HOLD
+    assert result.assignee_id is None
+    assert "Acme is on account hold (INV-7 31 days past due)" in result.reasons[0]
+
+
+def test_account_hold_lets_urgent_work_through():
+    result = decide(task(client_on_hold=True, urgent=True), (candidate(1),), TODAY)
+
+    assert result.outcome is Outcome.ASSIGNED
+    assert result.assignee_id == 1
+
+
 # --- no fit: escalation --------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('staff', '0006_rate_range_and_description_max_length'),
+        ('staff', '0008_admin_role_manages_seasons_and_lockouts'),
     ]
 
     operations = [

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('engagements', '0012_task_logged_hours'),
+        ('engagements', '0014_upload_limits_per_link'),
     ]
 
     operations = [

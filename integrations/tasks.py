@@ -1,0 +1,47 @@
+"""Celery tasks for integrations: ids in, one service call each."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.db import OperationalError
+
+from dispatch.tasks import locked
+from integrations.choices import EventStatus
+from integrations.inbox import inbound_event_process, inbound_events_requeue
+from integrations.models import InboundEvent
+from integrations.services import idempotency_records_purge
+
+REQUEUE_LOCK = "integrations:requeue-lock"
+COUNTDOWN_LIMIT = 60  # longer waits are the beat job's (the broker holds nothing for hours)
+
+
+@shared_task(
+    bind=True,
+    name="integrations.tasks.inbound_event_process_task",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def inbound_event_process_task(self, event_id: int) -> None:  # type: ignore[no-untyped-def]
+    status = inbound_event_process(event_id=event_id)
+    if status == EventStatus.RETRYING:
+        due = (
+            InboundEvent.objects.filter(pk=event_id)
+            .values_list("next_attempt_at", flat=True)
+            .first()
+        )
+        from django.utils import timezone
+
+        wait = (due - timezone.now()).total_seconds() if due else 0
+        if 0 <= wait <= COUNTDOWN_LIMIT:
+            raise self.retry(countdown=wait, max_retries=None)
+
+
+@shared_task(name="integrations.tasks.inbound_events_requeue_task")
+def inbound_events_requeue_task() -> None:
+    locked(REQUEUE_LOCK, 5 * 60, inbound_events_requeue)
+
+
+@shared_task(name="integrations.tasks.idempotency_records_purge_task")
+def idempotency_records_purge_task() -> None:
+    idempotency_records_purge()
