@@ -134,6 +134,7 @@ def time_off_and_patterns(ids: list[int], today: date, horizon: date) -> tuple[A
         TimeOff.objects.filter(
             staff_member_id__in=ids, end_date__gte=today, start_date__lte=horizon
         )
+        .order_by()  # SQLite allows no ORDER BY inside a UNION's parts
         .annotate(
             kind=Value(0, output_field=IntegerField()),
             a=zero,
@@ -161,6 +162,7 @@ def time_off_and_patterns(ids: list[int], today: date, horizon: date) -> tuple[A
     weeks = (
         WorkingPatternRow.objects.filter(staff_member_id__in=ids)
         .exclude(ends_on__lt=today)
+        .order_by()
         .annotate(kind=Value(1, output_field=IntegerField()))
         .values_list("kind", "pk", "staff_member_id", "starts_on", "ends_on", *DAY_HOUR_FIELDS)
     )
