@@ -9,7 +9,8 @@ older ones were estimated from the old default):
 - per person and work type, the same median: their effort factor (1.2 = they take
   20 % longer than estimated), shown once they have ``MIN_SAMPLE`` tasks.
 
-Two queries (the tasks' figures, the work types), whatever the history.
+Two queries (the tasks' figures, the work types), whatever the history; the effort
+factors alone one (and none from the cache).
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.core.cache import cache
+from django.db import transaction
 from django.utils import timezone
 
 from engagements.choices import TaskStatus
@@ -31,6 +34,8 @@ MIN_SAMPLE = 5  # completed tasks with logged time before a median is shown
 # Ratios beyond these are typing mistakes (a 2 h estimate logged as 200 h), not effort.
 RATIO_BOUNDS = (0.1, 10.0)
 CLOSE_ENOUGH = 0.05  # a median within 5 % of 1: the default is right as it is
+EFFORT_CACHE_KEY = "capacity:effort:v1"
+EFFORT_CACHE_SECONDS = 3600
 
 
 @dataclass(frozen=True)
@@ -73,8 +78,12 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if len(values) >= MIN_SAMPLE else None
 
 
-def estimate_calibrations(*, today: date) -> list[Calibration]:
-    """Every active work type with its median ratio and its people's effort factors."""
+_Ratios = tuple[dict[int, list[float]], dict[tuple[int, int], list[float]], dict[int, str]]
+
+
+def _ratios(today: date) -> _Ratios:
+    """Logged / estimated hours of the completed tasks that count (one query): per work
+    type, per (work type, person), and the people's names."""
     since = timezone.make_aware(datetime.combine(today - LOOKBACK, time.min))
     rows = (
         Task.objects.filter(
@@ -118,6 +127,12 @@ def estimate_calibrations(*, today: date) -> list[Calibration]:
         by_type[work_type_id].append(ratio)
         by_person[(work_type_id, staff_id)].append(ratio)
         names[staff_id] = f"{first} {last}".strip() or username
+    return by_type, by_person, names
+
+
+def estimate_calibrations(*, today: date) -> list[Calibration]:
+    """Every active work type with its median ratio and its people's effort factors."""
+    by_type, by_person, names = _ratios(today)
     people: dict[int, list[EffortFactor]] = defaultdict(list)
     for (work_type_id, staff_id), ratios in by_person.items():
         median = _median(ratios)
@@ -136,11 +151,34 @@ def estimate_calibrations(*, today: date) -> list[Calibration]:
     ]
 
 
-def effort_factors(*, today: date) -> dict[tuple[int, int], float]:
-    """(staff id, work type id) -> the person's median logged / estimated hours, for
-    those with ``MIN_SAMPLE`` completed tasks of the type (for the planner and engine)."""
-    return {
-        (factor.staff_id, calibration.work_type.pk): factor.ratio
-        for calibration in estimate_calibrations(today=today)
-        for factor in calibration.people
-    }
+def effort_factors(*, today: date) -> dict[int, dict[int, float]]:
+    """staff id -> {work type id -> the person's median logged / estimated hours}, for
+    those with ``MIN_SAMPLE`` completed tasks of the type: the hours a task would take
+    them are its estimate times this factor (the planner and the dispatch engine).
+    One query (``_ratios``)."""
+    _, by_person, _ = _ratios(today)
+    factors: dict[int, dict[int, float]] = defaultdict(dict)
+    for (work_type_id, staff_id), ratios in sorted(by_person.items()):
+        median = _median(ratios)
+        if median is not None:
+            factors[staff_id][work_type_id] = median
+    return dict(factors)
+
+
+def effort_factors_cached(*, today: date) -> dict[int, dict[int, float]]:
+    """``effort_factors`` from the cache (one query when it is cold or the day changed),
+    kept for an hour like the capacity policy: a factor moves with weeks of logged time,
+    not minutes. Saving a work type ("use this" recalibrates its default) forgets it."""
+    kept: tuple[date, dict[int, dict[int, float]]] | None = cache.get(EFFORT_CACHE_KEY)
+    if kept is not None and kept[0] == today:
+        return kept[1]
+    factors = effort_factors(today=today)
+    cache.set(EFFORT_CACHE_KEY, (today, factors), EFFORT_CACHE_SECONDS)
+    return factors
+
+
+def effort_factors_forget(**_: object) -> None:
+    """Drop the cached factors once the change commits (a signal receiver: a work type's
+    default estimate was recalibrated, so the tasks estimated from the old one stop
+    counting)."""
+    transaction.on_commit(lambda: cache.delete(EFFORT_CACHE_KEY))

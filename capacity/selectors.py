@@ -98,14 +98,22 @@ class StaffLoad:
 
 
 def remaining_weighted_hours(
-    estimate: Decimal | None, weight: Decimal, logged: Decimal | None = None
+    estimate: Decimal | None,
+    weight: Decimal,
+    logged: Decimal | None = None,
+    effort: float = 1.0,
 ) -> float:
     """Estimate minus hours already logged (never below zero), times complexity weight.
 
     Logged hours are ``Task.logged_hours``, which billing keeps as it records time:
-    what someone has already spent on a task no longer weighs on their week.
+    what someone has already spent on a task no longer weighs on their week. With
+    ``effort`` (the holder's factor for the work type, ``capacity.estimates``) the
+    estimate is what the task would take them: the estimate times the factor.
     """
-    remaining = (estimate or Decimal("0")) - (logged or Decimal("0"))
+    planned = estimate or Decimal("0")
+    if effort != 1.0:
+        planned = planned * Decimal(repr(effort))
+    remaining = planned - (logged or Decimal("0"))
     return float(max(Decimal("0"), remaining) * weight)
 
 

@@ -11,8 +11,9 @@ them to it); working days and available hours are integers, as in the ledger.
 
 Layout (rows in staff-id order):
 - per row: staff id, seniority, thresholds, skills (a level and a certification
-  date per skill slug), the calendar's holiday group, and the load profile's
-  figures for the week;
+  date per skill slug), effort factors (one column per work type someone has a
+  factor for), the calendar's holiday group, and the load profile's figures for
+  the week;
 - ragged per-row lists (the calendar's periods of one weekly pattern each, time
   off, open work's due dates, deadlines) flattened into
   one sorted array each, keyed ``row * SPAN + ordinal``, so one ``searchsorted``
@@ -26,7 +27,7 @@ what did not change), so a dispatch can keep reading one while another is made.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
@@ -177,6 +178,7 @@ class CandidatePool:
         "certified",
         "committed_week",
         "deadlines",
+        "effort",
         "index",
         "landing",
         "landing_hours",
@@ -207,6 +209,7 @@ class CandidatePool:
     reviewer_threshold: Floats
     levels: dict[str, Ints]  # skill slug -> level per row (NOT_HELD without it)
     certified: dict[str, Ints]  # skill slug -> certified-until ordinal per row (NEVER)
+    effort: dict[int, Floats]  # work type id -> effort factor per row (1.0 by default)
     calendars: _Calendars
     window_start: Ints  # the utilization window ("this week"), per row
     window_end: Ints
@@ -239,6 +242,7 @@ class CandidatePool:
             [p.reviewer_threshold for p in self.people], dtype=np.float64
         )
         self._build_skills()
+        self._build_effort()
         self._build_calendars()
         self._build_profiles()
         return self
@@ -256,6 +260,16 @@ class CandidatePool:
                 if held.certified_until is not None:
                     certified[slug][row] = held.certified_until.toordinal()
         self.levels, self.certified = levels, certified
+
+    def _build_effort(self) -> None:
+        count = len(self.people)
+        effort: dict[int, Floats] = {}
+        for row, person in enumerate(self.people):
+            for work_type_id, factor in person.effort.items():
+                if work_type_id not in effort:
+                    effort[work_type_id] = np.ones(count, dtype=np.float64)
+                effort[work_type_id][row] = factor
+        self.effort = effort
 
     def _build_calendars(self) -> None:
         weeks: dict[tuple[int, ...], int] = {}
@@ -424,6 +438,8 @@ class CandidatePool:
         other.spread, other.deadlines = spread, deadlines
         if any(p.skills != old.skills for p, old in zip(changed, before, strict=True)):
             other._build_skills()
+        if any(p.effort != old.effort for p, old in zip(changed, before, strict=True)):
+            other._build_effort()
         if any(p.calendar is not old.calendar for p, old in zip(changed, before, strict=True)):
             other._build_calendars()
         return other
@@ -455,6 +471,11 @@ class CandidatePool:
         until = self.certified.get(slug)
         return np.full(len(rows), NEVER, dtype=np.int64) if until is None else until[rows]
 
+    def effort_for(self, work_type_id: int | None, rows: Ints) -> Floats:
+        """Each row's effort factor for the work type (1.0 without one)."""
+        column = self.effort.get(work_type_id) if work_type_id else None
+        return np.ones(len(rows), dtype=np.float64) if column is None else column[rows]
+
     def committed_through(self, rows: Ints, ordinal: Ints | int, units: Ints) -> Floats:
         """``LoadProfile.committed_through`` for every row, for a day from today on, with
         ``units`` the working units from today to it."""
@@ -477,12 +498,14 @@ class CandidatePool:
         work: OpenWork | Sequence[OpenWork],
         available: Floats,
         which: Ints | None = None,
+        hours_of: Floats | None = None,
     ) -> Bools:
         """``LoadProfile.deadline_fit(work).fits`` for every row, with ``available`` the
         hours from today to the work's due date (or today). With ``which``, ``work`` is
         a list and row ``k`` is judged with ``work[which[k]]`` (many tasks at once, the
         planner). The rare row whose later deadlines come near the edge is walked by its
-        profile, so the verdict is the profile's."""
+        profile, so the verdict is the profile's. ``hours_of``: the work's hours for each
+        row (its effort factor applied) instead of the work's own."""
         if which is None:
             assert isinstance(work, OpenWork)
             items: Sequence[OpenWork] = (work,)
@@ -495,6 +518,8 @@ class CandidatePool:
             hours = np.asarray([w.hours for w in items], dtype=np.float64)[which]
             dues = np.asarray([w.due_date.toordinal() for w in items], dtype=np.int64)
             ordinal = np.maximum(dues, today)[which]
+        if hours_of is not None:
+            hours = hours_of
         deadlines = self.deadlines
         start = deadlines.positions(rows, 0, "left")
         at_key = deadlines.positions(rows, ordinal, "left")
@@ -513,6 +538,8 @@ class CandidatePool:
         for position in np.flatnonzero(near).tolist():
             person = self.people[int(rows[position])]
             item = items[0] if which is None else items[int(which[position])]
+            if hours_of is not None and float(hours_of[position]) != item.hours:
+                item = replace(item, hours=float(hours_of[position]))
             fits[position] = person.profile(self.today).deadline_fit(item).fits
         return fits
 

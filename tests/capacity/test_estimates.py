@@ -57,7 +57,7 @@ def test_the_median_ratio_suggests_a_default_and_each_persons_factor(bookkeeping
         ("Alice Associate", 1.2),
         ("Bob Associate", 0.9),
     ]
-    assert effort_factors(today=TODAY)[(alice.pk, bookkeeping.pk)] == pytest.approx(1.2)
+    assert effort_factors(today=TODAY)[alice.pk][bookkeeping.pk] == pytest.approx(1.2)
 
 
 def test_fewer_than_five_tasks_suggest_nothing(bookkeeping, alice):

@@ -108,6 +108,14 @@ MIN_SENIORITY = sometimes(SENIORITY, None, odds=3)
 URGENT = sometimes(st.just(True), False)
 SUPPRESSED = sometimes(st.just(True), False, odds=8)
 ANY_ID = sometimes(st.integers(1, 30), None)
+# Effort factors per work type (logged over estimated hours): faster, slower, or none.
+WORK_TYPES = (7, 8)
+EFFORT = sometimes(
+    st.dictionaries(st.sampled_from(WORK_TYPES), st.sampled_from([0.5, 0.8, 1.25, 1.6, 3.0])),
+    {},
+    odds=2,
+)
+WORK_TYPE = st.sampled_from([None, *WORK_TYPES])
 
 
 def shift(today: date, offset: int) -> date:
@@ -147,6 +155,7 @@ def candidates(draw: st.DrawFn, staff_id: int, today: date) -> CandidateSnapshot
         open_work=open_work,
         threshold=draw(THRESHOLD),
         reviewer_threshold=draw(REVIEWER_THRESHOLD),
+        effort=draw(EFFORT),
     )
 
 
@@ -181,6 +190,7 @@ def cases(draw: st.DrawFn) -> Case:
         seasonal_work_type=draw(SUPPRESSED),
         season_suppresses=draw(st.booleans()),
         client_history={staff_id: draw(FAMILIARITY) for staff_id in ids},
+        work_type_id=draw(WORK_TYPE),
     )
     return Case(task, people, today)
 
@@ -224,9 +234,12 @@ def is_qualified(task: TaskToPlace, person: CandidateSnapshot, today: date) -> b
 def capacity_margins(
     task: TaskToPlace, person: CandidateSnapshot, today: date
 ) -> tuple[float, float, bool]:
-    """(threshold - utilization after, free hours - needed, deadline fit) for this person."""
+    """(threshold - utilization after, free hours - needed, deadline fit) for this person;
+    the task takes them its weighted hours times their effort factor for its work type."""
     cal = person.calendar
-    new = OpenWork(task_id=task.task_id, due_date=task.due_date, hours=task.weighted_hours)
+    factor = person.effort.get(task.work_type_id, 1.0) if task.work_type_id else 1.0
+    needed = task.weighted_hours * factor
+    new = OpenWork(task_id=task.task_id, due_date=task.due_date, hours=needed)
     week_start, week_end = utilization_window(cal, today)
     after = utilization(
         committed_between(cal, (*person.open_work, new), today, week_start, week_end),
@@ -236,7 +249,7 @@ def capacity_margins(
     due = max(task.due_date, today)
     free = cal.available(today, due) - committed_between(cal, person.open_work, today, today, due)
     fits = deadline_fit(cal, person.open_work, today, extra=new).fits
-    return threshold - after, free - task.weighted_hours, fits
+    return threshold - after, free - needed, fits
 
 
 def passes_every_rule(
