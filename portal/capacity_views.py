@@ -239,13 +239,15 @@ def _hours_context(
     request: HttpRequest, member: StaffMember, may_edit: bool, form: WorkingPatternForm
 ) -> dict[str, object]:
     patterns = list(member.working_patterns.order_by("starts_on", "pk"))
+    labels = [label for _, label in Weekday.choices]
     return {
         "member": member,
         "may_edit": may_edit,
         "form": form,
-        "patterns": patterns,
+        # Each pattern with its hours by weekday label (a phone shows the labels).
+        "patterns": [(p, list(zip(labels, p.day_hours, strict=True))) for p in patterns],
         "days": hours_by_day(member=member, patterns=patterns, today=timezone.localdate()),
-        "weekday_labels": [label for _, label in Weekday.choices],
+        "weekday_labels": labels,
     }
 
 
