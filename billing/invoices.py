@@ -60,6 +60,7 @@ from core.types import User
 from engagements import milestones
 from engagements.choices import Milestone
 from engagements.models import Engagement, MilestoneSource
+from notifications.choices import WebhookEventType
 
 SEND_TASK = "billing.tasks.invoice_send_task"
 PAYMENT_PAGE_TASK = "billing.tasks.invoice_payment_page_task"
@@ -432,6 +433,7 @@ def invoice_approve(*, invoice_id: int, user: User) -> Approved:
     """A partner approves a draft: it is numbered, issued and sent; the engagement moves
     on to Invoiced and delivered. Approving an issued invoice again changes nothing."""
     from billing.followups import followup_start
+    from billing.messages import webhook_invoice_event, webhook_payment_received
     from billing.payments import held_payments_apply
 
     _require_partner(user)
@@ -455,7 +457,10 @@ def invoice_approve(*, invoice_id: int, user: User) -> Approved:
     invoice.approved_at = now
     invoice.approved_by = user
     invoice.save()
-    held_payments_apply(invoice=invoice)
+    held = held_payments_apply(invoice=invoice)
+    webhook_invoice_event(WebhookEventType.INVOICE_APPROVED, invoice)
+    for payment in held:
+        webhook_payment_received(invoice, payment)
     followup_start(invoice=invoice)  # its place in the follow-up sequence, from the due date
     emailed = False
     if stripe_configured():

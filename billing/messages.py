@@ -20,14 +20,15 @@ from django.conf import settings
 from django.urls import reverse
 
 from billing.choices import InvoiceStatus, TimeEntryStatus
-from billing.models import Invoice, TimeEntry
+from billing.models import Invoice, Payment, TimeEntry
 from billing.pdf import invoice_pdf, invoice_pdf_filename
 from billing.selectors import invoice_document_context, invoice_for_document
 from engagements.models import Task
-from notifications.choices import NotificationTemplate, SubjectType
+from notifications.choices import NotificationTemplate, SubjectType, WebhookEventType
 from notifications.models import Notification
 from notifications.registry import Attachment, attaches, still_applies
 from notifications.services import Message, notify
+from notifications.webhooks import webhook_event_record
 from staff.models import StaffMember
 
 
@@ -138,6 +139,53 @@ def still_no_time(notification: Notification) -> bool:
     return not TimeEntry.objects.filter(
         task_id=notification.subject_id, status=TimeEntryStatus.APPROVED
     ).exists()
+
+
+# --- Outbound webhooks ---------------------------------------------------------------------------
+
+
+def invoice_webhook_data(invoice: Invoice) -> dict[str, object]:
+    """What an outbound webhook says about an invoice (money as strings, exact)."""
+    return {
+        "id": invoice.pk,
+        "number": invoice.number,
+        "client_id": invoice.client_id,
+        "engagement_id": invoice.engagement_id,
+        "status": invoice.status,
+        "issued_on": invoice.issued_on.isoformat() if invoice.issued_on else None,
+        "due_on": invoice.due_on.isoformat() if invoice.due_on else None,
+        "total": str(invoice.total),
+        "amount_paid": str(invoice.amount_paid),
+        "balance": str(invoice.total - invoice.amount_paid),
+        "currency": settings.CURRENCY,
+    }
+
+
+def webhook_invoice_event(event_type: str, invoice: Invoice, **extra: object) -> None:
+    """Record an outbound webhook event about ``invoice`` in the caller's transaction (the
+    invoice's row is locked there, so its events are numbered in order)."""
+    webhook_event_record(
+        event_type=event_type,
+        record_type="invoice",
+        record_id=invoice.pk,
+        data={"invoice": invoice_webhook_data(invoice), **extra},
+    )
+
+
+def webhook_payment_received(invoice: Invoice, payment: Payment) -> None:
+    """``payment.received``: an applied payment, with the invoice's balance after it."""
+    webhook_invoice_event(
+        WebhookEventType.PAYMENT_RECEIVED,
+        invoice,
+        payment={
+            "id": payment.pk,
+            "amount": str(payment.amount),
+            "received_on": payment.received_on.isoformat(),
+            "method": payment.method,
+            "source": payment.source,
+            "external_id": payment.external_id,
+        },
+    )
 
 
 @still_applies(NotificationTemplate.FOLLOWUP_TOUCH)

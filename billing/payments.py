@@ -9,7 +9,9 @@ Payments (``payment_record``: the form, and later the webhooks, call it):
    paid. More than the balance, or any payment on a void or rejected invoice, is
    refused with the reason.
 4. A changed balance refreshes the hosted payment page (after commit, Stripe only).
-5. The follow-up sequence hears of it (``billing.followups.followup_on_payment``):
+5. An applied payment (now, or when its draft is approved) is a ``payment.received``
+   outbound webhook event, in the same transaction.
+6. The follow-up sequence hears of it (``billing.followups.followup_on_payment``):
    stopped when paid in full, restarted for the remainder after a partial payment.
 
 Late fees (``late_fees_apply``, beat): for each issued invoice past its due date and
@@ -133,15 +135,18 @@ def payment_record(
         # The same external payment, reported twice at once: the other one won.
         return Recorded(Payment.objects.get(source=source, external_id=external_id), False)
     if not held:
+        from billing.messages import webhook_payment_received
+
         _settle(invoice, amount)
         payment_page_refresh_after_commit(invoice)
+        webhook_payment_received(invoice, payment)
         # Paid in full: the sequence stops at once; in part: thanks, the balance
         # restated, and the sequence from touch 1 for the rest.
         followup_on_payment(invoice=invoice, payment=payment)
     return Recorded(payment, created=True)
 
 
-def held_payments_apply(*, invoice: Invoice) -> int:
+def held_payments_apply(*, invoice: Invoice) -> list[Payment]:
     """Apply the payments held for a draft now approved (invoice locked, issued)."""
     held = list(invoice.payments.filter(status=PaymentStatus.HELD).order_by("pk"))
     total = sum((p.amount for p in held), ZERO)
@@ -157,7 +162,7 @@ def held_payments_apply(*, invoice: Invoice) -> int:
         payment.save(update_fields=["status", "applied_at"])
     if total:
         _settle(invoice, total)
-    return len(held)
+    return held
 
 
 # --- Late fees ---------------------------------------------------------------------------

@@ -9,11 +9,10 @@ from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.urls import reverse
 from django.utils.html import format_html
 
 from core.forms import FirmForm
-from integrations.delivery_log import delivery_log
+from integrations.delivery_log import delivery_log, inbound_record_label, inbound_record_url
 from integrations.inbox import inbound_event_replay
 from integrations.models import (
     ApiToken,
@@ -141,7 +140,7 @@ class InboundEventAdmin(admin.ModelAdmin):
     date_hierarchy = "received_at"
     actions = ["replay"]
     readonly_fields = [f.name for f in InboundEvent._meta.fields] + ["engagement_link"]
-    list_select_related = ["integration", "engagement__client"]
+    list_select_related = ["integration", "engagement__client", "invoice__client"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
@@ -154,10 +153,11 @@ class InboundEventAdmin(admin.ModelAdmin):
 
     @admin.display(description="Record")
     def engagement_link(self, obj: InboundEvent) -> str:
-        if obj.engagement_id is None:
+        """The engagement it opened or moved, or the invoice a payment was recorded on."""
+        url = inbound_record_url(obj)
+        if url is None:
             return "—"
-        url = reverse("admin:engagements_engagement_change", args=[obj.engagement_id])
-        return format_html('<a href="{}">{}</a>', url, obj.engagement)
+        return format_html('<a href="{}">{}</a>', url, inbound_record_label(obj))
 
     @admin.display(description="Detail")
     def short_detail(self, obj: InboundEvent) -> str:

@@ -14,6 +14,7 @@ RECORD_ADMIN = {
     "task": "admin:engagements_task_change",
     "engagement": "admin:engagements_engagement_change",
     "escalation": "admin:dispatch_escalation_change",
+    "invoice": "admin:billing_invoice_change",
 }
 
 
@@ -33,12 +34,28 @@ class LogRow:
     pk: int
 
 
+def inbound_record_label(event: InboundEvent) -> str:
+    if event.engagement_id:
+        return str(event.engagement)
+    if event.invoice_id:
+        return str(event.invoice)
+    return "—"
+
+
+def inbound_record_url(event: InboundEvent) -> str | None:
+    if event.engagement_id:
+        return reverse("admin:engagements_engagement_change", args=[event.engagement_id])
+    if event.invoice_id:
+        return reverse("admin:billing_invoice_change", args=[event.invoice_id])
+    return None
+
+
 def delivery_log(*, limit: int = 200, direction: str = "") -> list[LogRow]:
     """The latest ``limit`` rows of each direction, merged by time (a fixed number of queries)."""
     rows: list[LogRow] = []
     if direction in ("", "in"):
         for event in InboundEvent.objects.select_related(
-            "integration", "engagement__client"
+            "integration", "engagement__client", "invoice__client"
         ).order_by("-received_at", "-id")[:limit]:
             rows.append(
                 LogRow(
@@ -49,12 +66,8 @@ def delivery_log(*, limit: int = 200, direction: str = "") -> list[LogRow]:
                     status=event.status,
                     status_label=event.get_status_display(),
                     detail=event.detail[:200],
-                    record_label=str(event.engagement) if event.engagement_id else "—",
-                    record_url=reverse(
-                        "admin:engagements_engagement_change", args=[event.engagement_id]
-                    )
-                    if event.engagement_id
-                    else None,
+                    record_label=inbound_record_label(event),
+                    record_url=inbound_record_url(event),
                     row_url=reverse("admin:integrations_inboundevent_change", args=[event.pk]),
                     replay_kind="inbound"
                     if event.status in ("exception", "failed", "ignored")

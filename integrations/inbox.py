@@ -15,9 +15,10 @@ Processing (``inbound_event_process``, the worker):
 2. Fetch what a thin notification names from the vendor's API (outside any
    transaction; rate-limited per integration).
 3. In one transaction, feed the same service a button would (open an engagement,
-   move a milestone) and mark the event applied: both commit or neither does.
+   move a milestone, record a payment: ``integrations.payments``) and mark the
+   event applied: both commit or neither does.
 4. A signed event that cannot be applied (an unknown client, an unmapped work
-   type, a payment before billing exists) becomes an *exception* a person sees
+   type, a payment for an invoice Closeloop does not have) becomes an *exception* a person sees
    in the admin and replays once fixed; a vendor that is down or rate-limits us
    means *retrying* later with backoff, then *failed*.
 Out of order: a job's last-modified time is kept per record; an older version
@@ -37,6 +38,7 @@ from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from billing.models import Invoice
 from clients.models import ClientExternalId
 from core.exceptions import ApplicationError
 from core.queue import enqueue
@@ -44,7 +46,7 @@ from engagements import milestones
 from engagements.choices import EngagementSource
 from engagements.models import Engagement, MilestoneSource, WorkType
 from engagements.services import engagement_create
-from integrations import vendor_api
+from integrations import payments, vendor_api
 from integrations.choices import REPLAYABLE_STATUSES, EventStatus, Source, Verdict
 from integrations.models import (
     ExternalRecordVersion,
@@ -54,7 +56,7 @@ from integrations.models import (
     StatusMapping,
     WorkTypeMapping,
 )
-from integrations.parsing import EventSpec, parse_time
+from integrations.parsing import EventSpec, NotApplicable, Unapplicable, parse_time
 
 logger = logging.getLogger(__name__)
 
@@ -72,10 +74,6 @@ ENGAGEMENT_SOURCES = {
     Source.CANOPY: EngagementSource.CANOPY,
     Source.FINANCIAL_CENTS: EngagementSource.FINANCIAL_CENTS,
 }
-NOT_YET = (
-    "A billing event (payment or invoice): stored, and applied once billing is in "
-    "Closeloop; replay it then."
-)
 
 
 # --- Receiving --------------------------------------------------------------------------------
@@ -156,18 +154,15 @@ def inbound_request_refuse(
 # --- Processing ----------------------------------------------------------------------------------
 
 
-class Unapplicable(Exception):
-    """Signed and well formed, but Closeloop cannot apply it until a person acts."""
-
-
 @dataclass
 class Plan:
     """What an event will do, decided (and fetched) before the transaction."""
 
-    kind: str  # "job", "billing", "ignore"
+    kind: str  # "job", "payments", "ignore"
     detail: str = ""
     job: JobRecord | None = None
     fetched: dict[str, Any] | None = None
+    payments: list[payments.PaymentReport] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -209,13 +204,9 @@ def inbound_event_process(*, event_id: int) -> str:
     event = InboundEvent.objects.select_related("integration").get(pk=event_id)
     try:
         plan = _plan(event)
-        if plan.kind == "billing":
-            # Phase 2 calls the billing payment service here, in the transaction below.
-            _finish(event, EventStatus.EXCEPTION, plan.detail, fetched=plan.fetched)
-            return EventStatus.EXCEPTION
         with transaction.atomic():
-            status, detail, engagement = _carry_out(event, plan)
-            _finish(event, status, detail, engagement=engagement, fetched=plan.fetched)
+            status, detail, record = _carry_out(event, plan)
+            _finish(event, status, detail, record=record, fetched=plan.fetched)
     except vendor_api.VendorUnavailable as exc:
         return _retry(event, str(exc), exc.retry_after)
     except (vendor_api.VendorRefused, Unapplicable) as exc:
@@ -233,7 +224,7 @@ def _finish(
     status: str,
     detail: str,
     *,
-    engagement: Engagement | None = None,
+    record: Engagement | Invoice | None = None,
     fetched: dict[str, Any] | None = None,
 ) -> None:
     fields: dict[str, Any] = {
@@ -242,8 +233,10 @@ def _finish(
         "processed_at": timezone.now(),
         "next_attempt_at": None,
     }
-    if engagement is not None:
-        fields["engagement"] = engagement
+    if isinstance(record, Engagement):
+        fields["engagement"] = record
+    elif isinstance(record, Invoice):
+        fields["invoice"] = record
     if fetched is not None:
         fields["fetched"] = fetched
     InboundEvent.objects.filter(pk=event.pk, status=EventStatus.PROCESSING).update(**fields)
@@ -263,6 +256,13 @@ def _retry(event: InboundEvent, error: str, retry_after: float | None) -> str:
 
 
 def _plan(event: InboundEvent) -> Plan:
+    try:
+        return _plan_for(event)
+    except NotApplicable as exc:
+        return Plan("ignore", str(exc))
+
+
+def _plan_for(event: InboundEvent) -> Plan:
     integration = event.integration
     source = integration.source
     kind = event.event_type.lower()
@@ -279,34 +279,43 @@ def _plan(event: InboundEvent) -> Plan:
             return Plan("ignore", f"{event.event_type} events are not used.")
         return Plan("job", job=_generic_job(payload, event))
     if source == Source.QBO:
-        if event.resource_type not in ("payment", "invoice"):
+        if event.resource_type != "payment":
             return Plan("ignore", f"QuickBooks {event.resource_type or kind} events are not used.")
-        realm = str(payload.get("intuitaccountid") or payload.get("realmId") or "")
-        fetched = None
-        if integration.api_base_url and realm and event.resource_id and "deleted" not in kind:
-            fetched = vendor_api.qbo_entity(
-                integration, realm, event.resource_type, event.resource_id
+        if "delete" in kind or "void" in kind:
+            return Plan(
+                "ignore", "A deleted or voided QuickBooks payment: correct Closeloop by hand."
             )
-        return Plan("billing", NOT_YET, fetched=fetched)
+        realm = str(payload.get("intuitaccountid") or payload.get("realmId") or "")
+        if not (integration.api_base_url and realm and event.resource_id):
+            raise Unapplicable(
+                "QuickBooks sends only the payment's id: set this integration's API base URL "
+                "and token (and the event needs its company id), then replay."
+            )
+        fetched = vendor_api.qbo_entity(integration, realm, "payment", event.resource_id)
+        return Plan("payments", fetched=fetched, payments=payments.qbo_reports(event, fetched))
     if source == Source.XERO:
         if event.resource_type != "invoice":
             return Plan("ignore", f"Xero {event.resource_type} events are not used.")
-        fetched = None
-        if integration.api_base_url:
-            fetched = vendor_api.xero_resource(
-                integration, str(payload.get("tenantId", "")), "invoice", event.resource_id
+        if not integration.api_base_url:
+            raise Unapplicable(
+                "Xero sends only the invoice's id: set this integration's API base URL and "
+                "token, then replay."
             )
-        return Plan("billing", NOT_YET, fetched=fetched)
+        fetched = vendor_api.xero_resource(
+            integration, str(payload.get("tenantId", "")), "invoice", event.resource_id
+        )
+        return Plan("payments", fetched=fetched, payments=payments.xero_reports(event, fetched))
     if source == Source.STRIPE:
-        if kind.split(".")[0] in ("invoice", "payment_intent", "charge"):
-            return Plan("billing", NOT_YET)
-        return Plan("ignore", f"Stripe {event.event_type} events are not used.")
+        return Plan("payments", payments=payments.stripe_reports(event))
     return Plan("ignore", f"{source} events are not used.")
 
 
-def _carry_out(event: InboundEvent, plan: Plan) -> tuple[str, str, Engagement | None]:
+def _carry_out(event: InboundEvent, plan: Plan) -> tuple[str, str, Engagement | Invoice | None]:
     if plan.kind == "ignore":
         return EventStatus.IGNORED, plan.detail, None
+    if plan.kind == "payments":
+        applied = payments.payments_apply(event, plan.payments)
+        return EventStatus.APPLIED, applied.detail, applied.payments[0].invoice
     assert plan.job is not None
     return _apply_job(event.integration, plan.job)
 

@@ -250,6 +250,14 @@ class InboundEvent(models.Model):
         on_delete=models.SET_NULL,
         related_name="inbound_events",
     )
+    invoice = models.ForeignKey(
+        "billing.Invoice",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="inbound_events",
+        help_text="The invoice a payment it reported was recorded on.",
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]

@@ -27,6 +27,14 @@ class Malformed(ValueError):
     """The body is not what this sender sends; the message says what is wrong."""
 
 
+class Unapplicable(Exception):
+    """Signed and well formed, but Closeloop cannot apply it until a person acts."""
+
+
+class NotApplicable(Exception):
+    """Nothing in the event for Closeloop to do (an unpaid session, a bill): ignored."""
+
+
 @dataclass(frozen=True)
 class EventSpec:
     event_id: str

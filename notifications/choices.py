@@ -67,13 +67,15 @@ class NotificationTemplate(models.TextChoices):
 
 
 class WebhookEventType(models.TextChoices):
-    """What outbound webhook subscriptions can receive (billing's join them later)."""
+    """What outbound webhook subscriptions can receive."""
 
     ASSIGNMENT_CREATED = "assignment.created", "Assignment created"
     TASK_ACCEPTED = "task.accepted", "Task accepted"
     REASSIGNMENT_REQUESTED = "task.reassignment_requested", "Reassignment requested"
     ESCALATION_OPENED = "escalation.opened", "Escalation opened"
     MILESTONE_CHANGED = "engagement.milestone_changed", "Milestone changed"
+    INVOICE_APPROVED = "invoice.approved", "Invoice approved"
+    PAYMENT_RECEIVED = "payment.received", "Payment received"
 
 
 class DeliveryStatus(models.TextChoices):

@@ -77,6 +77,7 @@ from engagements.forms import (
 from engagements.milestones import template_for
 from engagements.models import Task, WorkType
 from engagements.upload_views import DocumentUploadForm
+from integrations.api import money
 from integrations.api import serializers as api
 from notifications.choices import DeliveryStatus
 from notifications.models import WebhookDelivery, WebhookSubscription
@@ -373,6 +374,30 @@ POSTS: dict[tuple[str, str], Post] = {
     ("api:escalation-extend-deadline", "extend the deadline"): Post(
         "manager", api.EscalationDeadlineSerializer, lambda w: {"due_date": _iso(40)}, json=True
     ),
+    ("api:time-entry-list", "record time on a task"): Post(
+        "staff",
+        money.TimeEntryCreateSerializer,
+        lambda w: {
+            "task": w.task.pk,
+            "date": timezone.localdate().isoformat(),
+            "hours": "1.25",
+            "description": "Reconciled the bank.",
+        },
+        json=True,
+    ),
+    ("api:payment-list", "record a payment"): Post(
+        "partner",
+        money.PaymentCreateSerializer,
+        lambda w: {
+            "invoice": w.issued_invoice.pk,
+            "amount": "15.00",
+            "received_on": timezone.localdate().isoformat(),
+            "method": "check",
+            "reference": "1042",
+            "note": "By mail",
+        },
+        json=True,
+    ),
     ("api:webhook-subscription-list", "subscribe an endpoint"): Post(
         "partner",
         api.WebhookSubscriptionSerializer,
@@ -417,6 +442,8 @@ TAKES_NO_INPUT = {
     "api:task-complete",
     "api:escalation-client-informed",
     "api:webhook-subscription-rotate-secret",
+    "api:time-entry-approve",
+    "api:invoice-approve",
 }
 # POST URLs whose bodies are signed by another system: their hostile bodies (malformed
 # JSON, NUL bytes, deep nesting, too large, wrong type) are sent, signed, there.

@@ -12,7 +12,7 @@ from drf_spectacular.views import (
 )
 from rest_framework.routers import DefaultRouter
 
-from integrations.api import views
+from integrations.api import money, views
 from integrations.api.errors import api_not_found
 
 app_name = "api"
@@ -27,6 +27,9 @@ router.register("work-types", views.WorkTypeViewSet, basename="work-type")
 router.register("engagements", views.EngagementViewSet, basename="engagement")
 router.register("tasks", views.TaskViewSet, basename="task")
 router.register("escalations", views.EscalationViewSet, basename="escalation")
+router.register("time-entries", money.TimeEntryViewSet, basename="time-entry")
+router.register("invoices", money.InvoiceViewSet, basename="invoice")
+router.register("payments", money.PaymentViewSet, basename="payment")
 router.register(
     "webhook-subscriptions", views.WebhookSubscriptionViewSet, basename="webhook-subscription"
 )

@@ -13,6 +13,7 @@ from engagements.choices import TaskRole, TaskStatus
 from engagements.models import Engagement, Task, WorkType
 from engagements.services import engagement_create
 from tests.factories import ClientFactory
+from tests.notifications.receiver import receiver  # noqa: F401  (fixture: a Standard Webhooks receiver)
 
 
 @pytest.fixture(autouse=True)

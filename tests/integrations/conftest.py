@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from django.utils import timezone
 from rest_framework.test import APIClient
 
+from billing.choices import InvoiceOrigin, LineKind
+from billing.invoices import invoice_approve, invoice_recompute
+from billing.models import Invoice, InvoiceLine, Payment, TimeEntry
+from billing.payments import payment_record
+from billing.services import time_entry_create
+from clients.models import Client
 from dispatch.choices import DecisionOutcome, EscalationStatus, Trigger
 from dispatch.models import DispatchDecision, Escalation
 from engagements.choices import TaskStatus
@@ -51,6 +58,10 @@ class World:
     engagement: Engagement
     escalation: Escalation
     subscription: WebhookSubscription
+    time_entry: TimeEntry  # Alice's draft, on her task
+    draft_invoice: Invoice  # awaiting a partner
+    issued_invoice: Invoice  # sent, $10.00 of it paid
+    payment: Payment
 
 
 def in_a_week() -> date:
@@ -97,7 +108,26 @@ def world(alice, bob, manager, partner, firm_admin, broker) -> World:
         secret=new_secret(),
         event_types=["task.accepted"],
     )
+    time_entry = time_entry_create(
+        staff=alice,
+        client=engagement.client,
+        task=alice_task,
+        day=timezone.localdate(),
+        hours=Decimal("1.50"),
+        description="Bank reconciliation",
+    )
+    draft_invoice = _invoice(engagement.client)
+    issued_invoice = invoice_approve(
+        invoice_id=_invoice(engagement.client).pk, user=partner.user
+    ).invoice
+    payment = payment_record(
+        invoice_id=issued_invoice.pk, amount=Decimal("10.00"), received_on=timezone.localdate()
+    ).payment
     return World(
+        time_entry=time_entry,
+        draft_invoice=draft_invoice,
+        issued_invoice=issued_invoice,
+        payment=payment,
         subscription=subscription,
         alice=alice,
         bob=bob,
@@ -109,3 +139,17 @@ def world(alice, bob, manager, partner, firm_admin, broker) -> World:
         engagement=engagement,
         escalation=escalation,
     )
+
+
+def _invoice(client: Client) -> Invoice:
+    invoice = Invoice.objects.create(client=client, origin=InvoiceOrigin.MANUAL)
+    InvoiceLine.objects.create(
+        invoice=invoice,
+        kind=LineKind.FEE,
+        description="Monthly bookkeeping",
+        quantity=Decimal("1"),
+        unit_price=Decimal("500.00"),
+        amount=Decimal("500.00"),
+        position=1,
+    )
+    return invoice_recompute(invoice)

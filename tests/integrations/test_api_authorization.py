@@ -125,6 +125,35 @@ EXPECTED: dict[tuple[str, str], Row] = {
         body=lambda w: {"since": (timezone.now() - timedelta(days=1)).isoformat()},
     ),
     ("webhook-subscription-undelivered", "get"): Row(PARTNERS, obj=lambda w: w.subscription),
+    # Billing: time entries are the caller's own (managers read all); invoices and
+    # payments are for managers, approving and recording for partners (as on the pages).
+    ("time-entry-list", "get"): Row(ALL),
+    ("time-entry-list", "post"): Row(
+        (401, 201, 400, 400, 400, 400),  # on Alice's task: only Alice records time on it
+        body=lambda w: {
+            "task": w.alice_task.pk,
+            "date": timezone.localdate().isoformat(),
+            "hours": "0.75",
+            "description": "Call with the client",
+        },
+    ),
+    ("time-entry-detail", "get"): Row(ALICES, obj=lambda w: w.time_entry),
+    ("time-entry-approve", "post"): Row(ASSIGNEE_ONLY, obj=lambda w: w.time_entry),
+    ("invoice-list", "get"): Row(MANAGERS),
+    ("invoice-detail", "get"): Row(MANAGERS, obj=lambda w: w.issued_invoice),
+    ("invoice-approve", "post"): Row(PARTNERS, obj=lambda w: w.draft_invoice),
+    ("payment-list", "get"): Row(MANAGERS),
+    ("payment-list", "post"): Row(
+        (401, 403, 403, 403, 201, 201),
+        body=lambda w: {
+            "invoice": w.issued_invoice.pk,
+            "amount": "25.00",
+            "received_on": timezone.localdate().isoformat(),
+            "method": "check",
+            "reference": "1042",
+        },
+    ),
+    ("payment-detail", "get"): Row(MANAGERS, obj=lambda w: w.payment),
     ("schema", "get"): Row(PUBLIC),
     ("docs", "get"): Row(PUBLIC),
     ("redoc", "get"): Row(PUBLIC),

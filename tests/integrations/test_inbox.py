@@ -178,11 +178,11 @@ def test_an_unmapped_work_type_is_an_exception_in_words(broker, taxdome):
     assert event.status == EventStatus.EXCEPTION and "Estate planning" in event.detail
 
 
-def test_billing_events_are_stored_and_shown_as_not_applicable_yet(broker, vendor_server):
+def test_accounting_events_other_than_payments_are_stored_and_ignored(broker, vendor_server):
     qbo = make_integration(Source.QBO, api_base_url=vendor_server.url, api_token="qbo-token")
     vendor_server.serve(
         "/v3/company/310687/payment/77?minorversion=75",
-        {"Payment": {"Id": "77", "TotalAmt": 120.0}},
+        {"Payment": {"Id": "77", "TotalAmt": 120.0}},  # unapplied: a credit, no invoice
     )
     batch = json.dumps(
         [
@@ -208,8 +208,7 @@ def test_billing_events_are_stored_and_shown_as_not_applicable_yet(broker, vendo
     process_all()
 
     payment = InboundEvent.objects.get(event_id="p-1")
-    assert payment.status == EventStatus.EXCEPTION and "billing" in payment.detail
-    assert payment.fetched == {"Payment": {"Id": "77", "TotalAmt": 120.0}}
+    assert payment.status == EventStatus.IGNORED and "pays no invoice" in payment.detail
     assert InboundEvent.objects.get(event_id="c-1").status == EventStatus.IGNORED
     assert InboundEvent.objects.get(integration=stripe).status == EventStatus.IGNORED
 
@@ -218,16 +217,14 @@ def test_xero_invoice_event_fetches_the_invoice_for_the_tenant(broker, vendor_se
     xero = make_integration(Source.XERO, api_base_url=vendor_server.url, api_token="xero-token")
     vendor_server.serve(
         "/api.xro/2.0/Invoices/717f2bfc-c6d4-41fd-b238-3f2f0c0cf777",
-        {"Invoices": [{"Status": "PAID"}]},
+        {"Invoices": [{"Type": "ACCREC", "InvoiceNumber": "INV-1", "Status": "AUTHORISED"}]},
     )
     deliver(xero, payload("xero_invoice_webhook.json"))
 
     process_all()
 
     event = InboundEvent.objects.get()
-    assert (
-        event.status == EventStatus.EXCEPTION and event.fetched["Invoices"][0]["Status"] == "PAID"
-    )
+    assert event.status == EventStatus.IGNORED and "no payments yet" in event.detail
     assert vendor_server.requests[0][1]["xero-tenant-id"] == "c2cc9b6e-9458-4c7d-93cc-f02b81b0594f"
 
 
