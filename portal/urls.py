@@ -29,4 +29,5 @@ urlpatterns = [
         name="capacity-hours-remove",
     ),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]
