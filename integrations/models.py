@@ -81,7 +81,9 @@ class Integration(models.Model):
         max_length=200,
         help_text=(
             "Signing secret: Stripe endpoint secret (whsec_…), Xero webhook key, QuickBooks "
-            "verifier token, Karbon SigningKey, or the generic endpoint's secret."
+            "verifier token, Karbon SigningKey, the generic endpoint's secret, or for inbound "
+            "email the Basic auth password in the parse service's URL (Mailgun: its webhook "
+            "signing key)."
         ),
     )
     previous_secret = models.CharField(
