@@ -55,10 +55,12 @@ from billing.invoices import (
     invoice_recompute,
     payment_page_refresh_after_commit,
 )
+from billing.messages import webhook_invoice_event
 from billing.models import BillingTask, ClientBillingProfile, Dispute, Invoice, InvoiceLine
 from billing.rates import ZERO
 from core.exceptions import ApplicationError, NotFound
 from core.types import User
+from notifications.choices import WebhookEventType
 from notifications.services import notify_all
 
 KEYWORDS = re.compile(r"\b(disputes?|disputed|disputing|incorrect|questions?)\b", re.IGNORECASE)
@@ -114,6 +116,17 @@ def _open(
         dispute.lines.set(lines)
     invoice.disputed_amount = amount
     invoice.save(update_fields=["disputed_amount", "updated_at"])
+    webhook_invoice_event(
+        WebhookEventType.INVOICE_DISPUTED,
+        invoice,
+        dispute={
+            "id": dispute.pk,
+            "source": dispute.source,
+            "amount": str(amount),
+            "whole_invoice": dispute.whole_invoice,
+            "line_ids": sorted(line.pk for line in lines),
+        },
+    )
     state = _locked_state(invoice)
     if dispute.whole_invoice:
         state.paused, state.promised_on = PauseReason.DISPUTE, None

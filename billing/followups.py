@@ -58,6 +58,7 @@ from billing.choices import (
     SequenceKind,
 )
 from billing.links import invoice_public_url, statement_public_url
+from billing.messages import webhook_invoice_event
 from billing.models import (
     BillingTask,
     ClientBillingProfile,
@@ -76,7 +77,7 @@ from clients.choices import BillingModel
 from clients.models import Client
 from core.exceptions import ApplicationError
 from core.roles import BILLING
-from notifications.choices import NotificationTemplate, SubjectType
+from notifications.choices import NotificationTemplate, SubjectType, WebhookEventType
 from notifications.services import Delivery, Message, notify, notify_all
 from staff.models import StaffMember
 
@@ -606,6 +607,18 @@ def _send(
             (FollowUpMessage(client=client, sent_on=today, lead_step=lead, total=total), touches)
         )
     FollowUpMessage.objects.bulk_create([message for message, _ in groups])
+    missed = [t for _, touches in groups for t in touches if t.instalment and t.days_overdue > 0]
+    told = (
+        set(
+            FollowUpTouch.objects.filter(
+                invoice_id__in={t.state.invoice_id for t in missed},
+                instalment__isnull=False,
+                days_overdue__gt=0,
+            ).values_list("invoice_id", "instalment")
+        )
+        if missed
+        else set()
+    )
     FollowUpTouch.objects.bulk_create(
         [
             FollowUpTouch(
@@ -623,6 +636,20 @@ def _send(
             for t in touches
         ]
     )
+    for t in missed:  # the first touch past an instalment's date: it was missed
+        assert t.instalment is not None
+        if (t.state.invoice_id, t.instalment.number) not in told:
+            told.add((t.state.invoice_id, t.instalment.number))
+            webhook_invoice_event(
+                WebhookEventType.INSTALMENT_MISSED,
+                t.state.invoice,
+                instalment={
+                    "number": t.instalment.number,
+                    "due_on": t.instalment.due_on.isoformat(),
+                    "days_overdue": t.days_overdue,
+                    "still_owed": str(t.balance),
+                },
+            )
     deliveries: list[Delivery] = []
     holds: dict[int, str] = {}
     tasks: list[BillingTask] = []
