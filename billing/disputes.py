@@ -42,6 +42,7 @@ from billing.choices import (
 )
 from billing.followups import (
     Steps,
+    _current_due,
     _locked_state,
     _restart,
     _schedule,
@@ -322,12 +323,14 @@ def dispute_resolve(
         followup_stop(invoice=invoice)
     else:
         state = _locked_state(invoice)
+        steps = Steps()
         _restart(
             state,
-            invoice,
+            due_on=invoice.due_on,
+            due=_current_due(invoice, steps, state.sequence_id),
             on=today or timezone.localdate(),
             reason=f"Dispute resolved ({dispute.get_outcome_display().lower()})",
-            steps=Steps(),
+            steps=steps,
         )
         state.save()
     payment_page_refresh_after_commit(invoice)

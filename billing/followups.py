@@ -39,16 +39,17 @@ import logging
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
-from billing.cadence import StepAt, due_step, next_touch_on, restart_position
+from billing.cadence import StepAt, next_touch_on, restart_position
 from billing.choices import (
     BillingTaskKind,
     BillingTaskStatus,
@@ -57,12 +58,10 @@ from billing.choices import (
     PromiseStatus,
     SequenceKind,
 )
-from billing.links import invoice_public_url, statement_public_url
-from billing.messages import webhook_invoice_event
+from billing.links import invoice_public_url
 from billing.models import (
     BillingTask,
     ClientBillingProfile,
-    FollowUpMessage,
     FollowUpSequence,
     FollowUpState,
     FollowUpStep,
@@ -77,13 +76,15 @@ from clients.choices import BillingModel
 from clients.models import Client
 from core.exceptions import ApplicationError
 from core.roles import BILLING
-from notifications.choices import NotificationTemplate, SubjectType, WebhookEventType
-from notifications.services import Delivery, Message, notify, notify_all
+from notifications.choices import NotificationTemplate, SubjectType
+from notifications.services import Delivery, Message, notify
 from staff.models import StaffMember
 
 logger = logging.getLogger(__name__)
 
-CLIENT_BATCH = 200
+if TYPE_CHECKING:
+    from billing.followup_run import RunResult, StateRow
+
 CENT = Decimal("0.01")
 MAX_PROMISE_DAYS = 90
 
@@ -151,23 +152,38 @@ class Due:
 
 
 def instalments_of(invoice: Invoice, rows: list[Instalment]) -> list[Due]:
-    if not rows:
-        assert invoice.due_on is not None
-        return [Due(1, invoice.due_on, invoice.total)]
-    return [Due(r.number, r.due_on, r.settled_when_paid) for r in rows]
+    return dues_or_whole(
+        invoice.due_on, invoice.total, [Due(r.number, r.due_on, r.settled_when_paid) for r in rows]
+    )
 
 
-def current_instalment(invoice: Invoice, dues: list[Due]) -> Due:
+def dues_or_whole(due_on: date | None, total: Decimal, dues: list[Due]) -> list[Due]:
+    """The plan's instalments; without a plan, one: the whole invoice by its due date."""
+    if dues:
+        return dues
+    assert due_on is not None
+    return [Due(1, due_on, total)]
+
+
+def current_instalment(amount_paid: Decimal, dues: list[Due]) -> Due:
     for due in dues:
-        if invoice.amount_paid < due.settled_when_paid:
+        if amount_paid < due.settled_when_paid:
             return due
     return dues[-1]
+
+
+def _current_due(invoice: Invoice, steps: Steps, sequence_id: int) -> Due | None:
+    """A payment plan's instalment now owed (None: not a payment-plan sequence)."""
+    if not _is_plan(steps, sequence_id):
+        return None
+    plan = list(invoice.instalments.order_by("number"))
+    return current_instalment(invoice.amount_paid, instalments_of(invoice, plan))
 
 
 # --- Starting and moving a state -----------------------------------------------------------
 
 
-def _schedule(state: FollowUpState, steps: Steps) -> None:
+def _schedule(state: FollowUpState | StateRow, steps: Steps) -> None:
     """``next_touch_on`` from the state's cycle (None while paused by a dispute)."""
     if state.stopped_at is not None or state.paused == PauseReason.DISPUTE:
         state.next_touch_on = None
@@ -191,7 +207,7 @@ def _new_state(
         invoice=invoice, client_id=invoice.client_id, sequence_id=sequence_id, cycle=1
     )
     if _is_plan(steps, sequence_id):
-        due = current_instalment(invoice, instalments_of(invoice, plan_rows))
+        due = current_instalment(invoice.amount_paid, instalments_of(invoice, plan_rows))
         state.anchor_on, state.instalment = due.due_on, due.number
     else:
         assert invoice.due_on is not None
@@ -261,22 +277,27 @@ def _locked_state(invoice: Invoice) -> FollowUpState:
 
 
 def _restart(
-    state: FollowUpState, invoice: Invoice, *, on: date, reason: str, steps: Steps
+    state: FollowUpState | StateRow,
+    *,
+    due_on: date | None,
+    due: Due | None,
+    on: date,
+    reason: str,
+    steps: Steps,
 ) -> None:
-    """A new cycle from touch 1, anchored at ``on`` (never before the due date)."""
-    assert invoice.due_on is not None
+    """A new cycle from touch 1, anchored at ``on`` (never before the due date, or
+    for a payment plan, ``due``: the instalment now owed)."""
+    assert due_on is not None
     state.cycle += 1
     state.paused = PauseReason.NONE
     state.promised_on = None
     state.restart_reason = reason[:200]
     seq = steps.at(state.sequence_id)
-    if _is_plan(steps, state.sequence_id):
-        plan = list(invoice.instalments.order_by("number"))
-        due = current_instalment(invoice, instalments_of(invoice, plan))
+    if due is not None:
         state.instalment = due.number
         state.anchor_on = max(due.due_on, on)
     else:
-        state.anchor_on = max(invoice.due_on, on)
+        state.anchor_on = max(due_on, on)
     state.last_position = restart_position(seq, anchor=state.anchor_on, today=on)
     _schedule(state, steps)
 
@@ -306,7 +327,7 @@ def followup_on_payment(*, invoice: Invoice, payment: Payment) -> None:
     state = _locked_state(invoice)
     if _is_plan(steps, state.sequence_id):
         plan = list(invoice.instalments.order_by("number"))
-        due = current_instalment(invoice, instalments_of(invoice, plan))
+        due = current_instalment(invoice.amount_paid, instalments_of(invoice, plan))
         if due.number != state.instalment:
             state.cycle += 1
             state.instalment, state.anchor_on, state.last_position = due.number, due.due_on, 0
@@ -317,7 +338,8 @@ def followup_on_payment(*, invoice: Invoice, payment: Payment) -> None:
     elif state.paused != PauseReason.DISPUTE:
         _restart(
             state,
-            invoice,
+            due_on=invoice.due_on,
+            due=None,
             on=payment.received_on,
             reason=f"Partial payment of ${payment.amount:,.2f} received {payment.received_on:%B %-d}",
             steps=steps,
@@ -404,309 +426,17 @@ def promise_record(
     return promise
 
 
-# --- The daily run -----------------------------------------------------------------------
-
-
-@dataclass
-class RunResult:
-    clients: int = 0
-    touches: int = 0
-    messages: int = 0
-    sms: int = 0
-    holds: int = 0
-    call_tasks: int = 0
-    skipped: int = 0
-    batches: int = 0
-    queries_per_batch: list[int] = field(default_factory=list)
-
-
-@dataclass
-class _Touch:
-    state: FollowUpState
-    step: FollowUpStep
-    balance: Decimal
-    days_overdue: int
-    instalment: Due | None
-    reason: str
-
-
-def _chased(invoice: Invoice, state: FollowUpState, due: Due | None) -> Decimal:
-    """What a touch asks for: the undisputed balance; for an instalment, what is still
-    owed of it (never more than the undisputed balance)."""
-    chaseable = invoice.chaseable_balance
-    if due is None:
-        return chaseable
-    return min(chaseable, max(ZERO, due.settled_when_paid - invoice.amount_paid))
-
-
-def _plan_dues(invoice: Invoice) -> list[Due]:
-    return instalments_of(invoice, sorted(invoice.instalments.all(), key=lambda i: i.number))
-
-
-def _due_touch(
-    state: FollowUpState, steps: Steps, today: date, promises: dict[int, PaymentPromise]
-) -> _Touch | None:
-    """Move ``state`` to what holds today and return the touch due now, if any."""
-    invoice = state.invoice
-    if invoice.status != InvoiceStatus.ISSUED:
-        state.stopped_at = state.stopped_at or timezone.now()
-        _schedule(state, steps)
-        return None
-    plan = _is_plan(steps, state.sequence_id)
-    if state.paused == PauseReason.PROMISE:
-        promise = promises.get(invoice.pk)
-        if promise is not None:
-            promise.status, promise.settled_at = PromiseStatus.BROKEN, timezone.now()
-        assert state.promised_on is not None
-        _restart(
-            state,
-            invoice,
-            on=state.promised_on,
-            reason=f"Promise to pay by {state.promised_on:%B %-d, %Y} not kept",
-            steps=steps,
-        )
-    due: Due | None = None
-    if plan:
-        due = current_instalment(invoice, _plan_dues(invoice))
-        if due.number != state.instalment:
-            state.cycle += 1
-            state.instalment, state.anchor_on, state.last_position = due.number, due.due_on, 0
-            state.restart_reason = f"Instalment {due.number - 1} paid"
-    step_at = due_step(
-        steps.at(state.sequence_id),
-        anchor=state.anchor_on,
-        last_position=state.last_position,
-        today=today,
-    )
-    if step_at is None:
-        _schedule(state, steps)
-        return None
-    step = steps.step(state.sequence_id, step_at.position)
-    assert invoice.due_on is not None
-    balance = _chased(invoice, state, due)
-    days = (today - (due.due_on if due else invoice.due_on)).days
-    when = f"{days} days past due" if days > 0 else f"due in {-days} days" if days else "due today"
-    what = f"instalment {due.number} " if due and plan else ""
-    reason = (
-        f"{step.sequence.name}, touch {step.position} ({step.label}): {what}{when}, "
-        f"${balance:,.2f} undisputed balance, cycle {state.cycle}"
-    )
-    if state.restart_reason and state.last_position == 0:
-        reason += f" (restarted: {state.restart_reason})"
-    return _Touch(state, step, balance, days, due if plan else None, reason[:300])
-
-
-def _due_client_ids(today: date, after: int, limit: int) -> list[int]:
-    return list(
-        FollowUpState.objects.filter(next_touch_on__lte=today, client_id__gt=after)
-        .order_by("client_id")
-        .values_list("client_id", flat=True)
-        .distinct()[:limit]
-    )
+# --- The daily run (billing.followup_run) ------------------------------------------------
 
 
 def followups_run(
-    *, today: date | None = None, now: datetime | None = None, client_batch: int = CLIENT_BATCH
+    *, today: date | None = None, now: datetime | None = None, client_batch: int | None = None
 ) -> RunResult:
-    """The daily run (see the module docstring); safe to run again or twice at once."""
-    result = RunResult()
-    if today is None:
-        local = timezone.localtime(now or timezone.now())
-        if local.hour < settings.FOLLOWUP_SEND_HOUR:
-            return result
-        today = local.date()
-    steps = Steps()
-    followup_states_create_missing(steps=steps)
-    coordinators = _Coordinators()
-    after = 0
-    while True:
-        client_ids = _due_client_ids(today, after, client_batch)
-        if not client_ids:
-            break
-        after = client_ids[-1]
-        _run_batch(client_ids, today, steps, coordinators, result)
-        result.batches += 1
-    return result
+    """The daily run: ``billing.followup_run.followups_run`` (set-based, its own module)."""
+    from billing import followup_run
 
-
-def _run_batch(
-    client_ids: list[int],
-    today: date,
-    steps: Steps,
-    coordinators: _Coordinators,
-    result: RunResult,
-) -> None:
-    with transaction.atomic():
-        states = list(
-            FollowUpState.objects.select_for_update(of=("self",), skip_locked=True)
-            .filter(client_id__in=client_ids, next_touch_on__lte=today)
-            .select_related("invoice__client__billing_profile")
-            .prefetch_related("invoice__instalments")
-            .order_by("client_id", "invoice_id")
-        )
-        if not states:
-            return
-        promises = {
-            p.invoice_id: p
-            for p in PaymentPromise.objects.filter(
-                invoice_id__in=[s.invoice_id for s in states if s.paused == PauseReason.PROMISE],
-                status=PromiseStatus.OPEN,
-            )
-        }
-        by_client: dict[int, list[_Touch]] = defaultdict(list)
-        for state in states:
-            touch = _due_touch(state, steps, today, promises)
-            if touch is None:
-                continue
-            invoice = state.invoice
-            profile = _profile(invoice.client)
-            minimum = max(CENT, profile.min_reminder_balance if profile else ZERO)
-            if (profile is not None and profile.exclude_from_reminders) or touch.balance < minimum:
-                # Nothing goes out: looked at again tomorrow, the touch still unsent.
-                state.next_touch_on = today + timedelta(days=1)
-                result.skipped += 1
-                continue
-            by_client[state.client_id].append(touch)
-            state.last_position = touch.step.position
-            state.restart_reason = state.restart_reason if state.last_position else ""
-            _schedule(state, steps)
-        if promises:
-            PaymentPromise.objects.bulk_update(list(promises.values()), ["status", "settled_at"])
-        _send(by_client, today, coordinators, result)
-        FollowUpState.objects.bulk_update(
-            states,
-            [
-                "cycle",
-                "anchor_on",
-                "instalment",
-                "last_position",
-                "next_touch_on",
-                "paused",
-                "promised_on",
-                "stopped_at",
-                "restart_reason",
-            ],
-        )
-
-
-def _send(
-    by_client: dict[int, list[_Touch]],
-    today: date,
-    coordinators: _Coordinators,
-    result: RunResult,
-) -> None:
-    """One message per client for their touches today, the touches, holds and tasks."""
-    if not by_client:
-        return
-    groups = []
-    for touches in by_client.values():
-        lead = max(touches, key=lambda t: (t.step.position, t.days_overdue)).step
-        total = sum((t.balance for t in touches), ZERO)
-        client = touches[0].state.invoice.client
-        groups.append(
-            (FollowUpMessage(client=client, sent_on=today, lead_step=lead, total=total), touches)
-        )
-    FollowUpMessage.objects.bulk_create([message for message, _ in groups])
-    missed = [t for _, touches in groups for t in touches if t.instalment and t.days_overdue > 0]
-    told = (
-        set(
-            FollowUpTouch.objects.filter(
-                invoice_id__in={t.state.invoice_id for t in missed},
-                instalment__isnull=False,
-                days_overdue__gt=0,
-            ).values_list("invoice_id", "instalment")
-        )
-        if missed
-        else set()
-    )
-    FollowUpTouch.objects.bulk_create(
-        [
-            FollowUpTouch(
-                invoice_id=t.state.invoice_id,
-                cycle=t.state.cycle,
-                step=t.step,
-                message=message,
-                sent_on=today,
-                days_overdue=t.days_overdue,
-                balance=t.balance,
-                instalment=t.instalment.number if t.instalment else None,
-                reason=t.reason,
-            )
-            for message, touches in groups
-            for t in touches
-        ]
-    )
-    for t in missed:  # the first touch past an instalment's date: it was missed
-        assert t.instalment is not None
-        if (t.state.invoice_id, t.instalment.number) not in told:
-            told.add((t.state.invoice_id, t.instalment.number))
-            webhook_invoice_event(
-                WebhookEventType.INSTALMENT_MISSED,
-                t.state.invoice,
-                instalment={
-                    "number": t.instalment.number,
-                    "due_on": t.instalment.due_on.isoformat(),
-                    "days_overdue": t.days_overdue,
-                    "still_owed": str(t.balance),
-                },
-            )
-    deliveries: list[Delivery] = []
-    holds: dict[int, str] = {}
-    tasks: list[BillingTask] = []
-    for message, touches in groups:
-        client = message.client
-        email_steps = [t for t in touches if t.step.send_email]
-        sms_steps = [t for t in touches if t.step.send_sms]
-        if email_steps or sms_steps:
-            delivery = _delivery(message, touches, bool(email_steps), bool(sms_steps))
-            if delivery is not None:
-                deliveries.append(delivery)
-                result.sms += len(delivery.phones)
-        hold = next((t for t in touches if t.step.set_account_hold), None)
-        if hold is not None and not client.account_hold:
-            holds[client.pk] = (
-                f"invoice {hold.state.invoice.number} {hold.days_overdue} days past due, "
-                f"${hold.balance:,.2f} unpaid"
-            )
-        if any(t.step.coordinator_call for t in touches):
-            numbers = ", ".join(t.state.invoice.number for t in touches)
-            tasks.append(
-                BillingTask(
-                    kind=BillingTaskKind.CALL,
-                    title=f"Call {client.name} about invoice {numbers}"[:200],
-                    client=client,
-                    invoice=touches[0].state.invoice,
-                    message=message,
-                    details=(
-                        f"${message.total:,.2f} unpaid; " + "; ".join(t.reason for t in touches)
-                    )[:1000],
-                    assignee=coordinators.next(),
-                )
-            )
-        result.clients += 1
-        result.touches += len(touches)
-    notify_all(deliveries)
-    result.messages += len(deliveries)
-    if holds:
-        _hold(holds)
-        result.holds += len(holds)
-    if tasks:
-        BillingTask.objects.bulk_create(tasks)
-        notify_all(task_delivery(task) for task in tasks if task.assignee is not None)
-        result.call_tasks += len(tasks)
-
-
-def _hold(reasons: dict[int, str]) -> None:
-    """Put these clients on account hold, each with its reason (one statement)."""
-    now = timezone.now()
-    clients = list(Client.objects.filter(pk__in=list(reasons), account_hold=False).only("pk"))
-    for client in clients:
-        client.account_hold = True
-        client.account_hold_reason = reasons[client.pk][:300]
-        client.account_hold_since = now
-        client.updated_at = now
-    Client.objects.bulk_update(
-        clients, ["account_hold", "account_hold_reason", "account_hold_since", "updated_at"]
+    return followup_run.followups_run(
+        today=today, now=now, client_batch=client_batch or followup_run.CLIENT_BATCH
     )
 
 
@@ -783,76 +513,6 @@ def fill(template: str, values: dict[str, str]) -> str:
 
 def _money(amount: Decimal) -> str:
     return f"{amount:,.2f}"
-
-
-def _delivery(
-    message: FollowUpMessage, touches: list[_Touch], email: bool, sms: bool
-) -> Delivery | None:
-
-    client = message.client
-    lead = next(t for t in touches if t.step.pk == message.lead_step_id)
-    invoice = lead.state.invoice
-    numbers = ", ".join(t.state.invoice.number for t in touches)
-    values = {
-        "client": client.name,
-        "contact": client.contact_name or client.name,
-        "number": invoice.number if len(touches) == 1 else numbers,
-        "numbers": numbers,
-        "due_on": f"{invoice.due_on:%B %-d, %Y}",
-        "amount": _money(message.total),
-        "days": str(max(0, lead.days_overdue)),
-        "firm": settings.FIRM_NAME,
-        "firm_phone": settings.FIRM_PHONE or "us",
-        "instalment": str(lead.instalment.number) if lead.instalment else "",
-        "instalment_due_on": f"{lead.instalment.due_on:%B %-d, %Y}" if lead.instalment else "",
-    }
-    step = message.lead_step
-    single = len(touches) == 1
-    pay_url = (
-        (invoice.payment_url or invoice_public_url(invoice_id=invoice.pk))
-        if single
-        else statement_public_url(client_id=client.pk)
-    )
-    subject = fill(step.email_subject or "Invoice {number} from {firm}", values)
-    body = fill(step.email_body, values)
-    # The billing profile came with the batch (select_related): no query per client.
-    profile = _profile(client)
-    recipient = ((profile.billing_email if profile else "") or client.email) if email else ""
-    phone = str(client.mobile) if sms and client.mobile else ""
-    if not recipient and not phone:
-        return None
-    return Delivery(
-        Message(
-            subject_type=SubjectType.FOLLOWUP,
-            subject_id=message.pk,
-            template=NotificationTemplate.FOLLOWUP_TOUCH,
-            step=step.position,
-            subject=subject,
-            context={
-                "client": client,
-                "paragraphs": [p.strip() for p in body.split("\n\n") if p.strip()],
-                "rows": [
-                    {
-                        "invoice": t.state.invoice,
-                        "balance": t.balance,
-                        "days_overdue": t.days_overdue,
-                        "instalment": t.instalment,
-                        "public_url": invoice_public_url(invoice_id=t.state.invoice_id),
-                    }
-                    for t in touches
-                ],
-                "total": message.total,
-                "pay_url": pay_url if any(t.step.payment_link for t in touches) else "",
-                "autopay_offer": any(t.step.autopay_offer for t in touches),
-                "payment_instructions": settings.PAYMENT_INSTRUCTIONS,
-                "firm_name": settings.FIRM_NAME,
-                "firm_phone": settings.FIRM_PHONE,
-            },
-            sms_text=fill(step.sms_text, values)[:320] if phone else "",
-        ),
-        emails=(recipient,) if recipient else (),
-        phones=(phone,) if phone else (),
-    )
 
 
 # --- The billing coordinator's tasks -------------------------------------------------------

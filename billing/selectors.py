@@ -395,20 +395,36 @@ def followup_status(*, client_ids: list[int] | None = None, limit: int = 500) ->
     return rows
 
 
-def failed_followups(*, limit: int = 100) -> list[object]:
-    """Follow-up emails and texts that failed for good: for the coordinator to see and retry."""
+def failed_followups(*, client_ids: list[int] | None, limit: int = 100) -> list[object]:
+    """Follow-up emails and texts that failed for good (or are being retried): for the
+    coordinator to see and retry. ``client_ids``: a manager's clients (None: the firm),
+    as every billing page scopes them (``billing.reports.client_scope``)."""
+    from billing.models import FollowUpMessage
     from notifications.choices import NotificationStatus, NotificationTemplate
     from notifications.models import Notification
 
-    return list(
-        Notification.objects.filter(
-            template__in=[
-                NotificationTemplate.FOLLOWUP_TOUCH,
-                NotificationTemplate.PAYMENT_RECEIVED,
-            ],
-            status__in=[NotificationStatus.FAILED, NotificationStatus.RETRYING],
-        ).order_by("-created_at")[:limit]
+    queryset = Notification.objects.filter(
+        template__in=[
+            NotificationTemplate.FOLLOWUP_TOUCH,
+            NotificationTemplate.PAYMENT_RECEIVED,
+        ],
+        status__in=[NotificationStatus.FAILED, NotificationStatus.RETRYING],
     )
+    if client_ids is not None:
+        # A touch's subject is its follow-up message; a payment's, its invoice.
+        queryset = queryset.filter(
+            Q(
+                template=NotificationTemplate.FOLLOWUP_TOUCH,
+                subject_id__in=FollowUpMessage.objects.filter(client_id__in=client_ids).values(
+                    "pk"
+                ),
+            )
+            | Q(
+                template=NotificationTemplate.PAYMENT_RECEIVED,
+                subject_id__in=Invoice.objects.filter(client_id__in=client_ids).values("pk"),
+            )
+        )
+    return list(queryset.order_by("-created_at")[:limit])
 
 
 def billing_task_list(*, open_only: bool = True, limit: int = 200) -> list[object]:

@@ -55,9 +55,10 @@ def followup_status(request: HttpRequest) -> HttpResponse:
     from billing.reports import client_scope
     from core.roles import is_billing_coordinator
 
+    client_ids = client_scope(request.user)
     context = {
-        "rows": selectors.followup_status(client_ids=client_scope(request.user)),
-        "failed": selectors.failed_followups(),
+        "rows": selectors.followup_status(client_ids=client_ids),
+        "failed": selectors.failed_followups(client_ids=client_ids),
         "can_chase": is_billing_coordinator(request.user),
     }
     return render(request, "billing/followup_status.html", context)

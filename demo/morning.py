@@ -51,7 +51,7 @@ from staff.choices import Role
 from staff.models import StaffMember
 
 # How many engagements' documents come in this morning.
-ARRIVALS = 8
+ARRIVALS = 24
 CONFIRMATIONS = 3
 
 

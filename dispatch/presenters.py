@@ -23,6 +23,7 @@ over are for managers and partners.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -97,6 +98,32 @@ def seniority_label(level: object) -> str:
         return SENIORITY[int(level)]  # type: ignore[call-overload]
     except (KeyError, TypeError, ValueError):
         return "—"
+
+
+# The engine's seniority refusals carry levels as numbers (it is plain data); people read
+# the firm's titles. Reasons: "seniority 2 < required 3", "over-qualified: seniority 6 > 5
+# for the preparer of this work"; counted labels: "seniority below 3",
+# "over-qualified (seniority above 5)".
+_BELOW = re.compile(r"^seniority (\d+) < required (\d+)$")
+_OVER = re.compile(r"^over-qualified: seniority (\d+) > (\d+) for the (\w+) of this work$")
+_BELOW_LABEL = re.compile(r"^seniority below (\d+)$")
+_OVER_LABEL = re.compile(r"^over-qualified \(seniority above (\d+)\)$")
+
+
+def refusal_in_words(text: str) -> str:
+    """An engine refusal with seniority levels named as the firm names them."""
+    if match := _BELOW.match(text):
+        held, needed = (seniority_label(level) for level in match.groups())
+        return f"{held}: this work needs at least {needed}"
+    if match := _OVER.match(text):
+        held, most = (seniority_label(level) for level in match.groups()[:2])
+        doing = {"preparer": "prepare", "reviewer": "review"}.get(match[3], "take")
+        return f"Over-qualified: a {held} does not {doing} this work (at most {most})"
+    if match := _BELOW_LABEL.match(text):
+        return f"below {seniority_label(match[1])}"
+    if match := _OVER_LABEL.match(text):
+        return f"over-qualified (above {seniority_label(match[1])})"
+    return text
 
 
 def utilization_text(
@@ -175,7 +202,7 @@ def _verdict(row: Row, *, chosen: bool) -> str:
         return f"Not enough time before the due date: {free_text(row.get('available_before_deadline'))}"
     if rule == SLIP:
         return "Has room, but another deadline of theirs would slip"
-    reason = str(row.get("reason") or "")
+    reason = refusal_in_words(str(row.get("reason") or ""))
     return reason[:1].upper() + reason[1:]
 
 
@@ -294,9 +321,11 @@ def escalation_conflict(escalation: Escalation) -> str:
     qualified = [row for row in rows if row.get("qualified")]
     cause = escalation_cause(escalation)
     if cause == CAUSE_SKILLS:
-        counts: Counter[str] = Counter(str(row.get("rule") or row.get("reason")) for row in rows)
+        counts: Counter[str] = Counter(
+            refusal_in_words(str(row.get("rule") or row.get("reason"))) for row in rows
+        )
         for label, count in decision.rejections or []:
-            counts[str(label)] += int(count)
+            counts[refusal_in_words(str(label))] += int(count)
         if not counts:
             return "Nobody on the roster holds the skills this work needs."
         parts = [f"{count} {label}" for label, count in counts.most_common(3)]
@@ -453,7 +482,7 @@ def decision_view(
         counted = sum(int(count) for _label, count in decision.rejections or [])
         if counted:
             view.not_listed = "Not listed one by one: " + "; ".join(
-                f"{count} × {label}" for label, count in decision.rejections
+                f"{count} × {refusal_in_words(str(label))}" for label, count in decision.rejections
             )
     else:
         mine = [row for row in rows if int(row["staff_id"]) == scope.me]

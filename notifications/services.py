@@ -22,10 +22,10 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.db.models.constants import OnConflict
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from core.bulk import insert_values
 from core.queue import enqueue
 from notifications import registry
 from notifications.channels import (
@@ -67,6 +67,10 @@ class Message:
     # Builds an iCalendar attachment from the rendered text body (assignment emails).
     calendar: Callable[[str], str] | None = field(default=None, compare=False)
     sms_text: str = ""  # the text message's words, for the phones it goes to
+    # Already rendered (a batch job fills one skeleton per shape: ``notifications.skeletons``);
+    # None: rendered from ``template`` and ``context``.
+    text: str | None = None
+    html: str = ""
 
 
 def _render(template: str, context: dict[str, object]) -> tuple[str, str]:
@@ -133,7 +137,9 @@ def notify_all(deliveries: Iterable[Delivery]) -> list[Notification]:
         if not rows:
             continue
         message, countdown = delivery.message, delivery.countdown
-        if any(channel != Channel.SMS for channel, _, _ in rows):
+        if message.text is not None:
+            text, html = message.text, message.html
+        elif any(channel != Channel.SMS for channel, _, _ in rows):
             text, html = _render(message.layout or message.template, message.context)
         else:
             text, html = message.sms_text, ""
@@ -179,22 +185,26 @@ _IDENTITY = ("subject_type", "subject_id", "template", "step", "channel", "recip
 
 def _store_new(pending: list[Notification]) -> None:
     """Insert every row whose identity is not stored yet, in one statement
-    (``INSERT ... ON CONFLICT DO NOTHING RETURNING``), and give those their ids: no
-    savepoint, and a repeat is skipped without failing the caller's transaction.
-    Django's public ``bulk_create`` cannot both skip conflicts and return the new ids,
-    hence its ``_insert``."""
+    (``INSERT ... ON CONFLICT DO NOTHING RETURNING``, ``core.bulk``), and give those
+    their ids: no savepoint, and a repeat is skipped without failing the caller's
+    transaction."""
     if not pending:
         return
     meta = Notification._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    returning = [meta.pk, *(meta.get_field(name) for name in _IDENTITY)]  # no relations
-    rows = Notification.objects._insert(  # type: ignore[attr-defined]
-        pending, fields=fields, returning_fields=returning, on_conflict=OnConflict.IGNORE
+    fields = [
+        f.attname
+        for f in meta.concrete_fields
+        if not f.primary_key and not getattr(f, "auto_now_add", False)
+    ]
+    rows = insert_values(
+        Notification,
+        fields,
+        [tuple(getattr(n, name) for name in fields) for n in pending],
+        ignore_conflicts=True,
+        returning=["id", *_IDENTITY],
     )
     by_identity = {tuple(getattr(n, name) for name in _IDENTITY): n for n in pending}
     for row in rows:
-        if row is None:  # a single row, already stored
-            continue
         notification = by_identity[tuple(row[1:])]
         notification.pk = row[0]
         notification._state.adding = False

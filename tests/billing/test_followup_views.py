@@ -114,6 +114,34 @@ def test_a_manager_reads_the_status_page_but_cannot_release(client, manager, par
     assert response.status_code == 403
 
 
+def test_not_delivered_shows_a_manager_their_clients_only(client, manager, alice, partner, broker):
+    from notifications.choices import NotificationStatus, NotificationTemplate
+    from notifications.models import Notification
+    from tests.billing.conftest import hold, open_engagement, preparer
+
+    mine = client_with(email="ap@mine.example")
+    hold(preparer(open_engagement(client=mine)), alice)  # alice reports to the manager
+    theirs = client_with(email="ap@theirs.example")
+    issue(partner, client=mine)
+    issue(partner, client=theirs)
+    followups.followups_run(today=DUE + timedelta(days=1))
+    assert (
+        Notification.objects.filter(template=NotificationTemplate.FOLLOWUP_TOUCH).update(
+            status=NotificationStatus.FAILED, last_error="550 mailbox unavailable"
+        )
+        == 2
+    )
+
+    client.force_login(manager.user)
+    page = client.get(FOLLOWUPS).content.decode()
+    assert "Not delivered (1)" in page
+    assert "ap@mine.example" in page and "ap@theirs.example" not in page
+    client.force_login(partner.user)
+    page = client.get(FOLLOWUPS).content.decode()
+    assert "Not delivered (2)" in page
+    assert "ap@mine.example" in page and "ap@theirs.example" in page
+
+
 def test_the_statement_link_lists_open_invoices_logged_out(client, partner, broker):
     customer = client_with()
     first = issue(partner, client=customer, amount="100.00")

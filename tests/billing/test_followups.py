@@ -399,3 +399,13 @@ def test_no_mobile_or_no_twilio_means_no_text(partner, broker, settings):
     issue(partner)
     run_days(DUE, DUE + timedelta(days=16))
     assert Counter(n.channel for n in touches_sent()) == {"email": 4}
+
+
+def test_the_runs_links_open_the_invoice_and_the_statement():
+    from billing.links import PublicLinks, read_invoice_token, read_statement_token
+
+    links = PublicLinks()
+    invoice_url, statement_url = links.invoice(41), links.statement(7)
+    assert "/i/" in invoice_url and "/s/" in statement_url
+    assert read_invoice_token(invoice_url.rstrip("/").rsplit("/", 1)[1]) == 41
+    assert read_statement_token(statement_url.rstrip("/").rsplit("/", 1)[1]) == 7

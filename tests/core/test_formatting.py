@@ -81,3 +81,21 @@ def test_template_filters_use_the_same_rules():
     text = template.render(Context({"h": Decimal("1.5"), "f": -8, "u": 0.52, "n": 1, "m": 3}))
 
     assert text == "1.5 h|over by 8 h|52 %|1 open task|3 people|day"
+
+
+def test_no_page_writes_hours_its_own_way():
+    """Pages write hours through the ``hours`` filters ("12 h", not "12.0 h" or
+    "12.00 h"); emails and the inputs' values are not pages' figures."""
+    import re
+    from pathlib import Path
+
+    own_way = re.compile(r"\|floatformat[^}]*\}\}\s*h\b")
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    offenders = [
+        f"{path.relative_to(templates)}:{number}"
+        for path in sorted(templates.rglob("*.html"))
+        if "emails" not in path.parts
+        for number, line in enumerate(path.read_text().splitlines(), start=1)
+        if own_way.search(line)
+    ]
+    assert offenders == []

@@ -151,6 +151,43 @@ def test_the_candidate_table_speaks_in_labels_and_hours():
     assert cy.verdict == "Would be at 84 % with this task (threshold 80 %)"
 
 
+def test_seniority_refusals_name_the_firms_titles_not_levels():
+    junior = row(
+        2,
+        "Bo Yu",
+        kept=False,
+        qualified=False,
+        rule="seniority below 3",
+        reason="seniority 1 < required 3",
+    )
+    partner = row(
+        4,
+        "Pat Ro",
+        seniority=6,
+        kept=False,
+        qualified=False,
+        rule="over-qualified (seniority above 5)",
+        reason="over-qualified: seniority 6 > 5 for the preparer of this work",
+    )
+    record = decision(
+        row(1, "Ann Lee"),
+        junior,
+        partner,
+        assignee_id=1,
+        rejections=[["seniority below 3", 40], ["over-qualified (seniority above 5)", 3]],
+    )
+    view = decision_view(record, scope=MANAGER, role=TaskRole.PREPARER, requested_id=None)
+
+    verdicts = {candidate.name: candidate.verdict for candidate in view.candidates}
+    assert verdicts["Bo Yu"] == "Associate: this work needs at least Senior"
+    assert verdicts["Pat Ro"] == (
+        "Over-qualified: a Partner does not prepare this work (at most Senior manager)"
+    )
+    assert view.not_listed == (
+        "Not listed one by one: 40 × below Senior; 3 × over-qualified (above Senior manager)"
+    )
+
+
 # --- Who may read what --------------------------------------------------------------
 
 
@@ -219,7 +256,7 @@ def test_an_escalation_says_what_the_conflict_is_by_cause():
             row(1, "Ann Lee", kept=False, qualified=False, rule="seniority below 6"),
             row(2, "Bob Ng", kept=False, qualified=False, rule="seniority below 6"),
         )
-        == "Nobody holds the skills and seniority: 2 seniority below 6."
+        == "Nobody holds the skills and seniority: 2 below Partner."
     )
     assert "gap" not in conflict(row(1, "Ann Lee", kept=False, rule=OVER_THRESHOLD))
 

@@ -1,0 +1,88 @@
+"""core.bulk: many rows in one statement, from plain tuples, on both databases."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from django.db import connection
+
+from billing.choices import InvoiceOrigin, InvoiceStatus
+from billing.models import FollowUpMessage, FollowUpSequence, FollowUpState, Invoice
+from core.bulk import insert_values, reserve_ids, update_from_values
+from tests.factories import ClientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _invoices(count: int) -> list[Invoice]:
+    client = ClientFactory()
+    return [
+        Invoice.objects.create(
+            client=client,
+            origin=InvoiceOrigin.MANUAL,
+            status=InvoiceStatus.ISSUED,
+            number=f"T-{n}",
+            total=Decimal("100.00"),
+            issued_on=date(2026, 10, 2),
+            due_on=date(2026, 11, 1),
+        )
+        for n in range(count)
+    ]
+
+
+def test_insert_skips_what_a_unique_constraint_refuses_and_returns_the_rest():
+    invoices = _invoices(3)
+    sequence = FollowUpSequence.objects.get(kind="standard", is_default=True)
+    fields = ["invoice_id", "client_id", "sequence_id", "anchor_on", "next_touch_on"]
+    first = [(i.pk, i.client_id, sequence.pk, i.due_on, None) for i in invoices[:2]]
+    assert len(insert_values(FollowUpState, fields, first, returning=["id"])) == 2
+    again = [(i.pk, i.client_id, sequence.pk, date(2026, 12, 1), None) for i in invoices]
+    stored = insert_values(
+        FollowUpState, fields, again, ignore_conflicts=True, returning=["invoice_id"]
+    )
+    assert stored == [(invoices[2].pk,)]  # one state per invoice: the two kept theirs
+    states = {s.invoice_id: s for s in FollowUpState.objects.all()}
+    assert states[invoices[0].pk].anchor_on == date(2026, 11, 1)
+    # Fields not named get their model defaults.
+    assert states[invoices[2].pk].cycle == 1 and states[invoices[2].pk].paused == ""
+
+
+def test_update_writes_each_row_its_own_values():
+    invoices = _invoices(3)
+    sequence = FollowUpSequence.objects.get(kind="standard", is_default=True)
+    rows = insert_values(
+        FollowUpState,
+        ["invoice_id", "client_id", "sequence_id", "anchor_on"],
+        [(i.pk, i.client_id, sequence.pk, i.due_on) for i in invoices],
+        returning=["id", "invoice_id"],
+    )
+    wanted = {pk: (n + 2, date(2026, 11, 10 + n)) for n, (pk, _) in enumerate(sorted(rows))}
+    done = update_from_values(
+        FollowUpState,
+        ["cycle", "next_touch_on"],
+        [(pk, cycle, day) for pk, (cycle, day) in wanted.items()],
+    )
+    assert done == 3
+    got = {s.pk: (s.cycle, s.next_touch_on) for s in FollowUpState.objects.all()}
+    assert got == wanted
+
+
+def test_reserved_ids_are_the_tables_own_on_postgresql():
+    ids = reserve_ids(FollowUpMessage, 3)
+    if connection.vendor != "postgresql":
+        assert ids is None
+        return
+    assert ids is not None and len(set(ids)) == 3
+    client = ClientFactory()
+    step = FollowUpSequence.objects.get(kind="standard", is_default=True).steps.first()
+    insert_values(
+        FollowUpMessage,
+        ["id", "client_id", "sent_on", "lead_step_id", "total"],
+        [(ids[0], client.pk, date(2026, 12, 1), step.pk, Decimal("5.00"))],
+    )
+    made = FollowUpMessage.objects.create(
+        client=client, sent_on=date(2026, 12, 1), lead_step=step, total=Decimal("1.00")
+    )
+    assert made.pk not in ids  # the sequence moved past the reserved ones
