@@ -13,6 +13,7 @@ import sys
 from datetime import timedelta
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from csp.constants import NONE as CSP_NONE
@@ -239,6 +240,16 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: broker and cache when set ---------------------------------------
 REDIS_URL = os.environ.get("REDIS_URL", "")
+TESTING = "pytest" in sys.modules
+if REDIS_URL and TESTING and (_test_worker := os.environ.get("PYTEST_XDIST_WORKER", "")):
+    # Parallel test processes (pytest-xdist: gw0, gw1, ...) each take their own Redis
+    # database, the configured one plus the worker's number: every test clears the
+    # cache, and one process's real Celery worker must not take another's messages.
+    # (The Celery workers the tests start inherit the number but not pytest: they take
+    # the URL as given.)
+    _redis = urlsplit(REDIS_URL)
+    _redis_db = int(_redis.path.strip("/") or 0) + int(_test_worker.removeprefix("gw"))
+    REDIS_URL = urlunsplit(_redis._replace(path=f"/{_redis_db}"))
 if REDIS_URL:
     CACHES = {
         "default": {
@@ -254,7 +265,6 @@ else:
 CELERY_BROKER_DIR = VAR_DIR / "celery-broker"
 # Under pytest with no Redis, work queued on commit goes to an in-memory broker: it
 # must never land in var/ where a developer's running worker would pick it up.
-TESTING = "pytest" in sys.modules
 # Redis redelivers a message not acknowledged within the visibility timeout. A
 # countdown message is held unacknowledged until it runs, so the timeout must
 # outlast the longest countdown (checked below), or it would run twice.

@@ -1,7 +1,10 @@
 """The demo firm's billing, written through billing's own services (never a copy of a
 rule): rate cards, a week of draft time for each demo login, invoice drafts awaiting
-the partner, and issued invoices, some partly paid, so every billing page shows
-something real on first start.
+the partner, issued invoices, some partly paid, and the follow-up sequences at work
+(unpaid invoices at each touch of the standard and retainer sequences, a payment plan,
+a dispute naming a line, a promise to pay: the real daily run replayed over the last
+weeks), so every billing page and an invoice's timeline show something real on first
+start.
 
 Runs once: when the demo firm already has time or invoices, it creates nothing (the
 second ``seed_demo`` run stays a no-op). Engagements are only read, never moved: an
@@ -31,6 +34,7 @@ from billing.choices import (
 from billing.models import ClientBillingProfile, Invoice, RateOverride, TimeEntry
 from clients.choices import BillingModel, ExternalSource
 from clients.models import Client
+from core.exceptions import ApplicationError
 from engagements.choices import HELD_TASK_STATUSES, Milestone, TaskStatus
 from engagements.models import Engagement, EngagementMilestone, Task, WorkType
 from staff.models import StaffMember
@@ -77,6 +81,7 @@ def demo_billing_build(*, today: date, logins: list[str], seed: int = 42) -> Bil
         _drafts(today, rng, result)
         if partner is not None:
             _issued(partner, today, rng, result)
+            _followups(partner, today, result)
     return result
 
 
@@ -229,6 +234,110 @@ def _issued(partner: StaffMember, today: date, rng: random.Random, result: Billi
             )
             result.add("payments")
         issued += 1
+
+
+# Days past due that put an unpaid invoice, by the replayed daily runs, at each touch:
+# standard day 1 / 15 / 30; the retainer's softer 5 / 20 / 35.
+STANDARD_AGES = (3, 16, 31)
+RETAINER_AGES = (6, 21, 36)
+DISPUTED_AGE, PROMISED_AGE = 10, 5
+REPLAY_DAYS = 40
+
+
+def _followups(partner: StaffMember, today: date, result: BillingResult) -> None:
+    """The follow-up sequences at work, through the real daily run replayed day by day
+    (so each invoice's timeline shows what went out when, and why): unpaid invoices
+    dated at each touch of the standard and retainer sequences (last month's retainer
+    invoices, most of them paid), a payment plan, a dispute naming one line, a promise
+    to pay."""
+    from billing import disputes, followup_run, followups
+    from billing.models import FollowUpState
+
+    # Last month's retainer invoices, as the monthly job made them; most paid.
+    last_month = invoices.month_start(today) - timedelta(days=1)
+    invoices.retainer_invoices_create(today=last_month)
+    retainers = []
+    for draft in Invoice.objects.filter(
+        origin=InvoiceOrigin.RETAINER, period=invoices.month_start(last_month)
+    ).order_by("pk"):
+        invoice = invoices.invoice_approve(invoice_id=draft.pk, user=partner.user).invoice
+        _dated(invoice, invoice.period or last_month, today)
+        retainers.append(invoice)
+        result.add("invoices")
+    for invoice in retainers[len(RETAINER_AGES) :]:
+        invoice.refresh_from_db()
+        payments.payment_record(
+            invoice_id=invoice.pk,
+            amount=invoice.total,
+            received_on=min(today, invoice.due_on or today),
+            method=PaymentMethod.ACH,
+            note="Retainer auto-pay (demo)",
+            user=partner.user,
+        )
+        result.add("payments")
+    for invoice, age in zip(retainers, RETAINER_AGES, strict=False):
+        _dated(invoice, today - timedelta(days=age + invoice.terms_days), today)
+    # The engagement invoices still open: one at each standard touch, one disputed,
+    # one promised, one on a payment plan.
+    open_ = list(
+        Invoice.objects.filter(status=InvoiceStatus.ISSUED)
+        .exclude(origin=InvoiceOrigin.RETAINER)
+        .order_by("pk")
+    )
+    # The disputed one names a line: an invoice with several, when there is one.
+    several = next((i for i in open_[3:] if i.lines.count() > 1), None)
+    if several is not None:
+        open_.remove(several)
+        open_.insert(3, several)
+    ages = [*STANDARD_AGES, DISPUTED_AGE, PROMISED_AGE]
+    for invoice, age in zip(open_, ages, strict=False):
+        _dated(invoice, today - timedelta(days=age + invoice.terms_days), today)
+    disputed = open_[3] if len(open_) > 3 else None
+    promised = open_[4] if len(open_) > 4 else None
+    planned = open_[5] if len(open_) > 5 else None
+    # The daily run anchors each invoice at its due date: states made at approval, before
+    # the dates above, are made again by the run ("made if missing").
+    FollowUpState.objects.filter(
+        invoice__in=[*retainers, *open_], invoice__status=InvoiceStatus.ISSUED
+    ).delete()
+    for back in range(REPLAY_DAYS, -1, -1):
+        day = today - timedelta(days=back)
+        if disputed is not None and day == today - timedelta(days=DISPUTED_AGE - 3):
+            line = disputed.lines.order_by("-amount", "pk").first()
+            disputes.dispute_open(
+                invoice_id=disputed.pk,
+                user=partner.user,
+                line_ids=[line.pk] if line is not None and disputed.lines.count() > 1 else [],
+                note="The client questions the hours on this line (demo).",
+            )
+            result.add("disputes")
+        if promised is not None and day == today - timedelta(days=PROMISED_AGE - 2):
+            followups.promise_record(
+                invoice_id=promised.pk,
+                user=partner.user,
+                promised_on=today + timedelta(days=5),
+                note="Promised on the phone to the coordinator (demo).",
+                today=day,
+            )
+            result.add("promises to pay")
+        if planned is not None and back == 0:
+            try:
+                followups.instalment_plan_create(
+                    invoice_id=planned.pk, count=3, first_due_on=today + timedelta(days=3)
+                )
+                result.add("payment plans")
+            except ApplicationError:
+                pass  # a demo dated before the real clock: instalments can't start in the past
+        result.add("follow-up touches", followup_run.followups_run(today=day).touches)
+
+
+def _dated(invoice: Invoice, issued_on: date, today: date) -> None:
+    """Only the invoice's dates move (as ``_issued`` dates them), never a history."""
+    issued_on = min(issued_on, today)
+    Invoice.objects.filter(pk=invoice.pk).update(
+        issued_on=issued_on, due_on=issued_on + timedelta(days=invoice.terms_days)
+    )
+    invoice.issued_on, invoice.due_on = issued_on, issued_on + timedelta(days=invoice.terms_days)
 
 
 def demo_billing_report(result: BillingResult) -> list[str]:

@@ -17,4 +17,5 @@ urlpatterns = [
     path("capacity/deadlines/day/", capacity_views.deadline_day, name="capacity-deadline-day"),
     path("capacity/metrics/", capacity_views.metrics, name="capacity-metrics"),
     path("healthz", views.healthz, name="healthz"),
+    path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -2,8 +2,9 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_not_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.views.decorators.http import require_GET
 
 from core import selectors as core_selectors
@@ -28,6 +29,14 @@ def home(request: HttpRequest) -> HttpResponse:
         context["firm"] = engagement_selectors.firm_snapshot()
         context["attention"] = dispatch_selectors.attention_summary()
     return render(request, "portal/home.html", context)
+
+
+@login_not_required
+@require_GET
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """``/favicon.ico``, which browsers ask for on pages without an icon link (the
+    admin, the API docs): the app's icon rather than a 404 in the log."""
+    return HttpResponseRedirect(static("img/favicon.svg"))
 
 
 @login_not_required

@@ -61,6 +61,7 @@ MATRIX: dict[tuple[str, str], Statuses] = {
     ("portal:home", "GET"):                        (302, 200, 200, 200, 200, 200),
     ("portal:close-dashboard", "GET"):             (302, 403, 403, 200, 200, 200),
     ("portal:healthz", "GET"):                     (200, 200, 200, 200, 200, 200),
+    ("portal:favicon", "GET"):                     (302, 302, 302, 302, 302, 302),
     ("portal:client-list", "GET"):                 (302, 200, 200, 200, 200, 200),
     ("portal:client-detail", "GET"):               (302, 200, 404, 200, 200, 200),
     ("portal:engagement-list", "GET"):             (302, 200, 200, 200, 200, 200),

@@ -249,6 +249,35 @@ def test_debug_is_off_unless_the_environment_turns_it_on(tmp_path):
     assert "collectstatic" in run  # debug off: whitenoise serves the collected files
 
 
+def test_email_links_point_where_the_run_command_serves(tmp_path):
+    """``PORT=8123 ./scripts/run`` serves on 8123, so the links in its emails do too,
+    unless CLOSELOOP_SITE_URL says otherwise."""
+    lines = (ROOT / "scripts" / "run").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("PORT="))
+    end = next(i for i, line in enumerate(lines) if "export CLOSELOOP_SITE_URL" in line)
+    snippet = "\n".join([*lines[start : end + 1], 'echo "$CLOSELOOP_SITE_URL"'])
+
+    def site_url(**env: str) -> str:
+        done = subprocess.run(
+            ["bash", "-c", snippet],
+            env={"PATH": "/usr/bin:/bin", **env},
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return done.stdout.strip()
+
+    assert site_url(PORT="8123") == "http://127.0.0.1:8123"
+    assert site_url() == "http://127.0.0.1:8000"
+    assert site_url(PORT="8123", CLOSELOOP_SITE_URL="https://firm.example") == (
+        "https://firm.example"
+    )
+    served = _run_settings(
+        tmp_path, "print(s.SITE_URL)", CLOSELOOP_SITE_URL="http://127.0.0.1:8123"
+    )
+    assert served.stdout.strip() == "http://127.0.0.1:8123", served.stderr
+
+
 def test_without_a_configured_key_each_installation_makes_its_own_once(tmp_path):
     first = _run_settings(tmp_path, "print(s.SECRET_KEY)")
     second = _run_settings(tmp_path, "print(s.SECRET_KEY)")

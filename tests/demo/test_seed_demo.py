@@ -88,9 +88,10 @@ def seed_demo(*args: str) -> str:
 def delete_demo() -> None:
     """Remove everything the command built (billing first: invoices and time protect their
     clients and engagements; then engagements: tasks protect their assignee)."""
-    from billing.models import Invoice, Payment, TimeEntry
+    from billing.models import Dispute, Invoice, Payment, TimeEntry
 
     Payment.objects.all().delete()
+    Dispute.objects.all().delete()  # a dispute protects its invoice
     Invoice.objects.all().delete()
     TimeEntry.objects.all().delete()
     Engagement.objects.filter(source=EngagementSource.DEMO).delete()

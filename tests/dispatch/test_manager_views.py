@@ -15,6 +15,7 @@ from dispatch.models import DispatchDecision, Escalation
 from dispatch.presenters import OVER as OVER_THRESHOLD
 from dispatch.services import task_dispatch
 from engagements.choices import TaskStatus
+from engagements.models import Engagement, WorkType
 from tests.dispatch.builders import DUE, FRIDAY, FROZEN_NOW, TODAY, bookkeeping_task, load_up
 from tests.factories import TaskFactory, TimeOffFactory
 
@@ -619,6 +620,20 @@ def test_escalations_filter_by_reason_and_due_date(client, manager, frozen_now):
     assert cards(by_date) == [skills.pk]
     assert bad.status_code == 400
     assert 'class="field-error"' in bad.content.decode()
+
+
+def test_escalations_filter_by_work_type(client, manager, frozen_now):
+    payroll = made_escalation("Zephyr Books", date(2026, 11, 30), qualified=False)
+    audit = made_escalation("Aster Dental", date(2026, 12, 15), qualified=True)
+    work_type = WorkType.objects.get(code="payroll")
+    Engagement.objects.filter(pk=payroll.task.engagement_id).update(work_type=work_type)
+    client.force_login(manager.user)
+
+    page = client.get(ESCALATIONS, {"work_type": work_type.pk}).content.decode()
+
+    assert cards(page) == [payroll.pk]
+    assert audit.task.engagement.work_type != work_type
+    assert f'<option value="{work_type.pk}" selected>' in page
 
 
 def test_escalations_sort_by_client_and_due_date(client, manager, frozen_now):

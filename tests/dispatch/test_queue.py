@@ -238,6 +238,19 @@ def test_reassignment_request_hands_the_task_to_someone_else_and_records_why(
     assert f"task-row-{dispatched.pk}" in bob_queue
 
 
+def test_the_manager_reads_why_someone_asked_off_on_the_task_page(
+    client, dispatched, alice, bob, manager
+):
+    client.force_login(alice.user)
+    client.post(act(dispatched, "reassign"), {"reason": "Too close to the client"}, **HTMX)
+
+    client.force_login(manager.user)
+    page = client.get(reverse("dispatch:task-detail", args=[dispatched.pk])).content.decode()
+
+    assert "Too close to the client" in page
+    assert alice.user.get_full_name() in page
+
+
 @pytest.mark.parametrize("action", ["accept", "start", "complete", "reassign"])
 @pytest.mark.parametrize("htmx", [True, False])
 def test_acting_on_someone_elses_task_is_refused(client, frozen_now, alice, bob, action, htmx):

@@ -124,6 +124,17 @@ def test_queue_on_a_phone_keeps_its_actions_visible_and_working(
     action.tap()
 
     expect(page.locator(f"#{row_id}")).to_contain_text(status)
+
+    # The task page, from the row's client link, fits the phone too, its actions in reach.
+    page.locator(f"#{row_id} td[data-label='Client'] a").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    actions = page.locator("main a.button, main button[type=submit]")
+    assert actions.count() >= 1
+    for index in range(actions.count()):
+        if actions.nth(index).is_visible():
+            box = actions.nth(index).bounding_box()
+            assert box is not None and box["x"] + box["width"] <= PHONE["width"], box
     context.close()
 
 

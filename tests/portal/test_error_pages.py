@@ -67,3 +67,12 @@ def test_a_refused_request_is_logged_on_one_line_and_each_line_once(client, alic
     assert "Forbidden" in logged
     assert "Traceback" not in logged
     assert len(logged.strip().splitlines()) == 1
+
+
+def test_a_page_without_an_icon_link_still_gets_the_apps_icon(client, caplog):
+    """Browsers ask for /favicon.ico on the admin and API docs pages: no 404 in the log."""
+    response = client.get("/favicon.ico")
+
+    assert response.status_code == 302
+    assert response["Location"].endswith("img/favicon.svg")
+    assert not [record for record in caplog.records if "Not Found" in record.getMessage()]
