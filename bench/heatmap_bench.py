@@ -6,7 +6,8 @@ Usage:  DATABASE_URL=postgres://... .venv/bin/python bench/heatmap_bench.py
 
 Builds a fresh database (migrate) and a firm of STAFF people (default 100) under
 five managers and a partner, each with 20 open tasks (accepted, in progress,
-awaiting acceptance) due over the next ten weeks, a third of them on engagements
+awaiting acceptance) due over the next ten weeks, working patterns by day for
+every seventh person (four tens) and a busy season for every eleventh, a third of them on engagements
 still waiting for client documents, time off for every fifth person, requested
 staffers awaiting a manager's confirmation, and 200 unassigned tasks. Then, as the
 partner (the whole firm) through Django's test client with DEBUG off:
@@ -47,7 +48,7 @@ def build_firm() -> object:
     from clients.models import Client
     from dispatch.models import DispatchDecision
     from engagements.models import Engagement, RequiredDocument, Task, WorkType
-    from staff.models import SkillTag, StaffMember, StaffSkill, TimeOff
+    from staff.models import SkillTag, StaffMember, StaffSkill, TimeOff, WorkingPattern
     from staff.services import staff_member_sync_role
 
     rng = random.Random(12)
@@ -75,6 +76,37 @@ def build_firm() -> object:
     skills = list(SkillTag.objects.filter(category="work_type"))
     StaffSkill.objects.bulk_create(
         StaffSkill(staff_member=m, skill=s) for m in everyone for s in rng.sample(skills, 2)
+    )
+    ten = Decimal("10")
+    WorkingPattern.objects.bulk_create(
+        [
+            *(
+                WorkingPattern(
+                    staff_member=m,
+                    name="Four tens",
+                    monday_hours=ten,
+                    tuesday_hours=ten,
+                    wednesday_hours=ten,
+                    thursday_hours=ten,
+                )
+                for m in everyone[::7]
+            ),
+            *(
+                WorkingPattern(
+                    staff_member=m,
+                    name="Busy season",
+                    starts_on=TODAY + timedelta(days=21),
+                    ends_on=TODAY + timedelta(days=48),
+                    monday_hours=ten,
+                    tuesday_hours=ten,
+                    wednesday_hours=ten,
+                    thursday_hours=ten,
+                    friday_hours=ten,
+                    saturday_hours=Decimal("5"),
+                )
+                for m in everyone[::11]
+            ),
+        ]
     )
     TimeOff.objects.bulk_create(
         TimeOff(

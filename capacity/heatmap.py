@@ -430,7 +430,7 @@ def person_cells(
     statutory = {i.engagement_id: i.statutory for i in items if i.statutory is not None}
     held_skills = frozenset(skills)
     away_days = [d for d, hours in calendar.time_off.items() if hours > 0]
-    holidays = [d for d in calendar.holidays if d.weekday() in calendar.working_days]
+    holidays = [d for d in calendar.holidays if calendar.works_on(d)]
     cells: list[Cell] = []
     for window in windows:
         start, end = window.start, window.end
@@ -446,12 +446,10 @@ def person_cells(
                 waiting_on_documents=committed_between(calendar, documents, today, start, end),
                 deadlines=tuple(sorted(d for d in statutory.values() if _in(d, window))),
                 threshold=threshold,
-                time_off=any(
-                    start <= d <= end and d.weekday() in calendar.working_days for d in away_days
-                ),
+                time_off=any(start <= d <= end and calendar.works_on(d) for d in away_days),
                 holiday=any(start <= d <= end for d in holidays),
                 working=any(
-                    (start + timedelta(days=k)).weekday() in calendar.working_days
+                    calendar.works_on(start + timedelta(days=k))
                     for k in range(min(7, (end - start).days + 1))
                 ),
                 season_change=bool(cells) and abs(cells[-1].threshold - threshold) > EPSILON,

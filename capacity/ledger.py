@@ -4,21 +4,27 @@ Pure Python (no Django, no clock): the dispatch engine and the planner call it
 with a snapshot, and the capacity selectors call it with rows they loaded.
 
 Definitions (issue "capacity model"):
-- available hours on a day: weekly capacity spread evenly over the person's
-  working days, minus time off that day, zero on firm holidays;
+- hours on a day: the person's working pattern for that weekday (hours per
+  weekday: part time, 4 x 10 h, seasonal overtime), or, where no pattern covers
+  the day, weekly capacity spread evenly over their working days; a working day
+  is a day with hours, and not a firm holiday;
+- available hours on a day: its hours minus time off that day, zero on holidays;
 - committed hours: each open task's remaining hours x its work type's complexity
-  weight, spread evenly over the person's working days from today to its due
-  date (overdue work lands on the next working day);
+  weight, spread over the person's working days from today to its due date in
+  proportion to their hours on each (evenly when every day has the same hours;
+  overdue work lands on the next working day);
 - utilization for a window: committed / available in that window;
 - deadline fit: earliest-deadline-first — for every deadline, the hours due by
   then must fit in the hours available until then.
 
-Cost: nothing here walks the days. A calendar answers "working days between" and
-"available between" from its weekly pattern plus bisection over its (sorted)
-holidays and time off, so a window read is O(log n) and a person's figures are
-O(open work). Available hours are counted exactly in integer units of 1/42,000 h
-(every weekly capacity in hundredths of an hour splits evenly over 1 to 7
-working days), so two runs, or two orders of adding, never differ in a digit.
+Cost: nothing here walks the days. A calendar is a few periods, each with one
+weekly pattern (hours per weekday, with running totals over the week), and a
+running total at the start of each period; "working hours between" is two
+bisections over the periods plus bisection over its (sorted) holidays and time
+off, so a window read is O(log n) and a person's figures are O(open work). Hours
+are counted exactly in integer units of 1/42,000 h (every weekly capacity in
+hundredths of an hour splits evenly over 1 to 7 working days), so two runs, or
+two orders of adding, never differ in a digit.
 """
 
 from __future__ import annotations
@@ -50,15 +56,78 @@ class OpenWork:
 
 
 @dataclass(frozen=True)
-class CalendarIndex:
-    """A calendar's exceptions, sorted, with running totals for bisection (the dispatch
-    engine's candidate columns read them too)."""
+class WorkingPattern:
+    """Hours per weekday (Monday first) from ``start`` through ``end`` (None: without
+    bound). Where patterns overlap, the one starting later wins (busy-season overtime
+    over a part-time week)."""
 
-    day_units: int  # available units on a plain working day
-    holidays: tuple[int, ...]  # ordinals of holidays that fall on working days
+    day_hours: tuple[float, float, float, float, float, float, float]
+    start: date | None = None
+    end: date | None = None
+
+    @property
+    def weekly_hours(self) -> float:
+        return sum(self.day_hours)
+
+
+Week = tuple[int, int, int, int, int, int, int]  # units per weekday, Monday first
+
+
+def week_prefix(week: Iterable[int]) -> tuple[int, ...]:
+    """Units among the first k days (k = 0..7) of a Monday-first week."""
+    prefix = [0]
+    for units in week:
+        prefix.append(prefix[-1] + units)
+    return tuple(prefix)
+
+
+def week_units_before(prefix: tuple[int, ...], ordinal: int) -> int:
+    """Units of a weekly pattern from ordinal 1 (a Monday) up to, not including, ``ordinal``."""
+    weeks, rest = divmod(ordinal - 1, 7)
+    return weeks * prefix[7] + prefix[rest]
+
+
+@dataclass(frozen=True)
+class CalendarIndex:
+    """A calendar as periods of one weekly pattern each, and its exceptions, sorted,
+    with running totals for bisection (the dispatch engine's candidate columns read
+    them too)."""
+
+    period_starts: tuple[int, ...]  # ordinals; the first is 1 (date.min)
+    period_weeks: tuple[Week, ...]  # each period's units per weekday
+    period_prefix: tuple[tuple[int, ...], ...]  # and their running totals over the week
+    period_base: tuple[int, ...]  # working units before each period's start (no holidays)
+    holidays: tuple[int, ...]  # ordinals of holidays that fall on days with hours
+    holiday_lost: tuple[int, ...]  # units lost on each of them
+    holiday_cumulative: tuple[int, ...]  # units lost up to and including each of them
     away_days: tuple[int, ...]  # ordinals of working, non-holiday days with time off
     away_lost: tuple[int, ...]  # units lost on each of them
     away_cumulative: tuple[int, ...]  # units lost up to and including each of them
+
+    def units_before(self, ordinal: int) -> int:
+        """Pattern units from ordinal 1 up to, not including, ``ordinal`` (holidays and
+        time off not taken off)."""
+        k = bisect_right(self.period_starts, ordinal) - 1
+        prefix = self.period_prefix[k]
+        return (
+            self.period_base[k]
+            + week_units_before(prefix, ordinal)
+            - week_units_before(prefix, self.period_starts[k])
+        )
+
+    def units_on(self, ordinal: int) -> int:
+        """Pattern units on one day (a holiday or time off not taken off)."""
+        k = bisect_right(self.period_starts, ordinal) - 1
+        return self.period_weeks[k][(ordinal - 1) % 7]
+
+
+def _running(values: list[int]) -> tuple[int, ...]:
+    cumulative: list[int] = []
+    running = 0
+    for value in values:
+        running += value
+        cumulative.append(running)
+    return tuple(cumulative)
 
 
 @dataclass(frozen=True)
@@ -69,72 +138,113 @@ class StaffCalendar:
     working_days: frozenset[int]  # 0 = Monday
     holidays: frozenset[date] = frozenset()
     time_off: Mapping[date, float] = field(default_factory=dict)  # hours away per day
+    # Hours per weekday over some dates (or always); weekly hours spread evenly over
+    # the working days where none applies.
+    patterns: tuple[WorkingPattern, ...] = ()
     # Answers already computed: a snapshot shares one calendar among everyone with
     # the same hours, days and no time off, so their windows are counted once.
     _memo: dict[tuple[str, int, int], int] = field(default_factory=dict, compare=False, repr=False)
 
+    def _even_week(self) -> Week:
+        days = len(self.working_days)
+        per_day = _units(self.weekly_hours) // days if days else 0
+        return tuple(per_day if d in self.working_days else 0 for d in range(7))  # type: ignore[return-value]
+
+    def _periods(self) -> list[tuple[int, Week]]:
+        """(first ordinal, week) for each period, in order; later-starting patterns win."""
+        even = self._even_week()
+        if not self.patterns:
+            return [(1, even)]
+        ranked = sorted(
+            enumerate(self.patterns),
+            key=lambda p: ((p[1].start or date.min).toordinal(), p[0]),
+        )
+        cuts = {1}
+        for _, pattern in ranked:
+            if pattern.start is not None:
+                cuts.add(pattern.start.toordinal())
+            if pattern.end is not None and pattern.end < date.max:
+                cuts.add(pattern.end.toordinal() + 1)
+        periods: list[tuple[int, Week]] = []
+        for cut in sorted(cuts):
+            week = even
+            for _, pattern in reversed(ranked):
+                lo = (pattern.start or date.min).toordinal()
+                hi = (pattern.end or date.max).toordinal()
+                if lo <= cut <= hi:
+                    week = tuple(_units(h) for h in pattern.day_hours)  # type: ignore[assignment]
+                    break
+            if not periods or periods[-1][1] != week:
+                periods.append((cut, week))
+        return periods
+
     @cached_property
     def index(self) -> CalendarIndex:
-        days = len(self.working_days)
-        day_units = _units(self.weekly_hours) // days if days else 0
-        holidays = tuple(
-            sorted(d.toordinal() for d in self.holidays if d.weekday() in self.working_days)
+        periods = self._periods()
+        starts = tuple(start for start, _ in periods)
+        weeks = tuple(week for _, week in periods)
+        prefixes = tuple(week_prefix(week) for week in weeks)
+        base = [0]
+        for k in range(1, len(periods)):
+            prefix = prefixes[k - 1]
+            base.append(
+                base[-1]
+                + week_units_before(prefix, starts[k])
+                - week_units_before(prefix, starts[k - 1])
+            )
+        partial = CalendarIndex(starts, weeks, prefixes, tuple(base), (), (), (), (), (), ())
+        holidays = sorted(
+            (d.toordinal(), units)
+            for d in self.holidays
+            if (units := partial.units_on(d.toordinal())) > 0
         )
         away: list[tuple[int, int]] = []
         for day, hours in self.time_off.items():
-            if day.weekday() in self.working_days and day not in self.holidays:
-                lost = min(day_units, max(0, _units(hours)))
+            if day not in self.holidays:
+                lost = min(partial.units_on(day.toordinal()), max(0, _units(hours)))
                 if lost:
                     away.append((day.toordinal(), lost))
         away.sort()
-        cumulative: list[int] = []
-        running = 0
-        for _, lost in away:
-            running += lost
-            cumulative.append(running)
         return CalendarIndex(
-            day_units,
-            holidays,
+            starts,
+            weeks,
+            prefixes,
+            tuple(base),
+            tuple(d for d, _ in holidays),
+            tuple(lost for _, lost in holidays),
+            _running([lost for _, lost in holidays]),
             tuple(d for d, _ in away),
             tuple(lost for _, lost in away),
-            tuple(cumulative),
+            _running([lost for _, lost in away]),
         )
 
     def hours_on(self, day: date) -> float:
         return self.available(day, day)
 
+    def works_on(self, day: date) -> bool:
+        """The person's pattern has hours on this day (a holiday or not)."""
+        return self.index.units_on(day.toordinal()) > 0
+
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() in self.working_days and day not in self.holidays
+        return self.works_on(day) and day not in self.holidays
 
-    @cached_property
-    def _week_prefix(self) -> tuple[int, ...]:
-        """Working weekdays among the first k days (k = 0..7) of a Monday-first week."""
-        prefix = [0]
-        for weekday in range(7):
-            prefix.append(prefix[-1] + (weekday in self.working_days))
-        return tuple(prefix)
-
-    def _weekdays_before(self, ordinal: int) -> int:
-        """Working weekdays from ordinal 1 (a Monday) up to, not including, ``ordinal``."""
-        weeks, rest = divmod(ordinal - 1, 7)
-        prefix = self._week_prefix
-        return weeks * prefix[7] + prefix[rest]
-
-    def working_days_between(self, start: date, end: date) -> int:
-        """Working days from ``start`` to ``end``, both included (holidays excluded)."""
+    def working_units_between(self, start: date, end: date) -> int:
+        """Working units from ``start`` to ``end``, both included (holidays excluded,
+        time off not): the weights work is spread by."""
         lo, hi = start.toordinal(), end.toordinal()
         if hi < lo:
             return 0
-        key = ("days", lo, hi)
-        days = self._memo.get(key)
-        if days is None:
-            holidays = self.index.holidays
-            days = self._memo[key] = (
-                self._weekdays_before(hi + 1)
-                - self._weekdays_before(lo)
-                - (bisect_right(holidays, hi) - bisect_left(holidays, lo))
-            )
-        return days
+        key = ("working", lo, hi)
+        units = self._memo.get(key)
+        if units is None:
+            index = self.index
+            units = index.units_before(hi + 1) - index.units_before(lo)
+            first, last = bisect_left(index.holidays, lo), bisect_right(index.holidays, hi)
+            if last > first:
+                before = index.holiday_cumulative[first - 1] if first else 0
+                units -= index.holiday_cumulative[last - 1] - before
+            self._memo[key] = units
+        return units
 
     def available_units(self, start: date, end: date) -> int:
         lo, hi = start.toordinal(), end.toordinal()
@@ -144,7 +254,7 @@ class StaffCalendar:
         units = self._memo.get(key)
         if units is None:
             index = self.index
-            units = self.working_days_between(start, end) * index.day_units
+            units = self.working_units_between(start, end)
             first, last = bisect_left(index.away_days, lo), bisect_right(index.away_days, hi)
             if last > first:
                 before = index.away_cumulative[first - 1] if first else 0
@@ -187,20 +297,21 @@ def committed_between(
     calendar: StaffCalendar, work: Iterable[OpenWork], today: date, start: date, end: date
 ) -> float:
     """Hours of ``work`` falling from ``start`` to ``end``: each task's hours spread
-    evenly over its working days from today to its due date; work with no working
-    day left (overdue, or due before the next one) lands on the next working day."""
+    over its working days from today to its due date in proportion to the hours of
+    each; work with no working day left (overdue, or due before the next one) lands
+    on the next working day."""
     total = 0.0
     landing: date | None = None
     for item in work:
-        days = calendar.working_days_between(today, item.due_date)
-        if days == 0:
+        units = calendar.working_units_between(today, item.due_date)
+        if units == 0:
             landing = landing or calendar.next_working_day(today)
             if start <= landing <= end:
                 total += item.hours
             continue
-        inside = calendar.working_days_between(max(start, today), min(end, item.due_date))
+        inside = calendar.working_units_between(max(start, today), min(end, item.due_date))
         if inside:
-            total += item.hours * inside / days
+            total += item.hours * inside / units
     return total
 
 
@@ -257,7 +368,7 @@ class LoadProfile:
     landing_hours: float
     spread_dues: tuple[int, ...]  # due ordinals of the work spread over working days
     full_prefix: tuple[float, ...]  # hours of the first k of them
-    rate_suffix: tuple[float, ...]  # hours per working day of them from k on
+    rate_suffix: tuple[float, ...]  # hours per working unit of them from k on
     deadlines: tuple[int, ...]  # earliest-deadline-first: each deadline's ordinal,
     due_by: tuple[float, ...]  # the hours due by it,
     available_to: tuple[float, ...]  # the hours available until it,
@@ -270,18 +381,18 @@ class LoadProfile:
         self.calendar = calendar
         self.today = today
         lo = today.toordinal()
-        # Spread: work with working days left spreads evenly over them; the rest
+        # Spread: work with working hours left spreads over them; the rest
         # lands on the next working day.
         landing_hours = 0.0
-        spread: list[tuple[int, float, int]] = []  # (due ordinal, hours, working days)
+        spread: list[tuple[int, float, int]] = []  # (due ordinal, hours, working units)
         buckets: dict[int, float] = {}
         for item in work:
             due = item.due_date.toordinal()
-            days = calendar.working_days_between(today, item.due_date)
-            if days == 0:
+            units = calendar.working_units_between(today, item.due_date)
+            if units == 0:
                 landing_hours += item.hours
             else:
-                spread.append((due, item.hours, days))
+                spread.append((due, item.hours, units))
             key = max(due, lo)
             buckets[key] = buckets.get(key, 0.0) + item.hours
         spread.sort()
@@ -290,8 +401,8 @@ class LoadProfile:
             full.append(full[-1] + hours)
         rate = [0.0] * (len(spread) + 1)
         for k in range(len(spread) - 1, -1, -1):
-            _, hours, days = spread[k]
-            rate[k] = rate[k + 1] + hours / days
+            _, hours, units = spread[k]
+            rate[k] = rate[k + 1] + hours / units
         self.spread_dues = tuple(due for due, _, _ in spread)
         self.full_prefix = tuple(full)
         self.rate_suffix = tuple(rate)
@@ -339,7 +450,7 @@ class LoadProfile:
         k = bisect_right(self.spread_dues, ordinal)
         total = self.full_prefix[k]
         if k < len(self.spread_dues):
-            total += self.rate_suffix[k] * self.calendar.working_days_between(self.today, day)
+            total += self.rate_suffix[k] * self.calendar.working_units_between(self.today, day)
         if self.landing_hours and self.landing <= ordinal:
             total += self.landing_hours
         return total

@@ -9,12 +9,13 @@ from decimal import Decimal
 
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Prefetch, QuerySet
+from django.db.models import DecimalField, IntegerField, Prefetch, QuerySet, Value
 
 from capacity.ledger import (
     DeadlineFit,
     OpenWork,
     StaffCalendar,
+    WorkingPattern,
     committed_between,
     deadline_fit,
     utilization,
@@ -25,7 +26,8 @@ from capacity.policy import Policy, Season, Thresholds
 from core.calendar import BusinessCalendar, firm_calendar
 from engagements.choices import HELD_TASK_STATUSES
 from engagements.models import Task
-from staff.models import StaffMember, StaffSkill, TimeOff
+from staff.models import DAY_HOUR_FIELDS, StaffMember, StaffSkill, TimeOff
+from staff.models import WorkingPattern as WorkingPatternRow
 
 # utilization_window looks up to eight weeks ahead for a week with working time.
 UTILIZATION_REACH = timedelta(weeks=9)
@@ -96,14 +98,22 @@ class StaffLoad:
 
 
 def remaining_weighted_hours(
-    estimate: Decimal | None, weight: Decimal, logged: Decimal | None = None
+    estimate: Decimal | None,
+    weight: Decimal,
+    logged: Decimal | None = None,
+    effort: float = 1.0,
 ) -> float:
     """Estimate minus hours already logged (never below zero), times complexity weight.
 
     Logged hours are ``Task.logged_hours``, which billing keeps as it records time:
-    what someone has already spent on a task no longer weighs on their week.
+    what someone has already spent on a task no longer weighs on their week. With
+    ``effort`` (the holder's factor for the work type, ``capacity.estimates``) the
+    estimate is what the task would take them: the estimate times the factor.
     """
-    remaining = (estimate or Decimal("0")) - (logged or Decimal("0"))
+    planned = estimate or Decimal("0")
+    if effort != 1.0:
+        planned = planned * Decimal(repr(effort))
+    remaining = planned - (logged or Decimal("0"))
     return float(max(Decimal("0"), remaining) * weight)
 
 
@@ -118,6 +128,83 @@ def _time_off(ids: list[int], today: date, horizon: date) -> dict[int, dict[date
             bucket[day] = bucket.get(day, 0.0) + float(entry.hours_per_day)
             day += timedelta(days=1)
     return time_off
+
+
+Absences = dict[int, dict[date, float]]
+Patterns = dict[int, tuple[WorkingPattern, ...]]
+
+
+def time_off_and_patterns(ids: list[int], today: date, horizon: date) -> tuple[Absences, Patterns]:
+    """``_time_off`` and ``working_patterns`` in one query (a UNION ALL): the heatmap
+    keeps to its budget of ten queries with the policy cache cold."""
+    zero = Value(Decimal("0"), output_field=DecimalField(max_digits=4, decimal_places=2))
+    away = (
+        TimeOff.objects.filter(
+            staff_member_id__in=ids, end_date__gte=today, start_date__lte=horizon
+        )
+        .order_by()  # SQLite allows no ORDER BY inside a UNION's parts
+        .annotate(
+            kind=Value(0, output_field=IntegerField()),
+            a=zero,
+            b=zero,
+            c=zero,
+            d=zero,
+            e=zero,
+            f=zero,
+        )
+        .values_list(
+            "kind",
+            "pk",
+            "staff_member_id",
+            "start_date",
+            "end_date",
+            "hours_per_day",
+            "a",
+            "b",
+            "c",
+            "d",
+            "e",
+            "f",
+        )
+    )
+    weeks = (
+        WorkingPatternRow.objects.filter(staff_member_id__in=ids)
+        .exclude(ends_on__lt=today)
+        .order_by()
+        .annotate(kind=Value(1, output_field=IntegerField()))
+        .values_list("kind", "pk", "staff_member_id", "starts_on", "ends_on", *DAY_HOUR_FIELDS)
+    )
+    time_off: Absences = defaultdict(dict)
+    patterns: dict[int, list[WorkingPattern]] = defaultdict(list)
+    for kind, _, staff_id, start, end, *hours in sorted(
+        away.union(weeks, all=True), key=lambda row: (row[0], row[1])
+    ):
+        if kind == 0:
+            day = max(start, today)
+            bucket = time_off[staff_id]
+            while day <= min(end, horizon):
+                bucket[day] = bucket.get(day, 0.0) + float(hours[0])
+                day += timedelta(days=1)
+        else:
+            week = tuple(float(h) for h in hours)
+            patterns[staff_id].append(WorkingPattern(week, start, end))  # type: ignore[arg-type]
+    return time_off, {pk: tuple(found) for pk, found in patterns.items()}
+
+
+def working_patterns(ids: list[int], today: date) -> dict[int, tuple[WorkingPattern, ...]]:
+    """Each person's working patterns still in force from ``today`` on, as the ledger
+    reads them: one query, whatever the number of people."""
+    patterns: dict[int, list[WorkingPattern]] = defaultdict(list)
+    rows = (
+        WorkingPatternRow.objects.filter(staff_member_id__in=ids)
+        .exclude(ends_on__lt=today)
+        .order_by("staff_member_id", "pk")
+        .values_list("staff_member_id", "starts_on", "ends_on", *DAY_HOUR_FIELDS)
+    )
+    for staff_id, starts_on, ends_on, *hours in rows:
+        week = tuple(float(h) for h in hours)
+        patterns[staff_id].append(WorkingPattern(week, starts_on, ends_on))  # type: ignore[arg-type]
+    return {pk: tuple(found) for pk, found in patterns.items()}
 
 
 def _open_work(ids: list[int]) -> dict[int, list[OpenWork]]:
@@ -143,19 +230,24 @@ def _open_work(ids: list[int]) -> dict[int, list[OpenWork]]:
 
 
 def _staff_calendar(
-    member: StaffMember, holidays: frozenset[date], time_off: dict[date, float]
+    member: StaffMember | StaffHours,
+    holidays: frozenset[date],
+    time_off: dict[date, float],
+    patterns: tuple[WorkingPattern, ...] = (),
 ) -> StaffCalendar:
     return StaffCalendar(
         weekly_hours=float(member.weekly_capacity_hours),
         working_days=frozenset(member.working_days),
         holidays=holidays,
         time_off=time_off,
+        patterns=patterns,
     )
 
 
 @dataclass(frozen=True)
-class WorkingPattern:
-    """What a person's calendar needs besides holidays and time off."""
+class StaffHours:
+    """A person's weekly hours and working days (their patterns by day, holidays and time
+    off are read beside them)."""
 
     weekly_capacity_hours: Decimal
     working_days: list[int]
@@ -168,14 +260,17 @@ def staff_calendars(
     horizon: date,
     calendar: BusinessCalendar | None = None,
 ) -> dict[int, StaffCalendar]:
-    """Each person's calendar (hours, working days, holidays, time off) from today through
-    ``horizon``: one query, whatever the number of people. For pages that read open work
-    themselves (the heatmap splits it by status) and then ask the ledger."""
+    """Each person's calendar (hours, working days and patterns, holidays, time off) from
+    today through ``horizon``: one query, whatever the number of people. For pages that
+    read open work themselves (the heatmap splits it by status) and then ask the ledger."""
     calendar = calendar or firm_calendar()
     ids = [m.pk for m in members]
-    time_off = _time_off(ids, today, horizon)
+    time_off, patterns = time_off_and_patterns(ids, today, horizon)
     holidays = frozenset(calendar.holidays_between(today, horizon))
-    return {m.pk: _staff_calendar(m, holidays, time_off.get(m.pk, {})) for m in members}
+    return {
+        m.pk: _staff_calendar(m, holidays, time_off.get(m.pk, {}), patterns.get(m.pk, ()))
+        for m in members
+    }
 
 
 def deadline_fits(
@@ -183,32 +278,29 @@ def deadline_fits(
     staff_ids: list[int],
     today: date,
     calendar: BusinessCalendar | None = None,
-    patterns: dict[int, WorkingPattern] | None = None,
+    hours: dict[int, StaffHours] | None = None,
 ) -> dict[int, DeadlineFit]:
     """Whether each person can still finish all their open work on time: three queries,
-    two when the caller already read their ``patterns`` (hours and working days)."""
+    two when the caller already read their ``hours`` (weekly hours and working days)."""
     calendar = calendar or firm_calendar()
-    if patterns is None:
-        patterns = {
-            pk: WorkingPattern(weekly, days)
+    if hours is None:
+        hours = {
+            pk: StaffHours(weekly, days)
             for pk, weekly, days in StaffMember.objects.filter(pk__in=staff_ids).values_list(
                 "pk", "weekly_capacity_hours", "working_days"
             )
         }
     open_work = _open_work(staff_ids)
     horizon = max([today, *(w.due_date for work in open_work.values() for w in work)])
-    time_off = _time_off(staff_ids, today, horizon)
+    time_off, patterns = time_off_and_patterns(staff_ids, today, horizon)
     holidays = frozenset(calendar.holidays_between(today, horizon))
     fits: dict[int, DeadlineFit] = {}
     for pk in staff_ids:
-        pattern = patterns.get(pk)
-        if pattern is None:
+        member = hours.get(pk)
+        if member is None:
             continue
-        staff_calendar = StaffCalendar(
-            weekly_hours=float(pattern.weekly_capacity_hours),
-            working_days=frozenset(pattern.working_days),
-            holidays=holidays,
-            time_off=time_off.get(pk, {}),
+        staff_calendar = _staff_calendar(
+            member, holidays, time_off.get(pk, {}), patterns.get(pk, ())
         )
         fits[pk] = deadline_fit(staff_calendar, open_work.get(pk, []), today)
     return fits
@@ -246,11 +338,13 @@ def staff_loads(
         [horizon, today + UTILIZATION_REACH]
         + [w.due_date for work in open_work.values() for w in work]
     )
-    time_off = _time_off(ids, today, horizon)
+    time_off, patterns = time_off_and_patterns(ids, today, horizon)
     holidays = frozenset(calendar.holidays_between(today, horizon))
     loads: dict[int, StaffLoad] = {}
     for member in members:
-        staff_calendar = _staff_calendar(member, holidays, time_off.get(member.pk, {}))
+        staff_calendar = _staff_calendar(
+            member, holidays, time_off.get(member.pk, {}), patterns.get(member.pk, ())
+        )
         work = tuple(sorted(open_work.get(member.pk, []), key=lambda w: (w.due_date, w.task_id)))
         window = utilization_window(staff_calendar, today)
         skills = tuple(member.staff_skills.all())
@@ -264,3 +358,63 @@ def staff_loads(
             committed_week=committed_between(staff_calendar, work, today, *window),
         )
     return loads
+
+
+@dataclass(frozen=True)
+class DayHours:
+    day: date
+    hours: float  # available: the pattern's hours, less holidays and time off
+    source: str  # the pattern that sets the day's hours, or "Weekly hours"
+    holiday: bool
+    away: bool
+
+
+def hours_by_day(
+    *,
+    member: StaffMember,
+    patterns: list[WorkingPatternRow],
+    today: date,
+    days: int = 14,
+    calendar: BusinessCalendar | None = None,
+) -> list[DayHours]:
+    """The next ``days`` days of ``member``'s hours as the ledger counts them (one
+    query: time off; ``patterns`` are the rows the page already shows)."""
+    calendar = calendar or firm_calendar()
+    end = today + timedelta(days=days - 1)
+    holidays = frozenset(calendar.holidays_between(today, end))
+    time_off = _time_off([member.pk], today, end).get(member.pk, {})
+    staff_calendar = _staff_calendar(
+        member,
+        holidays,
+        time_off,
+        tuple(
+            WorkingPattern(
+                tuple(float(h) for h in row.day_hours),  # type: ignore[arg-type]
+                row.starts_on,
+                row.ends_on,
+            )
+            for row in patterns
+        ),
+    )
+    ranked = sorted(enumerate(patterns), key=lambda p: (p[1].starts_on or date.min, p[0]))
+    result = []
+    for offset in range(days):
+        day = today + timedelta(days=offset)
+        source = next(
+            (
+                row.name
+                for _, row in reversed(ranked)
+                if (row.starts_on or date.min) <= day <= (row.ends_on or date.max)
+            ),
+            "Weekly hours",
+        )
+        result.append(
+            DayHours(
+                day=day,
+                hours=staff_calendar.hours_on(day),
+                source=source,
+                holiday=day in holidays,
+                away=time_off.get(day, 0.0) > 0,
+            )
+        )
+    return result

@@ -19,7 +19,7 @@ class DispatchConfig(AppConfig):
         from dispatch import messages  # noqa: F401  (registers its still-applies checks)
         from dispatch.roster import roster_changed
         from engagements.models import WorkType, WorkTypeSkill
-        from staff.models import SkillTag, StaffMember, StaffSkill, TimeOff
+        from staff.models import SkillTag, StaffMember, StaffSkill, TimeOff, WorkingPattern
 
         # What the dispatch roster is built from: any change moves its stamp.
         models = (
@@ -27,6 +27,7 @@ class DispatchConfig(AppConfig):
             StaffMember,
             StaffSkill,
             TimeOff,
+            WorkingPattern,
             SkillTag,
             WorkType,
             WorkTypeSkill,

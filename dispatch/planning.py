@@ -85,11 +85,16 @@ def firm_work(*, today: date, task_ids: Iterable[int] = ()) -> FirmWork:
         "engagement__work_type__complexity_weight",
         "engagement__client_id",
         "role",
+        "engagement__work_type_id",
     )
     held = []
     work: dict[int, list[OpenWork]] = defaultdict(list)
-    for assignee, pk, status, engagement, due, estimate, weight, client, role in rows:
-        item = OpenWork(task_id=pk, due_date=due, hours=remaining_weighted_hours(estimate, weight))
+    effort = staff.effort
+    for assignee, pk, status, engagement, due, estimate, weight, client, role, kind in rows:
+        # The hours it would take its holder (their effort factor for the work type).
+        factor = effort.get(assignee, {}).get(kind, 1.0)
+        hours = remaining_weighted_hours(estimate, weight, effort=factor)
+        item = OpenWork(task_id=pk, due_date=due, hours=hours)
         held.append((assignee, pk, status, engagement, item, client, role))
         work[assignee].append(item)
     snapshots = {

@@ -4,9 +4,10 @@ facts, and their open work as the engine's columns (``CandidatePool``).
 At a 1,000-person firm every dispatch would otherwise read everyone's name, skills,
 hours, time off and open work again and build their calendars and load profiles again.
 
-- **Facts** (the capacity policy; names, skills, hours, time off; the skills each
+- **Facts** (the capacity policy; names, skills, hours, working patterns, time off, effort
+  factors per work type (``capacity.estimates``, from its cache); the skills each
   work type needs) are built again when the ``staff-roster`` change stamp moved (a
-  save or delete of a staff member, their user, skills or time off, a skill tag, a
+  save or delete of a staff member, their user, skills, working patterns or time off, a skill tag, a
   work type or its skill rules, a capacity rule or its skills bumps it after commit,
   ``dispatch.apps``; it is read with the task, in the same query), when the day
   changed, and after ``ROSTER_MAX_AGE`` seconds (writes that bypass signals;
@@ -33,7 +34,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -41,9 +42,10 @@ from django.db import connection
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
-from capacity.ledger import OpenWork, StaffCalendar
+from capacity.estimates import effort_factors_cached
+from capacity.ledger import OpenWork, StaffCalendar, WorkingPattern
 from capacity.policy import Policy, Thresholds
-from capacity.selectors import capacity_policy, remaining_weighted_hours
+from capacity.selectors import capacity_policy, remaining_weighted_hours, working_patterns
 from core.calendar import firm_calendar
 from core.services import change_stamp_bump
 from dispatch.engine import CandidateSnapshot, HeldSkill, SkillRequirement
@@ -71,6 +73,7 @@ class Member:
     calendar: StaffCalendar
     skills: Mapping[str, HeldSkill]
     thresholds: Thresholds
+    effort: Mapping[int, float]  # work type id -> effort factor (``capacity.estimates``)
 
 
 @dataclass(frozen=True)
@@ -103,6 +106,8 @@ class Roster:
     requirements: dict[int, tuple[SkillRequirement, ...]]  # work type id -> skills it needs
     today: date
     work: OpenWorkState | None = None
+    # Staff id -> their effort factors per work type, for those who have any.
+    effort: Mapping[int, Mapping[int, float]] = field(default_factory=dict)
 
     def candidate_ids(self, slugs: Iterable[str], also: int | None = None) -> list[int]:
         """Active staff holding at least one of ``slugs`` (everyone when none), in id order."""
@@ -130,6 +135,7 @@ class Roster:
             threshold=member.thresholds.preparer,
             reviewer_threshold=member.thresholds.reviewer,
             manager_id=member.manager_id,
+            effort=member.effort,
         )
 
     def open_work(self, *, task_id: int, client_id: int) -> OpenWorkRead:
@@ -140,7 +146,10 @@ class Roster:
         those whose number moved (one more)."""
         state = self.work
         since = state.watermark if state is not None else -1
-        changed, total, history = _read_open_work(since=since, client_id=client_id, task_id=task_id)
+        effort = self.effort
+        changed, total, history = _read_open_work(
+            since=since, client_id=client_id, task_id=task_id, effort=effort
+        )
         if state is None:
             seqs = {staff_id: seq for staff_id, (seq, _) in changed.items()}
             fresh = self._state(changed, seqs)
@@ -150,7 +159,7 @@ class Roster:
                 numbers = _read_numbers()
                 moved = [pk for pk, seq in numbers.items() if seqs.get(pk) != seq]
                 seqs = {pk: seqs[pk] for pk in numbers if pk in seqs}  # the deleted go
-                late, _, _ = _read_open_work(staff_ids=moved)
+                late, _, _ = _read_open_work(staff_ids=moved, effort=effort)
                 changed.update(late)
                 seqs.update((staff_id, seq) for staff_id, (seq, _) in late.items())
             fresh = self._apply(state, changed, seqs)
@@ -201,11 +210,12 @@ def _ordered(work: list[OpenWork]) -> tuple[OpenWork, ...]:
 # their held tasks (a person holding nothing comes back once, with no task); the sum of
 # everyone's numbers, read in the same snapshot; and who has held the client's tasks.
 _OPEN_WORK_SQL = f"""
-SELECT 1, s.id, s.open_work_seq, t.id, t.due_date, t.estimated_hours, t.weight, t.logged_hours
+SELECT 1, s.id, s.open_work_seq, t.id, t.due_date, t.estimated_hours, t.weight, t.logged_hours,
+    t.work_type_id
 FROM staff_staffmember s
 LEFT JOIN {{lateral}} (
     SELECT t.id, t.assignee_id, t.due_date, t.estimated_hours, w.complexity_weight AS weight,
-        t.logged_hours
+        t.logged_hours, e.work_type_id
     FROM engagements_task t
     JOIN engagements_engagement e ON e.id = t.engagement_id
     JOIN engagements_worktype w ON w.id = e.work_type_id
@@ -214,7 +224,7 @@ LEFT JOIN {{lateral}} (
 WHERE {{people}}
 UNION ALL
 SELECT 2, NULL, (SELECT CAST(SUM(open_work_seq) AS BIGINT) FROM staff_staffmember),
-    NULL, NULL, NULL, NULL, NULL
+    NULL, NULL, NULL, NULL, NULL, NULL
 """
 # PostgreSQL: a lateral subquery it may not flatten (OFFSET 0), so each person's tasks
 # are an index read whatever the planner guesses about how many people changed (with
@@ -226,7 +236,7 @@ _LATERAL = {
 }
 _HISTORY_SQL = """
 UNION ALL
-SELECT 3, t.assignee_id, NULL, NULL, NULL, NULL, NULL, NULL
+SELECT 3, t.assignee_id, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 FROM engagements_task t JOIN engagements_engagement e ON e.id = t.engagement_id
 WHERE e.client_id = %s AND t.assignee_id IS NOT NULL AND t.status <> %s AND t.id <> %s
 """
@@ -238,11 +248,13 @@ def _read_open_work(
     staff_ids: list[int] | None = None,
     client_id: int | None = None,
     task_id: int | None = None,
+    effort: Mapping[int, Mapping[int, float]] | None = None,
 ) -> tuple[dict[int, tuple[int, list[OpenWork]]], int, dict[int, int]]:
     """(staff id -> (number, held work)) for those whose number passed ``since`` or for
     ``staff_ids``, the sum of everyone's numbers, and (with a client) how many of the
     client's tasks each person has held besides ``task_id``. Raw SQL: one statement
-    whatever the firm's size, and no query to compile on every dispatch."""
+    whatever the firm's size, and no query to compile on every dispatch. A task's hours
+    are what it would take its holder (their ``effort`` factor for its work type)."""
     params: list[object]
     if staff_ids is not None:
         if not staff_ids:
@@ -262,14 +274,18 @@ def _read_open_work(
     changed: dict[int, tuple[int, list[OpenWork]]] = {}
     history: dict[int, int] = defaultdict(int)
     total = 0
-    for kind, staff_id, seq, pk, due, estimate, weight, logged in rows:
+    factors = effort or {}
+    for kind, staff_id, seq, pk, due, estimate, weight, logged, work_type in rows:
         if kind == 1:
             entry = changed.get(staff_id)
             if entry is None:
                 entry = changed[staff_id] = (int(seq), [])
             if pk is not None:
                 hours = remaining_weighted_hours(
-                    _decimal(estimate), _decimal(weight), _decimal(logged)
+                    _decimal(estimate),
+                    _decimal(weight),
+                    _decimal(logged),
+                    factors.get(staff_id, {}).get(work_type, 1.0),
                 )
                 entry[1].append(OpenWork(task_id=pk, due_date=_date(due), hours=hours))
         elif kind == 2:
@@ -339,9 +355,11 @@ def roster_forget() -> None:
 
 
 def _build(key: tuple[int, date], today: date) -> Roster:
-    """The capacity policy, everyone active with all their skills, their time off, and
-    the skills each work type needs: five queries."""
+    """The capacity policy, everyone active with all their skills, their time off and
+    working patterns, and the skills each work type needs: six queries; the effort
+    factors come from their cache (one more query when it is cold)."""
     policy = capacity_policy(day=today, fresh=True)
+    effort = effort_factors_cached(today=today)
     rows = (
         StaffMember.objects.filter(active=True)
         .annotate(working_days_text=Cast("working_days", TextField()))
@@ -370,18 +388,22 @@ def _build(key: tuple[int, date], today: date) -> Roster:
             skills[pk][slug] = HeldSkill(level=level, certified_until=until)
     horizon = today + REACH
     time_off = _time_off(list(facts), today, horizon)
+    patterns = working_patterns(list(facts), today)
     holidays = frozenset(firm_calendar().holidays_between(today, horizon))
-    shared: dict[tuple[float, frozenset[int]], StaffCalendar] = {}
+    shared: dict[tuple[float, frozenset[int], tuple[WorkingPattern, ...]], StaffCalendar] = {}
     members: dict[int, Member] = {}
     holders: dict[str, set[int]] = defaultdict(set)
     for pk, (name, seniority, weekly, days, manager) in facts.items():
         away = time_off.get(pk)
+        weeks = patterns.get(pk, ())
         if away:
-            calendar = StaffCalendar(weekly, days, holidays, away)
+            calendar = StaffCalendar(weekly, days, holidays, away, weeks)
         else:
-            # Everyone with the same hours and days and no time off shares one
-            # calendar, so the engine counts their windows once.
-            calendar = shared.setdefault((weekly, days), StaffCalendar(weekly, days, holidays))
+            # Everyone with the same hours, days and patterns and no time off shares
+            # one calendar, so the engine counts their windows once.
+            calendar = shared.setdefault(
+                (weekly, days, weeks), StaffCalendar(weekly, days, holidays, {}, weeks)
+            )
         held = skills.get(pk, {})
         members[pk] = Member(
             staff_id=pk,
@@ -391,6 +413,7 @@ def _build(key: tuple[int, date], today: date) -> Roster:
             calendar=calendar,
             skills=held,
             thresholds=policy.thresholds_for(held),
+            effort=effort.get(pk, {}),
         )
         for slug in held:
             holders[slug].add(pk)
@@ -407,6 +430,7 @@ def _build(key: tuple[int, date], today: date) -> Roster:
         holders={slug: frozenset(ids) for slug, ids in holders.items()},
         requirements={pk: tuple(rules) for pk, rules in requirements.items()},
         today=today,
+        effort={pk: factors for pk, factors in effort.items() if pk in members},
     )
 
 

@@ -176,6 +176,7 @@ def task_to_place(
         client_name=client.name,
         client_on_hold=client.account_hold,
         client_hold_reason=client.account_hold_reason,
+        work_type_id=work_type.pk,
     )
 
 
@@ -209,18 +210,27 @@ def dispatch_snapshot(
     )
 
 
-def open_work_for(*, staff_id: int) -> tuple[OpenWork, ...]:
-    """One person's open work as it stands now (the re-check under their row lock)."""
+def open_work_for(
+    *, staff_id: int, effort: Mapping[int, float] | None = None
+) -> tuple[OpenWork, ...]:
+    """One person's open work as it stands now (the re-check under their row lock),
+    with their ``effort`` factors per work type (the roster's) applied."""
     rows = Task.objects.filter(assignee_id=staff_id, status__in=HELD_TASK_STATUSES).values_list(
         "pk",
         "due_date",
         "estimated_hours",
         "engagement__work_type__complexity_weight",
         "logged_hours",
+        "engagement__work_type_id",
     )
+    factors = effort or {}
     work = [
-        OpenWork(task_id=pk, due_date=due, hours=remaining_weighted_hours(estimate, weight, logged))
-        for pk, due, estimate, weight, logged in rows
+        OpenWork(
+            task_id=pk,
+            due_date=due,
+            hours=remaining_weighted_hours(estimate, weight, logged, factors.get(work_type, 1.0)),
+        )
+        for pk, due, estimate, weight, logged, work_type in rows
     ]
     return tuple(sorted(work, key=lambda w: (w.due_date, w.task_id)))
 

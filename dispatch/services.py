@@ -96,7 +96,7 @@ def _decide_under_lock(
             return decision, member
         fresh_ids.add(staff_id)
         chosen = candidates.person(staff_id)
-        fresh = open_work_for(staff_id=staff_id)
+        fresh = open_work_for(staff_id=staff_id, effort=chosen.effort)
         if fresh == chosen.open_work:
             return decision, member
         candidates = candidates.replace([replace(chosen, open_work=fresh, _profiles={})])
@@ -407,7 +407,11 @@ def task_assign_planned(
             )
         # Their open work as it is under the lock, without this task (a move's holder
         # is someone else).
-        fresh = tuple(w for w in open_work_for(staff_id=staff_id) if w.task_id != task.pk)
+        fresh = tuple(
+            w
+            for w in open_work_for(staff_id=staff_id, effort=chosen.effort)
+            if w.task_id != task.pk
+        )
         chosen = replace(chosen, open_work=fresh, _profiles={})
         row = evaluate(spec, chosen, today)
         if not row.kept:

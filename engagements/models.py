@@ -114,6 +114,9 @@ class WorkType(TimeStampedModel):
     default_estimated_hours = models.DecimalField(
         max_digits=6, decimal_places=2, null=True, blank=True, validators=ESTIMATE_HOURS_VALIDATORS
     )
+    # When a manager last took the estimate that logged time suggested ("use this"):
+    # only tasks created since were estimated from the current default.
+    default_estimate_calibrated_at = models.DateTimeField(null=True, blank=True, editable=False)
     complexity_weight = models.DecimalField(
         max_digits=4,
         decimal_places=2,

@@ -265,3 +265,17 @@ def task_deadline_extend(*, task: Task, due_date: date) -> None:
         engagement.due_date = latest
         engagement.save(update_fields=["due_date", "updated_at"])
     change_stamp_bump(CLOSE_STAMP)
+
+
+@transaction.atomic
+def work_type_default_estimate_set(*, work_type_id: int, hours: Decimal) -> WorkType:
+    """Set a work type's default estimate (the "use this" beside what logged time says);
+    new engagements of the type start from it."""
+    work_type = WorkType.objects.select_for_update().get(pk=work_type_id)
+    work_type.default_estimated_hours = hours
+    work_type.default_estimate_calibrated_at = timezone.now()
+    work_type.full_clean(validate_unique=False, validate_constraints=True)
+    work_type.save(
+        update_fields=["default_estimated_hours", "default_estimate_calibrated_at", "updated_at"]
+    )
+    return work_type

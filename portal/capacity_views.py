@@ -8,12 +8,13 @@ row, managers their team (the firm on request), partners the firm.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from capacity.distribution import (
@@ -32,6 +33,7 @@ from capacity.heatmap import (
     capacity_heatmap,
     heatmap_cell,
 )
+from capacity.selectors import hours_by_day
 from core.roles import is_manager, is_partner, require_manager
 from dispatch.metrics import (
     DEFAULT_WEEKS,
@@ -50,7 +52,11 @@ from portal.capacity_forms import (
     HeatmapFilterForm,
     MetricsForm,
 )
-from staff.selectors import staff_member_for_user
+from staff.choices import Weekday
+from staff.forms import WorkingPatternForm
+from staff.models import StaffMember
+from staff.selectors import staff_member_for_user, staff_member_hours_access
+from staff.services import working_pattern_add, working_pattern_remove
 
 HEATMAP_PAGE = "capacity/heatmap.html"
 CELL_PAGE = "capacity/heatmap_cell.html"
@@ -224,3 +230,65 @@ def metrics(request: HttpRequest) -> HttpResponse:
         "min_sample": REASSIGNED_MIN_SAMPLE,
     }
     return render(request, METRICS_PAGE, context, status=200 if valid else 400)
+
+
+HOURS_PAGE = "capacity/staff_hours.html"
+
+
+def _hours_context(
+    request: HttpRequest, member: StaffMember, may_edit: bool, form: WorkingPatternForm
+) -> dict[str, object]:
+    patterns = list(member.working_patterns.order_by("starts_on", "pk"))
+    labels = [label for _, label in Weekday.choices]
+    return {
+        "member": member,
+        "may_edit": may_edit,
+        "form": form,
+        # Each pattern with its hours by weekday label (a phone shows the labels).
+        "patterns": [(p, list(zip(labels, p.day_hours, strict=True))) for p in patterns],
+        "days": hours_by_day(member=member, patterns=patterns, today=timezone.localdate()),
+        "weekday_labels": labels,
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def staff_hours(request: HttpRequest, staff_id: int) -> HttpResponse:
+    """A person's working patterns (hours per weekday) and their next two weeks of hours;
+    their manager, a partner or an admin adds a pattern here."""
+    access = staff_member_hours_access(user=request.user, staff_id=staff_id)
+    if access is None:
+        raise Http404("No such person.")
+    member, may_edit = access
+    if request.method == "POST":
+        if not may_edit:
+            raise PermissionDenied("Only their manager or a partner can change their hours.")
+        form = WorkingPatternForm(request.POST)
+        if form.is_valid():
+            try:
+                working_pattern_add(staff_member=member, form=form)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                messages.success(request, f"Working pattern “{form.cleaned_data['name']}” added.")
+                return redirect("portal:capacity-hours", staff_id=member.pk)
+        return render(
+            request, HOURS_PAGE, _hours_context(request, member, may_edit, form), status=400
+        )
+    return render(
+        request, HOURS_PAGE, _hours_context(request, member, may_edit, WorkingPatternForm())
+    )
+
+
+@require_POST
+def staff_hours_remove(request: HttpRequest, staff_id: int, pattern_id: int) -> HttpResponse:
+    """Remove one working pattern (a button on the hours page)."""
+    access = staff_member_hours_access(user=request.user, staff_id=staff_id)
+    if access is None:
+        raise Http404("No such person.")
+    member, may_edit = access
+    if not may_edit:
+        raise PermissionDenied("Only their manager or a partner can change their hours.")
+    if not working_pattern_remove(staff_member=member, pattern_id=pattern_id):
+        raise Http404("No such working pattern.")
+    messages.success(request, "Working pattern removed.")
+    return redirect("portal:capacity-hours", staff_id=member.pk)

@@ -36,7 +36,7 @@ from django.db.models.functions import Cast, Coalesce
 from django.utils import timezone
 
 from capacity.ledger import DeadlineFit
-from capacity.selectors import WorkingPattern, deadline_fits
+from capacity.selectors import StaffHours, deadline_fits
 from core.calendar import BusinessCalendar
 from core.formatting import counted, hours
 from engagements.choices import OPEN_TASK_STATUSES, Milestone, TaskRole
@@ -191,7 +191,7 @@ def engagement_rows(
     }
     templates = {pk: template_for(wt) for pk, wt in work_types.items()}
     tasks: dict[int, list[OpenTask]] = {}
-    patterns: dict[int, WorkingPattern] = {}  # the owners' hours, read with their tasks
+    hours: dict[int, StaffHours] = {}  # the owners' hours, read with their tasks
     for task_row in (
         Task.objects.filter(engagement__in=engagements, status__in=OPEN_TASK_STATUSES)
         # Text, decoded once per person below, not once per task by the JSON field.
@@ -212,11 +212,9 @@ def engagement_rows(
         )
     ):
         tasks.setdefault(task_row[0], []).append(OpenTask(*task_row[1:9]))
-        if task_row[3] is not None and task_row[3] not in patterns:
-            patterns[task_row[3]] = WorkingPattern(task_row[9], json.loads(task_row[10]))
-    fits = deadline_fits(
-        staff_ids=sorted(patterns), today=today, calendar=calendar, patterns=patterns
-    )
+        if task_row[3] is not None and task_row[3] not in hours:
+            hours[task_row[3]] = StaffHours(task_row[9], json.loads(task_row[10]))
+    fits = deadline_fits(staff_ids=sorted(hours), today=today, calendar=calendar, hours=hours)
     # Rows share a handful of due dates and period ends: count each span once.
     between = lru_cache(maxsize=None)(calendar.business_days_between)
 

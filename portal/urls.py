@@ -1,6 +1,6 @@
 from django.urls import path
 
-from portal import capacity_views, client_views, dashboard_views, views
+from portal import capacity_views, client_views, dashboard_views, estimate_views, views
 
 app_name = "portal"
 
@@ -16,6 +16,18 @@ urlpatterns = [
     path("capacity/deadlines/", capacity_views.deadlines, name="capacity-deadlines"),
     path("capacity/deadlines/day/", capacity_views.deadline_day, name="capacity-deadline-day"),
     path("capacity/metrics/", capacity_views.metrics, name="capacity-metrics"),
+    path("capacity/estimates/", estimate_views.estimates, name="capacity-estimates"),
+    path(
+        "capacity/estimates/<int:work_type_id>/use/",
+        estimate_views.estimate_use,
+        name="capacity-estimate-use",
+    ),
+    path("capacity/hours/<int:staff_id>/", capacity_views.staff_hours, name="capacity-hours"),
+    path(
+        "capacity/hours/<int:staff_id>/<int:pattern_id>/remove/",
+        capacity_views.staff_hours_remove,
+        name="capacity-hours-remove",
+    ),
     path("healthz", views.healthz, name="healthz"),
     path("favicon.ico", views.favicon, name="favicon"),
 ]

@@ -9,8 +9,8 @@ from django.template.response import TemplateResponse
 
 from core.forms import FirmModelForm
 from staff.choices import Weekday
-from staff.forms import AddSkillForm
-from staff.models import SkillTag, StaffMember, StaffSkill, TimeOff
+from staff.forms import AddSkillForm, WorkingPatternForm
+from staff.models import SkillTag, StaffMember, StaffSkill, TimeOff, WorkingPattern
 from staff.services import staff_member_sync_role, staff_skill_grant
 
 
@@ -56,6 +56,25 @@ class TimeOffInline(admin.TabularInline):
     fields = ["start_date", "end_date", "hours_per_day", "reason"]
 
 
+class WorkingPatternInline(admin.TabularInline):
+    model = WorkingPattern
+    form = WorkingPatternForm
+    extra = 0
+    fields = [
+        "name",
+        "starts_on",
+        "ends_on",
+        "monday_hours",
+        "tuesday_hours",
+        "wednesday_hours",
+        "thursday_hours",
+        "friday_hours",
+        "saturday_hours",
+        "sunday_hours",
+    ]
+    verbose_name = "working pattern (hours per weekday)"
+
+
 @admin.register(StaffMember)
 class StaffMemberAdmin(admin.ModelAdmin):
     form = StaffMemberForm
@@ -73,7 +92,7 @@ class StaffMemberAdmin(admin.ModelAdmin):
     list_select_related = ["user", "manager__user"]
     search_fields = ["user__first_name", "user__last_name", "user__username", "user__email"]
     autocomplete_fields = ["user", "manager"]
-    inlines = [StaffSkillInline, TimeOffInline]
+    inlines = [StaffSkillInline, WorkingPatternInline, TimeOffInline]
     actions = ["add_skill"]
     fieldsets = [
         (None, {"fields": ["user", "title", "role", "seniority", "manager", "active"]}),

@@ -205,3 +205,122 @@ class TimeOff(models.Model):
         return (
             f"{self.staff_member}: {self.start_date} – {self.end_date} ({self.hours_per_day} h/day)"
         )
+
+
+DAY_HOURS_VALIDATORS = [
+    MinValueValidator(Decimal("0"), "Hours on a day cannot be negative."),
+    MaxValueValidator(Decimal("24"), "A day has at most 24 hours."),
+]
+DAY_HOUR_FIELDS = (
+    "monday_hours",
+    "tuesday_hours",
+    "wednesday_hours",
+    "thursday_hours",
+    "friday_hours",
+    "saturday_hours",
+    "sunday_hours",
+)
+
+
+def _day_hours(label: str) -> models.DecimalField:
+    return models.DecimalField(
+        label,
+        max_digits=4,
+        decimal_places=2,
+        default=Decimal("0"),
+        validators=DAY_HOURS_VALIDATORS,
+    )
+
+
+class WorkingPattern(models.Model):
+    """A person's hours per weekday (part time, 4 x 10 h, busy-season overtime) from
+    ``starts_on`` through ``ends_on`` (either empty: without bound). Where none
+    applies, their weekly capacity is spread evenly over their working days; where
+    two overlap, the one starting later wins (the season over the usual week)."""
+
+    staff_member = models.ForeignKey(
+        StaffMember, on_delete=models.CASCADE, related_name="working_patterns"
+    )
+    name = models.CharField(
+        max_length=120, help_text="What this pattern is, e.g. “4 × 10 h” or “Busy season”."
+    )
+    starts_on = models.DateField(
+        null=True,
+        blank=True,
+        validators=[validate_firm_date],
+        help_text="Leave empty when it has always applied.",
+    )
+    ends_on = models.DateField(
+        null=True,
+        blank=True,
+        validators=[validate_firm_date],
+        help_text="Leave empty when it applies until changed.",
+    )
+    monday_hours = _day_hours("Monday")
+    tuesday_hours = _day_hours("Tuesday")
+    wednesday_hours = _day_hours("Wednesday")
+    thursday_hours = _day_hours("Thursday")
+    friday_hours = _day_hours("Friday")
+    saturday_hours = _day_hours("Saturday")
+    sunday_hours = _day_hours("Sunday")
+
+    class Meta:
+        ordering = ["staff_member", "starts_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True)
+                | Q(starts_on__isnull=True)
+                | Q(ends_on__gte=F("starts_on")),
+                name="workingpattern_end_not_before_start",
+                violation_error_message="A working pattern cannot end before it starts.",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    monday_hours__gte=0,
+                    monday_hours__lte=24,
+                    tuesday_hours__gte=0,
+                    tuesday_hours__lte=24,
+                    wednesday_hours__gte=0,
+                    wednesday_hours__lte=24,
+                    thursday_hours__gte=0,
+                    thursday_hours__lte=24,
+                    friday_hours__gte=0,
+                    friday_hours__lte=24,
+                    saturday_hours__gte=0,
+                    saturday_hours__lte=24,
+                    sunday_hours__gte=0,
+                    sunday_hours__lte=24,
+                ),
+                name="workingpattern_day_hours_0_to_24",
+                violation_error_message="Hours on a day are between 0 and 24.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.staff_member}: {self.name} ({self.summary})"
+
+    @property
+    def day_hours(self) -> tuple[Decimal, ...]:
+        return tuple(getattr(self, name) for name in DAY_HOUR_FIELDS)
+
+    @property
+    def weekly_hours(self) -> Decimal:
+        return sum(self.day_hours, Decimal("0"))
+
+    @property
+    def summary(self) -> str:
+        """The week in words: "Mon–Thu 10 h" style, one entry per weekday with hours."""
+        labels = [label for _, label in Weekday.choices]
+        worked = [
+            f"{labels[k]} {hours.normalize():f} h"
+            for k, hours in enumerate(self.day_hours)
+            if hours
+        ]
+        return ", ".join(worked) or "no hours"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.starts_on and self.ends_on and self.ends_on < self.starts_on:
+            raise ValidationError({"ends_on": "A working pattern cannot end before it starts."})
+        if not any(self.day_hours):
+            raise ValidationError("Give at least one day some hours (time off is entered apart).")

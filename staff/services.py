@@ -10,7 +10,8 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from staff.choices import ROLE_GROUPS, Role
-from staff.models import SkillTag, StaffMember, StaffSkill
+from staff.forms import WorkingPatternForm
+from staff.models import SkillTag, StaffMember, StaffSkill, WorkingPattern
 
 ALL_ROLE_GROUPS = ("staff", "manager", "partner", "admin")
 _IN_CHUNK = 900  # ids per IN (...) list: under SQLite's classic 999-variable limit
@@ -100,6 +101,27 @@ def staff_members_sync_roles_bulk(*, staff_members: Sequence[StaffMember]) -> in
         for start in range(0, len(ids), _IN_CHUNK):
             user_model.objects.filter(pk__in=ids[start : start + _IN_CHUNK]).update(**{flag: value})
     return len(to_add)
+
+
+@transaction.atomic
+def working_pattern_add(*, staff_member: StaffMember, form: WorkingPatternForm) -> WorkingPattern:
+    """Save a valid pattern form for ``staff_member`` (the roster's stamp moves on
+    commit: dispatch reads the new hours from its next decision)."""
+    pattern: WorkingPattern = form.save(commit=False)
+    pattern.staff_member = staff_member
+    pattern.full_clean()
+    pattern.save()
+    return pattern
+
+
+@transaction.atomic
+def working_pattern_remove(*, staff_member: StaffMember, pattern_id: int) -> bool:
+    """Remove one of ``staff_member``'s patterns; False when they have no such pattern."""
+    pattern = WorkingPattern.objects.filter(pk=pattern_id, staff_member=staff_member).first()
+    if pattern is None:
+        return False
+    pattern.delete()
+    return True
 
 
 @transaction.atomic

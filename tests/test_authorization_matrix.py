@@ -74,6 +74,14 @@ MATRIX: dict[tuple[str, str], Statuses] = {
     ("portal:capacity-deadlines", "GET"):          (302, 403, 403, 200, 200, 200),
     ("portal:capacity-deadline-day", "GET"):       (302, 403, 403, 400, 400, 400),
     ("portal:capacity-metrics", "GET"):            (302, 403, 403, 200, 200, 200),
+    # Alice's working hours: hers to read; her manager, partners and admins change them;
+    # other managers read them (as on the heatmap); other staff do not find them.
+    # Estimates against logged time: managers read; partners and admins "use this".
+    ("portal:capacity-estimates", "GET"):          (302, 403, 403, 200, 200, 200),
+    ("portal:capacity-estimate-use", "POST"):      (302, 403, 403, 403, 400, 400),
+    ("portal:capacity-hours", "GET"):              (302, 200, 404, 200, 200, 200),
+    ("portal:capacity-hours", "POST"):             (302, 403, 404, 400, 400, 400),
+    ("portal:capacity-hours-remove", "POST"):      (302, 403, 404, 302, 302, 302),
     ("dispatch:queue", "GET"):                     (302, 200, 200, 200, 200, 200),
     ("dispatch:queue-action", "POST"):             (302, 302, 403, 403, 403, 403),
     # One row of the queue, for HTMX ("Keep working"); without HTMX, the queue.
@@ -219,6 +227,9 @@ URL_ARGS: dict[str, Callable[[World], list[Any]]] = {
     "dispatch:escalation-action": lambda w: [w.escalation.pk, "informed"],
     "dispatch:decision-decline": lambda w: [w.decision.pk],
     "dispatch:task-detail": lambda w: [w.task.pk],
+    "portal:capacity-hours": lambda w: [w.task.assignee_id],
+    "portal:capacity-estimate-use": lambda w: [w.engagement.work_type_id],
+    "portal:capacity-hours-remove": lambda w: [w.task.assignee_id, w.working_pattern.pk],
     "dispatch:task-assign": lambda w: [w.task.pk],
     "dispatch:task-estimate": lambda w: [w.task.pk],
     "dispatch:task-complete": lambda w: [w.task.pk],

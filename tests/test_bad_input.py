@@ -81,6 +81,7 @@ from integrations.api import money
 from integrations.api import serializers as api
 from notifications.choices import DeliveryStatus
 from notifications.models import WebhookDelivery, WebhookSubscription
+from staff.forms import WorkingPatternForm
 from tests.factories import PASSWORD
 from tests.test_authorization_matrix import MATRIX, URL_ARGS
 from tests.world import World
@@ -152,6 +153,22 @@ POSTS: dict[tuple[str, str], Post] = {
         "anon",
         AdminLoginForm,
         lambda w: {"username": w.users["admin"].username, "password": PASSWORD},
+    ),
+    ("portal:capacity-estimate-use", "use the suggested estimate"): Post(
+        "partner", EstimateForm, lambda w: {"hours": "6.5"}
+    ),
+    ("portal:capacity-hours", "add a working pattern"): Post(
+        "manager",
+        WorkingPatternForm,
+        lambda w: {
+            "name": "Four tens",
+            "starts_on": _iso(7),
+            "ends_on": "",
+            **{f"{day}_hours": "10" for day in ("monday", "tuesday", "wednesday", "thursday")},
+            "friday_hours": "0",
+            "saturday_hours": "0",
+            "sunday_hours": "0",
+        },
     ),
     ("dispatch:queue-action", "request reassignment"): Post(
         "staff",
@@ -415,6 +432,7 @@ TAKES_NO_INPUT = {
     "dispatch:rebalancing-run",
     "dispatch:proposal-decide",
     "notifications:retry",
+    "portal:capacity-hours-remove",
     "billing:invoice-approve",
     "billing:timer-start",
     "billing:timer-stop",

@@ -62,7 +62,7 @@ from notifications.models import (
     WebhookSubscription,
 )
 from notifications.webhooks import new_secret
-from staff.models import SkillTag, StaffMember
+from staff.models import SkillTag, StaffMember, WorkingPattern
 from tests.factories import ClientFactory, StaffSkillFactory, TimeOffFactory
 
 
@@ -81,6 +81,7 @@ class World:
     time_entry: TimeEntry | None = None  # Alice's draft time on her task
     draft_invoice: Invoice | None = None  # awaiting a partner
     issued_invoice: Invoice | None = None  # sent to the client
+    working_pattern: WorkingPattern | None = None  # Alice's busy season, two months out
     dispute: Dispute | None = None  # an open dispute on a third, issued invoice
     billing_task: BillingTask | None = None  # the coordinator's review of that dispute
     upload: DocumentUpload | None = None  # a file the client sent for the engagement
@@ -158,6 +159,13 @@ def build_world(
     )
     StaffSkillFactory(staff_member=alice, skill=SkillTag.objects.get(slug="bookkeeping"))
     TimeOffFactory(staff_member=alice, start_date=today, end_date=today)
+    working_pattern = WorkingPattern.objects.create(
+        staff_member=alice,
+        name="Busy season",
+        starts_on=today + timedelta(days=60),
+        ends_on=today + timedelta(days=90),
+        **{f"{day}_hours": Decimal("10") for day in ("monday", "tuesday", "wednesday", "thursday")},
+    )
     WorkerHeartbeat.objects.create(hostname="worker-1", last_seen_at=timezone.now(), beats=1)
     # Not the test client's address: a successful login there clears its attempts.
     axes_row = {"user_agent": "test", "ip_address": "203.0.113.9", "username": "mallory"}
@@ -280,6 +288,7 @@ def build_world(
         time_entry,
         draft_invoice,
         issued_invoice,
+        working_pattern,
         dispute,
         BillingTask.objects.get(dispute=dispute),
         upload=upload,

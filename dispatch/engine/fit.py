@@ -36,6 +36,7 @@ class Fit:
     committed_week: float = 0.0
     available_week: float = 0.0
     task_week: float = 0.0  # the share of this task landing in the week
+    hours: float = 0.0  # the task's hours for this person (weighted, times their effort)
 
     @property
     def within_threshold(self) -> bool:
@@ -52,8 +53,8 @@ def capacity_fit(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -
     """Read off the candidate's load profile (built once per snapshot): a few
     bisections per task, whatever their open work."""
     profile = candidate.profile(today)
-    hours = task.weighted_hours
-    new_work = task.as_open_work
+    hours = task.hours_for(candidate)
+    new_work = task.open_work_for(candidate)
     added_week = committed_between(candidate.calendar, (new_work,), today, *profile.window)
     committed, available = profile.committed_week, profile.available_week
     threshold = threshold_for(task, candidate)
@@ -69,6 +70,7 @@ def capacity_fit(task: TaskToPlace, candidate: CandidateSnapshot, today: date) -
         committed_week=committed,
         available_week=available,
         task_week=added_week,
+        hours=hours,
     )
 
 
@@ -79,10 +81,10 @@ def capacity_problem(task: TaskToPlace, fit: Fit) -> Problem | None:
             f"utilization {fit.utilization_after:.0%} after this task > threshold {fit.threshold:.0%}",
             CAPACITY_LABELS[OVER_THRESHOLD],
         )
-    if fit.free_before_deadline + EPSILON < task.weighted_hours:
+    if fit.free_before_deadline + EPSILON < fit.hours:
         return Problem(
             f"{fit.free_before_deadline:.1f} h free before {task.due_date.isoformat()} "
-            f"< {task.weighted_hours:.1f} h needed",
+            f"< {fit.hours:.1f} h needed",
             CAPACITY_LABELS[SHORT_OF_HOURS],
         )
     deadline = fit.deadline
@@ -105,6 +107,7 @@ class FitColumns:
     free_before_deadline: Floats
     code: Ints  # ROOM, OVER_THRESHOLD, SHORT_OF_HOURS or DEADLINES (CAPACITY_LABELS)
     task_week: Floats  # the task's hours landing in each person's week
+    hours: Floats  # the task's hours for each person (weighted, times their effort)
 
     @property
     def within_threshold(self) -> Bools:
@@ -120,9 +123,8 @@ def capacity_columns(task: TaskToPlace, pool: CandidatePool, rows: Ints) -> FitC
         threshold = pool.reviewer_threshold[rows]
     else:
         threshold = pool.threshold[rows]
-    return _capacity(
-        task.weighted_hours, task.due_date.toordinal(), threshold, pool, rows, task.as_open_work
-    )
+    hours = task.weighted_hours * pool.effort_for(task.work_type_id, rows)
+    return _capacity(hours, task.due_date.toordinal(), threshold, pool, rows, task.as_open_work)
 
 
 def capacity_pairs(
@@ -132,6 +134,15 @@ def capacity_pairs(
     against the pool's row ``rows[k]`` (the planner judges every pairing of a week's
     work in one pass). Element by element the same arithmetic as ``capacity_columns``."""
     hours = np.asarray([task.weighted_hours for task in tasks], dtype=np.float64)[which]
+    work_types = [task.work_type_id for task in tasks]
+    if any(work_types) and pool.effort:
+        factor = np.ones(len(rows), dtype=np.float64)
+        for work_type_id, column in pool.effort.items():
+            ids = [k for k, wt in enumerate(work_types) if wt == work_type_id]
+            if ids:
+                mine = np.isin(which, ids)
+                factor[mine] = column[rows[mine]]
+        hours = hours * factor
     due = np.asarray([task.due_date.toordinal() for task in tasks], dtype=np.int64)[which]
     override = np.asarray(
         [np.nan if t.threshold_override is None else t.threshold_override for t in tasks],
@@ -148,7 +159,7 @@ def capacity_pairs(
 
 
 def _capacity(
-    hours: Floats | float,
+    hours: Floats,
     due: Ints | int,
     threshold: Floats,
     pool: CandidatePool,
@@ -156,16 +167,18 @@ def _capacity(
     work: OpenWork | Sequence[OpenWork],
     which: Ints | None = None,
 ) -> FitColumns:
-    """The figures and verdicts for one task (scalars) or one task per row (arrays)."""
+    """The figures and verdicts for one task (scalars) or one task per row (arrays);
+    ``hours``: the task's hours for each row (weighted, times the person's effort)."""
     today = pool.today.toordinal()
     calendars = pool.calendars
-    # Working days from today to the due date (or today, for work already due).
+    # Working units (the hours the work spreads by) from today to the due date (or
+    # today, for work already due).
     until = np.maximum(due, today)
-    days_until = calendars.working_days(rows, today, until)
+    days_until = calendars.working_units(rows, today, until)
     days = np.where(due >= today, days_until, 0)
-    # This week with the task: its hours spread over its working days, the share
+    # This week with the task: its hours spread over its working hours, the share
     # falling in the window (``committed_between`` for the one new item).
-    inside = calendars.working_days(
+    inside = calendars.working_units(
         rows, pool.window_start[rows], np.minimum(pool.window_end[rows], due)
     )
     spread = np.divide(hours * inside, days, out=np.zeros(len(rows)), where=days > 0)
@@ -191,6 +204,7 @@ def _capacity(
             work,
             available_until[where],
             None if which is None else which[where],
+            hours[where],
         )
         code[where[~fits]] = DEADLINES
-    return FitColumns(after, threshold, free, code, added)
+    return FitColumns(after, threshold, free, code, added, hours)

@@ -10,9 +10,10 @@ what as data. This module is where that data comes from, so no rule has a second
    (``eligibility.requested_staff``); a held task with its requested staffer stays.
 2. The order of the options: ``ranking.rank_key`` (the engine's order), which the
    one-by-one fallback follows.
-3. Hours: the task's weighted hours times the person's effort factor (1 unless the
-   caller knows better); the capacity load: the share of those hours falling in the
-   person's utilization week (``capacity.ledger.committed_between``, as ``fit`` counts it).
+3. Hours: the task's weighted hours times the person's effort factor for its work type
+   (``TaskToPlace.hours_for``: the snapshot's ``effort``, 1 until logged time says
+   otherwise); the capacity load: the share of those hours falling in the person's
+   utilization week (``capacity.ledger.committed_between``, as ``fit`` counts it).
 4. Room: each person's threshold (``fit.threshold_for``) times their available hours
    this week, minus what they hold; a reviewer task's load counts in proportion to
    the lower reviewer threshold. Deadline windows, one per due date of the planned
@@ -137,7 +138,6 @@ def build_plan(
     held: Sequence[Held] = (),
     apart: Sequence[tuple[int, int]] = (),
     weights: PlanWeights = DEFAULT_WEIGHTS,
-    effort: Callable[[int, TaskToPlace], float] | None = None,
     time_limit_s: float = 5.0,
     fallback: Mapping[int, int | None] | None = None,
     not_to: Mapping[int, Collection[int]] | None = None,
@@ -173,7 +173,7 @@ def build_plan(
             skipped[spec.task_id] = "held from auto-assignment this season"
         else:
             placed.append((spec, holder))
-    options = _options(placed, candidate_ids, pool, today, not_to or {}, weights, effort)
+    options = _options(placed, candidate_ids, pool, today, not_to or {}, weights)
     for (spec, holder), ranked_options in zip(placed, options, strict=True):
         for option, share in ranked_options:
             week_load[(spec.task_id, option.staff_id)] = share
@@ -246,7 +246,8 @@ def build_plan(
 
 def _week_share(spec: TaskToPlace, candidate: CandidateSnapshot, today: date) -> float:
     profile = candidate.profile(today)
-    return committed_between(candidate.calendar, (spec.as_open_work,), today, *profile.window)
+    work = (spec.open_work_for(candidate),)
+    return committed_between(candidate.calendar, work, today, *profile.window)
 
 
 def _options(
@@ -256,10 +257,10 @@ def _options(
     today: date,
     not_to: Mapping[int, Collection[int]],
     weights: PlanWeights,
-    effort: Callable[[int, TaskToPlace], float] | None,
 ) -> list[list[tuple[Option, float]]]:
     """For each (task, holder): the people who may take it, in the engine's order, each
-    as an option with the hours of it falling in their week.
+    as an option with the hours of it falling in their week (the hours it would take
+    them: ``capacity_pairs`` applies their effort factor).
 
     Kept: whoever the engine finds eligible (``eligibility_labels``; not declined for
     this move) and who could take the task alone (free hours and deadline fit before
@@ -303,6 +304,7 @@ def _options(
     keep = (fit.code == ROOM) | holding
     which, rows = which[keep], rows[keep]
     after = fit.utilization_after[keep].tolist()
+    task_hours = fit.hours[keep].tolist()
     free = fit.free_before_deadline[keep].tolist()
     before = pool.utilization[rows].tolist()
     available = pool.available_week[rows].tolist()
@@ -312,8 +314,7 @@ def _options(
         spec = placed[k][0]
         candidate = people[row]
         staff_id = candidate.staff_id
-        factor = effort(staff_id, spec) if effort is not None else 1.0
-        hours = spec.weighted_hours * factor
+        hours = task_hours[position]
         room, use_after = available[position], after[position]
         if room > EPSILON and use_after != INF:
             share = (use_after - before[position]) * room
@@ -336,7 +337,7 @@ def _options(
             seniority=candidate.seniority,
             free_hours=free_hours,
         )
-        option = Option(staff_id=staff_id, hours=hours, cost=cost, load=share * factor * scale)
+        option = Option(staff_id=staff_id, hours=hours, cost=cost, load=share * scale)
         answer[k].append((key, option, share))
     ranked = []
     for options in answer:
@@ -367,7 +368,13 @@ def engine_greedy(
             # Only the chosen person's row is built again (their open work changed).
             person = pool.person(chosen)
             pool = pool.replace(
-                [replace(person, open_work=(*person.open_work, spec.as_open_work), _profiles={})]
+                [
+                    replace(
+                        person,
+                        open_work=(*person.open_work, spec.open_work_for(person)),
+                        _profiles={},
+                    )
+                ]
             )
     return answer
 

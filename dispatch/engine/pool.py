@@ -11,9 +11,11 @@ them to it); working days and available hours are integers, as in the ledger.
 
 Layout (rows in staff-id order):
 - per row: staff id, seniority, thresholds, skills (a level and a certification
-  date per skill slug), the calendar's weekday pattern, holiday group and hours per
-  working day, and the load profile's figures for the week;
-- ragged per-row lists (time off, open work's due dates, deadlines) flattened into
+  date per skill slug), effort factors (one column per work type someone has a
+  factor for), the calendar's holiday group, and the load profile's figures for
+  the week;
+- ragged per-row lists (the calendar's periods of one weekly pattern each, time
+  off, open work's due dates, deadlines) flattened into
   one sorted array each, keyed ``row * SPAN + ordinal``, so one ``searchsorted``
   answers "how many before this day" for every row at once; per-row running totals
   sit beside them (one extra slot per row where a list has a "none yet" entry).
@@ -25,14 +27,21 @@ what did not change), so a dispatch can keep reading one while another is made.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
 
-from capacity.ledger import EPSILON, UNITS_PER_HOUR, LoadProfile, OpenWork, utilization
+from capacity.ledger import (
+    EPSILON,
+    UNITS_PER_HOUR,
+    LoadProfile,
+    OpenWork,
+    utilization,
+    week_prefix,
+)
 from dispatch.engine.types import CandidateSnapshot
 
 Ints = npt.NDArray[np.int64]
@@ -98,51 +107,64 @@ def _segment(
 
 @dataclass(frozen=True)
 class _Calendars:
-    """Every row's calendar as columns: weekday pattern, holiday group, hours per day,
-    and time off (units lost per day, with running totals over all rows)."""
+    """Every row's calendar as columns: its periods (one weekly pattern each, in
+    units per weekday, with the units before the period starts), holiday group (the
+    units each holiday takes off), and time off (units lost per day); running totals
+    over all rows beside the sorted keys."""
 
-    pattern: Ints  # per row: index into ``week_prefix``
-    week_prefix: Ints  # per pattern: working weekdays among the first k days of a week
+    period_keys: Ints  # ``row * SPAN + first ordinal``, sorted, then a sentinel
+    period_start: Ints  # per period: its first ordinal
+    period_base: Ints  # per period: pattern units before it
+    period_week: Ints  # per period: index into ``week_prefix``
+    week_prefix: Ints  # per distinct week: units among the first k days (k = 0..7)
     holiday_group: Ints  # per row
     holiday_keys: Ints  # ``group * SPAN + ordinal``, sorted, then a sentinel
-    day_units: Ints  # per row
+    holiday_before: Ints  # units lost before each holiday key (running total)
     away_keys: Ints  # ``row * SPAN + ordinal``, sorted, then a sentinel
     away_before: Ints  # units lost before each away key (running total over all rows)
 
-    def weekdays_before(self, rows: Ints, ordinals: Ints | int) -> Ints:
-        """Working weekdays from ordinal 1 (a Monday) up to, not including, ``ordinals``."""
+    def _week_units(self, week: Ints, ordinals: Ints | int) -> Ints:
         weeks, rest = np.divmod(ordinals - 1, 7)
-        pattern = self.pattern[rows]
-        days: Ints = weeks * self.week_prefix[pattern, 7] + self.week_prefix[pattern, rest]
-        return days
+        units: Ints = weeks * self.week_prefix[week, 7] + self.week_prefix[week, rest]
+        return units
 
-    def working_days(self, rows: Ints, lo: Ints | int, hi: Ints | int) -> Ints:
-        """Working days from ``lo`` to ``hi``, both included, holidays excluded (0 when
-        ``hi`` < ``lo``): ``StaffCalendar.working_days_between`` for every row."""
-        group = self.holiday_group[rows] * SPAN
-        after: Ints = np.searchsorted(self.holiday_keys, group + hi, side="right")
-        before: Ints = np.searchsorted(self.holiday_keys, group + lo, side="left")
-        weekdays = self.weekdays_before(rows, hi + 1) - self.weekdays_before(rows, lo)
-        days: Ints = np.where(hi < lo, 0, weekdays - (after - before))
-        return days
-
-    def available_units(self, rows: Ints, lo: int, hi: Ints | int, days: Ints) -> Ints:
-        """``StaffCalendar.available_units`` for every row from ``lo`` to ``hi`` (``lo``
-        <= ``hi``), with ``days`` the working days between them."""
-        key = rows * SPAN
-        first = np.searchsorted(self.away_keys, key + lo, side="left")
-        last = np.searchsorted(self.away_keys, key + hi, side="right")
-        units: Ints = days * self.day_units[rows] - (
-            self.away_before[last] - self.away_before[first]
+    def units_before(self, rows: Ints, ordinals: Ints | int) -> Ints:
+        """Pattern units from ordinal 1 up to, not including, ``ordinals`` (holidays and
+        time off not taken off): ``CalendarIndex.units_before`` for every row."""
+        period = np.searchsorted(self.period_keys, rows * SPAN + ordinals, side="right") - 1
+        week = self.period_week[period]
+        units: Ints = (
+            self.period_base[period]
+            + self._week_units(week, ordinals)
+            - self._week_units(week, self.period_start[period])
         )
         return units
 
+    def working_units(self, rows: Ints, lo: Ints | int, hi: Ints | int) -> Ints:
+        """Working units from ``lo`` to ``hi``, both included, holidays excluded (0 when
+        ``hi`` < ``lo``): ``StaffCalendar.working_units_between`` for every row."""
+        group = self.holiday_group[rows] * SPAN
+        after: Ints = np.searchsorted(self.holiday_keys, group + hi, side="right")
+        before: Ints = np.searchsorted(self.holiday_keys, group + lo, side="left")
+        pattern = self.units_before(rows, hi + 1) - self.units_before(rows, lo)
+        lost = self.holiday_before[after] - self.holiday_before[before]
+        units: Ints = np.where(hi < lo, 0, pattern - lost)
+        return units
 
-def _week_prefix(days: frozenset[int]) -> list[int]:
-    prefix = [0]
-    for weekday in range(7):
-        prefix.append(prefix[-1] + (weekday in days))
-    return prefix
+    def available_units(self, rows: Ints, lo: int, hi: Ints | int, working: Ints) -> Ints:
+        """``StaffCalendar.available_units`` for every row from ``lo`` to ``hi`` (``lo``
+        <= ``hi``), with ``working`` the working units between them."""
+        key = rows * SPAN
+        first = np.searchsorted(self.away_keys, key + lo, side="left")
+        last = np.searchsorted(self.away_keys, key + hi, side="right")
+        units: Ints = working - (self.away_before[last] - self.away_before[first])
+        return units
+
+
+def _running_before(values: list[int]) -> Ints:
+    """0, then the running total of ``values``: one entry per key and its sentinel."""
+    before: Ints = np.concatenate(([0], np.cumsum(values, dtype=np.int64))).astype(np.int64)
+    return before
 
 
 class CandidatePool:
@@ -156,6 +178,7 @@ class CandidatePool:
         "certified",
         "committed_week",
         "deadlines",
+        "effort",
         "index",
         "landing",
         "landing_hours",
@@ -186,6 +209,7 @@ class CandidatePool:
     reviewer_threshold: Floats
     levels: dict[str, Ints]  # skill slug -> level per row (NOT_HELD without it)
     certified: dict[str, Ints]  # skill slug -> certified-until ordinal per row (NEVER)
+    effort: dict[int, Floats]  # work type id -> effort factor per row (1.0 by default)
     calendars: _Calendars
     window_start: Ints  # the utilization window ("this week"), per row
     window_end: Ints
@@ -218,6 +242,7 @@ class CandidatePool:
             [p.reviewer_threshold for p in self.people], dtype=np.float64
         )
         self._build_skills()
+        self._build_effort()
         self._build_calendars()
         self._build_profiles()
         return self
@@ -236,11 +261,26 @@ class CandidatePool:
                     certified[slug][row] = held.certified_until.toordinal()
         self.levels, self.certified = levels, certified
 
+    def _build_effort(self) -> None:
+        count = len(self.people)
+        effort: dict[int, Floats] = {}
+        for row, person in enumerate(self.people):
+            for work_type_id, factor in person.effort.items():
+                if work_type_id not in effort:
+                    effort[work_type_id] = np.ones(count, dtype=np.float64)
+                effort[work_type_id][row] = factor
+        self.effort = effort
+
     def _build_calendars(self) -> None:
-        patterns: dict[frozenset[int], int] = {}
-        groups: dict[tuple[int, ...], int] = {}
-        seen: dict[int, tuple[int, int, int]] = {}  # calendar id -> (pattern, group, units)
-        pattern, group, units = [], [], []
+        weeks: dict[tuple[int, ...], int] = {}
+        groups: dict[tuple[tuple[int, ...], tuple[int, ...]], int] = {}
+        seen: dict[int, tuple[list[tuple[int, int, int]], int]] = {}  # calendar id ->
+        # ((first ordinal, base, week) per period, holiday group)
+        period_keys: list[int] = []
+        period_start: list[int] = []
+        period_base: list[int] = []
+        period_week: list[int] = []
+        group: list[int] = []
         away_keys: list[int] = []
         away_lost: list[int] = []
         for row, person in enumerate(self.people):
@@ -248,32 +288,44 @@ class CandidatePool:
             index = calendar.index
             facts = seen.get(id(calendar))
             if facts is None:
+                periods = [
+                    (start, base, weeks.setdefault(week, len(weeks)))
+                    for start, base, week in zip(
+                        index.period_starts, index.period_base, index.period_weeks, strict=True
+                    )
+                ]
                 facts = (
-                    patterns.setdefault(calendar.working_days, len(patterns)),
-                    groups.setdefault(index.holidays, len(groups)),
-                    index.day_units,
+                    periods,
+                    groups.setdefault((index.holidays, index.holiday_lost), len(groups)),
                 )
                 seen[id(calendar)] = facts
-            pattern.append(facts[0])
+            base_key = row * SPAN
+            for start, base, week in facts[0]:
+                period_keys.append(base_key + start)
+                period_start.append(start)
+                period_base.append(base)
+                period_week.append(week)
             group.append(facts[1])
-            units.append(facts[2])
-            base = row * SPAN
-            away_keys.extend(base + day for day in index.away_days)
+            away_keys.extend(base_key + day for day in index.away_days)
             away_lost.extend(index.away_lost)
-        holiday_keys = [g * SPAN + day for days, g in groups.items() for day in days]
-        holiday_keys.sort()
+        holidays = sorted(
+            (g * SPAN + day, lost)
+            for (days, losts), g in groups.items()
+            for day, lost in zip(days, losts, strict=True)
+        )
         self.calendars = _Calendars(
-            pattern=np.asarray(pattern, dtype=np.int64),
+            period_keys=np.asarray([*period_keys, NEVER], dtype=np.int64),
+            period_start=np.asarray([*period_start, 1], dtype=np.int64),
+            period_base=np.asarray([*period_base, 0], dtype=np.int64),
+            period_week=np.asarray([*period_week, 0], dtype=np.int64),
             week_prefix=np.asarray(
-                [_week_prefix(days) for days in patterns] or [[0] * 8], dtype=np.int64
+                [week_prefix(week) for week in weeks] or [(0,) * 8], dtype=np.int64
             ),
             holiday_group=np.asarray(group, dtype=np.int64),
-            holiday_keys=np.asarray([*holiday_keys, NEVER], dtype=np.int64),
-            day_units=np.asarray(units, dtype=np.int64),
+            holiday_keys=np.asarray([*(key for key, _ in holidays), NEVER], dtype=np.int64),
+            holiday_before=_running_before([lost for _, lost in holidays]),
             away_keys=np.asarray([*away_keys, NEVER], dtype=np.int64),
-            away_before=np.concatenate(([0], np.cumsum(away_lost, dtype=np.int64))).astype(
-                np.int64
-            ),
+            away_before=_running_before(away_lost),
         )
 
     def _build_profiles(self) -> None:
@@ -386,6 +438,8 @@ class CandidatePool:
         other.spread, other.deadlines = spread, deadlines
         if any(p.skills != old.skills for p, old in zip(changed, before, strict=True)):
             other._build_skills()
+        if any(p.effort != old.effort for p, old in zip(changed, before, strict=True)):
+            other._build_effort()
         if any(p.calendar is not old.calendar for p, old in zip(changed, before, strict=True)):
             other._build_calendars()
         return other
@@ -417,20 +471,25 @@ class CandidatePool:
         until = self.certified.get(slug)
         return np.full(len(rows), NEVER, dtype=np.int64) if until is None else until[rows]
 
-    def committed_through(self, rows: Ints, ordinal: Ints | int, days: Ints) -> Floats:
+    def effort_for(self, work_type_id: int | None, rows: Ints) -> Floats:
+        """Each row's effort factor for the work type (1.0 without one)."""
+        column = self.effort.get(work_type_id) if work_type_id else None
+        return np.ones(len(rows), dtype=np.float64) if column is None else column[rows]
+
+    def committed_through(self, rows: Ints, ordinal: Ints | int, units: Ints) -> Floats:
         """``LoadProfile.committed_through`` for every row, for a day from today on, with
-        ``days`` the working days from today to it."""
+        ``units`` the working units from today to it."""
         position = self.spread.positions(rows, ordinal, "right") + rows
         full, rate = self.spread.per_row
-        total = full[position] + rate[position] * days
+        total = full[position] + rate[position] * units
         landed = (self.landing_hours[rows] > 0) & (self.landing[rows] <= ordinal)
         committed: Floats = total + np.where(landed, self.landing_hours[rows], 0.0)
         return committed
 
-    def available(self, rows: Ints, lo: int, hi: Ints | int, days: Ints) -> Floats:
-        """``StaffCalendar.available`` for every row (``lo`` <= ``hi``; ``days`` the
-        working days between them)."""
-        hours: Floats = self.calendars.available_units(rows, lo, hi, days) / UNITS_PER_HOUR
+    def available(self, rows: Ints, lo: int, hi: Ints | int, units: Ints) -> Floats:
+        """``StaffCalendar.available`` for every row (``lo`` <= ``hi``; ``units`` the
+        working units between them)."""
+        hours: Floats = self.calendars.available_units(rows, lo, hi, units) / UNITS_PER_HOUR
         return hours
 
     def deadline_fits(
@@ -439,12 +498,14 @@ class CandidatePool:
         work: OpenWork | Sequence[OpenWork],
         available: Floats,
         which: Ints | None = None,
+        hours_of: Floats | None = None,
     ) -> Bools:
         """``LoadProfile.deadline_fit(work).fits`` for every row, with ``available`` the
         hours from today to the work's due date (or today). With ``which``, ``work`` is
         a list and row ``k`` is judged with ``work[which[k]]`` (many tasks at once, the
         planner). The rare row whose later deadlines come near the edge is walked by its
-        profile, so the verdict is the profile's."""
+        profile, so the verdict is the profile's. ``hours_of``: the work's hours for each
+        row (its effort factor applied) instead of the work's own."""
         if which is None:
             assert isinstance(work, OpenWork)
             items: Sequence[OpenWork] = (work,)
@@ -457,6 +518,8 @@ class CandidatePool:
             hours = np.asarray([w.hours for w in items], dtype=np.float64)[which]
             dues = np.asarray([w.due_date.toordinal() for w in items], dtype=np.int64)
             ordinal = np.maximum(dues, today)[which]
+        if hours_of is not None:
+            hours = hours_of
         deadlines = self.deadlines
         start = deadlines.positions(rows, 0, "left")
         at_key = deadlines.positions(rows, ordinal, "left")
@@ -475,6 +538,8 @@ class CandidatePool:
         for position in np.flatnonzero(near).tolist():
             person = self.people[int(rows[position])]
             item = items[0] if which is None else items[int(which[position])]
+            if hours_of is not None and float(hours_of[position]) != item.hours:
+                item = replace(item, hours=float(hours_of[position]))
             fits[position] = person.profile(self.today).deadline_fit(item).fits
         return fits
 

@@ -172,6 +172,7 @@ class _Judgement:
         self.free = fit.free_before_deadline[order]
         self.codes: Ints = fit.code[order]
         self.task_week = fit.task_week[order]
+        self.hours = fit.hours[order]
         self.best_free = float(fit.free_before_deadline.max()) if len(qualified) else None
         self._evaluations: dict[int, _Evaluation] = {}
 
@@ -193,7 +194,7 @@ class _Judgement:
             person = pool.people[row]
             deadline = None
             if self.codes[position] == DEADLINES:
-                deadline = person.profile(pool.today).deadline_fit(task.as_open_work)
+                deadline = person.profile(pool.today).deadline_fit(task.open_work_for(person))
             committed = float(pool.committed_week[row])
             available = float(pool.available_week[row])
             after = float(self.after[position])
@@ -206,6 +207,7 @@ class _Judgement:
                 committed_week=committed,
                 available_week=available,
                 task_week=float(self.task_week[position]),
+                hours=float(self.hours[position]),
             )
             judged = self._evaluations[position] = _Evaluation(task, person, fit, None)
         return judged

@@ -65,10 +65,24 @@ class TaskToPlace:
     # Tasks each person has held for this client (staff id -> count): the client's
     # history, so a candidate's own facts stay the same whatever the task.
     client_history: Mapping[int, int] = field(default_factory=dict)
+    work_type_id: int | None = None  # whose effort factors apply (``CandidateSnapshot.effort``)
 
     @property
     def weighted_hours(self) -> float:
         return (self.estimated_hours or 0.0) * self.weight
+
+    def hours_for(self, candidate: CandidateSnapshot) -> float:
+        """The hours this task would take ``candidate``: its weighted hours times their
+        effort factor for the work type (1 until logged time says otherwise)."""
+        factor = candidate.effort.get(self.work_type_id, 1.0) if self.work_type_id else 1.0
+        return self.weighted_hours * factor
+
+    def open_work_for(self, candidate: CandidateSnapshot) -> OpenWork:
+        """This task as it would sit on ``candidate``'s plate (their hours for it)."""
+        hours = self.hours_for(candidate)
+        if hours == self.weighted_hours:
+            return self.as_open_work
+        return OpenWork(task_id=self.task_id, due_date=self.due_date, hours=hours)
 
     @cached_property
     def as_open_work(self) -> OpenWork:
@@ -87,6 +101,9 @@ class CandidateSnapshot:
     threshold: float = DEFAULT_PREPARER_THRESHOLD
     reviewer_threshold: float = DEFAULT_REVIEWER_THRESHOLD
     manager_id: int | None = None
+    # Work type id -> the person's effort factor (median logged / estimated hours,
+    # ``capacity.estimates``): a task of that type takes them its hours times this.
+    effort: Mapping[int, float] = field(default_factory=dict)
     _profiles: dict[date, LoadProfile] = field(default_factory=dict, compare=False, repr=False)
 
     def profile(self, today: date) -> LoadProfile:

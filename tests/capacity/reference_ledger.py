@@ -5,11 +5,13 @@ Slow by design (every open task is walked day by day to its due date); never
 import it from the application.
 
 Definitions (issue "capacity model"):
-- available hours on a day: weekly capacity spread evenly over the person's
-  working days, minus time off that day, zero on firm holidays;
+- hours on a day: the working pattern covering it (the latest-starting one) for
+  that weekday, else weekly capacity spread evenly over the working days;
+- available hours on a day: its hours minus time off that day, zero on firm holidays;
 - committed hours: each open task's remaining hours x its work type's complexity
-  weight, spread evenly over the person's working days from today to its due
-  date (overdue work lands on today);
+  weight, spread over the person's working days (days with hours, not holidays)
+  from today to its due date in proportion to their hours (overdue work lands on
+  the next working day);
 - utilization for a window: committed / available in that window;
 - deadline fit: earliest-deadline-first — for every deadline, the hours due by
   then must fit in the hours available until then.
@@ -34,6 +36,13 @@ class OpenWork:
 
 
 @dataclass(frozen=True)
+class WorkingPattern:
+    day_hours: tuple[float, ...]  # Monday first
+    start: date | None = None
+    end: date | None = None
+
+
+@dataclass(frozen=True)
 class StaffCalendar:
     """What decides a person's available hours, day by day."""
 
@@ -41,15 +50,28 @@ class StaffCalendar:
     working_days: frozenset[int]  # 0 = Monday
     holidays: frozenset[date] = frozenset()
     time_off: Mapping[date, float] = field(default_factory=dict)  # hours away per day
+    patterns: tuple[WorkingPattern, ...] = ()
+
+    def pattern_hours(self, day: date) -> float:
+        """The day's hours before holidays and time off."""
+        covering = [
+            (p.start or date.min, k, p)
+            for k, p in enumerate(self.patterns)
+            if (p.start or date.min) <= day <= (p.end or date.max)
+        ]
+        if covering:
+            return max(covering, key=lambda c: (c[0], c[1]))[2].day_hours[day.weekday()]
+        if day.weekday() not in self.working_days:
+            return 0.0
+        return self.weekly_hours / len(self.working_days)
 
     def hours_on(self, day: date) -> float:
-        if day.weekday() not in self.working_days or day in self.holidays:
+        if day in self.holidays:
             return 0.0
-        per_day = self.weekly_hours / len(self.working_days) if self.working_days else 0.0
-        return max(0.0, per_day - self.time_off.get(day, 0.0))
+        return max(0.0, self.pattern_hours(day) - self.time_off.get(day, 0.0))
 
     def is_working_day(self, day: date) -> bool:
-        return day.weekday() in self.working_days and day not in self.holidays
+        return self.pattern_hours(day) > 0 and day not in self.holidays
 
     def available(self, start: date, end: date) -> float:
         """Available hours from ``start`` to ``end``, both included."""
@@ -81,7 +103,8 @@ def utilization_window(calendar: StaffCalendar, today: date) -> tuple[date, date
 
 
 def spread(calendar: StaffCalendar, work: OpenWork, today: date) -> dict[date, float]:
-    """Where ``work``'s hours fall: evenly over working days from today to its due date.
+    """Where ``work``'s hours fall: over working days from today to its due date, in
+    proportion to each day's hours.
 
     Work that is overdue, or due before the next working day, lands on the next
     working day (today when today is one).
@@ -94,8 +117,8 @@ def spread(calendar: StaffCalendar, work: OpenWork, today: date) -> dict[date, f
         day += timedelta(days=1)
     if not days:
         return {_next_working_day(calendar, today): work.hours}
-    share = work.hours / len(days)
-    return {day: share for day in days}
+    total = sum(calendar.pattern_hours(day) for day in days)
+    return {day: work.hours * calendar.pattern_hours(day) / total for day in days}
 
 
 def _next_working_day(calendar: StaffCalendar, day: date) -> date:

@@ -3,7 +3,7 @@
 ``reference_ledger`` is the ledger as first written, walking every day; the live
 ledger counts by weekly pattern and bisection. Hypothesis draws calendars (part
 time, odd working days, holidays, time off, some on weekends or larger than a
-day) and open work (overdue, due today, due months ahead) and checks every
+day, working patterns by weekday over some dates or always, overlapping) and open work (overdue, due today, due months ahead) and checks every
 figure dispatch reads: available hours, committed hours in a window,
 utilization window and deadline fit.
 """
@@ -30,7 +30,22 @@ def calendars(draw):
     weekly = draw(st.integers(min_value=0, max_value=8000)) / 100
     holidays = draw(st.frozensets(days, max_size=12))
     time_off = draw(st.dictionaries(days, hours.map(lambda h: h / 4), max_size=12))
-    return weekly, working_days, holidays, time_off
+    patterns = tuple(draw(st.lists(working_patterns(), max_size=3)))
+    return weekly, working_days, holidays, time_off, patterns
+
+
+day_hours = st.integers(min_value=0, max_value=1200).map(lambda n: n / 100)
+
+
+@st.composite
+def working_patterns(draw):
+    """Hours per weekday (some days off), always or over some dates."""
+    week = tuple(draw(st.one_of(st.just(0.0), day_hours)) for _ in range(7))
+    start = draw(st.none() | days)
+    end = draw(st.none() | days)
+    if start is not None and end is not None and end < start:
+        start, end = end, start
+    return week, start, end
 
 
 @st.composite
@@ -40,10 +55,22 @@ def open_work(draw):
 
 
 def both(spec):
-    weekly, working_days, holidays, time_off = spec
+    weekly, working_days, holidays, time_off, patterns = spec
     return (
-        ledger.StaffCalendar(weekly, working_days, holidays, time_off),
-        reference.StaffCalendar(weekly, working_days, holidays, time_off),
+        ledger.StaffCalendar(
+            weekly,
+            working_days,
+            holidays,
+            time_off,
+            tuple(ledger.WorkingPattern(*p) for p in patterns),
+        ),
+        reference.StaffCalendar(
+            weekly,
+            working_days,
+            holidays,
+            time_off,
+            tuple(reference.WorkingPattern(*p) for p in patterns),
+        ),
     )
 
 

@@ -108,7 +108,13 @@ def snapshot() -> dict[str, list[tuple[object, ...]]]:
     demo_engagements = Engagement.objects.filter(source=EngagementSource.DEMO)
     # The rebalancing story (demo/rebalancing.py) goes through the live services, which
     # stamp the moment they ran: compared by who got which work, not when.
-    story = DispatchDecision.objects.filter(override_reason=RUSH_REASON).values("task__engagement")
+    # Read as a list first: as a subquery, PostgreSQL without statistics on the freshly
+    # loaded rows ran it once per task (minutes on a loaded machine).
+    story = list(
+        DispatchDecision.objects.filter(override_reason=RUSH_REASON).values_list(
+            "task__engagement", flat=True
+        )
+    )
     timed = demo_engagements.exclude(pk__in=story)
     return {
         "story": rows(
@@ -515,8 +521,12 @@ def test_seed_demo_last_months_close_is_mostly_delivered_in_six_to_eleven_busine
     november = Engagement.objects.filter(work_type__code__in=MONTHLY, period_end=date(2026, 11, 30))
     assert november.count() == october.count()
     # Except the few whose statements came in early for the demo's rebalancing story.
-    early = DispatchDecision.objects.filter(override_reason=RUSH_REASON).values("task__engagement")
-    assert 0 < early.count() <= MAX_RUSH_TASKS
+    early = list(
+        DispatchDecision.objects.filter(override_reason=RUSH_REASON).values_list(
+            "task__engagement", flat=True
+        )
+    )
+    assert 0 < len(early) <= MAX_RUSH_TASKS
     waiting = november.exclude(pk__in=early).values_list("milestone", flat=True)
     assert set(waiting) == {Milestone.DOCUMENTS_REQUESTED}
 

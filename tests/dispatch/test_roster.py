@@ -12,7 +12,7 @@ from dispatch import roster as roster_module
 from dispatch.choices import Trigger
 from dispatch.services import task_dispatch
 from engagements.models import Task
-from staff.models import SkillTag, StaffSkill
+from staff.models import SkillTag, StaffSkill, WorkingPattern
 from tests.dispatch.builders import bookkeeping_task, load_up
 
 TODAY = date(2026, 11, 23)
@@ -136,3 +136,25 @@ def test_a_committed_capacity_rule_is_seen_by_the_next_dispatch(
 
     assert decision is not None
     assert decision.assignee_id == ann.pk
+
+
+@pytest.mark.django_db
+def test_a_committed_working_pattern_is_seen_by_the_next_dispatch(
+    skilled, client_co, django_capture_on_commit_callbacks
+):
+    """Ann, the less loaded, would take work due Friday; from the moment her manager
+    saves a pattern with no weekday hours she has none before Friday, and Ben gets it."""
+    ann = skilled("ann", "bookkeeping")
+    ben = skilled("ben", "bookkeeping")
+    load_up(ben, "10", due=date(2026, 11, 27))
+    warm = place(bookkeeping_task(client_co, due_date=DUE))  # the roster is built
+    assert warm is not None and warm.assignee_id == ann.pk
+
+    with django_capture_on_commit_callbacks(execute=True):
+        WorkingPattern.objects.create(
+            staff_member=ann, name="Weekends only", starts_on=TODAY, saturday_hours=8
+        )
+    decision = place(bookkeeping_task(client_co, due_date=date(2026, 11, 27), name="Friday"))
+
+    assert decision is not None
+    assert decision.assignee_id == ben.pk

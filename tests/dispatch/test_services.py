@@ -5,6 +5,7 @@ from decimal import Decimal
 
 import pytest
 
+from capacity.estimates import effort_factors_cached
 from capacity.selectors import capacity_policy, staff_loads
 from dispatch.choices import DecisionOutcome, EscalationStatus, Trigger
 from dispatch.lifecycle import task_accept, task_complete, task_estimate_set
@@ -361,6 +362,7 @@ def test_staff_loads_query_count_is_constant(skilled, django_assert_num_queries)
     for index in range(3):
         load_up(skilled(f"s{index}", "bookkeeping"), "5", date(2026, 12, 1))
     capacity_policy(day=TODAY)  # cached from here on
+    # Staff (and skills), open work, time off with working patterns, holidays.
     with django_assert_num_queries(4):
         small = staff_loads(today=TODAY)
     for index in range(3, 15):
@@ -378,6 +380,7 @@ def test_dispatch_query_count_does_not_grow_with_team(
         load_up(skilled(f"a{index}", "bookkeeping"), "5", date(2026, 12, 1))
     first = preparer_of(bookkeeping(client_co))
     capacity_policy(day=TODAY)  # cached from here on, as in a running worker
+    effort_factors_cached(today=TODAY)  # likewise (cached an hour)
     subscriptions_wanting(WebhookEventType.ASSIGNMENT_CREATED)  # likewise (cached a minute)
     teams_targets()  # likewise (cached five minutes)
     roster_forget()  # both dispatches build the roster: the counts compare like with like

@@ -12,6 +12,7 @@ from django.utils import timezone
 from core.services import change_stamp_bump
 from demo.billing import demo_billing_build, demo_billing_report
 from demo.build import demo_build, demo_logins, demo_report
+from demo.capacity import demo_capacity_build, demo_capacity_report
 from demo.morning import demo_morning
 from demo.rebalancing import demo_rebalance
 from demo.specs import SIZES, DemoConflictError
@@ -76,10 +77,15 @@ class Command(BaseCommand):
             logins=[username for username, _role, _password in demo_logins(plan)],
             seed=plan.seed,
         )
+        capacity = None
         if options["size"] == "demo":
             # A pending rebalancing proposal for the manager to find, made by the loop.
             demo_rebalance(today=plan.today)
+            # A working pattern by day and a work type whose estimate learned from time.
+            capacity = demo_capacity_build(today=plan.today, seed=plan.seed)
         for line in lines:
             self.stdout.write(line)
         for line in demo_billing_report(billing):
+            self.stdout.write(line)
+        for line in demo_capacity_report(capacity) if capacity is not None else []:
             self.stdout.write(line)

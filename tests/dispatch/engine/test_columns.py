@@ -76,6 +76,7 @@ def test_column_figures_are_the_profiles_to_the_last_bit(case):
         assert columns.utilization_after[position] == fit.utilization_after
         assert columns.threshold[position] == fit.threshold
         assert columns.free_before_deadline[position] == fit.free_before_deadline
+        assert columns.hours[position] == fit.hours
         problem = capacity_problem(task, fit)
         label = problem.label if problem else CAPACITY_LABELS[0]
         assert CAPACITY_LABELS[columns.code[position]] == label
@@ -98,6 +99,7 @@ def test_many_tasks_at_once_are_judged_as_one_at_a_time(case, data):
                 estimated_hours=data.draw(st.floats(0.25, 60)),
                 role=data.draw(st.sampled_from(["preparer", "reviewer"])),
                 threshold_override=data.draw(st.one_of(st.none(), st.floats(0.5, 1.5))),
+                work_type_id=data.draw(st.sampled_from([None, 7, 8])),
             )
         )
     pairs = [(k, row) for k in range(len(tasks)) for row in pool.rows.tolist()]
@@ -113,6 +115,7 @@ def test_many_tasks_at_once_are_judged_as_one_at_a_time(case, data):
         assert together.threshold[position] == alone.threshold[0]
         assert together.free_before_deadline[position] == alone.free_before_deadline[0]
         assert together.code[position] == alone.code[0]
+        assert together.hours[position] == alone.hours[0]
 
 
 @PROPERTY
@@ -135,7 +138,14 @@ def test_a_kept_pool_updated_for_new_facts_answers_as_a_new_one(case, data):
             other = data.draw(st.sampled_from(case.candidates))
             facts = {
                 name: getattr(other, name)
-                for name in ("calendar", "skills", "threshold", "reviewer_threshold", "seniority")
+                for name in (
+                    "calendar",
+                    "skills",
+                    "threshold",
+                    "reviewer_threshold",
+                    "seniority",
+                    "effort",
+                )
                 if data.draw(st.booleans())
             }
             changed.append(replace(person, open_work=work, _profiles={}, **facts))

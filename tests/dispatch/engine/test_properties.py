@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from capacity.ledger import (
     OpenWork,
     StaffCalendar,
+    WorkingPattern,
     committed_between,
     deadline_fit,
     utilization,
@@ -58,6 +59,25 @@ def sometimes(
 WEEKLY_HOURS = st.sampled_from([0.0, 20.0, 32.0, 37.5, 40.0, 40.0, 40.0, 50.0])
 WORKING_DAYS = sometimes(st.frozensets(st.integers(0, 6)), frozenset(range(5)))
 HOLIDAY_OFFSETS = st.frozensets(st.integers(-3, 30), max_size=3)
+# Working patterns: four tens, part time, a six-day busy season; always or from/to a day.
+PATTERN_SPECS = sometimes(
+    st.lists(
+        st.tuples(
+            st.sampled_from(
+                [
+                    (10.0, 10.0, 10.0, 10.0, 0.0, 0.0, 0.0),
+                    (8.0, 8.0, 8.0, 0.0, 0.0, 0.0, 0.0),
+                    (10.0, 10.0, 10.0, 10.0, 10.0, 5.0, 0.0),
+                ]
+            ),
+            st.none() | st.integers(-5, 20),
+            st.none() | st.integers(0, 30),
+        ),
+        min_size=1,
+        max_size=2,
+    ),
+    [],
+)
 TIME_OFF_OFFSETS = st.dictionaries(
     st.integers(-3, 30), st.sampled_from([2.0, 4.0, 8.0, 12.0]), max_size=3
 )
@@ -88,6 +108,14 @@ MIN_SENIORITY = sometimes(SENIORITY, None, odds=3)
 URGENT = sometimes(st.just(True), False)
 SUPPRESSED = sometimes(st.just(True), False, odds=8)
 ANY_ID = sometimes(st.integers(1, 30), None)
+# Effort factors per work type (logged over estimated hours): faster, slower, or none.
+WORK_TYPES = (7, 8)
+EFFORT = sometimes(
+    st.dictionaries(st.sampled_from(WORK_TYPES), st.sampled_from([0.5, 0.8, 1.25, 1.6, 3.0])),
+    {},
+    odds=2,
+)
+WORK_TYPE = st.sampled_from([None, *WORK_TYPES])
 
 
 def shift(today: date, offset: int) -> date:
@@ -101,6 +129,14 @@ def candidates(draw: st.DrawFn, staff_id: int, today: date) -> CandidateSnapshot
         working_days=draw(WORKING_DAYS),
         holidays=frozenset(shift(today, n) for n in draw(HOLIDAY_OFFSETS)),
         time_off={shift(today, n): hours for n, hours in draw(TIME_OFF_OFFSETS).items()},
+        patterns=tuple(
+            WorkingPattern(
+                week,
+                None if start is None else shift(today, start),
+                None if span is None else shift(today, (start or 0) + span),
+            )
+            for week, start, span in draw(PATTERN_SPECS)
+        ),
     )
     skills = {
         slug: HeldSkill(level, None if expiry is None else shift(today, expiry))
@@ -119,6 +155,7 @@ def candidates(draw: st.DrawFn, staff_id: int, today: date) -> CandidateSnapshot
         open_work=open_work,
         threshold=draw(THRESHOLD),
         reviewer_threshold=draw(REVIEWER_THRESHOLD),
+        effort=draw(EFFORT),
     )
 
 
@@ -153,6 +190,7 @@ def cases(draw: st.DrawFn) -> Case:
         seasonal_work_type=draw(SUPPRESSED),
         season_suppresses=draw(st.booleans()),
         client_history={staff_id: draw(FAMILIARITY) for staff_id in ids},
+        work_type_id=draw(WORK_TYPE),
     )
     return Case(task, people, today)
 
@@ -196,9 +234,12 @@ def is_qualified(task: TaskToPlace, person: CandidateSnapshot, today: date) -> b
 def capacity_margins(
     task: TaskToPlace, person: CandidateSnapshot, today: date
 ) -> tuple[float, float, bool]:
-    """(threshold - utilization after, free hours - needed, deadline fit) for this person."""
+    """(threshold - utilization after, free hours - needed, deadline fit) for this person;
+    the task takes them its weighted hours times their effort factor for its work type."""
     cal = person.calendar
-    new = OpenWork(task_id=task.task_id, due_date=task.due_date, hours=task.weighted_hours)
+    factor = person.effort.get(task.work_type_id, 1.0) if task.work_type_id else 1.0
+    needed = task.weighted_hours * factor
+    new = OpenWork(task_id=task.task_id, due_date=task.due_date, hours=needed)
     week_start, week_end = utilization_window(cal, today)
     after = utilization(
         committed_between(cal, (*person.open_work, new), today, week_start, week_end),
@@ -208,7 +249,7 @@ def capacity_margins(
     due = max(task.due_date, today)
     free = cal.available(today, due) - committed_between(cal, person.open_work, today, today, due)
     fits = deadline_fit(cal, person.open_work, today, extra=new).fits
-    return threshold - after, free - task.weighted_hours, fits
+    return threshold - after, free - needed, fits
 
 
 def passes_every_rule(
