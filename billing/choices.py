@@ -5,6 +5,7 @@ class TimeEntrySource(models.TextChoices):
     COMPLETION = "completion", "Drafted when the task was completed"
     TIMER = "timer", "Timer"
     MANUAL = "manual", "Entered by hand"
+    HARVEST = "harvest", "Pulled from Harvest"
 
 
 class TimeEntryStatus(models.TextChoices):

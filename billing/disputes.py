@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from enum import StrEnum
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -55,10 +56,12 @@ from billing.invoices import (
     invoice_recompute,
     payment_page_refresh_after_commit,
 )
+from billing.messages import webhook_invoice_event
 from billing.models import BillingTask, ClientBillingProfile, Dispute, Invoice, InvoiceLine
 from billing.rates import ZERO
 from core.exceptions import ApplicationError, NotFound
 from core.types import User
+from notifications.choices import WebhookEventType
 from notifications.services import notify_all
 
 KEYWORDS = re.compile(r"\b(disputes?|disputed|disputing|incorrect|questions?)\b", re.IGNORECASE)
@@ -114,6 +117,17 @@ def _open(
         dispute.lines.set(lines)
     invoice.disputed_amount = amount
     invoice.save(update_fields=["disputed_amount", "updated_at"])
+    webhook_invoice_event(
+        WebhookEventType.INVOICE_DISPUTED,
+        invoice,
+        dispute={
+            "id": dispute.pk,
+            "source": dispute.source,
+            "amount": str(amount),
+            "whole_invoice": dispute.whole_invoice,
+            "line_ids": sorted(line.pk for line in lines),
+        },
+    )
     state = _locked_state(invoice)
     if dispute.whole_invoice:
         state.paused, state.promised_on = PauseReason.DISPUTE, None
@@ -153,12 +167,21 @@ def dispute_open(
     )
 
 
+class IntakeOutcome(StrEnum):
+    OPENED = "opened"
+    NO_KEYWORD = "no_keyword"
+    UNKNOWN_SENDER = "unknown_sender"
+    NO_OPEN_INVOICE = "no_open_invoice"
+    ALREADY_DISPUTED = "already_disputed"
+
+
 @dataclass(frozen=True)
 class DisputeIntake:
     """What ``dispute_open_from_email`` did with a reply, for the endpoint to answer."""
 
     disputes: list[Dispute] = field(default_factory=list)
     reason: str = ""  # why nothing was opened, in words (empty when something was)
+    outcome: IntakeOutcome = IntakeOutcome.OPENED
 
 
 def _client_for_sender(sender: str) -> list[int]:
@@ -198,7 +221,8 @@ def dispute_open_from_email(
     text = f"{subject}\n{body}"
     if not KEYWORDS.search(text):
         return DisputeIntake(
-            reason="No dispute keyword (dispute, incorrect, question) in the reply."
+            reason="No dispute keyword (dispute, incorrect, question) in the reply.",
+            outcome=IntakeOutcome.NO_KEYWORD,
         )
     open_invoices = Invoice.objects.filter(status=InvoiceStatus.ISSUED)
     if invoice_id is not None:
@@ -206,14 +230,19 @@ def dispute_open_from_email(
     else:
         clients = [client_id] if client_id is not None else _client_for_sender(sender)
         if not clients:
-            return DisputeIntake(reason=f"No client has the address {sender[:254]!r}.")
+            return DisputeIntake(
+                reason=f"No client has the address {sender[:254]!r}.",
+                outcome=IntakeOutcome.UNKNOWN_SENDER,
+            )
         candidates = open_invoices.filter(client_id__in=clients)
         quoted = set(re.findall(re.escape(settings.INVOICE_NUMBER_PREFIX) + r"\d+", text))
         if quoted and candidates.filter(number__in=quoted).exists():
             candidates = candidates.filter(number__in=quoted)
     ids = list(candidates.order_by("pk").values_list("pk", flat=True))
     if not ids:
-        return DisputeIntake(reason="No open invoice to dispute.")
+        return DisputeIntake(
+            reason="No open invoice to dispute.", outcome=IntakeOutcome.NO_OPEN_INVOICE
+        )
     opened = []
     for pk in ids:
         invoice = _locked(pk)
@@ -233,7 +262,9 @@ def dispute_open_from_email(
                 received_at=received_at,
             )
         )
-    return DisputeIntake(opened, "" if opened else "Already disputed.")
+    if not opened:
+        return DisputeIntake(reason="Already disputed.", outcome=IntakeOutcome.ALREADY_DISPUTED)
+    return DisputeIntake(opened)
 
 
 @transaction.atomic

@@ -61,6 +61,7 @@ from billing.followups import (
     followup_states_create_missing,
 )
 from billing.links import PublicLinks
+from billing.messages import webhook_invoice_event
 from billing.models import (
     BillingTask,
     FollowUpMessage,
@@ -68,14 +69,16 @@ from billing.models import (
     FollowUpStep,
     FollowUpTouch,
     Instalment,
+    Invoice,
     PaymentPromise,
 )
 from billing.rates import ZERO
 from clients.models import Client
 from core.bulk import insert_values, reserve_ids, update_from_values
-from notifications.choices import NotificationTemplate, SubjectType
+from notifications.choices import NotificationTemplate, SubjectType, WebhookEventType
 from notifications.services import Delivery, Message, notify_all
 from notifications.skeletons import Skeleton, slot
+from notifications.webhooks import subscriptions_wanting
 from staff.models import StaffMember
 
 # Measured (bench/followup_bench.py): a batch's fixed cost is ~12 statements; 1,000
@@ -420,6 +423,9 @@ def _send(by_client: dict[int, list[_Touch]], run: _Run, result: RunResult) -> N
             ["message_id"],
             [(pk, message_ids[t.row.client_id]) for _, _, touches in groups for pk, t in touches],
         )
+    _instalments_missed(
+        [(pk, t) for touches in claimed.values() for pk, t in touches if t.instalment]
+    )
     # 6. The outbox, 7. holds and call tasks.
     deliveries: list[Delivery] = []
     holds: dict[int, str] = {}
@@ -463,6 +469,40 @@ def _send(by_client: dict[int, list[_Touch]], run: _Run, result: RunResult) -> N
     if tasks:
         _call_tasks(tasks, run)
         result.call_tasks += len(tasks)
+
+
+def _instalments_missed(plan_touches: list[tuple[int, _Touch]]) -> None:
+    """``invoice.instalment_missed``, once per instalment: with the first touch claimed past
+    its date (nothing is read while no webhook subscription wants the event)."""
+    missed = [(pk, t) for pk, t in plan_touches if t.days_overdue > 0]
+    if not missed or not subscriptions_wanting(WebhookEventType.INSTALMENT_MISSED):
+        return
+    told = set(
+        FollowUpTouch.objects.filter(
+            invoice_id__in={t.row.invoice_id for _, t in missed},
+            instalment__isnull=False,
+            days_overdue__gt=0,
+        )
+        .exclude(pk__in=[pk for pk, _ in missed])
+        .values_list("invoice_id", "instalment")
+    )
+    invoices = Invoice.objects.in_bulk({t.row.invoice_id for _, t in missed})
+    for _, t in missed:
+        assert t.instalment is not None
+        key = (t.row.invoice_id, t.instalment.number)
+        if key in told:
+            continue
+        told.add(key)
+        webhook_invoice_event(
+            WebhookEventType.INSTALMENT_MISSED,
+            invoices[t.row.invoice_id],
+            instalment={
+                "number": t.instalment.number,
+                "due_on": t.instalment.due_on.isoformat(),
+                "days_overdue": t.days_overdue,
+                "still_owed": str(t.balance),
+            },
+        )
 
 
 def _hold(reasons: dict[int, str], now: datetime) -> None:

@@ -504,7 +504,7 @@ def invoice_send(*, invoice_id: int) -> bool:
     With Stripe, the hosted payment page is made (idempotently) first, so the email
     carries its link. Safe to call again: the outbox's identity stores one email.
     """
-    from billing.messages import notify_invoice_issued
+    from billing.messages import notify_invoice_issued, webhook_invoice_event
     from billing.stripe_pages import payment_page_ensure
 
     invoice = _locked(invoice_id)
@@ -518,6 +518,9 @@ def invoice_send(*, invoice_id: int) -> bool:
         return False
     invoice.sent_at = timezone.now()
     invoice.save(update_fields=["sent_at", "updated_at"])
+    webhook_invoice_event(
+        WebhookEventType.INVOICE_SENT, invoice, sent_at=invoice.sent_at.isoformat()
+    )
     return True
 
 

@@ -173,19 +173,19 @@ def webhook_invoice_event(event_type: str, invoice: Invoice, **extra: object) ->
 
 
 def webhook_payment_received(invoice: Invoice, payment: Payment) -> None:
-    """``payment.received``: an applied payment, with the invoice's balance after it."""
-    webhook_invoice_event(
-        WebhookEventType.PAYMENT_RECEIVED,
-        invoice,
-        payment={
-            "id": payment.pk,
-            "amount": str(payment.amount),
-            "received_on": payment.received_on.isoformat(),
-            "method": payment.method,
-            "source": payment.source,
-            "external_id": payment.external_id,
-        },
-    )
+    """``payment.received``: an applied payment, with the invoice's balance after it; and
+    ``payment.partial`` too when it leaves a balance (receivers that chase partials)."""
+    about = {
+        "id": payment.pk,
+        "amount": str(payment.amount),
+        "received_on": payment.received_on.isoformat(),
+        "method": payment.method,
+        "source": payment.source,
+        "external_id": payment.external_id,
+    }
+    webhook_invoice_event(WebhookEventType.PAYMENT_RECEIVED, invoice, payment=about)
+    if invoice.status == InvoiceStatus.ISSUED and invoice.amount_paid < invoice.total:
+        webhook_invoice_event(WebhookEventType.PAYMENT_PARTIAL, invoice, payment=about)
 
 
 @still_applies(NotificationTemplate.FOLLOWUP_TOUCH)

@@ -260,11 +260,20 @@ class TimeEntry(TimeStampedModel):
         related_name="time_entries",
     )
     approved_at = models.DateTimeField(null=True, blank=True)
+    external_id = models.CharField(
+        max_length=64, blank=True, help_text="The entry's id in the time tracker it came from."
+    )
 
     class Meta:
         ordering = ["date", "pk"]
         verbose_name_plural = "time entries"
         constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=~Q(external_id=""),
+                name="timeentry_once_per_external_id",
+                violation_error_message="This time tracker entry is already recorded.",
+            ),
             models.CheckConstraint(
                 condition=Q(hours__gte=MIN_ENTRY_HOURS) & Q(hours__lte=MAX_ENTRY_HOURS),
                 name="timeentry_hours_in_range",

@@ -174,6 +174,80 @@ def time_entry_create(
     return entry
 
 
+@dataclass(frozen=True)
+class Imported:
+    entry: TimeEntry
+    outcome: str  # "created", "updated", "unchanged", "settled" (approved: left as it is)
+
+
+@transaction.atomic
+def time_entry_import(
+    *,
+    source: str,
+    external_id: str,
+    staff: StaffMember,
+    client: Client,
+    day: date,
+    hours: Decimal,
+    description: str = "",
+    task: Task | None = None,
+) -> Imported:
+    """Time from the firm's time tracker, once per its id: a draft like a manual entry
+    (capacity counts it the same way); a later version updates the draft; approved time
+    is settled and left as it is."""
+    _check_hours(hours)
+    _check_date(day)
+    engagement = task.engagement if task is not None else None
+    if engagement is not None:
+        client = engagement.client
+    existing = (
+        TimeEntry.objects.select_for_update().filter(source=source, external_id=external_id).first()
+    )
+    if existing is None:
+        try:
+            with transaction.atomic():
+                entry = TimeEntry.objects.create(
+                    staff_member=staff,
+                    client=client,
+                    engagement=engagement,
+                    task=task,
+                    work_type=engagement.work_type if engagement is not None else None,
+                    date=day,
+                    hours=hours,
+                    description=description.strip()[:500],
+                    source=source,
+                    external_id=external_id,
+                    internal_only=rate_card_for(client).internal_only(
+                        engagement.work_type if engagement is not None else None
+                    ),
+                )
+        except IntegrityError:  # pulled twice at once: the other pull stored it
+            entry = TimeEntry.objects.get(source=source, external_id=external_id)
+            return Imported(entry, "unchanged")
+        task_logged_hours_refresh(task_ids=[task.pk] if task is not None else [])
+        return Imported(entry, "created")
+    if not existing.is_draft:
+        return Imported(existing, "settled")
+    new = (staff.pk, client.pk, task.pk if task else None, day, hours, description.strip()[:500])
+    old = (
+        existing.staff_member_id,
+        existing.client_id,
+        existing.task_id,
+        existing.date,
+        existing.hours,
+        existing.description,
+    )
+    if new == old:
+        return Imported(existing, "unchanged")
+    old_task = existing.task_id
+    existing.staff_member, existing.client, existing.task = staff, client, task
+    existing.engagement = engagement
+    existing.date, existing.hours, existing.description = day, hours, new[5]
+    existing.save()
+    task_logged_hours_refresh(task_ids=[old_task or 0, task.pk if task else 0])
+    return Imported(existing, "updated")
+
+
 def _own_entry(entry_id: int, staff: StaffMember) -> TimeEntry:
     entry = TimeEntry.objects.select_for_update().filter(pk=entry_id).first()
     if entry is None:

@@ -33,4 +33,5 @@ class ExternalSource(models.TextChoices):
     QBO = "qbo", "QuickBooks Online"
     XERO = "xero", "Xero"
     STRIPE = "stripe", "Stripe"
+    HARVEST = "harvest", "Harvest"
     IMPORT = "import", "CSV import"

@@ -110,6 +110,12 @@ app.conf.beat_schedule = {
         "schedule": 60 * 60.0,
         "options": {"expires": 55 * 60},
     },
+    # Logged hours from Harvest (integrations.harvest): entries changed since the last pull.
+    "every-15-minutes-integrations-harvest-pull": {
+        "task": "integrations.tasks.harvest_time_pull_task",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 14 * 60},
+    },
     # Idempotency-Key records are replayed for 24 hours, then dropped.
     "hourly-integrations-idempotency-purge": {
         "task": "integrations.tasks.idempotency_records_purge_task",

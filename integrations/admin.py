@@ -106,7 +106,12 @@ class IntegrationAdmin(admin.ModelAdmin):
             "Vendor API (fetching what thin notifications name)",
             {"fields": ["api_base_url", "api_token", "api_key", "api_requests_per_minute"]},
         ),
+        (
+            "Pulled time (Harvest, every 15 minutes)",
+            {"fields": ["pull_cursor", "last_pull_at", "last_pull_note"]},
+        ),
     ]
+    readonly_fields = ["last_pull_at", "last_pull_note"]
 
     @admin.display(description="Endpoint")
     def endpoint(self, obj: Integration) -> str:

@@ -11,6 +11,8 @@ class Source(models.TextChoices):
     TAXDOME = "taxdome", "TaxDome (generic endpoint)"
     CANOPY = "canopy", "Canopy (generic endpoint)"
     FINANCIAL_CENTS = "financial_cents", "Financial Cents (generic endpoint)"
+    HARVEST = "harvest", "Harvest (time entries pulled)"
+    EMAIL = "email", "Inbound email (billing disputes: Postmark, SendGrid, Mailgun)"
 
 
 # Sources that post Closeloop's own signed format (the generic endpoint).

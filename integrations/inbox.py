@@ -15,7 +15,8 @@ Processing (``inbound_event_process``, the worker):
 2. Fetch what a thin notification names from the vendor's API (outside any
    transaction; rate-limited per integration).
 3. In one transaction, feed the same service a button would (open an engagement,
-   move a milestone, record a payment: ``integrations.payments``) and mark the
+   move a milestone, record a payment: ``integrations.payments``, open a billing
+   dispute from a client's email: ``integrations.inbound_email``) and mark the
    event applied: both commit or neither does.
 4. A signed event that cannot be applied (an unknown client, an unmapped work
    type, a payment for an invoice Closeloop does not have) becomes an *exception* a person sees
@@ -46,7 +47,7 @@ from engagements import milestones
 from engagements.choices import EngagementSource
 from engagements.models import Engagement, MilestoneSource, WorkType
 from engagements.services import engagement_create
-from integrations import payments, vendor_api
+from integrations import inbound_email, payments, vendor_api
 from integrations.choices import REPLAYABLE_STATUSES, EventStatus, Source, Verdict
 from integrations.models import (
     ExternalRecordVersion,
@@ -158,7 +159,7 @@ def inbound_request_refuse(
 class Plan:
     """What an event will do, decided (and fetched) before the transaction."""
 
-    kind: str  # "job", "payments", "ignore"
+    kind: str  # "job", "payments", "email", "ignore"
     detail: str = ""
     job: JobRecord | None = None
     fetched: dict[str, Any] | None = None
@@ -307,6 +308,8 @@ def _plan_for(event: InboundEvent) -> Plan:
         return Plan("payments", fetched=fetched, payments=payments.xero_reports(event, fetched))
     if source == Source.STRIPE:
         return Plan("payments", payments=payments.stripe_reports(event))
+    if source == Source.EMAIL:
+        return Plan("email")
     return Plan("ignore", f"{source} events are not used.")
 
 
@@ -316,6 +319,8 @@ def _carry_out(event: InboundEvent, plan: Plan) -> tuple[str, str, Engagement | 
     if plan.kind == "payments":
         applied = payments.payments_apply(event, plan.payments)
         return EventStatus.APPLIED, applied.detail, applied.payments[0].invoice
+    if plan.kind == "email":
+        return inbound_email.email_apply(event)
     assert plan.job is not None
     return _apply_job(event.integration, plan.job)
 

@@ -81,7 +81,9 @@ class Integration(models.Model):
         max_length=200,
         help_text=(
             "Signing secret: Stripe endpoint secret (whsec_…), Xero webhook key, QuickBooks "
-            "verifier token, Karbon SigningKey, or the generic endpoint's secret."
+            "verifier token, Karbon SigningKey, the generic endpoint's secret, or for inbound "
+            "email the Basic auth password in the parse service's URL (Mailgun: its webhook "
+            "signing key)."
         ),
     )
     previous_secret = models.CharField(
@@ -102,11 +104,20 @@ class Integration(models.Model):
         max_length=4000, blank=True, help_text="Bearer token (OAuth access token) for that API."
     )
     api_key = models.CharField(
-        max_length=200, blank=True, help_text="Karbon: the AccessKey header. Xero: tenant id."
+        max_length=200,
+        blank=True,
+        help_text="Karbon: the AccessKey header. Xero: tenant id. Harvest: Harvest-Account-Id.",
     )
     api_requests_per_minute = models.PositiveIntegerField(
-        default=60, help_text="Karbon allows about 120 a minute, Xero 60."
+        default=60, help_text="Karbon allows about 120 a minute, Xero 60, Harvest 400."
     )
+    pull_cursor = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Harvest: entries changed since this time are pulled next (empty: all).",
+    )
+    last_pull_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_pull_note = models.CharField(max_length=500, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -7,11 +7,13 @@ from django.db import OperationalError
 
 from dispatch.tasks import locked
 from integrations.choices import EventStatus
+from integrations.harvest import time_entries_pull_all
 from integrations.inbox import inbound_event_process, inbound_events_requeue
 from integrations.models import InboundEvent
 from integrations.services import idempotency_records_purge
 
 REQUEUE_LOCK = "integrations:requeue-lock"
+HARVEST_LOCK = "integrations:harvest-pull-lock"
 COUNTDOWN_LIMIT = 60  # longer waits are the beat job's (the broker holds nothing for hours)
 
 
@@ -45,3 +47,8 @@ def inbound_events_requeue_task() -> None:
 @shared_task(name="integrations.tasks.idempotency_records_purge_task")
 def idempotency_records_purge_task() -> None:
     idempotency_records_purge()
+
+
+@shared_task(name="integrations.tasks.harvest_time_pull_task")
+def harvest_time_pull_task() -> None:
+    locked(HARVEST_LOCK, 14 * 60, time_entries_pull_all)

@@ -11,9 +11,11 @@ worker is never held.
 from __future__ import annotations
 
 import time
+from email.utils import parseaddr
 from typing import Any
 
 import requests
+from django.conf import settings
 from django.core.cache import cache
 
 from integrations.choices import Source
@@ -59,6 +61,12 @@ def _headers(integration: Integration) -> dict[str, str]:
         headers["AccessKey"] = integration.api_key
     if integration.source == Source.XERO and integration.api_key:
         headers["xero-tenant-id"] = integration.api_key
+    if integration.source == Source.HARVEST:
+        # Harvest refuses a request without a User-Agent naming the app and a contact.
+        contact = parseaddr(settings.DEFAULT_FROM_EMAIL)[1] or settings.DEFAULT_FROM_EMAIL
+        headers["User-Agent"] = f"Closeloop ({contact})"
+        if integration.api_key:
+            headers["Harvest-Account-Id"] = integration.api_key
     return headers
 
 

@@ -11,6 +11,12 @@ Order of checks (each refusal is logged as an ``InboundRequest`` row):
 6. stored (request and events), then acknowledged with 200.
 Xero gets exactly what its contract asks: 200 with an empty body (the
 intent-to-receive check), 401 with an empty body for a bad signature.
+Every refusal answers in the API's one error shape (type, code, message, field).
+
+Inbound email (``integrations.inbound_email``) also takes the form data the parse
+services post; it is authenticated by HTTP Basic auth or the ``Closeloop-Signature``
+header when sent, else by Mailgun's signature fields, so its body is read before
+a Mailgun signature is checked.
 """
 
 from __future__ import annotations
@@ -24,7 +30,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from integrations import inbox, parsing, signatures
+from integrations import inbound_email, inbox, parsing, signatures
+from integrations.api.errors import error_body
 from integrations.choices import GENERIC_SOURCES, Source, Verdict
 from integrations.models import Integration
 
@@ -56,9 +63,9 @@ PARSERS: dict[str, Parser] = {
 
 
 class Refused(Exception):
-    def __init__(self, status: int, verdict: str, reason: str) -> None:
+    def __init__(self, status: int, verdict: str, reason: str, field: str | None = None) -> None:
         super().__init__(reason)
-        self.status, self.verdict, self.reason = status, verdict, reason
+        self.status, self.verdict, self.reason, self.field = status, verdict, reason, field
 
 
 def _audit_headers(request: HttpRequest) -> dict[str, str]:
@@ -100,6 +107,10 @@ def _check_signature(integration: Integration, request: HttpRequest, body: bytes
         check = signatures.body_signature_ok(
             header=request.headers.get(header), body=body, secrets=secrets, encoding=encoding
         )
+    _refuse_unless_ok(check)
+
+
+def _refuse_unless_ok(check: signatures.Check) -> None:
     if check == signatures.Check.STALE:
         raise Refused(401, Verdict.STALE, "The signature's timestamp is outside the tolerance.")
     if check != signatures.Check.OK:
@@ -109,6 +120,46 @@ def _check_signature(integration: Integration, request: HttpRequest, body: bytes
             Verdict.BAD_SIGNATURE,
             "The signature header is missing." if missing else "The signature does not match.",
         )
+
+
+def _email_events(
+    integration: Integration, request: HttpRequest, body: bytes
+) -> list[parsing.EventSpec]:
+    """Inbound email: authenticate (Basic auth, Closeloop-Signature or Mailgun's fields), read."""
+    secrets, now = integration.secrets, time.time()
+    authorization = request.headers.get("Authorization")
+    signed = request.headers.get(signatures.CLOSELOOP_SIGNATURE_HEADER)
+    if authorization:
+        _refuse_unless_ok(inbound_email.basic_auth_ok(header=authorization, secrets=secrets))
+    elif signed:
+        _refuse_unless_ok(
+            signatures.closeloop_signature_ok(
+                header=signed,
+                body=body,
+                secrets=secrets,
+                now=now,
+                tolerance=integration.timestamp_tolerance_seconds,
+            )
+        )
+    try:
+        fields = inbound_email.read_fields(body, request.META, (request.content_type or "").lower())
+    except parsing.Malformed as exc:
+        raise Refused(400, Verdict.MALFORMED, str(exc)) from None
+    if not (authorization or signed):
+        _refuse_unless_ok(
+            inbound_email.mailgun_signature_ok(
+                fields=fields,
+                secrets=secrets,
+                now=now,
+                tolerance=integration.timestamp_tolerance_seconds,
+            )
+        )
+    try:
+        return [inbound_email.email_event(fields)]
+    except inbound_email.FieldMalformed as exc:
+        raise Refused(400, Verdict.MALFORMED, str(exc), field=exc.field) from None
+    except parsing.Malformed as exc:
+        raise Refused(400, Verdict.MALFORMED, str(exc)) from None
 
 
 def _read_body(request: HttpRequest, limit: int) -> bytes:
@@ -130,23 +181,34 @@ def _read_body(request: HttpRequest, limit: int) -> bytes:
 @require_POST
 def webhook_receive(request: HttpRequest, slug: str) -> HttpResponse:
     """Receive one vendor delivery (see the module docstring for the checks)."""
-    integration = Integration.objects.filter(slug=slug, active=True).first()
+    # Harvest is pulled (integrations.harvest): it has no endpoint.
+    integration = (
+        Integration.objects.filter(slug=slug, active=True).exclude(source=Source.HARVEST).first()
+    )
     headers = _audit_headers(request)
     body = b""
     try:
         if integration is None:
             raise Refused(404, Verdict.UNKNOWN_SOURCE, f"No active webhook endpoint {slug!r}.")
         content_type = request.content_type or ""
-        if content_type.lower() not in JSON_TYPES:
+        email = integration.source == Source.EMAIL
+        accepted = JSON_TYPES | inbound_email.FORM_TYPES if email else JSON_TYPES
+        if content_type.lower() not in accepted:
             raise Refused(
-                415, Verdict.WRONG_TYPE, f"Send application/json, not {content_type or 'nothing'}."
+                415,
+                Verdict.WRONG_TYPE,
+                f"Send {'JSON or form data' if email else 'application/json'}, "
+                f"not {content_type or 'nothing'}.",
             )
         body = _read_body(request, integration.max_body_bytes)
-        _check_signature(integration, request, body)
-        try:
-            events = PARSERS[integration.source](parsing.load_json(body))
-        except parsing.Malformed as exc:
-            raise Refused(400, Verdict.MALFORMED, str(exc)) from None
+        if email:
+            events = _email_events(integration, request, body)
+        else:
+            _check_signature(integration, request, body)
+            try:
+                events = PARSERS[integration.source](parsing.load_json(body))
+            except parsing.Malformed as exc:
+                raise Refused(400, Verdict.MALFORMED, str(exc)) from None
     except Refused as refused:
         inbox.inbound_request_refuse(
             integration=integration,
@@ -161,7 +223,7 @@ def webhook_receive(request: HttpRequest, slug: str) -> HttpResponse:
         return _answer(
             integration,
             refused.status,
-            {"type": "webhook_refused", "code": refused.verdict, "message": refused.reason},
+            error_body(refused.status, refused.verdict, refused.reason, refused.field),
         )
     stored, new = inbox.inbound_request_store(
         integration=integration,

@@ -76,6 +76,10 @@ class WebhookEventType(models.TextChoices):
     MILESTONE_CHANGED = "engagement.milestone_changed", "Milestone changed"
     INVOICE_APPROVED = "invoice.approved", "Invoice approved"
     PAYMENT_RECEIVED = "payment.received", "Payment received"
+    PAYMENT_PARTIAL = "payment.partial", "Payment partial (a balance remains)"
+    INVOICE_SENT = "invoice.sent", "Invoice sent"
+    INVOICE_DISPUTED = "invoice.disputed", "Invoice disputed"
+    INSTALMENT_MISSED = "invoice.instalment_missed", "Plan instalment missed"
 
 
 class DeliveryStatus(models.TextChoices):

@@ -61,6 +61,7 @@ class TimeEntrySerializer(serializers.ModelSerializer):
             "hours",
             "description",
             "source",
+            "external_id",
             "status",
             "internal_only",
             "invoice",

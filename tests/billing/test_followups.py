@@ -31,8 +31,9 @@ from billing.models import (
     InvoiceLine,
 )
 from clients.choices import BillingModel
-from notifications.choices import Channel, NotificationTemplate
-from notifications.models import Notification
+from notifications.choices import Channel, NotificationTemplate, WebhookEventType
+from notifications.models import Notification, WebhookEvent, WebhookSubscription
+from notifications.webhooks import new_secret
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -175,6 +176,29 @@ def test_payment_plan_reminds_of_each_instalment_and_a_missed_one(partner, broke
     }
     assert "Instalment 2 for Invoice" in touches_sent()[-2].subject
     assert BillingTask.objects.get().kind == BillingTaskKind.CALL  # day 10 after it
+
+
+def test_a_missed_instalment_is_one_outbound_event_however_many_touches_follow(partner, broker):
+    WebhookSubscription.objects.create(
+        name="Ledger",
+        url="https://ledger.example/hook",
+        secret=new_secret(),
+        event_types=[WebhookEventType.INSTALMENT_MISSED],
+    )
+    invoice = issue(partner, amount="900.00")
+    followups.instalment_plan_create(
+        invoice_id=invoice.pk, count=3, first_due_on=TODAY, every_days=30
+    )
+    run_days(
+        TODAY - timedelta(days=5), TODAY + timedelta(days=15)
+    )  # instalment 1 reminded, missed, called
+
+    missed = [e.payload["data"] for e in WebhookEvent.objects.order_by("sequence")]
+    assert [(d["instalment"]["number"], d["instalment"]["days_overdue"]) for d in missed] == [
+        (1, 1)
+    ]
+    assert missed[0]["instalment"]["still_owed"] == "300.00"
+    assert missed[0]["invoice"]["number"] == invoice.number
 
 
 @pytest.mark.parametrize("paid_on_day", [0, 1, 14, 15, 29, 30])

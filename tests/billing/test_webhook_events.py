@@ -1,4 +1,5 @@
-"""Outbound webhooks for billing: ``invoice.approved`` and ``payment.received``, signed as
+"""Outbound webhooks for billing: ``invoice.approved``, ``invoice.sent``, ``payment.received``,
+``payment.partial``, ``invoice.disputed`` (``invoice.instalment_missed``: test_followups), signed as
 Standard Webhooks, in order per invoice, from the same services as the pages."""
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from django.utils import timezone
 from billing import invoices, payments
 from billing.choices import InvoiceOrigin, LineKind, PaymentMethod
 from billing.models import Invoice, InvoiceLine
-from core.exceptions import NotPermitted
+from core.exceptions import ApplicationError, NotPermitted
 from notifications.choices import DeliveryStatus, WebhookEventType
 from notifications.models import WebhookAllowedHost, WebhookDelivery, WebhookSubscription
 from notifications.webhooks import new_secret, webhook_delivery_send
@@ -109,3 +110,48 @@ def test_a_refused_approval_sends_nothing(broker, manager, receiver):
         invoices.invoice_approve(invoice_id=invoice.pk, user=manager.user)
 
     assert not WebhookDelivery.objects.exists()
+
+
+def test_a_partial_payment_is_also_payment_partial_and_the_last_one_is_not(
+    broker, partner, receiver
+):
+    subscribe(receiver, [WebhookEventType.PAYMENT_PARTIAL])
+    invoice = invoices.invoice_approve(invoice_id=draft().pk, user=partner.user).invoice
+    pay(invoice, "400.00")
+    pay(invoice, "600.00")  # settles it: received, not partial
+
+    assert send_all() == [DeliveryStatus.DELIVERED]
+    body = receiver.received[0]["payload"]
+    assert body["type"] == "payment.partial"
+    assert body["data"]["invoice"]["balance"] == "600.00"
+    assert body["data"]["payment"]["amount"] == "400.00"
+
+
+def test_the_invoice_email_stored_is_invoice_sent_once(broker, partner, receiver):
+    subscribe(receiver, [WebhookEventType.INVOICE_SENT, WebhookEventType.INVOICE_APPROVED])
+    invoice = invoices.invoice_approve(invoice_id=draft().pk, user=partner.user).invoice
+    assert invoices.invoice_send(invoice_id=invoice.pk) is False  # sent at approval already
+
+    send_all()
+    kinds = [
+        (got["payload"]["type"], got["payload"]["data"]["sequence"]) for got in receiver.received
+    ]
+    assert kinds == [("invoice.approved", 1), ("invoice.sent", 2)]
+    invoice.refresh_from_db()
+    assert receiver.received[1]["payload"]["data"]["sent_at"] == invoice.sent_at.isoformat()
+
+
+def test_a_dispute_is_invoice_disputed_and_a_refused_one_sends_nothing(broker, partner, receiver):
+    from billing import disputes
+
+    subscribe(receiver, [WebhookEventType.INVOICE_DISPUTED])
+    invoice = invoices.invoice_approve(invoice_id=draft().pk, user=partner.user).invoice
+    line = invoice.lines.get()
+    disputes.dispute_open(invoice_id=invoice.pk, user=partner.user, line_ids=[line.pk])
+    with pytest.raises(ApplicationError, match="already has an open dispute"):
+        disputes.dispute_open(invoice_id=invoice.pk, user=partner.user)
+
+    assert send_all() == [DeliveryStatus.DELIVERED]
+    data = receiver.received[0]["payload"]["data"]
+    assert data["dispute"]["amount"] == "1000.00" and data["dispute"]["line_ids"] == [line.pk]
+    assert data["dispute"]["whole_invoice"] is True and data["dispute"]["source"] == "manual"

@@ -1,4 +1,4 @@
-"""A local HTTP server standing in for a vendor's REST API (Karbon, QuickBooks, Xero)."""
+"""A local HTTP server standing in for a vendor's REST API (Karbon, QuickBooks, Xero, Harvest)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -25,6 +26,15 @@ class VendorServer:
     ) -> None:
         self.routes[path] = (status, body, headers or {})
 
+    def route(self, path: str) -> tuple[int, Any, dict[str, str]]:
+        """The exact path (with its query), else its page (``?page=N``), else the bare path."""
+        base, _, query = path.partition("?")
+        page = parse_qs(query).get("page", [""])[0]
+        for key in (path, f"{base}?page={page}" if page else None, base):
+            if key is not None and key in self.routes:
+                return self.routes[key]
+        return 404, {"error": "not found"}, {}
+
 
 @pytest.fixture
 def vendor_server() -> Iterator[VendorServer]:
@@ -33,7 +43,7 @@ def vendor_server() -> Iterator[VendorServer]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802
             state.requests.append((self.path, dict(self.headers)))
-            status, body, headers = state.routes.get(self.path, (404, {"error": "not found"}, {}))
+            status, body, headers = state.route(self.path)
             data = json.dumps(body).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
