@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0005_seed_followup_sequences'),
+        ('billing', '0006_harvest_time'),
         ('staff', '0008_admin_role_manages_seasons_and_lockouts'),
     ]
 
