@@ -119,7 +119,7 @@ def _items(
     wanted = (mine | nobodys) & Q(engagement__due_date__lte=until)
     if extra is not None:
         wanted &= extra
-    items = work_items(work_queryset(proposed=proposed).filter(wanted))
+    items = work_items(work_queryset(proposed=proposed).filter(wanted), today=today)
     shown = set(ids)
     return [
         item

@@ -387,7 +387,7 @@ def heatmap_people(*, reach: Reach, filters: HeatmapFilters) -> People:
 
 
 def open_work(
-    *, holder_ids: Sequence[int], demand_until: date | None, proposed: Any = None
+    *, holder_ids: Sequence[int], demand_until: date | None, today: date, proposed: Any = None
 ) -> list[WorkItem]:
     """The work ``holder_ids`` hold or are proposed for, and (``demand_until``) the
     unassigned work due by then: one query."""
@@ -395,7 +395,7 @@ def open_work(
     wanted = held | Q(status=TaskStatus.UNASSIGNED, proposed_to__in=holder_ids)
     if demand_until is not None:
         wanted |= Q(status=TaskStatus.UNASSIGNED, due_date__lte=demand_until)
-    return work_items(work_queryset(proposed=proposed).filter(wanted))
+    return work_items(work_queryset(proposed=proposed).filter(wanted), today=today)
 
 
 @dataclass(frozen=True)
@@ -507,6 +507,7 @@ def capacity_heatmap(
     items = open_work(
         holder_ids=ids,
         demand_until=windows[-1].end if shows_demand else None,
+        today=today,
         proposed=proposed,
     )
     shown = set(ids)
@@ -653,7 +654,9 @@ def heatmap_cell(
         wanted = Q(status=TaskStatus.UNASSIGNED, due_date__lte=window.end)
         wanted &= Q() if overdue else Q(due_date__gte=window.first)
         items = [
-            i for i in work_items(work_queryset(proposed=proposed).filter(wanted)) if not i.proposed
+            i
+            for i in work_items(work_queryset(proposed=proposed).filter(wanted), today=today)
+            if not i.proposed
         ]
         demand = demand_cells(items, (window,), today)[0]
         hours = {i.task_id: i.hours for i in items}
@@ -676,7 +679,7 @@ def heatmap_cell(
         return None
     calendar = calendar or firm_calendar()
     policy = policy or capacity_policy(day=today)
-    items = open_work(holder_ids=[member.pk], demand_until=None, proposed=proposed)
+    items = open_work(holder_ids=[member.pk], demand_until=None, today=today, proposed=proposed)
     horizon = max([window.end, *(i.due_date for i in items)])
     staff_calendar = staff_calendars(
         members=[member], today=today, horizon=horizon, calendar=calendar

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -11,6 +11,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.db.models import DecimalField, IntegerField, Prefetch, QuerySet, Value
 
+from capacity.estimates import effort_factors_cached
 from capacity.ledger import (
     DeadlineFit,
     OpenWork,
@@ -38,24 +39,54 @@ POLICY_CACHE_SECONDS = 3600
 
 
 def _seasons() -> tuple[Season, ...]:
-    rules = CapacityRule.objects.filter(active=True).prefetch_related("skills")
-    return tuple(
-        Season(
-            start=(rule.start_month, rule.start_day),
-            end=(rule.end_month, rule.end_day),
-            threshold=_fraction(rule.threshold_percent),
-            reviewer_threshold=_fraction(rule.reviewer_threshold_percent),
-            skills=frozenset(s.slug for s in rule.skills.all()),
-            suppresses_flagged_work=rule.suppress_flagged_work_types,
+    """One query: a row per (rule, skill it names), or one row for a rule naming none."""
+    rows = (
+        CapacityRule.objects.filter(active=True)
+        .order_by("start_month", "start_day", "name", "pk")
+        .values_list(
+            "pk",
+            "start_month",
+            "start_day",
+            "end_month",
+            "end_day",
+            "threshold_percent",
+            "reviewer_threshold_percent",
+            "suppress_flagged_work_types",
+            "skills__slug",
         )
-        for rule in rules
     )
+    seasons: dict[int, Season] = {}
+    skills: dict[int, set[str]] = defaultdict(set)
+    for (
+        pk,
+        start_month,
+        start_day,
+        end_month,
+        end_day,
+        threshold,
+        reviewer,
+        suppresses,
+        slug,
+    ) in rows:
+        seasons.setdefault(
+            pk,
+            Season(
+                start=(start_month, start_day),
+                end=(end_month, end_day),
+                threshold=_fraction(threshold),
+                reviewer_threshold=_fraction(reviewer),
+                suppresses_flagged_work=suppresses,
+            ),
+        )
+        if slug is not None:
+            skills[pk].add(slug)
+    return tuple(replace(season, skills=frozenset(skills[pk])) for pk, season in seasons.items())
 
 
 def capacity_policy(*, day: date, fresh: bool = False) -> Policy:
     """The seasons the admin keeps as ``CapacityRule`` rows, as plain data.
 
-    Read from the cache; two queries when it is cold (or ``fresh``: the dispatch
+    Read from the cache; one query when it is cold (or ``fresh``: the dispatch
     roster reads it once per build and keeps it). Any change to the rules or the
     skills they name forgets it (``capacity.apps``).
     """
@@ -207,7 +238,9 @@ def working_patterns(ids: list[int], today: date) -> dict[int, tuple[WorkingPatt
     return {pk: tuple(found) for pk, found in patterns.items()}
 
 
-def _open_work(ids: list[int]) -> dict[int, list[OpenWork]]:
+def _open_work(ids: list[int], today: date) -> dict[int, list[OpenWork]]:
+    """Each person's held work, each task's hours what it would take them (their effort
+    factor for its work type, ``capacity.estimates``): what the dispatch engine counts."""
     # values_list, not model instances: this runs for whole teams on every dashboard render.
     open_work: dict[int, list[OpenWork]] = defaultdict(list)
     rows = Task.objects.filter(assignee_id__in=ids, status__in=HELD_TASK_STATUSES).values_list(
@@ -217,13 +250,16 @@ def _open_work(ids: list[int]) -> dict[int, list[OpenWork]]:
         "estimated_hours",
         "engagement__work_type__complexity_weight",
         "logged_hours",
+        "engagement__work_type_id",
     )
-    for assignee_id, task_id, due_date, estimate, weight, logged in rows:
+    effort = effort_factors_cached(today=today)
+    for assignee_id, task_id, due_date, estimate, weight, logged, work_type_id in rows:
+        factor = effort.get(assignee_id, {}).get(work_type_id, 1.0)
         open_work[assignee_id].append(
             OpenWork(
                 task_id=task_id,
                 due_date=due_date,
-                hours=remaining_weighted_hours(estimate, weight, logged),
+                hours=remaining_weighted_hours(estimate, weight, logged, factor),
             )
         )
     return open_work
@@ -290,7 +326,7 @@ def deadline_fits(
                 "pk", "weekly_capacity_hours", "working_days"
             )
         }
-    open_work = _open_work(staff_ids)
+    open_work = _open_work(staff_ids, today)
     horizon = max([today, *(w.due_date for work in open_work.values() for w in work)])
     time_off, patterns = time_off_and_patterns(staff_ids, today, horizon)
     holidays = frozenset(calendar.holidays_between(today, horizon))
@@ -331,7 +367,7 @@ def staff_loads(
         )
     )
     ids = [m.pk for m in members]
-    open_work = _open_work(ids)
+    open_work = _open_work(ids, today)
     # Everything the figures read must see the absences in it: the utilization
     # window (which may be a later week), every open task's due date, the horizon.
     horizon = max(

@@ -3,15 +3,16 @@ weighted hours, whether its engagement waits on client documents and its statuto
 deadline — in one query, as values.
 
 The hours are ``capacity.selectors.remaining_weighted_hours``, the ledger's committed
-hours for a task, so the heatmap and the deadline distribution count what dispatch
-counts. "Proposed" work is an unassigned task a manager has still to confirm for a
+hours for a task, with its holder's effort factor for the work type
+(``capacity.estimates``), so the heatmap and the deadline distribution count what
+dispatch counts. "Proposed" work is an unassigned task a manager has still to confirm for a
 requested staffer: dispatch owns those decisions and hands in the expression that
 finds them (capacity sits below dispatch and does not read its tables).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -19,6 +20,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet, Value
 from django.db.models.fields import IntegerField
 
+from capacity.estimates import effort_factors_cached
 from capacity.ledger import OpenWork
 from capacity.selectors import remaining_weighted_hours
 from engagements.choices import DeadlineBasis, TaskStatus
@@ -43,7 +45,7 @@ class WorkItem:
     proposed: bool  # awaiting a manager's confirmation of a requested staffer
     due_date: date
     engagement_due: date
-    hours: float  # (estimate - logged) x complexity weight: the ledger's committed hours
+    hours: float  # (estimate x effort - logged) x weight: the ledger's committed hours
     has_estimate: bool
     waiting_on_documents: bool
     statutory: date | None
@@ -115,17 +117,21 @@ WORK_COLUMNS = (
     "engagement__work_type__deadline_basis",
     "engagement__work_type__statutory_month",
     "engagement__work_type__statutory_day",
+    "engagement__work_type_id",
     "waiting_docs",
     "proposed_to",
 )
 
 
-def work_items(queryset: QuerySet[Task]) -> list[WorkItem]:
-    """``WorkItem``s of a ``work_queryset`` (one query)."""
-    return [_item(row) for row in queryset.values_list(*WORK_COLUMNS)]
+def work_items(queryset: QuerySet[Task], *, today: date) -> list[WorkItem]:
+    """``WorkItem``s of a ``work_queryset`` (one query, and one more when the effort
+    factors are not cached for ``today``)."""
+    rows = queryset.values_list(*WORK_COLUMNS)
+    effort = effort_factors_cached(today=today)
+    return [_item(row, effort) for row in rows]
 
 
-def _item(row: Iterable[Any]) -> WorkItem:
+def _item(row: Iterable[Any], effort: Mapping[int, Mapping[int, float]]) -> WorkItem:
     (
         pk,
         engagement_id,
@@ -140,22 +146,26 @@ def _item(row: Iterable[Any]) -> WorkItem:
         basis,
         month,
         day,
+        work_type_id,
         waiting,
         proposed_to,
     ) = row
     proposed = status == TaskStatus.UNASSIGNED and proposed_to is not None
+    holder_id = proposed_to if proposed else assignee_id
     statutory = None
     if basis == DeadlineBasis.STATUTORY_DATE and period_end and month and day:
         statutory = statutory_date(month=month, day=day, period_end=period_end)
     return WorkItem(
         task_id=pk,
         engagement_id=engagement_id,
-        holder_id=proposed_to if proposed else assignee_id,
+        holder_id=holder_id,
         status=status,
         proposed=proposed,
         due_date=due,
         engagement_due=engagement_due,
-        hours=remaining_weighted_hours(estimate, weight, logged),
+        hours=remaining_weighted_hours(
+            estimate, weight, logged, effort.get(holder_id, {}).get(work_type_id, 1.0)
+        ),
         has_estimate=estimate is not None,
         waiting_on_documents=bool(waiting),
         statutory=statutory,

@@ -143,6 +143,8 @@ def test_staff_member_role_change_in_admin_moves_groups(admin_client_logged_in):
         "staff_skills-INITIAL_FORMS": "0",
         "time_off-TOTAL_FORMS": "0",
         "time_off-INITIAL_FORMS": "0",
+        "working_patterns-TOTAL_FORMS": "0",
+        "working_patterns-INITIAL_FORMS": "0",
     }
 
     response = admin_client_logged_in.post(url, data)

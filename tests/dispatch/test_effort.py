@@ -11,6 +11,8 @@ import pytest
 from django.utils import timezone
 
 from capacity.estimates import effort_factors_cached
+from capacity.heatmap import SPAN_WEEKS, HeatmapFilters, Reach, capacity_heatmap
+from capacity.selectors import staff_loads
 from dispatch.choices import DecisionOutcome
 from dispatch.planning import firm_work
 from engagements.choices import TaskStatus
@@ -81,3 +83,33 @@ def test_the_factors_are_read_once_and_kept(skilled, django_assert_num_queries):
         factors = effort_factors_cached(today=TODAY)
 
     assert list(factors) == [fast.pk]
+
+
+def test_the_capacity_pages_count_the_hours_dispatch_counts(skilled, client_co):
+    """The heatmap, the capacity figures on the pages and the deadline check read a
+    faster person's held work at their pace, as the engine does: otherwise a page
+    shows someone over their threshold whom dispatch just placed with room."""
+    fast, slow = skilled("fast", "bookkeeping"), skilled("slow", "bookkeeping")
+    logged_at_half_the_estimate(fast)
+    for member in (fast, slow):
+        load_up(member, "20", FRIDAY)
+
+    loads = staff_loads(today=TODAY)
+    heatmap = capacity_heatmap(
+        reach=Reach(fast.pk, sees_others=False, starts_with_firm=False),
+        filters=HeatmapFilters(),
+        span=SPAN_WEEKS,
+        today=TODAY,
+    )
+    decision = dispatch(preparer_of(bookkeeping(client_co)))
+
+    assert loads[fast.pk].committed_week == pytest.approx(20 * 0.5 * 0.8)
+    assert loads[slow.pk].committed_week == pytest.approx(20 * 0.8)
+    (row,) = heatmap.rows
+    assert row.cells[0].committed == pytest.approx(20 * 0.5 * 0.8)
+    assert decision is not None
+    engine_rows = {row["staff_id"]: row for row in decision.candidates}
+    for member in (fast, slow):
+        assert engine_rows[member.pk]["committed_week"] == pytest.approx(
+            loads[member.pk].committed_week, abs=0.001
+        )

@@ -361,7 +361,8 @@ def test_sweep_dispatches_unassigned_work_near_its_deadline(skilled, client_co):
 def test_staff_loads_query_count_is_constant(skilled, django_assert_num_queries):
     for index in range(3):
         load_up(skilled(f"s{index}", "bookkeeping"), "5", date(2026, 12, 1))
-    capacity_policy(day=TODAY)  # cached from here on
+    capacity_policy(day=TODAY)  # cached from here on, as are the effort factors
+    effort_factors_cached(today=TODAY)
     # Staff (and skills), open work, time off with working patterns, holidays.
     with django_assert_num_queries(4):
         small = staff_loads(today=TODAY)

@@ -134,6 +134,8 @@ def test_list_queries_do_not_grow(client, manager, alice, django_assert_max_num_
             TaskFactory(engagement=e, assignee=alice, status=TaskStatus.ACCEPTED)
 
     add(3)
+    # Warm: the capacity policy and the effort factors are cached for the day.
+    client.get(LIST)
     with django_assert_max_num_queries(15) as small:
         client.get(LIST)
     add(20)
