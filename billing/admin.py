@@ -9,6 +9,7 @@ from django.http import HttpRequest
 
 from billing.followups import followup_client_resequence
 from billing.models import (
+    CardSurcharge,
     ClientBillingProfile,
     FollowUpSequence,
     FollowUpStep,
@@ -20,6 +21,7 @@ from billing.models import (
     TimeEntry,
     TimeEntryDefault,
 )
+from billing.surcharges import payment_pages_refresh_for_client
 
 
 @admin.register(RateOverride)
@@ -43,10 +45,12 @@ class ClientBillingProfileAdmin(admin.ModelAdmin):
         "billing_email",
         "terms_days",
         "late_fee_mode",
+        "card_surcharge_mode",
+        "card_surcharge_percent",
         "exclude_from_reminders",
         "min_reminder_balance",
     ]
-    list_filter = ["late_fee_mode", "exclude_from_reminders"]
+    list_filter = ["late_fee_mode", "card_surcharge_mode", "exclude_from_reminders"]
     search_fields = ["client__name", "billing_email"]
     raw_id_fields = ["client"]
 
@@ -54,6 +58,11 @@ class ClientBillingProfileAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         # A sequence chosen (or cleared) here applies to the client's open invoices too.
         followup_client_resequence(client_id=obj.client_id)
+        # New surcharge terms: the client's open payment pages are made again (a worker).
+        if form.has_changed() and {"card_surcharge_mode", "card_surcharge_percent"} & set(
+            form.changed_data
+        ):
+            payment_pages_refresh_for_client(client_id=obj.client_id)
 
 
 class FollowUpStepInline(admin.StackedInline):
@@ -161,3 +170,11 @@ class PaymentAdmin(ReadOnlyAdmin):
 @admin.register(LateFeeCharge)
 class LateFeeChargeAdmin(ReadOnlyAdmin):
     list_display = ["invoice", "period", "charged_on", "base"]
+
+
+@admin.register(CardSurcharge)
+class CardSurchargeAdmin(ReadOnlyAdmin):
+    list_display = ["invoice", "payment", "percent", "amount", "funding", "outcome", "refund_id"]
+    list_filter = ["outcome", "funding"]
+    search_fields = ["invoice__number", "payment__external_id", "refund_id"]
+    list_select_related = ["invoice", "payment"]

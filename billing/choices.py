@@ -70,6 +70,28 @@ class LateFeeMode(models.TextChoices):
     ON = "on", "Late fees as set here"
 
 
+class SurchargeMode(models.TextChoices):
+    FIRM_DEFAULT = "", "Firm default"
+    OFF = "off", "No card surcharge"
+    ON = "on", "Card surcharge at the rate set here"
+
+
+class CardFunding(models.TextChoices):
+    """How a card payment was funded, as Stripe reports it (``card.funding``); a
+    payment that was not by card at all is ``NOT_CARD``."""
+
+    CREDIT = "credit", "Credit card"
+    DEBIT = "debit", "Debit card"
+    PREPAID = "prepaid", "Prepaid card"
+    UNKNOWN = "unknown", "Card of unknown funding"
+    NOT_CARD = "not_card", "Not a card (bank account, wallet...)"
+
+
+class SurchargeOutcome(models.TextChoices):
+    KEPT = "kept", "Kept (credit card): recorded as a surcharge line"
+    REFUNDED = "refunded", "Refunded (not a credit card)"
+
+
 class SequenceKind(models.TextChoices):
     """Which clients a follow-up sequence is for (the client's own choice overrides)."""
 

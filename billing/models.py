@@ -13,6 +13,8 @@ Invariants live in the database where it can hold them:
 | one automated draft per engagement, one retainer invoice per client and month | ``invoice_one_open_per_engagement``, ``invoice_one_retainer_per_month`` |
 | one payment per (source, external id) | ``payment_external_id_once`` |
 | one late fee per invoice and period | ``latefee_once_per_period`` |
+| one card surcharge decision per payment; kept means a line, refunded a refund | ``CardSurcharge.payment`` (one-to-one), ``cardsurcharge_outcome_has_proof`` |
+| a card surcharge rate above 0 and at most the legal cap (3 %) | ``billingprofile_surcharge_in_range``, ``invoice_page_surcharge_in_range`` |
 | one leakage reminder per task | ``LeakageReminder.task`` (one-to-one) |
 
 The invoice's total is the sum of its lines: ``billing.invoices`` is the only
@@ -24,10 +26,12 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
 from billing.choices import (
+    CardFunding,
     InvoiceOrigin,
     InvoiceStatus,
     LateFeeMode,
@@ -35,6 +39,8 @@ from billing.choices import (
     PaymentMethod,
     PaymentSource,
     PaymentStatus,
+    SurchargeMode,
+    SurchargeOutcome,
     TimeEntrySource,
     TimeEntryStatus,
     WriteDownReason,
@@ -46,6 +52,10 @@ from engagements.choices import TaskRole
 MIN_ENTRY_HOURS = Decimal("0.1")
 MAX_ENTRY_HOURS = Decimal("24")
 HALF_CENT = Decimal("0.00501")
+# Card network rules (US): a surcharge of at most 3 %; a rate under a hundredth of a
+# percent is not one a firm can mean. ``settings.CARD_SURCHARGE_MAX_PERCENT`` is the same cap.
+SURCHARGE_MIN_PERCENT = Decimal("0.01")
+SURCHARGE_MAX_PERCENT = Decimal("3.00")
 
 
 class RateOverride(TimeStampedModel):
@@ -188,6 +198,28 @@ class ClientBillingProfile(TimeStampedModel):
         default=Decimal("0"),
         help_text="No reminder goes out for a balance under this.",
     )
+    # The card surcharge on the online payment page (credit cards only).
+    card_surcharge_mode = models.CharField(
+        max_length=3,
+        choices=SurchargeMode.choices,
+        default=SurchargeMode.FIRM_DEFAULT,
+        blank=True,
+        help_text="Firm default, none for this client, or the rate below.",
+    )
+    card_surcharge_percent = models.DecimalField(
+        max_digits=4,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        validators=[
+            MinValueValidator(SURCHARGE_MIN_PERCENT, "A surcharge is at least 0.01 %."),
+            MaxValueValidator(
+                SURCHARGE_MAX_PERCENT, "Card network rules cap a surcharge at 3 % of the payment."
+            ),
+        ],
+        help_text="Of the balance paid by credit card, 0.01–3 % (used with the mode "
+        "'card surcharge at the rate set here').",
+    )
 
     class Meta:
         ordering = ["client__name"]
@@ -210,6 +242,22 @@ class ClientBillingProfile(TimeStampedModel):
             models.CheckConstraint(
                 condition=Q(min_reminder_balance__gte=0),
                 name="billingprofile_min_balance_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(card_surcharge_percent__isnull=True)
+                | (
+                    Q(card_surcharge_percent__gte=SURCHARGE_MIN_PERCENT)
+                    & Q(card_surcharge_percent__lte=SURCHARGE_MAX_PERCENT)
+                ),
+                name="billingprofile_surcharge_in_range",
+                violation_error_message="A card surcharge is 0.01–3 % (the card networks' cap).",
+            ),
+            models.CheckConstraint(
+                condition=~Q(card_surcharge_mode=SurchargeMode.ON)
+                | Q(card_surcharge_percent__isnull=False),
+                name="billingprofile_surcharge_on_has_rate",
+                violation_error_message="Give the surcharge rate for this client, or choose "
+                "the firm default or no surcharge.",
             ),
         ]
 
@@ -391,6 +439,13 @@ class Invoice(TimeStampedModel):
     payment_page_amount = models.DecimalField(
         max_digits=12, decimal_places=2, null=True, blank=True
     )
+    # The card surcharge the page adds as its own line (credit cards only); null: none.
+    payment_page_surcharge_percent = models.DecimalField(
+        max_digits=4, decimal_places=2, null=True, blank=True
+    )
+    payment_page_surcharge = models.DecimalField(
+        max_digits=12, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["-pk"]
@@ -437,6 +492,19 @@ class Invoice(TimeStampedModel):
                 condition=Q(origin=InvoiceOrigin.RETAINER),
                 name="invoice_one_retainer_per_month",
                 violation_error_message="This client already has its retainer invoice for that month.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(payment_page_surcharge__isnull=True)
+                    & Q(payment_page_surcharge_percent__isnull=True)
+                )
+                | (
+                    Q(payment_page_surcharge__gt=0)
+                    & Q(payment_page_surcharge_percent__gte=SURCHARGE_MIN_PERCENT)
+                    & Q(payment_page_surcharge_percent__lte=SURCHARGE_MAX_PERCENT)
+                    & Q(payment_page_amount__isnull=False)
+                ),
+                name="invoice_page_surcharge_in_range",
             ),
             models.UniqueConstraint(
                 fields=["engagement"],
@@ -554,6 +622,58 @@ class LateFeeCharge(models.Model):
         return f"Late fee {self.period} on invoice {self.invoice_id}"
 
 
+class CardSurcharge(models.Model):
+    """The card surcharge part of one online payment, and what was decided about it.
+
+    | outcome | when | proof |
+    | kept | paid by credit card | ``line``: a SURCHARGE line on the invoice, paid by the payment |
+    | refunded | a debit or prepaid card, or not a card | ``refund_id``: Stripe's refund of the surcharge |
+    """
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="surcharges")
+    payment = models.OneToOneField(
+        "billing.Payment", on_delete=models.PROTECT, related_name="surcharge"
+    )
+    line = models.OneToOneField(
+        InvoiceLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    percent = models.DecimalField(max_digits=4, decimal_places=2)
+    amount = models.DecimalField(max_digits=12, decimal_places=2)
+    funding = models.CharField(max_length=8, choices=CardFunding.choices)
+    outcome = models.CharField(max_length=8, choices=SurchargeOutcome.choices)
+    refund_id = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount__gt=0)
+                & Q(percent__gte=SURCHARGE_MIN_PERCENT)
+                & Q(percent__lte=SURCHARGE_MAX_PERCENT),
+                name="cardsurcharge_amount_and_rate_in_range",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(outcome=SurchargeOutcome.KEPT)
+                    & Q(line__isnull=False)
+                    & Q(refund_id="")
+                    & Q(funding=CardFunding.CREDIT)
+                )
+                | (
+                    Q(outcome=SurchargeOutcome.REFUNDED)
+                    & Q(line__isnull=True)
+                    & ~Q(refund_id="")
+                    & ~Q(funding=CardFunding.CREDIT)
+                ),
+                name="cardsurcharge_outcome_has_proof",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Card surcharge {self.amount} on invoice {self.invoice_id} ({self.outcome})"
+
+
 class Payment(models.Model):
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="payments")
     amount = models.DecimalField(max_digits=12, decimal_places=2)
@@ -626,6 +746,7 @@ from billing.models_followup import (  # noqa: E402
 
 __all__ = [
     "BillingTask",
+    "CardSurcharge",
     "ClientBillingProfile",
     "Dispute",
     "FollowUpMessage",

@@ -214,6 +214,21 @@ def invoice_for_document(*, invoice_id: int) -> Invoice | None:
     )
 
 
+def surcharge_notice(invoice: Invoice) -> str:
+    """The disclosure the email, the PDF and the invoice page carry ("" when none)."""
+    if not (invoice.is_open and invoice.payment_url and invoice.payment_page_surcharge):
+        return ""
+    base = invoice.payment_page_amount or ZERO
+    amount = invoice.payment_page_surcharge
+    return (
+        f"Card surcharge: paying online by credit card adds a surcharge of "
+        f"{invoice.payment_page_surcharge_percent} % (${amount:,.2f}) to the ${base:,.2f} "
+        f"balance, ${base + amount:,.2f} in all; the payment page shows it as its own line. "
+        "There is no surcharge on debit or prepaid cards (if you pay with one, the surcharge "
+        "is refunded to you automatically) nor on bank transfer or check."
+    )
+
+
 def invoice_document_context(invoice: Invoice) -> dict[str, object]:
     """What the PDF, the client's page and the email say (``invoice_for_document``)."""
     return {
@@ -227,6 +242,7 @@ def invoice_document_context(invoice: Invoice) -> dict[str, object]:
         "firm_email": settings.DEFAULT_FROM_EMAIL,
         "payment_instructions": settings.PAYMENT_INSTRUCTIONS,
         "payment_url": invoice.payment_url if invoice.is_open else "",
+        "surcharge_notice": surcharge_notice(invoice),
         "public_url": invoice_public_url(invoice_id=invoice.pk),
     }
 

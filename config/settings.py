@@ -446,6 +446,14 @@ LATE_FEE_PERCENT = env_decimal("CLOSELOOP_LATE_FEE_PERCENT", "0", maximum="25")
 LATE_FEE_GRACE_DAYS = env_int("CLOSELOOP_LATE_FEE_GRACE_DAYS", 10)
 LATE_FEE_PERIOD_DAYS = env_int("CLOSELOOP_LATE_FEE_PERIOD_DAYS", 30, minimum=1)
 # Stripe: with a secret key, every issued invoice gets a hosted payment page.
+# Card surcharge on the online payment page (Stripe only), the firm's default: a
+# percentage of the balance, charged on credit cards only (billing/surcharges.py).
+# Off (0) by default; card network rules in the US cap it at 3 %, and some states
+# forbid it: turn it on only where the firm may surcharge.
+CARD_SURCHARGE_MAX_PERCENT = Decimal("3")
+CARD_SURCHARGE_PERCENT = env_decimal(
+    "CLOSELOOP_CARD_SURCHARGE_PERCENT", "0", maximum=str(CARD_SURCHARGE_MAX_PERCENT)
+)
 STRIPE_SECRET_KEY = os.environ.get("STRIPE_SECRET_KEY", "")
 STRIPE_API_BASE = os.environ.get("STRIPE_API_BASE", "")  # a stand-in server (tests)
 CURRENCY = os.environ.get("CLOSELOOP_CURRENCY", "usd").lower()

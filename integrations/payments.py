@@ -10,6 +10,13 @@ follow-ups stop, and the same external payment reported again records nothing.
 | QuickBooks | ``payment`` created / updated | ``GET payment/{id}``, and ``GET invoice/{id}`` per linked invoice | the QuickBooks invoice's ``DocNumber`` = the Closeloop invoice number | ``<payment id>:<invoice id>`` (one per line) |
 | Xero | ``invoice`` update | ``GET Invoices/{id}`` (with its ``Payments``) | ``InvoiceNumber`` = the Closeloop invoice number | the Xero ``PaymentID`` |
 
+A Stripe payment through a page with a card surcharge (the link's metadata carries
+``closeloop_surcharge_cents`` and ``closeloop_surcharge_percent``, copied to the session
+and its PaymentIntent) goes through ``billing.surcharges.card_payment_record``
+instead: the surcharge kept as its own line for a credit card, refunded otherwise.
+Stripe unreachable while that asks how the card was funded, or refunds: the event is
+retried later (``VendorUnavailable``).
+
 A report Closeloop cannot record (no such invoice, more than is owed, the same id
 with another amount) raises ``Unapplicable`` with billing's reason: the event is an
 exception a person sees in the admin and replays once fixed. Every payment of one
@@ -27,8 +34,9 @@ from typing import Any
 from django.utils import timezone
 
 from billing.choices import PaymentMethod, PaymentSource
-from billing.models import Invoice, Payment
-from billing.payments import payment_record
+from billing.models import CardSurcharge, Invoice, Payment
+from billing.payments import Recorded, payment_record
+from billing.surcharges import card_payment_record
 from core.exceptions import ApplicationError
 from integrations import vendor_api
 from integrations.choices import Source
@@ -55,6 +63,8 @@ class PaymentReport:
     invoice_id: int | None = None  # Closeloop's own id, when the vendor carries it
     invoice_number: str = ""  # else the number the invoice was sent with
     link_id: str = ""  # else the Stripe payment link it was paid through
+    surcharge: Decimal = Decimal("0")  # a card surcharge included in ``amount`` (Stripe)
+    surcharge_percent: Decimal = Decimal("0")
 
 
 @dataclass(frozen=True)
@@ -113,6 +123,15 @@ def stripe_reports(event: InboundEvent) -> list[PaymentReport]:
         raise NotApplicable(f"Stripe {kind} events do not record payments.")
     if not invoice_ref.isdigit() and not link:
         raise NotApplicable("Not a payment for a Closeloop invoice (no invoice in its metadata).")
+    surcharge = percent = Decimal("0")
+    if metadata.get("closeloop_surcharge_cents"):
+        surcharge = _amount(metadata["closeloop_surcharge_cents"], "Stripe surcharge") / CENTS
+        percent = _amount(metadata.get("closeloop_surcharge_percent"), "Stripe surcharge rate")
+        if not external_id.startswith("pi_"):
+            raise Unapplicable(
+                f"Stripe payment {external_id} carries a card surcharge but no PaymentIntent: "
+                "record it by hand."
+            )
     types = obj.get("payment_method_types") or []
     method = (
         PaymentMethod.CARD
@@ -129,6 +148,8 @@ def stripe_reports(event: InboundEvent) -> list[PaymentReport]:
             method=method,
             invoice_id=int(invoice_ref) if invoice_ref.isdigit() else None,
             link_id=link,
+            surcharge=surcharge.quantize(Decimal("0.01")),
+            surcharge_percent=percent,
         )
     ]
 
@@ -215,6 +236,26 @@ def _invoice_for(report: PaymentReport, integration: Integration) -> Invoice:
     return found
 
 
+def _surcharged(invoice: Invoice, report: PaymentReport, note: str) -> Recorded:
+    """A payment through a surcharged page; Stripe's errors as the inbox's."""
+    import stripe
+
+    try:
+        return card_payment_record(
+            invoice_id=invoice.pk,
+            amount=report.amount,
+            surcharge=report.surcharge,
+            percent=report.surcharge_percent,
+            payment_intent_id=report.external_id,
+            received_on=report.received_on,
+            note=note,
+        )
+    except (stripe.APIConnectionError, stripe.RateLimitError, stripe.APIError) as exc:
+        raise vendor_api.VendorUnavailable(f"Stripe: {exc}") from exc
+    except stripe.StripeError as exc:
+        raise vendor_api.VendorRefused(f"Stripe refused: {exc}") from exc
+
+
 def payments_apply(event: InboundEvent, reports: list[PaymentReport]) -> Applied:
     """Record every report of one event (call inside the event's transaction)."""
     integration = event.integration
@@ -222,16 +263,20 @@ def payments_apply(event: InboundEvent, reports: list[PaymentReport]) -> Applied
     payments, lines = [], []
     for report in reports:
         invoice = _invoice_for(report, integration)
+        note = f"{integration.name}, event {event.event_id}"[:200]
         try:
-            recorded = payment_record(
-                invoice_id=invoice.pk,
-                amount=report.amount,
-                received_on=report.received_on,
-                method=report.method,
-                source=source,
-                external_id=report.external_id,
-                note=f"{integration.name}, event {event.event_id}"[:300],
-            )
+            if report.surcharge > 0:
+                recorded = _surcharged(invoice, report, note)
+            else:
+                recorded = payment_record(
+                    invoice_id=invoice.pk,
+                    amount=report.amount,
+                    received_on=report.received_on,
+                    method=report.method,
+                    source=source,
+                    external_id=report.external_id,
+                    note=note,
+                )
         except ApplicationError as exc:
             raise Unapplicable(
                 f"Payment {report.external_id} on invoice {invoice.display_number}: "
@@ -240,4 +285,10 @@ def payments_apply(event: InboundEvent, reports: list[PaymentReport]) -> Applied
         payments.append(recorded.payment)
         verb = "recorded" if recorded.created else "already recorded"
         lines.append(f"${report.amount:.2f} {verb} on invoice {invoice.display_number}.")
+        if report.surcharge > 0:
+            decided = CardSurcharge.objects.filter(payment=recorded.payment).first()
+            if decided is not None:
+                lines.append(
+                    f"Card surcharge ${decided.amount}: {decided.get_outcome_display().lower()}."
+                )
     return Applied(payments, " ".join(lines))

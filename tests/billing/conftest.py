@@ -12,6 +12,7 @@ from dispatch import lifecycle
 from engagements.choices import TaskRole, TaskStatus
 from engagements.models import Engagement, Task, WorkType
 from engagements.services import engagement_create
+from tests.billing.stripe_server import fake_stripe  # noqa: F401  (fixture: a stand-in Stripe)
 from tests.factories import ClientFactory
 from tests.notifications.receiver import receiver  # noqa: F401  (fixture: a Standard Webhooks receiver)
 

@@ -4,12 +4,7 @@ when the balance changes, switched off once paid."""
 
 from __future__ import annotations
 
-import json
-import threading
-from collections.abc import Iterator
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs
 
 import pytest
 from django.utils import timezone
@@ -23,76 +18,6 @@ from notifications.models import Notification
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
-
-
-class FakeStripe:
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, dict[str, list[str]], str | None]] = []
-        self.by_key: dict[str, dict[str, object]] = {}
-        self.count = 0
-
-
-def _handler(state: FakeStripe) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:  # quiet
-            pass
-
-        def do_POST(self) -> None:  # noqa: N802
-            length = int(self.headers.get("Content-Length") or 0)
-            form = parse_qs(self.rfile.read(length).decode())
-            key = self.headers.get("Idempotency-Key")
-            state.calls.append(("POST", self.path, form, key))
-            if key and key in state.by_key:
-                body = state.by_key[key]
-            else:
-                state.count += 1
-                if self.path == "/v1/prices":
-                    body = {
-                        "id": f"price_{state.count}",
-                        "object": "price",
-                        "unit_amount": int(form["unit_amount"][0]),
-                    }
-                elif self.path == "/v1/payment_links":
-                    body = {
-                        "id": f"plink_{state.count}",
-                        "object": "payment_link",
-                        "active": True,
-                        "url": f"https://buy.stripe.test/plink_{state.count}",
-                    }
-                else:
-                    body = {
-                        "id": self.path.rsplit("/", 1)[-1],
-                        "object": "payment_link",
-                        "active": form.get("active") != ["false"],
-                    }
-                if key:
-                    state.by_key[key] = body
-            data = json.dumps(body).encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler
-
-
-@pytest.fixture
-def fake_stripe(settings) -> Iterator[FakeStripe]:
-    state = FakeStripe()
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(state))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    settings.STRIPE_SECRET_KEY = "sk_test_closeloop"
-    settings.STRIPE_API_BASE = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
-        yield state
-    finally:
-        server.shutdown()
-        server.server_close()
-        import stripe
-
-        stripe.api_base = "https://api.stripe.com"
 
 
 def _issued(partner) -> Invoice:
