@@ -212,9 +212,9 @@ class ClientBillingProfile(TimeStampedModel):
         null=True,
         blank=True,
         validators=[
-            MinValueValidator(SURCHARGE_MIN_PERCENT, "A surcharge is at least 0.01 %."),
+            MinValueValidator(SURCHARGE_MIN_PERCENT, "A surcharge is at least 0.01 %%."),
             MaxValueValidator(
-                SURCHARGE_MAX_PERCENT, "Card network rules cap a surcharge at 3 % of the payment."
+                SURCHARGE_MAX_PERCENT, "Card network rules cap a surcharge at 3 %% of the payment."
             ),
         ],
         help_text="Of the balance paid by credit card, 0.01–3 % (used with the mode "
@@ -250,7 +250,7 @@ class ClientBillingProfile(TimeStampedModel):
                     & Q(card_surcharge_percent__lte=SURCHARGE_MAX_PERCENT)
                 ),
                 name="billingprofile_surcharge_in_range",
-                violation_error_message="A card surcharge is 0.01–3 % (the card networks' cap).",
+                violation_error_message="A card surcharge is 0.01–3 %% (the card networks' cap).",
             ),
             models.CheckConstraint(
                 condition=~Q(card_surcharge_mode=SurchargeMode.ON)

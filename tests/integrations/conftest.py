@@ -24,6 +24,7 @@ from integrations.services import api_token_create
 from notifications.models import WebhookAllowedHost, WebhookSubscription
 from notifications.webhooks import new_secret
 from staff.models import StaffMember
+from tests.billing.stripe_server import fake_stripe  # noqa: F401  (fixture: a stand-in Stripe)
 from tests.factories import EngagementFactory, TaskFactory
 from tests.integrations.vendor_server import vendor_server  # noqa: F401  (fixture)
 
