@@ -237,7 +237,7 @@ class ClientBillingProfile(TimeStampedModel):
                 )
                 & (Q(late_fee_grace_days__isnull=True) | Q(late_fee_grace_days__lte=365)),
                 name="billingprofile_late_fee_in_range",
-                violation_error_message="Late fees: a flat amount of 0 or more, 0–25 %, a grace period of at most 365 days.",
+                violation_error_message="Late fees: a flat amount of 0 or more, 0–25 %%, a grace period of at most 365 days.",
             ),
             models.CheckConstraint(
                 condition=Q(min_reminder_balance__gte=0),

@@ -271,3 +271,16 @@ def test_admin_saves_a_client_rate_and_remakes_open_pages(
         Decimal("2.25"),
     )
     assert (invoice.pk,) in broker.named(PAYMENT_PAGE_TASK)
+
+
+def test_admin_refuses_a_late_fee_out_of_range_with_its_reason(client, firm_admin):
+    # The constraint's message has a percent sign: it once broke Django's formatting (a 500).
+    profile = _profile(ClientFactory())
+    client.force_login(firm_admin.user)
+    url, data = _admin_form(client, profile)
+    data.update(late_fee_mode="on", late_fee_percent="30")
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "Late fees: a flat amount of 0 or more, 0–25 %" in response.content.decode()
