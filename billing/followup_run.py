@@ -44,6 +44,7 @@ from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
 from billing.cadence import due_step
 from billing.choices import BillingTaskKind, InvoiceStatus, PauseReason, PromiseStatus
@@ -73,6 +74,7 @@ from billing.models import (
     PaymentPromise,
 )
 from billing.rates import ZERO
+from billing.selectors import surcharge_disclosure
 from clients.models import Client
 from core.bulk import insert_values, reserve_ids, update_from_values
 from notifications.choices import NotificationTemplate, SubjectType, WebhookEventType
@@ -133,6 +135,9 @@ COLUMNS = (
     "client__billing_profile__billing_email",
     "client__billing_profile__exclude_from_reminders",
     "client__billing_profile__min_reminder_balance",
+    "invoice__payment_page_amount",
+    "invoice__payment_page_surcharge",
+    "invoice__payment_page_surcharge_percent",
 )
 
 
@@ -169,11 +174,26 @@ class StateRow:
     billing_email: str | None
     exclude: bool | None
     min_balance: Decimal | None
+    page_amount: Decimal | None  # the payment page's balance, and its card surcharge
+    page_surcharge: Decimal | None
+    page_surcharge_percent: Decimal | None
 
     @property
     def chaseable_balance(self) -> Decimal:
         """``Invoice.chaseable_balance``: the balance nobody disputes."""
         return max(ZERO, self.total - self.amount_paid - self.disputed_amount)
+
+
+def _surcharge_notice(row: StateRow, pay_url: str) -> tuple[str, str]:
+    """(text, html) disclosing the card surcharge when the link is a surcharged page."""
+    if not (pay_url and pay_url == row.payment_url and row.page_surcharge):
+        return "", ""
+    notice = surcharge_disclosure(
+        percent=row.page_surcharge_percent or ZERO,
+        amount=row.page_surcharge,
+        base=row.page_amount or ZERO,
+    )
+    return f"{notice}\n", f'<p style="color:#5b6475;">{escape(notice)}</p>'
 
 
 @dataclass(slots=True)
@@ -603,6 +623,7 @@ class _Words:
                     "multi": multi,
                     "total": slot("total"),
                     "pay_url": slot("pay_url") if pay else "",
+                    "surcharge_notice": slot("surcharge_notice") if pay else "",
                     "autopay_offer": autopay,
                     "payment_instructions": settings.PAYMENT_INSTRUCTIONS,
                     "firm_name": settings.FIRM_NAME,
@@ -691,7 +712,10 @@ def _delivery(
             )
         text, html = run.words.message(step, not single, pay, autopay).fill(
             values | {"total": _money(total), "pay_url": pay_url},
-            {"rows": ("".join(rows_text), "".join(rows_html))},
+            {
+                "rows": ("".join(rows_text), "".join(rows_html)),
+                "surcharge_notice": _surcharge_notice(invoice, pay_url),
+            },
         )
     return Delivery(
         Message(

@@ -214,18 +214,26 @@ def invoice_for_document(*, invoice_id: int) -> Invoice | None:
     )
 
 
+def surcharge_disclosure(*, percent: Decimal, amount: Decimal, base: Decimal) -> str:
+    """The card surcharge disclosure, in one wording for every place that links to a
+    surcharged payment page (card network rules: rate and amount before paying)."""
+    return (
+        f"Card surcharge: paying online by credit card adds a surcharge of "
+        f"{percent} % (${amount:,.2f}) to the ${base:,.2f} "
+        f"balance, ${base + amount:,.2f} in all; the payment page shows it as its own line. "
+        "There is no surcharge on debit or prepaid cards (if you pay with one, the surcharge "
+        "is refunded to you automatically) nor on bank transfer or check."
+    )
+
+
 def surcharge_notice(invoice: Invoice) -> str:
     """The disclosure the email, the PDF and the invoice page carry ("" when none)."""
     if not (invoice.is_open and invoice.payment_url and invoice.payment_page_surcharge):
         return ""
-    base = invoice.payment_page_amount or ZERO
-    amount = invoice.payment_page_surcharge
-    return (
-        f"Card surcharge: paying online by credit card adds a surcharge of "
-        f"{invoice.payment_page_surcharge_percent} % (${amount:,.2f}) to the ${base:,.2f} "
-        f"balance, ${base + amount:,.2f} in all; the payment page shows it as its own line. "
-        "There is no surcharge on debit or prepaid cards (if you pay with one, the surcharge "
-        "is refunded to you automatically) nor on bank transfer or check."
+    return surcharge_disclosure(
+        percent=invoice.payment_page_surcharge_percent or ZERO,
+        amount=invoice.payment_page_surcharge,
+        base=invoice.payment_page_amount or ZERO,
     )
 
 

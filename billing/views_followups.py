@@ -245,7 +245,9 @@ def statement_public(request: HttpRequest, token: str) -> HttpResponse:
     open_invoices = list(
         Invoice.objects.filter(client=client, status=InvoiceStatus.ISSUED).order_by("due_on", "pk")
     )
-    rows = [(i, invoice_public_url(invoice_id=i.pk)) for i in open_invoices]
+    from billing.selectors import surcharge_notice
+
+    rows = [(i, invoice_public_url(invoice_id=i.pk), surcharge_notice(i)) for i in open_invoices]
     total = sum((i.total - i.amount_paid for i in open_invoices), 0)
     from django.conf import settings
 

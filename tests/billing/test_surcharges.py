@@ -5,6 +5,7 @@ balance; the admin refuses a rate a firm cannot charge."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,7 +16,7 @@ from django.utils import timezone
 from billing import invoices, payments, stripe_pages
 from billing.choices import InvoiceOrigin, LineKind, SurchargeMode
 from billing.invoices import PAYMENT_PAGE_TASK
-from billing.links import invoice_public_url
+from billing.links import invoice_public_url, statement_token
 from billing.models import ClientBillingProfile, Invoice, InvoiceLine
 from billing.selectors import invoice_document_context, invoice_for_document
 from billing.surcharges import surcharge_amount, surcharge_percent_for
@@ -202,6 +203,11 @@ def test_email_pdf_and_client_page_disclose_the_surcharge(
     assert NOTICE in pdf_html and "bank transfer or check" in pdf_html
     page = client.get(invoice_public_url(invoice_id=invoice.pk))
     assert page.status_code == 200 and NOTICE in page.content.decode()
+    statement = client.get(
+        reverse("billing:statement-public", args=[statement_token(client_id=invoice.client_id)])
+    )
+    assert statement.status_code == 200
+    assert f"Invoice {invoice.number} — {NOTICE}" in statement.content.decode()
 
 
 def test_no_disclosure_once_paid_or_without_a_surcharge(fake_stripe, partner, broker, settings):
@@ -284,3 +290,25 @@ def test_admin_refuses_a_late_fee_out_of_range_with_its_reason(client, firm_admi
 
     assert response.status_code == 200
     assert "Late fees: a flat amount of 0 or more, 0–25 %" in response.content.decode()
+
+
+def test_a_reminder_linking_to_a_surcharged_page_discloses_it(
+    fake_stripe, partner, broker, settings
+):
+    from billing import followups
+    from tests.billing.test_followups import DUE, client_with, issue
+
+    settings.CARD_SURCHARGE_PERCENT = Decimal("3")
+    invoice = issue(partner, client=client_with(), amount="640.50")
+    invoices.invoice_send(invoice_id=invoice.pk)
+    invoice.refresh_from_db()
+    plain = issue(partner, client=client_with(email="other@client.example"), amount="100.00")
+
+    followups.followups_run(today=DUE + timedelta(days=1))
+
+    touches = Notification.objects.filter(template=NotificationTemplate.FOLLOWUP_TOUCH)
+    surcharged = touches.get(recipient="ap@client.example")
+    assert invoice.payment_url in surcharged.body and NOTICE in surcharged.body
+    assert NOTICE in surcharged.html_body
+    other = touches.get(recipient="other@client.example")
+    assert plain.payment_url == "" and "surcharge" not in other.body.lower()
