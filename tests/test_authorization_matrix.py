@@ -326,6 +326,7 @@ ADMIN_MODELS: dict[str, tuple[int, int, int, int, int]] = {
     "billing.invoice":                   (200, 403, 200, 200, 403),
     "billing.payment":                   (200, 403, 200, 200, 403),
     "billing.latefeecharge":             (200, 403, 200, 200, 403),
+    "billing.cardsurcharge":             (200, 403, 200, 200, 403),
     "billing.followupsequence":          (200, 200, 200, 200, 200),  # the cadences are data
     "capacity.capacityrule":             (200, 200, 200, 200, 200),
     "capacity.planscenario":             (403, 403, 403, 403, 403),

@@ -17,11 +17,12 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from billing.choices import InvoiceOrigin, LineKind
+from billing.choices import CardFunding, InvoiceOrigin, LineKind, SurchargeOutcome
 from billing.disputes import dispute_open
 from billing.invoices import invoice_approve, invoice_recompute
 from billing.models import (
     BillingTask,
+    CardSurcharge,
     ClientBillingProfile,
     Dispute,
     Invoice,
@@ -240,7 +241,17 @@ def build_world(
     draft_invoice = _invoice(engagement.client)
     issued_invoice = _invoice(engagement.client)
     invoice_approve(invoice_id=issued_invoice.pk, user=partner.user)
-    payment_record(invoice_id=issued_invoice.pk, amount=Decimal("10"), received_on=today)
+    paid = payment_record(invoice_id=issued_invoice.pk, amount=Decimal("10"), received_on=today)
+    # As if paid online with a debit card through a surcharged page: its surcharge refunded.
+    CardSurcharge.objects.create(
+        invoice=issued_invoice,
+        payment=paid.payment,
+        percent=Decimal("3.00"),
+        amount=Decimal("0.30"),
+        funding=CardFunding.DEBIT,
+        outcome=SurchargeOutcome.REFUNDED,
+        refund_id="re_world",
+    )
     fee_line = InvoiceLine.objects.create(
         invoice=issued_invoice,
         kind=LineKind.LATE_FEE,
