@@ -31,6 +31,7 @@ from billing.choices import (
     LateFeeMode,
     LineKind,
     PaymentMethod,
+    SurchargeMode,
     TimeEntryStatus,
     WriteDownReason,
 )
@@ -100,7 +101,14 @@ def _rate_cards(rng: random.Random, result: BillingResult) -> None:
             client=client, work_type=corporate, hourly_rate=Decimal("195"), note="Multi-year deal"
         )
         result.add("client rates")
-    for client in rng.sample(clients, min(3, len(clients))):
+    for position, client in enumerate(rng.sample(clients, min(3, len(clients)))):
+        surcharge = {}
+        if position == 0:
+            # One client pays a card surcharge of their own (it shows once Stripe is set).
+            surcharge = {
+                "card_surcharge_mode": SurchargeMode.ON,
+                "card_surcharge_percent": Decimal("2.00"),
+            }
         ClientBillingProfile.objects.get_or_create(
             client=client,
             defaults={
@@ -109,6 +117,7 @@ def _rate_cards(rng: random.Random, result: BillingResult) -> None:
                 "late_fee_flat": Decimal("25"),
                 "late_fee_percent": Decimal("1.5"),
                 "late_fee_grace_days": 10,
+                **surcharge,
             },
         )
         result.add("billing profiles")

@@ -307,6 +307,11 @@ def test_seed_demo_builds_at_least_120_varied_clients():
     assert any(c.autopay for c in clients)
     assert any(c.account_hold for c in clients)
     assert 0.04 <= sum(1 for c in clients if c.preferred_staff_id) / len(clients) <= 0.12
+    # One client has a card surcharge of their own (it applies once Stripe is configured).
+    from billing.models import ClientBillingProfile
+
+    surcharged = ClientBillingProfile.objects.filter(card_surcharge_mode="on")
+    assert [p.card_surcharge_percent for p in surcharged] == [Decimal("2.00")]
 
 
 # --- Engagements and tasks -----------------------------------------------------------
