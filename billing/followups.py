@@ -370,7 +370,14 @@ def _notify_payment_received(invoice: Invoice, payment: Payment, state: FollowUp
                 "payment": payment,
                 "balance": invoice.total - invoice.amount_paid,
                 "next_touch_on": state.next_touch_on,
-                "payment_url": invoice.payment_url,
+                # The hosted page is for the balance before this payment (and its card
+                # surcharge on that): it is re-made after commit, so the email sends the
+                # client to their invoice page, which carries the current one.
+                "payment_url": (
+                    invoice.payment_url
+                    if invoice.payment_page_amount == invoice.total - invoice.amount_paid
+                    else ""
+                ),
                 "public_url": invoice_public_url(invoice_id=invoice.pk),
                 "payment_instructions": settings.PAYMENT_INSTRUCTIONS,
                 "firm_name": settings.FIRM_NAME,

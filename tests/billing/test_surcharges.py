@@ -312,3 +312,21 @@ def test_a_reminder_linking_to_a_surcharged_page_discloses_it(
     assert NOTICE in surcharged.html_body
     other = touches.get(recipient="other@client.example")
     assert plain.payment_url == "" and "surcharge" not in other.body.lower()
+
+
+def test_a_partial_payment_acknowledgement_never_links_the_page_about_to_be_replaced(
+    fake_stripe, partner, broker, settings
+):
+    settings.CARD_SURCHARGE_PERCENT = Decimal("3")
+    invoice = _sent(partner, "1000.00")
+    old_link = invoice.payment_url
+
+    payments.payment_record(
+        invoice_id=invoice.pk, amount=Decimal("400.00"), received_on=timezone.localdate()
+    )
+
+    ack = Notification.objects.get(template=NotificationTemplate.PAYMENT_RECEIVED)
+    # That page charges $1,000 plus its surcharge; the client goes to the invoice page,
+    # which shows the page for $600 once it is made.
+    assert old_link not in ack.body and "Pay the balance online" not in ack.body
+    assert "The invoice: http" in ack.body
