@@ -631,8 +631,9 @@ class CardSurcharge(models.Model):
     """
 
     invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="surcharges")
+    # Part of its payment: it goes if the payment ever does (nothing in Closeloop deletes one).
     payment = models.OneToOneField(
-        "billing.Payment", on_delete=models.PROTECT, related_name="surcharge"
+        "billing.Payment", on_delete=models.CASCADE, related_name="surcharge"
     )
     line = models.OneToOneField(
         InvoiceLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+"

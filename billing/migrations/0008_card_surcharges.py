@@ -98,7 +98,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='cardsurcharge',
             name='payment',
-            field=models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='surcharge', to='billing.payment'),
+            field=models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='surcharge', to='billing.payment'),
         ),
         migrations.AddConstraint(
             model_name='cardsurcharge',
