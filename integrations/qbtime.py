@@ -16,7 +16,8 @@ Each timesheet becomes a ``TrackedTime``: the person is its ``user_id`` (``Staff
 ids``, source QuickBooks Time), the client its ``jobcode_id`` or, for a job code under a
 customer, the nearest parent job code mapped (``Client external ids``; the parents come
 from the page's supplemental job codes), the hours its ``duration`` in seconds, the day
-its ``date``; a timesheet still ``on_the_clock`` waits until it is clocked out.
+its ``date``; a timesheet still ``on_the_clock`` waits until it is clocked out, and one on
+a job code of type ``pto``, ``paid_break`` or ``unpaid_break`` is not work (skipped).
 Storing, mapping, exceptions, last-modified order and the cursor are
 ``integrations.time_pull``'s, shared with Harvest.
 """
@@ -81,21 +82,24 @@ def _who(user: object) -> str:
 def record_from(sheet: dict[str, Any], supplemental: dict[str, Any]) -> TrackedTime:
     """One QuickBooks Time timesheet as Closeloop reads it."""
     users = supplemental.get("users") if isinstance(supplemental.get("users"), dict) else {}
-    jobcodes = supplemental.get("jobcodes")
+    found = supplemental.get("jobcodes")
+    jobcodes: dict[str, Any] = found if isinstance(found, dict) else {}
     user_id = _id(sheet.get("user_id"))
+    jobcode_id = _id(sheet.get("jobcode_id"))
+    job = jobcodes.get(jobcode_id)
+    kind = job.get("type") if isinstance(job, dict) else None
     notes = sheet.get("notes")
     return TrackedTime(
         external_id=_id(sheet.get("id")),
         user_id=user_id,
-        client_ids=_job_chain(
-            _id(sheet.get("jobcode_id")), jobcodes if isinstance(jobcodes, dict) else {}
-        ),
+        client_ids=_job_chain(jobcode_id, jobcodes),
         hours=time_pull.hours_from(sheet.get("duration"), per_hour=3600),
         day=time_pull.day_from(sheet.get("date")),
         notes=notes if isinstance(notes, str) else "",
         running=sheet.get("on_the_clock") is True,
         modified_at=time_pull.time_from(sheet.get("last_modified")),
         who=_who(users.get(user_id) if isinstance(users, dict) else None),
+        not_work="" if kind in (None, "regular") else "time off and breaks",
     )
 
 

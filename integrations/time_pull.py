@@ -91,6 +91,7 @@ class TrackedTime:
     running: bool = False
     modified_at: datetime | None = None
     who: str = ""  # the tracker's name for the person, for an exception's message
+    not_work: str = ""  # why the tracker's own record says it is not work (time off, a break)
 
     def to_payload(self) -> dict[str, Any]:
         data = asdict(self)
@@ -114,6 +115,7 @@ class TrackedTime:
                 running=bool(data.get("running")),
                 modified_at=parse_time(data.get("modified_at")),
                 who=str(data.get("who") or ""),
+                not_work=str(data.get("not_work") or ""),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise Unapplicable(f"The stored record cannot be read: {exc}") from exc
@@ -236,6 +238,8 @@ def _resolve(
         raise _Skip("without an id")
     if record.running:
         raise _Skip("timers still running")
+    if record.not_work:
+        raise _Skip(record.not_work)
     staff = lookups.staff.get(record.user_id)
     if staff is None:
         who = f" ({record.who})" if record.who else ""

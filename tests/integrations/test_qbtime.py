@@ -382,3 +382,26 @@ def test_a_payload_round_trips_for_a_replay():
         modified_at=timezone.now().replace(microsecond=0),
     )
     assert time_pull.TrackedTime.from_payload(copy.deepcopy(record.to_payload())) == record
+
+
+def test_time_off_and_breaks_are_not_logged_work(firm, vendor_server):
+    qbtime, alex, task = firm
+    body = documented({"135288514": {"jobcode_id": 17288290}}, only=["135288482", "135288514"])
+    body["supplemental_data"]["jobcodes"]["17288290"] = {
+        "id": 17288290,
+        "parent_id": 0,
+        "type": "pto",
+        "name": "Vacation",
+        "has_children": False,
+        "active": True,
+    }
+    vendor_server.serve(SHEETS, body)
+
+    result = timesheets_pull(integration_id=qbtime.pk)
+
+    assert (result.created, result.skipped, result.exceptions) == (
+        1,
+        {"time off and breaks": 1},
+        0,
+    )
+    assert not TimeEntry.objects.filter(external_id="135288514").exists()
