@@ -405,3 +405,22 @@ def test_time_off_and_breaks_are_not_logged_work(firm, vendor_server):
         0,
     )
     assert not TimeEntry.objects.filter(external_id="135288514").exists()
+
+
+def test_the_exception_is_listed_in_the_admin_with_its_replay(firm, vendor_server, client):
+    qbtime = firm[0]
+    vendor_server.serve(SHEETS, documented(only=["135288522"]))
+    timesheets_pull(integration_id=qbtime.pk)
+    superuser = get_user_model().objects.create_superuser("root", "root@example.com", "pw-1234")
+    client.force_login(superuser)
+
+    listing = client.get(
+        reverse("admin:integrations_inboundevent_changelist") + "?status__exact=exception"
+    )
+    log = client.get(reverse("admin:integrations_deliverylog_changelist"))
+
+    page = listing.content.decode()
+    assert listing.status_code == 200 and "timesheet.pulled" in page
+    assert "1242509 (Charles Ashley) is not mapped to staff" in page
+    assert 'value="replay"' in page
+    assert log.status_code == 200 and "timesheet.pulled" in log.content.decode()
