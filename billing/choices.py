@@ -6,6 +6,7 @@ class TimeEntrySource(models.TextChoices):
     TIMER = "timer", "Timer"
     MANUAL = "manual", "Entered by hand"
     HARVEST = "harvest", "Pulled from Harvest"
+    QBTIME = "qbtime", "Pulled from QuickBooks Time"
 
 
 class TimeEntryStatus(models.TextChoices):

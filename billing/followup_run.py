@@ -29,17 +29,26 @@ by today); each batch costs a constant number of statements, whatever its size:
 
 Sends happen after commit through the outbox (retries, failures shown, never marked
 sent before the mail server or Twilio took them).
+
+On PostgreSQL, outside a caller's transaction, ``FOLLOWUP_RUN_WORKERS`` threads take
+the batches (each on its own connection): one batch's Python work overlaps another's
+statements. Two batches never hold the same client (disjoint client ids, and the row
+locks above would keep them apart anyway), and each is its own transaction, as it is
+in one thread. Inside a transaction (tests, a caller's atomic block) the batches run
+in the caller's thread: other connections could not see its rows.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.urls import reverse
@@ -99,6 +108,11 @@ class RunResult:
     skipped: int = 0
     batches: int = 0
     queries_per_batch: list[int] = field(default_factory=list)
+
+    def add(self, other: RunResult) -> None:
+        """Count ``other`` (one batch's result) in."""
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
 
 
 # The state's fields the run moves on (written back in step 8).
@@ -218,13 +232,21 @@ class _Run:
         self.words = _Words()
 
 
-def _due_client_ids(today: date, after: int, limit: int) -> list[int]:
-    return list(
-        FollowUpState.objects.filter(next_touch_on__lte=today, client_id__gt=after)
-        .order_by("client_id")
-        .values_list("client_id", flat=True)
-        .distinct()[:limit]
-    )
+def _client_batches(today: date, size: int) -> Iterator[list[int]]:
+    """The clients with a state due by ``today``, in client order, ``size`` at a time
+    (one query per batch, each after the last client of the one before)."""
+    after = 0
+    while True:
+        client_ids = list(
+            FollowUpState.objects.filter(next_touch_on__lte=today, client_id__gt=after)
+            .order_by("client_id")
+            .values_list("client_id", flat=True)
+            .distinct()[:size]
+        )
+        if not client_ids:
+            return
+        after = client_ids[-1]
+        yield client_ids
 
 
 def followups_run(
@@ -239,15 +261,30 @@ def followups_run(
         today = local.date()
     run = _Run(today)
     followup_states_create_missing(steps=run.steps)
-    after = 0
-    while True:
-        client_ids = _due_client_ids(today, after, client_batch)
-        if not client_ids:
-            break
-        after = client_ids[-1]
-        _run_batch(client_ids, run, result)
-        result.batches += 1
+    batches = _client_batches(today, client_batch)
+    workers = settings.FOLLOWUP_RUN_WORKERS
+    if workers < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
+        for client_ids in batches:
+            result.add(_batch(client_ids, run))
+        return result
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="followups") as pool:
+        for part in pool.map(lambda ids: _batch_on_own_connection(ids, run), batches):
+            result.add(part)
     return result
+
+
+def _batch(client_ids: list[int], run: _Run) -> RunResult:
+    part = RunResult(batches=1)
+    _run_batch(client_ids, run, part)
+    return part
+
+
+def _batch_on_own_connection(client_ids: list[int], run: _Run) -> RunResult:
+    """``_batch`` in a worker thread: its own connection, closed when the batch is done."""
+    try:
+        return _batch(client_ids, run)
+    finally:
+        connection.close()
 
 
 def _run_batch(client_ids: list[int], run: _Run, result: RunResult) -> None:

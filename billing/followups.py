@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import logging
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -546,12 +547,14 @@ class _Coordinators:
                 .values_list("assignee_id", "n")
             )
         self.load = {p.pk: counts.get(p.pk, 0) for p in self.people}
+        self._lock = threading.Lock()
 
     def next(self) -> StaffMember | None:
         if not self.people:
             return None
-        chosen = min(self.people, key=lambda p: (self.load[p.pk], p.pk))
-        self.load[chosen.pk] += 1
+        with self._lock:  # the follow-up run's batches may ask from several threads
+            chosen = min(self.people, key=lambda p: (self.load[p.pk], p.pk))
+            self.load[chosen.pk] += 1
         return chosen
 
 

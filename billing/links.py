@@ -3,9 +3,13 @@ the signature is the credential and it expires (``INVOICE_LINK_MAX_AGE_SECONDS``
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+
 from django.conf import settings
 from django.core import signing
 from django.urls import reverse
+from django.utils.encoding import force_bytes
 
 from core.exceptions import ApplicationError
 
@@ -44,6 +48,26 @@ def read_invoice_token(token: str) -> int:
         raise InvoiceLinkError("This invoice link is not valid.") from exc
 
 
+class _BatchSigner(signing.TimestampSigner):
+    """Django's ``TimestampSigner`` with its derived key made once: the same tokens
+    (the readers unsign them with ``signing.loads``), without hashing the secret
+    twice and setting up an HMAC for every link of a batch (``salted_hmac`` does that
+    on each call; a third of a link's cost)."""
+
+    def __init__(self, *, salt: str) -> None:
+        super().__init__(salt=salt)
+        assert self.algorithm == "sha256"
+        derived = hashlib.sha256(force_bytes(self.salt + "signer") + force_bytes(self.key))
+        self._mac = hmac.new(derived.digest(), digestmod=hashlib.sha256)
+
+    def signature(self, value: str | bytes, key: str | bytes | None = None) -> str:
+        if key is not None and key != self.key:
+            return super().signature(value, key)
+        mac = self._mac.copy()
+        mac.update(force_bytes(value))
+        return signing.b64_encode(mac.digest()).decode()
+
+
 class PublicLinks:
     """``invoice_public_url`` and ``statement_public_url`` for a batch job: the signers
     and the URL around the token made once (``reverse`` and the signer's set-up cost
@@ -51,8 +75,8 @@ class PublicLinks:
     never gets shorter, so ``compress`` only costs a zlib attempt each)."""
 
     def __init__(self) -> None:
-        self._invoice = signing.TimestampSigner(salt=SALT)
-        self._statement = signing.TimestampSigner(salt=STATEMENT_SALT)
+        self._invoice = _BatchSigner(salt=SALT)
+        self._statement = _BatchSigner(salt=STATEMENT_SALT)
         self._invoice_url = _around("billing:invoice-public")
         self._statement_url = _around("billing:statement-public")
 

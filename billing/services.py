@@ -248,6 +248,24 @@ def time_entry_import(
     return Imported(existing, "updated")
 
 
+@transaction.atomic
+def time_entry_import_remove(*, source: str, external_id: str) -> str:
+    """The time tracker deleted an entry: its draft goes and the task's logged hours drop
+    with it; approved time is settled and left as it is. Returns "removed", "settled" or
+    "absent" (never stored, or removed already)."""
+    existing = (
+        TimeEntry.objects.select_for_update().filter(source=source, external_id=external_id).first()
+    )
+    if existing is None:
+        return "absent"
+    if not existing.is_draft:
+        return "settled"
+    task_id = existing.task_id
+    existing.delete()
+    task_logged_hours_refresh(task_ids=[task_id or 0])
+    return "removed"
+
+
 def _own_entry(entry_id: int, staff: StaffMember) -> TimeEntry:
     entry = TimeEntry.objects.select_for_update().filter(pk=entry_id).first()
     if entry is None:

@@ -34,4 +34,5 @@ class ExternalSource(models.TextChoices):
     XERO = "xero", "Xero"
     STRIPE = "stripe", "Stripe"
     HARVEST = "harvest", "Harvest"
+    QBTIME = "qbtime", "QuickBooks Time"
     IMPORT = "import", "CSV import"

@@ -116,6 +116,13 @@ app.conf.beat_schedule = {
         "schedule": 15 * 60.0,
         "options": {"expires": 14 * 60},
     },
+    # Logged hours from QuickBooks Time (integrations.qbtime): timesheets changed or
+    # deleted since the last pull.
+    "every-15-minutes-integrations-qbtime-pull": {
+        "task": "integrations.tasks.qbtime_time_pull_task",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 14 * 60},
+    },
     # Idempotency-Key records are replayed for 24 hours, then dropped.
     "hourly-integrations-idempotency-purge": {
         "task": "integrations.tasks.idempotency_records_purge_task",

@@ -16,7 +16,7 @@ from engagements.upload_links import upload_url
 from notifications.choices import NotificationTemplate, SubjectType
 from notifications.models import Notification
 from notifications.registry import still_applies
-from notifications.services import Message, notify
+from notifications.services import Message, Stored, notify
 
 REMINDER_LAST = 3
 
@@ -65,7 +65,7 @@ def notify_document_request(*, engagement: Engagement) -> None:
 
 def notify_document_reminder(
     *, engagement: Engagement, number: int, requested_at: datetime
-) -> list[Notification]:
+) -> list[Stored]:
     """Reminder ``number`` (1..3) that documents are still outstanding; at most once each."""
     outstanding = _outstanding_names(engagement)
     if not outstanding:

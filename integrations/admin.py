@@ -107,8 +107,8 @@ class IntegrationAdmin(admin.ModelAdmin):
             {"fields": ["api_base_url", "api_token", "api_key", "api_requests_per_minute"]},
         ),
         (
-            "Pulled time (Harvest, every 15 minutes)",
-            {"fields": ["pull_cursor", "last_pull_at", "last_pull_note"]},
+            "Pulled time (Harvest, QuickBooks Time: every 15 minutes)",
+            {"fields": ["pull_cursor", "pull_not_before", "last_pull_at", "last_pull_note"]},
         ),
     ]
     readonly_fields = ["last_pull_at", "last_pull_note"]

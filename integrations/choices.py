@@ -12,11 +12,15 @@ class Source(models.TextChoices):
     CANOPY = "canopy", "Canopy (generic endpoint)"
     FINANCIAL_CENTS = "financial_cents", "Financial Cents (generic endpoint)"
     HARVEST = "harvest", "Harvest (time entries pulled)"
+    QBTIME = "qbtime", "QuickBooks Time (timesheets pulled)"
     EMAIL = "email", "Inbound email (billing disputes: Postmark, SendGrid, Mailgun)"
 
 
 # Sources that post Closeloop's own signed format (the generic endpoint).
 GENERIC_SOURCES = frozenset({Source.TAXDOME, Source.CANOPY, Source.FINANCIAL_CENTS})
+
+# Time trackers Closeloop pulls on a beat schedule (integrations.time_pull): no endpoint.
+PULLED_SOURCES = frozenset({Source.HARVEST, Source.QBTIME})
 
 
 class Verdict(models.TextChoices):

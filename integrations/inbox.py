@@ -16,7 +16,8 @@ Processing (``inbound_event_process``, the worker):
    transaction; rate-limited per integration).
 3. In one transaction, feed the same service a button would (open an engagement,
    move a milestone, record a payment: ``integrations.payments``, open a billing
-   dispute from a client's email: ``integrations.inbound_email``) and mark the
+   dispute from a client's email: ``integrations.inbound_email``; store a time
+   tracker's entry that was an exception: ``integrations.time_pull``) and mark the
    event applied: both commit or neither does.
 4. A signed event that cannot be applied (an unknown client, an unmapped work
    type, a payment for an invoice Closeloop does not have) becomes an *exception* a person sees
@@ -47,8 +48,8 @@ from engagements import milestones
 from engagements.choices import EngagementSource
 from engagements.models import Engagement, MilestoneSource, WorkType
 from engagements.services import engagement_create
-from integrations import inbound_email, payments, vendor_api
-from integrations.choices import REPLAYABLE_STATUSES, EventStatus, Source, Verdict
+from integrations import inbound_email, payments, time_pull, vendor_api
+from integrations.choices import PULLED_SOURCES, REPLAYABLE_STATUSES, EventStatus, Source, Verdict
 from integrations.models import (
     ExternalRecordVersion,
     InboundEvent,
@@ -159,7 +160,7 @@ def inbound_request_refuse(
 class Plan:
     """What an event will do, decided (and fetched) before the transaction."""
 
-    kind: str  # "job", "payments", "email", "ignore"
+    kind: str  # "job", "payments", "email", "time", "ignore"
     detail: str = ""
     job: JobRecord | None = None
     fetched: dict[str, Any] | None = None
@@ -310,6 +311,8 @@ def _plan_for(event: InboundEvent) -> Plan:
         return Plan("payments", payments=payments.stripe_reports(event))
     if source == Source.EMAIL:
         return Plan("email")
+    if source in PULLED_SOURCES:  # a pulled time entry that was an exception, replayed
+        return Plan("time")
     return Plan("ignore", f"{source} events are not used.")
 
 
@@ -321,6 +324,9 @@ def _carry_out(event: InboundEvent, plan: Plan) -> tuple[str, str, Engagement | 
         return EventStatus.APPLIED, applied.detail, applied.payments[0].invoice
     if plan.kind == "email":
         return inbound_email.email_apply(event)
+    if plan.kind == "time":
+        status, detail = time_pull.event_apply(event)
+        return status, detail, None
     assert plan.job is not None
     return _apply_job(event.integration, plan.job)
 

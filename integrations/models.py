@@ -106,15 +106,30 @@ class Integration(models.Model):
     api_key = models.CharField(
         max_length=200,
         blank=True,
-        help_text="Karbon: the AccessKey header. Xero: tenant id. Harvest: Harvest-Account-Id.",
+        help_text=(
+            "Karbon: the AccessKey header. Xero: tenant id. Harvest: Harvest-Account-Id. "
+            "QuickBooks Time: not used (the access token goes in the token field)."
+        ),
     )
     api_requests_per_minute = models.PositiveIntegerField(
-        default=60, help_text="Karbon allows about 120 a minute, Xero 60, Harvest 400."
+        default=60,
+        help_text=(
+            "Karbon allows about 120 a minute, Xero 60, Harvest 400, QuickBooks Time 60 "
+            "(300 per 5 minutes)."
+        ),
     )
     pull_cursor = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="Harvest: entries changed since this time are pulled next (empty: all).",
+        help_text=(
+            "Harvest, QuickBooks Time: entries changed since this time are pulled next "
+            "(empty: Harvest all, QuickBooks Time the last 92 days)."
+        ),
+    )
+    pull_not_before = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The tracker said to wait (429 with Retry-After): no pull before this time.",
     )
     last_pull_at = models.DateTimeField(null=True, blank=True, editable=False)
     last_pull_note = models.CharField(max_length=500, blank=True, editable=False)

@@ -10,10 +10,12 @@ from integrations.choices import EventStatus
 from integrations.harvest import time_entries_pull_all
 from integrations.inbox import inbound_event_process, inbound_events_requeue
 from integrations.models import InboundEvent
+from integrations.qbtime import timesheets_pull_all
 from integrations.services import idempotency_records_purge
 
 REQUEUE_LOCK = "integrations:requeue-lock"
 HARVEST_LOCK = "integrations:harvest-pull-lock"
+QBTIME_LOCK = "integrations:qbtime-pull-lock"
 COUNTDOWN_LIMIT = 60  # longer waits are the beat job's (the broker holds nothing for hours)
 
 
@@ -52,3 +54,8 @@ def idempotency_records_purge_task() -> None:
 @shared_task(name="integrations.tasks.harvest_time_pull_task")
 def harvest_time_pull_task() -> None:
     locked(HARVEST_LOCK, 14 * 60, time_entries_pull_all)
+
+
+@shared_task(name="integrations.tasks.qbtime_time_pull_task")
+def qbtime_time_pull_task() -> None:
+    locked(QBTIME_LOCK, 14 * 60, timesheets_pull_all)

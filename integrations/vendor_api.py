@@ -5,7 +5,8 @@ retry on a dropped connection, and the vendor's rate limit counted per
 integration per minute in the shared cache (Redis), so several workers together
 stay under it. Over the limit, or told 429 / 5xx, the call raises
 ``VendorUnavailable`` with how long to wait: the event is retried later, the
-worker is never held.
+worker is never held (only a time tracker's pull on the beat schedule, which has no one
+waiting on it, may wait for the next minute of its allowance).
 """
 
 from __future__ import annotations
@@ -36,21 +37,28 @@ class VendorRefused(Exception):
     """The vendor said no in a way retrying will not fix (401, 403, 404, a bad answer)."""
 
 
-def _take_rate_slot(integration: Integration) -> None:
-    """One request of the integration's per-minute allowance, or ``VendorUnavailable``."""
-    window = int(time.time() // 60)
-    key = f"vendor-rate:{integration.pk}:{window}"
-    cache.add(key, 0, timeout=120)
-    try:
-        used = cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.add(key, 1, timeout=120)
-        used = 1
-    if used > integration.api_requests_per_minute:
-        raise VendorUnavailable(
-            f"{integration.name}: {integration.api_requests_per_minute} requests a minute used",
-            retry_after=60 - time.time() % 60 + 1,
-        )
+def _take_rate_slot(integration: Integration, wait: float = 0) -> None:
+    """One request of the integration's per-minute allowance, or ``VendorUnavailable``;
+    a pull on a beat schedule may ``wait`` (seconds, in all) for the next minute instead."""
+    while True:
+        now = time.time()
+        key = f"vendor-rate:{integration.pk}:{int(now // 60)}"
+        cache.add(key, 0, timeout=120)
+        try:
+            used = cache.incr(key)
+        except ValueError:  # expired between add and incr
+            cache.add(key, 1, timeout=120)
+            used = 1
+        if used <= integration.api_requests_per_minute:
+            return
+        next_minute = 60 - now % 60 + 1
+        if next_minute > wait:
+            raise VendorUnavailable(
+                f"{integration.name}: {integration.api_requests_per_minute} requests a minute used",
+                retry_after=next_minute,
+            )
+        wait -= next_minute
+        time.sleep(next_minute)
 
 
 def _headers(integration: Integration) -> dict[str, str]:
@@ -70,8 +78,11 @@ def _headers(integration: Integration) -> dict[str, str]:
     return headers
 
 
-def vendor_get(integration: Integration, path: str, *, tenant: str = "") -> dict[str, Any]:
-    """GET ``path`` (relative to the integration's API base URL) as JSON."""
+def vendor_get(
+    integration: Integration, path: str, *, tenant: str = "", wait_for_slot: float = 0
+) -> dict[str, Any]:
+    """GET ``path`` (relative to the integration's API base URL) as JSON; ``wait_for_slot``
+    seconds may be spent waiting for the integration's next minute of requests."""
     if not integration.api_base_url:
         raise VendorRefused(f"{integration.name} has no API base URL to fetch records from.")
     url = integration.api_base_url.rstrip("/") + "/" + path.lstrip("/")
@@ -80,7 +91,7 @@ def vendor_get(integration: Integration, path: str, *, tenant: str = "") -> dict
         headers["xero-tenant-id"] = tenant
     response = None
     for attempt in range(2):
-        _take_rate_slot(integration)
+        _take_rate_slot(integration, wait_for_slot)
         try:
             response = requests.get(url, headers=headers, timeout=TIMEOUT, allow_redirects=False)
             break

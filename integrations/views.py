@@ -32,7 +32,7 @@ from django.views.decorators.http import require_POST
 
 from integrations import inbound_email, inbox, parsing, signatures
 from integrations.api.errors import error_body
-from integrations.choices import GENERIC_SOURCES, Source, Verdict
+from integrations.choices import GENERIC_SOURCES, PULLED_SOURCES, Source, Verdict
 from integrations.models import Integration
 
 JSON_TYPES = frozenset(
@@ -181,9 +181,11 @@ def _read_body(request: HttpRequest, limit: int) -> bytes:
 @require_POST
 def webhook_receive(request: HttpRequest, slug: str) -> HttpResponse:
     """Receive one vendor delivery (see the module docstring for the checks)."""
-    # Harvest is pulled (integrations.harvest): it has no endpoint.
+    # Time trackers are pulled (integrations.time_pull): they have no endpoint.
     integration = (
-        Integration.objects.filter(slug=slug, active=True).exclude(source=Source.HARVEST).first()
+        Integration.objects.filter(slug=slug, active=True)
+        .exclude(source__in=PULLED_SOURCES)
+        .first()
     )
     headers = _audit_headers(request)
     body = b""

@@ -18,6 +18,7 @@ import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from django.conf import settings
 from django.db import transaction
@@ -110,6 +111,14 @@ class Delivery:
     phones: tuple[str, ...] = ()  # SMS, with the message's ``sms_text``
 
 
+class Stored(NamedTuple):
+    """A row ``notify`` stored now (a repeat stores none): its id and to whom."""
+
+    pk: int
+    channel: str
+    recipient: str
+
+
 def notify(
     message: Message,
     *,
@@ -117,7 +126,7 @@ def notify(
     emails: Iterable[str] = (),
     phones: Iterable[str] = (),
     countdown: int = 0,
-) -> list[Notification]:
+) -> list[Stored]:
     """Store ``message`` for each recipient (email, plus Slack for staff, plus SMS to
     ``phones`` when a gateway is configured); send after commit.
 
@@ -127,51 +136,73 @@ def notify(
     return notify_all([Delivery(message, tuple(staff), tuple(emails), countdown, tuple(phones))])
 
 
-def notify_all(deliveries: Iterable[Delivery]) -> list[Notification]:
+# What a row is stored with, in this order; the first six are its identity (unique).
+_FIELDS = (
+    "subject_type",
+    "subject_id",
+    "template",
+    "step",
+    "channel",
+    "recipient",
+    "subject",
+    "body",
+    "html_body",
+    "calendar",
+    "task_id",
+    "staff_member_id",
+    "send_after",
+)
+_IDENTITY = _FIELDS[:6]
+
+
+def notify_all(deliveries: Iterable[Delivery]) -> list[Stored]:
     """``notify`` for several messages of one event, stored with one INSERT; a row whose
-    identity is already stored (a repeat) is skipped, the others still go in."""
-    pending: list[Notification] = []
+    identity is already stored (a repeat) is skipped, the others still go in. Rows are
+    plain tuples (a batch job stores tens of thousands: no model instances)."""
+    rows: list[tuple[object, ...]] = []
     countdowns: list[int] = []
     for delivery in deliveries:
-        rows = _recipients(delivery.staff, delivery.emails, delivery.phones)
-        if not rows:
+        recipients = _recipients(delivery.staff, delivery.emails, delivery.phones)
+        if not recipients:
             continue
         message, countdown = delivery.message, delivery.countdown
         if message.text is not None:
             text, html = message.text, message.html
-        elif any(channel != Channel.SMS for channel, _, _ in rows):
+        elif any(channel != Channel.SMS for channel, _, _ in recipients):
             text, html = _render(message.layout or message.template, message.context)
         else:
             text, html = message.sms_text, ""
         calendar = message.calendar(text) if message.calendar else ""
         send_after = timezone.now() + timedelta(seconds=countdown) if countdown else None
-        for channel, recipient, member in rows:
-            is_sms = channel == Channel.SMS
-            pending.append(
-                Notification(
-                    subject_type=message.subject_type,
-                    subject_id=message.subject_id,
-                    template=message.template,
-                    step=message.step,
-                    channel=channel,
-                    recipient=recipient[:254],
-                    subject=message.subject[:255],
-                    body=(message.sms_text or message.subject) if is_sms else text,
-                    html_body=html if channel == Channel.EMAIL else "",
-                    calendar=calendar if channel == Channel.EMAIL else "",
-                    task_id=message.task_id,
-                    staff_member=member,
-                    send_after=send_after,
+        subject = message.subject[:255]
+        for channel, recipient, member in recipients:
+            email = channel == Channel.EMAIL
+            rows.append(
+                (
+                    message.subject_type,
+                    message.subject_id,
+                    message.template,
+                    message.step,
+                    channel,
+                    recipient[:254],
+                    subject,
+                    (message.sms_text or message.subject) if channel == Channel.SMS else text,
+                    html if email else "",
+                    calendar if email else "",
+                    message.task_id,
+                    member.pk if member is not None else None,
+                    send_after,
                 )
             )
             countdowns.append(countdown)
-    _store_new(pending)
-    created = []
+    new = _store_new(rows)
+    created: list[Stored] = []
     batches: dict[int, list[int]] = {}  # countdown -> ids
-    for notification, countdown in zip(pending, countdowns, strict=True):
-        if notification.pk is not None:
-            batches.setdefault(countdown, []).append(notification.pk)
-            created.append(notification)
+    for row, countdown in zip(rows, countdowns, strict=True):
+        pk = new.pop(row[:6], None)  # a row repeated within the call is stored once
+        if pk is not None:
+            batches.setdefault(countdown, []).append(pk)
+            created.append(Stored(pk, str(row[4]), str(row[5])))
     for countdown, ids in batches.items():
         if len(ids) == 1:
             enqueue(SEND_TASK, ids[0], countdown=countdown or None)
@@ -180,34 +211,17 @@ def notify_all(deliveries: Iterable[Delivery]) -> list[Notification]:
     return created
 
 
-_IDENTITY = ("subject_type", "subject_id", "template", "step", "channel", "recipient")
-
-
-def _store_new(pending: list[Notification]) -> None:
+def _store_new(rows: list[tuple[object, ...]]) -> dict[tuple[object, ...], int]:
     """Insert every row whose identity is not stored yet, in one statement
-    (``INSERT ... ON CONFLICT DO NOTHING RETURNING``, ``core.bulk``), and give those
-    their ids: no savepoint, and a repeat is skipped without failing the caller's
+    (``INSERT ... ON CONFLICT DO NOTHING RETURNING``, ``core.bulk``): identity -> the
+    new row's id. No savepoint: a repeat is skipped without failing the caller's
     transaction."""
-    if not pending:
-        return
-    meta = Notification._meta
-    fields = [
-        f.attname
-        for f in meta.concrete_fields
-        if not f.primary_key and not getattr(f, "auto_now_add", False)
-    ]
-    rows = insert_values(
-        Notification,
-        fields,
-        [tuple(getattr(n, name) for name in fields) for n in pending],
-        ignore_conflicts=True,
-        returning=["id", *_IDENTITY],
+    if not rows:
+        return {}
+    stored = insert_values(
+        Notification, _FIELDS, rows, ignore_conflicts=True, returning=["id", *_IDENTITY]
     )
-    by_identity = {tuple(getattr(n, name) for name in _IDENTITY): n for n in pending}
-    for row in rows:
-        notification = by_identity[tuple(row[1:])]
-        notification.pk = row[0]
-        notification._state.adding = False
+    return {tuple(row[1:]): row[0] for row in stored}
 
 
 def _claim(notification_id: int, now: datetime) -> bool:

@@ -17,9 +17,9 @@ from billing.models import TimeEntry
 from billing.services import time_entry_approve
 from clients.models import ClientExternalId
 from engagements.choices import TaskStatus
-from integrations.choices import Source
+from integrations.choices import EventStatus, Source
 from integrations.harvest import time_entries_pull, time_entries_pull_all
-from integrations.models import StaffExternalId
+from integrations.models import InboundEvent, StaffExternalId
 from tests.factories import ClientFactory, StaffMemberFactory, TaskFactory
 from tests.integrations.webhook_helpers import make_integration, payload
 
@@ -144,7 +144,9 @@ def test_a_rate_limited_pull_stops_and_the_cursor_stays(firm, vendor_server):
 
     harvest.refresh_from_db()
     assert harvest.pull_cursor is None and "429" in harvest.last_pull_note
+    assert harvest.pull_not_before >= timezone.now() + timedelta(seconds=5)
     assert not TimeEntry.objects.filter(source=TimeEntrySource.HARVEST).exists()
+    assert time_entries_pull_all() == 0  # Harvest said to wait 7 s
 
 
 def test_two_open_tasks_for_the_client_keep_the_time_off_any_task(firm, vendor_server):
@@ -164,3 +166,14 @@ def test_a_harvest_integration_has_no_webhook_endpoint(firm, client):
     harvest = firm[0]
     response = client.post(f"/webhooks/{harvest.slug}/", b"{}", content_type="application/json")
     assert response.status_code == 404
+
+
+def test_an_entry_for_a_harvest_user_not_mapped_is_an_exception_to_replay(firm, vendor_server):
+    harvest, kim, abc_task, button_task = firm
+    vendor_server.serve("/v2/time_entries", documented(button_task))
+
+    time_entries_pull(integration_id=harvest.pk)
+
+    event = InboundEvent.objects.get(integration=harvest)
+    assert event.status == EventStatus.EXCEPTION
+    assert "Harvest user 1795925 (Jason Dew) is not mapped to staff" in event.detail

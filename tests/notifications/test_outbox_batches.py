@@ -89,8 +89,8 @@ def test_a_batch_sends_each_row_and_schedules_its_own_retry(
     with django_capture_on_commit_callbacks(execute=True):  # a worker: no transaction
         notifications_send(notification_ids=[ann.pk, ben.pk])
 
-    ann.refresh_from_db()
-    ben.refresh_from_db()
+    ann = Notification.objects.get(pk=ann.pk)
+    ben = Notification.objects.get(pk=ben.pk)
     assert ben.status == NotificationStatus.SENT and len(mail.outbox) == 1
     assert ann.status == NotificationStatus.RETRYING
     assert [(name, args) for name, args, _ in broker.messages] == [(SEND_TASK, (ann.pk,))]

@@ -9,13 +9,13 @@ from django.db import transaction
 
 from notifications.choices import Channel, NotificationStatus, SubjectType
 from notifications.models import Notification, TeamsWebhook
-from notifications.services import Message, notification_send, notify
+from notifications.services import Message, Stored, notification_send, notify
 from tests.notifications.receiver import Receiver
 
 pytestmark = pytest.mark.django_db
 
 
-def tell(member, step: int = 0) -> list[Notification]:
+def tell(member, step: int = 0) -> list[Stored]:
     with transaction.atomic():
         return notify(
             Message(
