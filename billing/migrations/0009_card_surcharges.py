@@ -31,7 +31,7 @@ def grant(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0007_invoiceline_written_down'),
+        ('billing', '0008_qbtime_time'),
         ('clients', '0005_harvest_time'),
         ('engagements', '0015_default_estimate_calibrated_at'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0008_card_surcharges'),
+        ('billing', '0009_card_surcharges'),
         ('clients', '0005_harvest_time'),
     ]
 
