@@ -105,12 +105,16 @@ class Steps:
         self.defaults: dict[str, int] = dict(
             FollowUpSequence.objects.filter(is_default=True).values_list("kind", "pk")
         )
+        # Asked for every invoice of a run: made once per sequence.
+        self._at = {
+            pk: [StepAt(s.position, s.day) for s in steps] for pk, steps in self.by_sequence.items()
+        }
 
     def of(self, sequence_id: int) -> list[FollowUpStep]:
         return self.by_sequence.get(sequence_id, [])
 
     def at(self, sequence_id: int) -> list[StepAt]:
-        return [StepAt(s.position, s.day) for s in self.of(sequence_id)]
+        return self._at.get(sequence_id, [])
 
     def step(self, sequence_id: int, position: int) -> FollowUpStep:
         return next(s for s in self.of(sequence_id) if s.position == position)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
@@ -86,3 +86,21 @@ def test_reserved_ids_are_the_tables_own_on_postgresql():
         client=client, sent_on=date(2026, 12, 1), lead_step=step, total=Decimal("1.00")
     )
     assert made.pk not in ids  # the sequence moved past the reserved ones
+
+
+def test_text_with_tabs_newlines_and_backslashes_and_times_come_back_as_written():
+    from django.utils import timezone
+
+    from notifications.models import Notification
+
+    when = timezone.now().replace(microsecond=123456)
+    body = "Line one\twith a tab\nline two \\N not null, \\\\ a backslash, café, 5 % off"
+    rows = insert_values(
+        Notification,
+        ["subject_type", "subject_id", "template", "channel", "recipient", "subject", "body"],
+        [("followup", 7, "followup_touch", "email", "a@example.com", "Subject", body)],
+        returning=["id"],
+    )
+    stored = Notification.objects.get(pk=rows[0][0])
+    assert stored.body == body and stored.html_body == "" and stored.send_after is None
+    assert stored.created_at >= when - timedelta(minutes=1)
