@@ -30,25 +30,25 @@ by today); each batch costs a constant number of statements, whatever its size:
 Sends happen after commit through the outbox (retries, failures shown, never marked
 sent before the mail server or Twilio took them).
 
-On PostgreSQL, outside a caller's transaction, ``FOLLOWUP_RUN_WORKERS`` threads take
-the batches (each on its own connection): one batch's Python work overlaps another's
-statements. Two batches never hold the same client (disjoint client ids, and the row
-locks above would keep them apart anyway), and each is its own transaction, as it is
-in one thread. Inside a transaction (tests, a caller's atomic block) the batches run
-in the caller's thread: other connections could not see its rows.
+The beat job fans the batches out (``followups_fan_out``): each is its own Celery
+task (``followups_batch``), so the worker pool's processes take them side by side and
+no single task runs long. Two batches never hold the same client (disjoint client ids,
+and the row locks above would keep them apart anyway); a batch queued twice (the next
+hour's run before the first drained) finds its states moved on or locked and sends
+nothing; a batch lost with the broker is queued again by the next hour's run.
+``followups_run`` runs every batch in the caller's thread (tests, the shell).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import CharField
 from django.db.models.functions import Cast
 from django.urls import reverse
@@ -86,15 +86,19 @@ from billing.rates import ZERO
 from billing.selectors import surcharge_disclosure
 from clients.models import Client
 from core.bulk import insert_values, reserve_ids, update_from_values
+from core.queue import enqueue
 from notifications.choices import NotificationTemplate, SubjectType, WebhookEventType
 from notifications.services import Delivery, Message, notify_all
 from notifications.skeletons import Skeleton, slot
 from notifications.webhooks import subscriptions_wanting
 from staff.models import StaffMember
 
-# Measured (bench/followup_bench.py): a batch's fixed cost is ~12 statements; 1,000
-# clients (~2,000 invoices) keep it small beside the rows, and the locks short.
-CLIENT_BATCH = 1000
+# Measured (bench/followup_bench.py): a batch's fixed cost is 9 statements and the
+# task's set-up (steps, coordinators, skeletons); 2,000 clients (~4,000 invoices, under
+# a second) keep both small beside the rows, and the locks short. 1,000: 20.5 s at
+# 100,000 invoices on two cores, against 16-19 s.
+CLIENT_BATCH = 2000
+BATCH_TASK = "billing.tasks.followups_batch_task"
 
 
 @dataclass
@@ -249,42 +253,51 @@ def _client_batches(today: date, size: int) -> Iterator[list[int]]:
         yield client_ids
 
 
+def _send_day(now: datetime | None) -> date | None:
+    """Today (firm time), once the send hour has come; None before it."""
+    local = timezone.localtime(now or timezone.now())
+    return local.date() if local.hour >= settings.FOLLOWUP_SEND_HOUR else None
+
+
 def followups_run(
     *, today: date | None = None, now: datetime | None = None, client_batch: int = CLIENT_BATCH
 ) -> RunResult:
-    """The daily run (see the module docstring); safe to run again or twice at once."""
+    """The daily run (see the module docstring), every batch in this thread; safe to run
+    again or twice at once."""
     result = RunResult()
+    today = today or _send_day(now)
     if today is None:
-        local = timezone.localtime(now or timezone.now())
-        if local.hour < settings.FOLLOWUP_SEND_HOUR:
-            return result
-        today = local.date()
+        return result
     run = _Run(today)
     followup_states_create_missing(steps=run.steps)
-    batches = _client_batches(today, client_batch)
-    workers = settings.FOLLOWUP_RUN_WORKERS
-    if workers < 2 or connection.vendor != "postgresql" or connection.in_atomic_block:
-        for client_ids in batches:
-            result.add(_batch(client_ids, run))
-        return result
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="followups") as pool:
-        for part in pool.map(lambda ids: _batch_on_own_connection(ids, run), batches):
-            result.add(part)
+    for client_ids in _client_batches(today, client_batch):
+        result.add(_batch(client_ids, run))
     return result
+
+
+def followups_fan_out(*, now: datetime | None = None, client_batch: int = CLIENT_BATCH) -> int:
+    """The beat's daily run: each client batch queued as its own task
+    (``BATCH_TASK`` -> ``followups_batch``); the number queued."""
+    today = _send_day(now)
+    if today is None:
+        return 0
+    followup_states_create_missing(steps=Steps())
+    queued = 0
+    for client_ids in _client_batches(today, client_batch):
+        enqueue(BATCH_TASK, client_ids, today.isoformat())
+        queued += 1
+    return queued
+
+
+def followups_batch(*, client_ids: list[int], today: date) -> RunResult:
+    """One queued batch of the day's run."""
+    return _batch(client_ids, _Run(today))
 
 
 def _batch(client_ids: list[int], run: _Run) -> RunResult:
     part = RunResult(batches=1)
     _run_batch(client_ids, run, part)
     return part
-
-
-def _batch_on_own_connection(client_ids: list[int], run: _Run) -> RunResult:
-    """``_batch`` in a worker thread: its own connection, closed when the batch is done."""
-    try:
-        return _batch(client_ids, run)
-    finally:
-        connection.close()
 
 
 def _run_batch(client_ids: list[int], run: _Run, result: RunResult) -> None:

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -551,14 +550,12 @@ class _Coordinators:
                 .values_list("assignee_id", "n")
             )
         self.load = {p.pk: counts.get(p.pk, 0) for p in self.people}
-        self._lock = threading.Lock()
 
     def next(self) -> StaffMember | None:
         if not self.people:
             return None
-        with self._lock:  # the follow-up run's batches may ask from several threads
-            chosen = min(self.people, key=lambda p: (self.load[p.pk], p.pk))
-            self.load[chosen.pk] += 1
+        chosen = min(self.people, key=lambda p: (self.load[p.pk], p.pk))
+        self.load[chosen.pk] += 1
         return chosen
 
 

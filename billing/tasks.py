@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from celery import shared_task
 
-from billing import followups, invoices, payments, reminders, stripe_pages, weekly_report
+from billing import (
+    followup_run,
+    invoices,
+    payments,
+    reminders,
+    stripe_pages,
+    weekly_report,
+)
 
 
 @shared_task(name="billing.tasks.invoice_send_task")
@@ -44,7 +53,12 @@ def leakage_remind_task() -> None:
 
 @shared_task(name="billing.tasks.followups_run_task")
 def followups_run_task() -> None:
-    followups.followups_run()
+    followup_run.followups_fan_out()
+
+
+@shared_task(name="billing.tasks.followups_batch_task")
+def followups_batch_task(client_ids: list[int], today: str) -> None:
+    followup_run.followups_batch(client_ids=client_ids, today=date.fromisoformat(today))
 
 
 @shared_task(name="billing.tasks.weekly_report_send_task")

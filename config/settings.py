@@ -464,9 +464,6 @@ LEAKAGE_AFTER_BUSINESS_DAYS = env_int("CLOSELOOP_LEAKAGE_AFTER_BUSINESS_DAYS", 2
 # Follow-up touches go out once a day, from this hour (firm time); the hourly job
 # before it does nothing, after it sends what fell due today (once).
 FOLLOWUP_SEND_HOUR = env_int("CLOSELOOP_FOLLOWUP_SEND_HOUR", 9)
-# Threads taking the run's client batches on PostgreSQL (each on its own connection);
-# 1: one after another in the caller's thread (billing.followup_run).
-FOLLOWUP_RUN_WORKERS = env_int("CLOSELOOP_FOLLOWUP_RUN_WORKERS", 2, minimum=1)
 # The weekly billing report reaches partners on Monday from this hour (firm time).
 WEEKLY_REPORT_HOUR = env_int("CLOSELOOP_WEEKLY_REPORT_HOUR", 7)
 if FOLLOWUP_SEND_HOUR > 23 or WEEKLY_REPORT_HOUR > 23:

@@ -6,10 +6,11 @@ exactly the emails, texts, holds and tasks expected, no more."""
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.utils import timezone
 
 from billing import disputes, followups, invoices, payments
@@ -428,3 +429,35 @@ def test_the_runs_links_are_the_tokens_djangos_signer_makes(monkeypatch):
         assert statement_token == signing.TimestampSigner(salt=STATEMENT_SALT).sign_object(
             {"c": pk}
         )
+
+
+def test_the_beat_job_queues_each_client_batch_and_each_batch_sends_once(
+    partner, broker, django_capture_on_commit_callbacks
+):
+    """The hourly job fans the day's run out, a task per client batch; a batch queued
+    twice (the next hour's run before the first drained) sends nothing the second time,
+    and the next hour finds nothing left to queue."""
+    from billing import tasks
+    from billing.followup_run import BATCH_TASK, followups_fan_out
+
+    yesterday = TODAY - timedelta(days=1)  # touch 1 is due today
+    invoices = [issue(partner, client=client_with(mobile=""), due_on=yesterday) for _ in range(5)]
+    morning = timezone.make_aware(
+        datetime.combine(TODAY, time(hour=settings.FOLLOWUP_SEND_HOUR, minute=5))
+    )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert followups_fan_out(now=morning - timedelta(hours=1)) == 0  # before the hour
+        assert followups_fan_out(now=morning, client_batch=2) == 3
+    batches = broker.named(BATCH_TASK)
+    assert sorted(pk for client_ids, _ in batches for pk in client_ids) == sorted(
+        i.client_id for i in invoices
+    )
+    for client_ids, day in batches + batches:
+        tasks.followups_batch_task(client_ids, day)
+
+    assert sorted(FollowUpTouch.objects.values_list("invoice_id", flat=True)) == sorted(
+        i.pk for i in invoices
+    )
+    assert len(touches_sent()) == 5
+    assert followups_fan_out(now=morning + timedelta(hours=1)) == 0

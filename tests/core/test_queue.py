@@ -20,46 +20,47 @@ SOURCE_APPS = [
 ]
 
 
+def _module_constants(tree: ast.AST) -> dict[str, str]:
+    return {
+        target.id: node.value.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
 def _enqueued_names() -> set[str]:
-    """Task names passed to enqueue/publish: literals, or module constants holding one."""
+    """Task names passed to enqueue/publish: literals, or constants holding one (the
+    module's own, else one of that name in another module: an imported constant)."""
+    trees = [
+        ast.parse(path.read_text())
+        for app in SOURCE_APPS
+        for path in app.rglob("*.py")
+        # The helper itself passes its caller's name through.
+        if "migrations" not in path.parts and path != Path(queue.__file__)
+    ]
+    everywhere: dict[str, str] = {}
+    for tree in trees:
+        everywhere |= {k: v for k, v in _module_constants(tree).items() if k.endswith("_TASK")}
     names: set[str] = set()
-    for app in SOURCE_APPS:
-        for path in app.rglob("*.py"):
-            if "migrations" in path.parts or path == Path(queue.__file__):
-                continue  # the helper itself passes its caller's name through
-            tree = ast.parse(path.read_text())
-            constants = {
-                target.id: node.value.value
-                for node in ast.walk(tree)
-                if isinstance(node, ast.Assign)
-                and isinstance(node.value, ast.Constant)
-                and isinstance(node.value.value, str)
-                for target in node.targets
-                if isinstance(target, ast.Name)
-            }
-            for node in ast.walk(tree):
-                if not (isinstance(node, ast.Call) and node.args):
-                    continue
-                func = node.func
-                called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
-                if called not in {"enqueue", "publish"}:
-                    continue
-                first = node.args[0]
-                if isinstance(first, ast.Constant) and isinstance(first.value, str):
-                    names.add(first.value)
-                elif isinstance(first, ast.Name):
-                    names.add(_resolve(first.id, constants))
+    for tree in trees:
+        constants = everywhere | _module_constants(tree)
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and node.args):
+                continue
+            func = node.func
+            called = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+            if called not in {"enqueue", "publish"}:
+                continue
+            first = node.args[0]
+            if isinstance(first, ast.Constant) and isinstance(first.value, str):
+                names.add(first.value)
+            elif isinstance(first, ast.Name):
+                names.add(constants.get(first.id, f"<{first.id}>"))
     return names
-
-
-def _resolve(name: str, constants: dict[str, str]) -> str:
-    if name in constants:
-        return constants[name]
-    # Imported constants: the two outbox task names.
-    from engagements.readiness import DISPATCH_TASK
-    from notifications.services import SEND_TASK
-
-    return {"DISPATCH_TASK": DISPATCH_TASK, "SEND_TASK": SEND_TASK}.get(name, f"<{name}>")
 
 
 def test_every_enqueued_task_name_is_registered_with_celery():

@@ -12,7 +12,7 @@ import pytest
 from django.db import IntegrityError, close_old_connections, connection, transaction
 
 from billing import followups
-from billing.models import FollowUpState, FollowUpTouch
+from billing.models import FollowUpTouch
 from notifications.choices import Channel, NotificationTemplate
 from notifications.models import Notification
 from tests.billing.test_followups import DUE, client_with, issue
@@ -68,31 +68,3 @@ def test_the_database_refuses_a_second_touch_for_the_same_step(
     touch.pk = None
     with pytest.raises(IntegrityError), transaction.atomic():
         touch.save()
-
-
-def test_one_run_in_worker_threads_sends_each_touch_once(
-    transactional_db, django_db_serialized_rollback, partner, broker, settings
-):
-    """The run's batches on two threads (FOLLOWUP_RUN_WORKERS, each its own connection):
-    every client's touch once, the states moved on, the counts added up."""
-    require_service(connection.vendor == "postgresql", "needs PostgreSQL (DATABASE_URL)")
-    settings.TWILIO_ACCOUNT_SID = ""
-    settings.FOLLOWUP_RUN_WORKERS = 2
-    invoices = [issue(partner, client=client_with(mobile="")) for _ in range(CLIENTS)]
-    today = DUE + timedelta(days=1)
-
-    result = followups.followups_run(today=today, client_batch=2)
-    again = followups.followups_run(today=today, client_batch=2)
-
-    assert (result.batches, result.touches, result.messages) == (3, CLIENTS, CLIENTS)
-    assert again.touches == 0
-    assert sorted(FollowUpTouch.objects.values_list("invoice_id", flat=True)) == sorted(
-        i.pk for i in invoices
-    )
-    assert (
-        Notification.objects.filter(
-            template=NotificationTemplate.FOLLOWUP_TOUCH, channel=Channel.EMAIL
-        ).count()
-        == CLIENTS
-    )
-    assert not FollowUpState.objects.filter(next_touch_on__lte=today).exists()
