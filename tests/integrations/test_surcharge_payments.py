@@ -16,18 +16,17 @@ from django.utils import timezone
 from billing import invoices
 from billing.choices import (
     CardFunding,
-    InvoiceOrigin,
     InvoiceStatus,
     LineKind,
     PaymentMethod,
     SurchargeOutcome,
 )
-from billing.models import CardSurcharge, Invoice, InvoiceLine, Payment
+from billing.models import CardSurcharge, Invoice, Payment
 from billing.reports import realization_report
 from integrations.choices import EventStatus, Source
 from integrations.inbox import inbound_event_process
 from integrations.models import InboundEvent
-from tests.factories import ClientFactory
+from tests.integrations.test_payments import issued_invoice
 from tests.integrations.webhook_helpers import deliver, make_integration
 
 pytestmark = pytest.mark.django_db
@@ -40,18 +39,7 @@ def stripe(broker, fake_stripe, settings):
 
 
 def sent_invoice(partner, amount: str = "640.50") -> Invoice:
-    invoice = Invoice.objects.create(client=ClientFactory(), origin=InvoiceOrigin.MANUAL)
-    InvoiceLine.objects.create(
-        invoice=invoice,
-        kind=LineKind.FEE,
-        description="Year-end accounts",
-        quantity=Decimal("1"),
-        unit_price=Decimal(amount),
-        amount=Decimal(amount),
-        position=1,
-    )
-    invoices.invoice_recompute(invoice)
-    invoice = invoices.invoice_approve(invoice_id=invoice.pk, user=partner.user).invoice
+    invoice = issued_invoice(partner, amount)
     invoices.invoice_send(invoice_id=invoice.pk)
     invoice.refresh_from_db()
     return invoice
