@@ -14,33 +14,23 @@ from django.urls import reverse
 from django.utils import timezone
 
 from billing import invoices, payments, stripe_pages
-from billing.choices import InvoiceOrigin, LineKind, SurchargeMode
+from billing.choices import LineKind, SurchargeMode
 from billing.invoices import PAYMENT_PAGE_TASK
 from billing.links import invoice_public_url, statement_token
-from billing.models import ClientBillingProfile, Invoice, InvoiceLine
+from billing.models import ClientBillingProfile, Invoice
 from billing.selectors import invoice_document_context, invoice_for_document
 from billing.surcharges import surcharge_amount, surcharge_percent_for
 from notifications.choices import NotificationTemplate
 from notifications.models import Notification
 from tests.factories import ClientFactory
 from tests.html_forms import form_data
+from tests.integrations.test_payments import issued_invoice
 
 pytestmark = pytest.mark.django_db
 
 
 def _issued(partner, amount: str = "640.50", *, client=None) -> Invoice:
-    invoice = Invoice.objects.create(client=client or ClientFactory(), origin=InvoiceOrigin.MANUAL)
-    InvoiceLine.objects.create(
-        invoice=invoice,
-        kind=LineKind.FEE,
-        description="Work",
-        quantity=Decimal("1"),
-        unit_price=Decimal(amount),
-        amount=Decimal(amount),
-        position=1,
-    )
-    invoices.invoice_recompute(invoice)
-    return invoices.invoice_approve(invoice_id=invoice.pk, user=partner.user).invoice
+    return issued_invoice(partner, amount, client=client)
 
 
 def _sent(partner, amount: str = "640.50", *, client=None) -> Invoice:

@@ -24,8 +24,8 @@ from tests.integrations.webhook_helpers import deliver, make_integration
 pytestmark = pytest.mark.django_db
 
 
-def issued_invoice(partner, amount: str = "1000.00") -> Invoice:
-    invoice = Invoice.objects.create(client=ClientFactory(), origin=InvoiceOrigin.MANUAL)
+def issued_invoice(partner, amount: str = "1000.00", *, client=None) -> Invoice:
+    invoice = Invoice.objects.create(client=client or ClientFactory(), origin=InvoiceOrigin.MANUAL)
     InvoiceLine.objects.create(
         invoice=invoice,
         kind=LineKind.FEE,
