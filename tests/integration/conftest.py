@@ -154,6 +154,19 @@ def mail_dir(tmp_path: Path) -> Path:
     return path
 
 
+def sent_mails(mail_dir: Path) -> list[str]:
+    """Every message the file email backend wrote to ``mail_dir``. Count messages, not
+    files: the backend names a file by the second and the connection object's id, so
+    two connections opened in one second may append to the same file."""
+    separator = "\n" + "-" * 79 + "\n"
+    return [
+        message
+        for path in sorted(mail_dir.iterdir())
+        for message in path.read_text().split(separator)
+        if message.strip()
+    ]
+
+
 @pytest.fixture
 def worker_env() -> dict[str, str]:
     """Extra environment for the worker process; tests override this fixture."""

@@ -22,7 +22,7 @@ from notifications.models import Notification
 from notifications.tasks import notification_send_task
 from staff.models import SkillTag, StaffSkill
 from tests.factories import ClientFactory, StaffMemberFactory, UserFactory
-from tests.integration.conftest import WorkerProcess, wait_until
+from tests.integration.conftest import WorkerProcess, sent_mails, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -97,7 +97,7 @@ def test_dispatch_sends_one_email_and_one_slack_post_despite_retries(
     # The receiver counts the post before the worker records it as sent: wait for both.
     delivered = wait_until(
         lambda: (
-            len(list(mail_dir.iterdir())) == 1
+            len(sent_mails(mail_dir)) == 1
             and [s for s, _ in posts].count(200) == 1
             and Notification.objects.filter(
                 channel="slack", task=task, status=NotificationStatus.SENT
@@ -106,7 +106,7 @@ def test_dispatch_sends_one_email_and_one_slack_post_despite_retries(
         celery_worker,
         seconds=WAIT_SECONDS,
     )
-    assert delivered, f"mail={list(mail_dir.iterdir())} slack={posts}\n{celery_worker.describe()}"
+    assert delivered, f"mail={sent_mails(mail_dir)} slack={posts}\n{celery_worker.describe()}"
     slack = Notification.objects.get(channel="slack", task=task)
     assert slack.status == NotificationStatus.SENT and slack.attempts == 2  # one failure, one retry
 
@@ -117,9 +117,9 @@ def test_dispatch_sends_one_email_and_one_slack_post_despite_retries(
         )
     time.sleep(3)
 
-    mails = list(mail_dir.iterdir())
+    mails = sent_mails(mail_dir)
     assert len(mails) == 1, celery_worker.describe()
-    text = mails[0].read_text()
+    text = mails[0]
     assert (
         "Harbor Point Dental" in text and "Monthly bookkeeping" in text and "assignment.ics" in text
     )

@@ -12,7 +12,7 @@ from notifications import services
 from notifications.choices import NotificationStatus, NotificationTemplate, SubjectType
 from notifications.models import Notification
 from notifications.services import SEND_BATCH_TASK, Delivery, Message, notify_all
-from tests.integration.conftest import WorkerProcess, wait_until
+from tests.integration.conftest import WorkerProcess, sent_mails, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -53,7 +53,7 @@ def test_an_escalation_told_to_three_managers_is_one_message_and_three_emails(
     assert published == [SEND_BATCH_TASK]
     sent = wait_until(
         lambda: (
-            len(list(mail_dir.iterdir())) == len(MANAGERS)
+            len(sent_mails(mail_dir)) == len(MANAGERS)
             and Notification.objects.filter(status=NotificationStatus.SENT).count() == len(MANAGERS)
         ),
         celery_worker,
@@ -61,7 +61,7 @@ def test_an_escalation_told_to_three_managers_is_one_message_and_three_emails(
     )
     assert sent, celery_worker.describe()
     time.sleep(2)  # nothing more may go out
-    mails = [path.read_text() for path in mail_dir.iterdir()]
+    mails = sent_mails(mail_dir)
     assert len(mails) == len(MANAGERS)
     assert sorted(n.recipient for n in created) == sorted(MANAGERS)
     for address in MANAGERS:

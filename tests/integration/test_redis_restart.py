@@ -25,7 +25,7 @@ from notifications.choices import NotificationStatus, NotificationTemplate
 from notifications.models import Notification
 from staff.models import SkillTag, StaffSkill
 from tests.factories import ClientFactory, StaffMemberFactory, UserFactory
-from tests.integration.conftest import RedisServer, WorkerProcess, wait_until
+from tests.integration.conftest import RedisServer, WorkerProcess, sent_mails, wait_until
 
 pytestmark = pytest.mark.integration
 
@@ -72,7 +72,7 @@ def _sends_received(worker: WorkerProcess) -> int:
 
 
 def _emails_to(mail_dir: Path, address: str) -> int:
-    return sum(f"To: {address}" in path.read_text() for path in mail_dir.iterdir())
+    return sum(f"To: {address}" in message for message in sent_mails(mail_dir))
 
 
 def test_redis_restart_under_a_worker_with_unacked_messages_loses_and_repeats_nothing(
@@ -137,4 +137,4 @@ def test_redis_restart_under_a_worker_with_unacked_messages_loses_and_repeats_no
     assert _emails_to(mail_dir, "payroll@firm.example") == 2, celery_worker.describe()
     assert _emails_to(mail_dir, "first@client.example") == 1, celery_worker.describe()
     assert _emails_to(mail_dir, "second@client.example") == 1, celery_worker.describe()
-    assert len(list(mail_dir.iterdir())) == Notification.objects.count() == 4
+    assert len(sent_mails(mail_dir)) == Notification.objects.count() == 4
