@@ -16,12 +16,16 @@ For a batch job's thousands of rows (the follow-up run), measured on PostgreSQL:
 
 So on PostgreSQL both helpers send one binary array per column (``unnest``); elsewhere
 (SQLite: development) they use ``VALUES`` / ``bulk_update``. Values are plain: ints,
-strings, bools, dates, aware datetimes, Decimals, None (no JSON).
+strings, bools, dates, aware datetimes, Decimals, bytes, None, and for a JSON field
+what it holds (a dict, a list, ...). One row is worth it too: a webhook's request row
+costs ~0.2 ms this way against ~1 ms through ``Model.objects.create``.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, models
@@ -41,6 +45,16 @@ def _cursor() -> CursorWrapper:
     if connection.queries_logged:
         return connection.make_debug_cursor(raw)
     return connection.make_cursor(raw)
+
+
+def _binary_value(field: models.Field[Any, Any], value: Any) -> Any:
+    """``value`` as the server-binding cursor sends it: JSON wrapped for ``jsonb``."""
+    if isinstance(field, models.JSONField) and value is not None:
+        from psycopg.types.json import Jsonb
+
+        encoder = field.encoder
+        return Jsonb(value, dumps=None if encoder is None else encoder().encode)
+    return value
 
 
 def _array_type(field: models.Field[Any, Any]) -> str:
@@ -85,6 +99,51 @@ def update_from_values(
         return int(cursor.rowcount)
 
 
+@dataclass(frozen=True)
+class _InsertPlan:
+    columns: list[models.Field[Any, Any]]
+    rest: list[models.Field[Any, Any]]  # the fields not named: given what Model() gives
+    head: str
+    tail: str
+    select: str  # PostgreSQL: the rows from one array per column
+    one: str  # PostgreSQL: a single row's values (no arrays to build and unpack)
+
+
+@functools.cache
+def _insert_plan(
+    model: type[models.Model],
+    fields: tuple[str, ...],
+    ignore_conflicts: bool,
+    returning: tuple[str, ...],
+    vendor: str,
+) -> _InsertPlan:
+    """The statement's text for these arguments, made once per process (building it
+    took ~0.3 ms, as long as a small insert itself)."""
+    meta = model._meta
+    columns = [meta.get_field(name) for name in fields]
+    named = {f.name for f in columns}
+    rest = [
+        f
+        for f in meta.concrete_fields
+        if not f.primary_key and f.name not in named and not getattr(f, "generated", False)
+    ]
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(f.column) for f in [*columns, *rest])
+    head = f"INSERT INTO {quote(meta.db_table)} ({names}) "
+    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
+    if returning:
+        tail += " RETURNING " + ", ".join(quote(meta.get_field(n).column) for n in returning)
+    select = one = ""
+    if vendor == "postgresql":
+        arrays = ", ".join(f"%b::{_array_type(f)}" for f in columns)
+        scalars = "".join(f", CAST(%b AS {f.db_type(connection)})" for f in rest)
+        select = f"SELECT u.*{scalars} FROM unnest({arrays}) AS u"
+        one = (
+            "VALUES (" + ", ".join(f"%b::{f.db_type(connection)}" for f in [*columns, *rest]) + ")"
+        )
+    return _InsertPlan(columns, rest, head, tail, select, one)
+
+
 def insert_values(
     model: type[models.Model],
     fields: Sequence[str],
@@ -102,35 +161,32 @@ def insert_values(
     """
     if not rows:
         return []
-    meta = model._meta
-    columns = [meta.get_field(name) for name in fields]
-    named = {f.name for f in columns}
+    plan = _insert_plan(model, tuple(fields), ignore_conflicts, tuple(returning), connection.vendor)
+    columns, rest = plan.columns, plan.rest
     now = timezone.now()
-    rest = [
-        f
-        for f in meta.concrete_fields
-        if not f.primary_key and f.name not in named and not getattr(f, "generated", False)
-    ]
     fixed = [
         now
         if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
         else f.get_default()
         for f in rest
     ]
-    quote = connection.ops.quote_name
-    names = ", ".join(quote(f.column) for f in [*columns, *rest])
-    head = f"INSERT INTO {quote(meta.db_table)} ({names}) "
-    tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    if returning:
-        tail += " RETURNING " + ", ".join(quote(meta.get_field(n).column) for n in returning)
     out: list[tuple[Any, ...]] = []
     with _cursor() as cursor:
-        if connection.vendor == "postgresql":
-            arrays = ", ".join(f"%b::{_array_type(f)}" for f in columns)
-            scalars = "".join(f", CAST(%b AS {f.db_type(connection)})" for f in rest)
-            params: list[Any] = [list(column) for column in zip(*rows, strict=True)]
+        if plan.one and len(rows) == 1:
+            values = [_binary_value(f, v) for f, v in zip(columns, rows[0], strict=True)]
+            values += [_binary_value(f, v) for f, v in zip(rest, fixed, strict=True)]
+            cursor.execute(plan.head + plan.one + plan.tail, values)
+            if returning:
+                out.extend(tuple(r) for r in cursor.fetchall())
+            return out
+        if plan.select:
+            params: list[Any] = [
+                [_binary_value(f, value) for value in column]
+                for f, column in zip(columns, zip(*rows, strict=True), strict=True)
+            ]
+            fixed = [_binary_value(f, value) for f, value in zip(rest, fixed, strict=True)]
             cursor.execute(
-                head + f"SELECT u.*{scalars} FROM unnest({arrays}) AS u" + tail,  # noqa: S608
+                plan.head + plan.select + plan.tail,
                 [*fixed, *params],  # in the order they appear
             )
             if returning:
@@ -149,7 +205,9 @@ def insert_values(
                     for f, value in zip(columns, row, strict=True)
                 )
                 values.extend(fixed)
-            cursor.execute(head + "VALUES " + ", ".join([one] * len(chunk)) + tail, values)
+            cursor.execute(
+                plan.head + "VALUES " + ", ".join([one] * len(chunk)) + plan.tail, values
+            )
             if returning:
                 out.extend(tuple(r) for r in cursor.fetchall())
     return out

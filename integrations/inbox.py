@@ -5,9 +5,11 @@ Receiving (``inbound_request_store``, called by the webhook view):
    body, the audit headers and the verdict.
 2. One ``InboundEvent`` row per event, unique per (integration, event id): a
    delivery seen before stores nothing new and is acknowledged all the same.
-3. Both commit before the answer is sent; each new event is published to the
-   worker after commit (best effort: ``inbound_events_requeue`` finds what the
-   broker lost).
+3. Both commit before the answer is sent; after commit the worker is asked to
+   publish the new events (``inbound_events_kick``: one cache write, a broker
+   message only when no drain is pending) and ``inbound_events_drain`` publishes a
+   process task per event. Best effort: ``inbound_events_requeue`` finds what the
+   broker lost.
 
 Processing (``inbound_event_process``, the worker):
 1. Claim the row by a conditional update (pending/retrying -> processing): a
@@ -31,17 +33,22 @@ arrival ends in the same state.
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
 from billing.models import Invoice
 from clients.models import ClientExternalId
+from core import queue
+from core.bulk import insert_values
 from core.exceptions import ApplicationError
 from core.queue import enqueue
 from engagements import milestones
@@ -63,12 +70,42 @@ from integrations.parsing import EventSpec, NotApplicable, Unapplicable, parse_t
 logger = logging.getLogger(__name__)
 
 PROCESS_TASK = "integrations.tasks.inbound_event_process_task"
+DRAIN_TASK = "integrations.tasks.inbound_events_drain_task"
+DRAIN_BATCH = 500
+KICK_KEY = "integrations:inbox-kick"
+# A drain asked for and lost (a worker killed mid-run) holds the kick this long at most.
+KICK_SECONDS = 30
 MAX_ATTEMPTS = 8
 # 30 s, 2 min, 8 min, 32 min, ~2 h, then 6 h: a vendor outage of a day is ridden out.
 RETRY_BASE_SECONDS = 30
 RETRY_MAX_SECONDS = 6 * 3600
 STUCK_AFTER = timedelta(minutes=10)
 REQUEUE_BATCH = 500
+ENDPOINTS_VERSION_KEY = "integrations:endpoints-version"
+ENDPOINTS_CHECK_SECONDS = 1.0
+_endpoints: dict[str, Any] = {}  # this process's copy: {"version": ..., "integrations": {...}}
+REQUEST_FIELDS = (
+    "integration",
+    "endpoint",
+    "received_at",
+    "verdict",
+    "status_code",
+    "headers",
+    "body",
+    "body_size",
+    "event_count",
+)
+EVENT_FIELDS = (
+    "integration",
+    "request",
+    "event_id",
+    "event_type",
+    "resource_type",
+    "resource_id",
+    "occurred_at",
+    "payload",
+    "received_at",
+)
 
 ENGAGEMENT_SOURCES = {
     Source.KARBON: EngagementSource.KARBON,
@@ -81,6 +118,44 @@ ENGAGEMENT_SOURCES = {
 # --- Receiving --------------------------------------------------------------------------------
 
 
+def endpoint_integration(slug: str) -> Integration | None:
+    """The active integration behind ``/webhooks/<slug>/`` (time trackers are pulled:
+    they have none). Each web process keeps them while the cache's version stamp
+    stands, and reads the stamp at most once a second: no query and, mostly, no cache
+    read per delivery. Saving or deleting an integration drops the stamp, so every
+    process reads them again within the second (secrets stay out of the cache)."""
+    now = time.monotonic()
+    if now >= _endpoints.get("check_after", 0.0):
+        version = cache.get(ENDPOINTS_VERSION_KEY)
+        if version is None:
+            cache.add(ENDPOINTS_VERSION_KEY, uuid.uuid4().hex, None)
+            version = cache.get(ENDPOINTS_VERSION_KEY)
+        if version is None or _endpoints.get("version") != version:
+            _endpoints["integrations"] = {
+                integration.slug: integration
+                for integration in Integration.objects.filter(active=True).exclude(
+                    source__in=PULLED_SOURCES
+                )
+            }
+            _endpoints["version"] = version
+        _endpoints["check_after"] = now + ENDPOINTS_CHECK_SECONDS
+    integrations: dict[str, Integration] = _endpoints["integrations"]
+    return integrations.get(slug)
+
+
+def endpoints_forget_here() -> None:
+    """Forget this process's copy of the endpoints (tests: their rows rolled back)."""
+    _endpoints.clear()
+
+
+def endpoints_forget(**_: object) -> None:
+    """Forget the endpoints here and everywhere, now and again once the change commits
+    (a signal receiver): a process that read them in between reads them once more."""
+    endpoints_forget_here()
+    cache.delete(ENDPOINTS_VERSION_KEY)
+    transaction.on_commit(lambda: cache.delete(ENDPOINTS_VERSION_KEY))
+
+
 @transaction.atomic
 def inbound_request_store(
     *,
@@ -89,43 +164,87 @@ def inbound_request_store(
     headers: dict[str, str],
     body: bytes,
     events: list[EventSpec],
-) -> tuple[InboundRequest, int]:
-    """Store an accepted request and its events; returns it and how many events were new."""
+) -> tuple[int, int]:
+    """Store an accepted request and its events; returns the request's id and how many
+    events were new. Two statements (``core.bulk``): at hundreds of deliveries a second
+    the ORM's own work per row was most of the acknowledgement's time."""
     now = timezone.now()
-    request = InboundRequest.objects.create(
-        integration=integration,
-        endpoint=endpoint,
-        received_at=now,
-        verdict=Verdict.ACCEPTED,
-        status_code=200,
-        headers=headers,
-        body=body,
-        body_size=len(body),
-        event_count=len(events),
+    [(request_id,)] = insert_values(
+        InboundRequest,
+        REQUEST_FIELDS,
+        [
+            (
+                integration.pk,
+                endpoint,
+                now,
+                Verdict.ACCEPTED,
+                200,
+                headers,
+                body,
+                len(body),
+                len(events),
+            )
+        ],
+        returning=["id"],
     )
     if not events:
-        return request, 0
-    InboundEvent.objects.bulk_create(
+        return request_id, 0
+    new = insert_values(
+        InboundEvent,
+        EVENT_FIELDS,
         [
-            InboundEvent(
-                integration=integration,
-                request=request,
-                event_id=spec.event_id,
-                event_type=spec.event_type[:120],
-                resource_type=spec.resource_type[:60],
-                resource_id=spec.resource_id[:128],
-                occurred_at=spec.occurred_at,
-                payload=spec.payload,
-                received_at=now,
+            (
+                integration.pk,
+                request_id,
+                spec.event_id,
+                spec.event_type[:120],
+                spec.resource_type[:60],
+                spec.resource_id[:128],
+                spec.occurred_at,
+                spec.payload,
+                now,
             )
             for spec in events
         ],
         ignore_conflicts=True,  # seen before: acknowledged, not stored or applied again
+        returning=["id"],
     )
-    new = list(InboundEvent.objects.filter(request=request).values_list("pk", flat=True))
-    for event_id in new:
-        enqueue(PROCESS_TASK, event_id)
-    return request, len(new)
+    if new:
+        transaction.on_commit(inbound_events_kick, robust=True)
+    return request_id, len(new)
+
+
+def inbound_events_kick() -> None:
+    """After a commit that stored new events: ask the worker to publish them
+    (``inbound_events_drain``), unless a drain is asked for and not started yet. One
+    cache write per acknowledgement instead of a broker message per event (the
+    message cost as much as storing the event); the worker publishes in batches."""
+    if cache.add(KICK_KEY, 1, KICK_SECONDS) and not queue.publish(DRAIN_TASK):
+        cache.delete(KICK_KEY)  # the broker is away: the next delivery tries again
+
+
+def inbound_events_drain() -> int:
+    """Publish a process task for each stored event not published yet; how many.
+
+    The kick is cleared first, so an event committed after this point asks for another
+    drain: none is left waiting for the minute's requeue job. Rows are marked published
+    under ``SKIP LOCKED``: two drains at once publish different events."""
+    cache.delete(KICK_KEY)
+    published = 0
+    while True:
+        with transaction.atomic():
+            ids = list(
+                InboundEvent.objects.select_for_update(skip_locked=True)
+                .filter(status=EventStatus.PENDING, published_at__isnull=True)
+                .order_by("pk")
+                .values_list("pk", flat=True)[:DRAIN_BATCH]
+            )
+            InboundEvent.objects.filter(pk__in=ids).update(published_at=timezone.now())
+            for event_id in ids:
+                enqueue(PROCESS_TASK, event_id)
+        published += len(ids)
+        if len(ids) < DRAIN_BATCH:
+            return published
 
 
 def inbound_request_refuse(

@@ -25,14 +25,16 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from csp.decorators import csp_exempt
 from django.contrib.auth.decorators import login_not_required
+from django.db import IntegrityError
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from integrations import inbound_email, inbox, parsing, signatures
 from integrations.api.errors import error_body
-from integrations.choices import GENERIC_SOURCES, PULLED_SOURCES, Source, Verdict
+from integrations.choices import GENERIC_SOURCES, Source, Verdict
 from integrations.models import Integration
 
 JSON_TYPES = frozenset(
@@ -177,16 +179,13 @@ def _read_body(request: HttpRequest, limit: int) -> bytes:
 
 
 @csrf_exempt
+@csp_exempt()  # a JSON (or empty) answer to a machine: no page to protect
 @login_not_required
 @require_POST
 def webhook_receive(request: HttpRequest, slug: str) -> HttpResponse:
     """Receive one vendor delivery (see the module docstring for the checks)."""
     # Time trackers are pulled (integrations.time_pull): they have no endpoint.
-    integration = (
-        Integration.objects.filter(slug=slug, active=True)
-        .exclude(source__in=PULLED_SOURCES)
-        .first()
-    )
+    integration = inbox.endpoint_integration(slug)
     headers = _audit_headers(request)
     body = b""
     try:
@@ -227,11 +226,28 @@ def webhook_receive(request: HttpRequest, slug: str) -> HttpResponse:
             refused.status,
             error_body(refused.status, refused.verdict, refused.reason, refused.field),
         )
-    stored, new = inbox.inbound_request_store(
-        integration=integration,
-        endpoint=f"/webhooks/{slug}/"[:60],
-        headers=headers,
-        body=body,
-        events=events,
-    )
-    return _answer(integration, 200, {"received": len(events), "new": new, "id": stored.pk})
+    try:
+        stored_id, new = inbox.inbound_request_store(
+            integration=integration,
+            endpoint=f"/webhooks/{slug}/"[:60],
+            headers=headers,
+            body=body,
+            events=events,
+        )
+    except IntegrityError:
+        # Deleted a moment ago in another process (this one's copy was under a second
+        # old): an unknown endpoint, as it is now.
+        inbox.endpoints_forget()
+        reason = f"No active webhook endpoint {slug!r}."
+        inbox.inbound_request_refuse(
+            integration=None,
+            endpoint=f"/webhooks/{slug}/",
+            verdict=Verdict.UNKNOWN_SOURCE,
+            status_code=404,
+            reason=reason,
+            headers=headers,
+            body=body,
+            body_size=len(body),
+        )
+        return _answer(None, 404, error_body(404, Verdict.UNKNOWN_SOURCE, reason, None))
+    return _answer(integration, 200, {"received": len(events), "new": new, "id": stored_id})

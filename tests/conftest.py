@@ -35,8 +35,10 @@ def _fresh_cache():
     from django.core.cache import cache
 
     from dispatch.roster import roster_forget
+    from integrations.inbox import endpoints_forget_here
 
     cache.clear()
+    endpoints_forget_here()  # this process's copy of the webhook endpoints
     roster_forget()  # its stamp rolls back with the test's rows
     yield
 
