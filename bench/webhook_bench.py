@@ -2,7 +2,7 @@
 
 Usage:
     DATABASE_URL=postgres://user:pass@host/db REDIS_URL=redis://host:6379/8 \\
-        .venv/bin/python bench/webhook_bench.py [--seconds 20] [--clients 16] [--workers 4] [--runs 40] [--port N]
+        .venv/bin/python bench/webhook_bench.py [--seconds 20] [--clients 16] [--workers 8] [--runs 40] [--port N]
 
 1. Builds ``<db>_webhook_bench`` (dropped afterwards): a TaxDome integration on the
    generic signed endpoint, a client with its TaxDome id, and a payroll team with room.
@@ -209,7 +209,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--workers", type=int, default=8)
     parser.add_argument("--runs", type=int, default=40)
     parser.add_argument("--port", type=int, default=0, help="gunicorn's port (default: a free one)")
     args = parser.parse_args()
