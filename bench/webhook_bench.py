@@ -8,12 +8,13 @@ Usage:
    generic signed endpoint, a client with its TaxDome id, and a payroll team with room.
 2. Acknowledgement: starts gunicorn (``--workers`` sync processes) and, from
    ``--clients`` concurrent senders (one asyncio loop, events signed beforehand),
-   posts signed events for ``--seconds``; each is stored
-   (request row, event row) and published to Redis before its 200. Reports the
-   accepted events per second and the p50/p99 time to the acknowledgement. (The
-   events go to a queue no worker reads, so the processing does not compete.)
+   posts signed events for ``--seconds``; each is stored (request row, event row)
+   and the worker asked to publish it before its 200. Reports the accepted events
+   per second and the p50/p99 time to the acknowledgement. (The ask goes to a queue
+   no worker reads, so the processing does not compete; afterwards those events are
+   marked published, as they were, so the end-to-end run does not process them.)
 3. End to end: starts a Celery worker and posts ``--runs`` "job.created" events one
-   after another; each opens a payroll engagement through the same service as the
+   after another; the worker's drain publishes each, which opens a payroll engagement through the same service as the
    page, whose preparer is dispatched. Reports the time from the POST to the task
    assigned with its notification stored (p50/p95).
 The last line is one JSON object (with the load average, since this machine is shared).
