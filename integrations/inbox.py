@@ -5,11 +5,9 @@ Receiving (``inbound_request_store``, called by the webhook view):
    body, the audit headers and the verdict.
 2. One ``InboundEvent`` row per event, unique per (integration, event id): a
    delivery seen before stores nothing new and is acknowledged all the same.
-3. Both commit before the answer is sent; after commit the worker is asked to
-   publish the new events (``inbound_events_kick``: one cache write, a broker
-   message only when no drain is pending) and ``inbound_events_drain`` publishes a
-   process task per event. Best effort: ``inbound_events_requeue`` finds what the
-   broker lost.
+3. Both commit before the answer is sent; each new event is published to the
+   worker after commit (best effort: ``inbound_events_requeue`` finds what the
+   broker lost).
 
 Processing (``inbound_event_process``, the worker):
 1. Claim the row by a conditional update (pending/retrying -> processing): a
@@ -47,7 +45,6 @@ from django.utils import timezone
 
 from billing.models import Invoice
 from clients.models import ClientExternalId
-from core import queue
 from core.bulk import insert_values
 from core.exceptions import ApplicationError
 from core.queue import enqueue
@@ -70,11 +67,6 @@ from integrations.parsing import EventSpec, NotApplicable, Unapplicable, parse_t
 logger = logging.getLogger(__name__)
 
 PROCESS_TASK = "integrations.tasks.inbound_event_process_task"
-DRAIN_TASK = "integrations.tasks.inbound_events_drain_task"
-DRAIN_BATCH = 500
-KICK_KEY = "integrations:inbox-kick"
-# A drain asked for and lost (a worker killed mid-run) holds the kick this long at most.
-KICK_SECONDS = 30
 MAX_ATTEMPTS = 8
 # 30 s, 2 min, 8 min, 32 min, ~2 h, then 6 h: a vendor outage of a day is ridden out.
 RETRY_BASE_SECONDS = 30
@@ -209,42 +201,9 @@ def inbound_request_store(
         ignore_conflicts=True,  # seen before: acknowledged, not stored or applied again
         returning=["id"],
     )
-    if new:
-        transaction.on_commit(inbound_events_kick, robust=True)
+    for (event_id,) in sorted(new):
+        enqueue(PROCESS_TASK, event_id)
     return request_id, len(new)
-
-
-def inbound_events_kick() -> None:
-    """After a commit that stored new events: ask the worker to publish them
-    (``inbound_events_drain``), unless a drain is asked for and not started yet. One
-    cache write per acknowledgement instead of a broker message per event (the
-    message cost as much as storing the event); the worker publishes in batches."""
-    if cache.add(KICK_KEY, 1, KICK_SECONDS) and not queue.publish(DRAIN_TASK):
-        cache.delete(KICK_KEY)  # the broker is away: the next delivery tries again
-
-
-def inbound_events_drain() -> int:
-    """Publish a process task for each stored event not published yet; how many.
-
-    The kick is cleared first, so an event committed after this point asks for another
-    drain: none is left waiting for the minute's requeue job. Rows are marked published
-    under ``SKIP LOCKED``: two drains at once publish different events."""
-    cache.delete(KICK_KEY)
-    published = 0
-    while True:
-        with transaction.atomic():
-            ids = list(
-                InboundEvent.objects.select_for_update(skip_locked=True)
-                .filter(status=EventStatus.PENDING, published_at__isnull=True)
-                .order_by("pk")
-                .values_list("pk", flat=True)[:DRAIN_BATCH]
-            )
-            InboundEvent.objects.filter(pk__in=ids).update(published_at=timezone.now())
-            for event_id in ids:
-                enqueue(PROCESS_TASK, event_id)
-        published += len(ids)
-        if len(ids) < DRAIN_BATCH:
-            return published
 
 
 def inbound_request_refuse(

@@ -264,9 +264,6 @@ class InboundEvent(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
-    published_at = models.DateTimeField(
-        null=True, blank=True, help_text="When the worker was first given it to process."
-    )
     processed_at = models.DateTimeField(null=True, blank=True)
     detail = models.TextField(blank=True, help_text="What happened, or why it could not apply.")
     fetched = models.JSONField(
@@ -301,11 +298,6 @@ class InboundEvent(models.Model):
                 fields=["next_attempt_at"],
                 condition=Q(status__in=["pending", "retrying"]),
                 name="inboundevent_due",
-            ),
-            models.Index(
-                fields=["id"],
-                condition=Q(status="pending", published_at__isnull=True),
-                name="inboundevent_unpublished",
             ),
         ]
 

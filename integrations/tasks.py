@@ -8,11 +8,7 @@ from django.db import OperationalError
 from dispatch.tasks import locked
 from integrations.choices import EventStatus
 from integrations.harvest import time_entries_pull_all
-from integrations.inbox import (
-    inbound_event_process,
-    inbound_events_drain,
-    inbound_events_requeue,
-)
+from integrations.inbox import inbound_event_process, inbound_events_requeue
 from integrations.models import InboundEvent
 from integrations.qbtime import timesheets_pull_all
 from integrations.services import idempotency_records_purge
@@ -43,16 +39,6 @@ def inbound_event_process_task(self, event_id: int) -> None:  # type: ignore[no-
         wait = (due - timezone.now()).total_seconds() if due else 0
         if 0 <= wait <= COUNTDOWN_LIMIT:
             raise self.retry(countdown=wait, max_retries=None)
-
-
-@shared_task(
-    name="integrations.tasks.inbound_events_drain_task",
-    autoretry_for=(OperationalError,),
-    retry_backoff=True,
-    max_retries=5,
-)
-def inbound_events_drain_task() -> None:
-    inbound_events_drain()
 
 
 @shared_task(name="integrations.tasks.inbound_events_requeue_task")

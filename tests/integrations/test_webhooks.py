@@ -9,11 +9,10 @@ import pytest
 from django.test import Client
 
 from integrations.choices import EventStatus, Source, Verdict
-from integrations.inbox import DRAIN_TASK, PROCESS_TASK
+from integrations.inbox import PROCESS_TASK
 from integrations.models import InboundEvent, InboundRequest, Integration
 from tests.integrations.webhook_helpers import (
     deliver,
-    drain,
     generic_event,
     make_integration,
     payload,
@@ -120,8 +119,6 @@ def test_documented_payloads_signed_as_the_vendor_signs_are_stored_then_acknowle
     assert events.count() == count
     assert set(events.values_list("event_type", flat=True)) == types
     assert all(e.status == EventStatus.PENDING for e in events)
-    assert broker.named(DRAIN_TASK) == [()]  # the worker is asked once to publish them
-    drain()
     assert sorted(args[0] for args in broker.named(PROCESS_TASK)) == sorted(e.pk for e in events)
     if source == Source.XERO:
         assert response.content == b""
@@ -175,8 +172,6 @@ def test_the_same_event_twice_is_acknowledged_and_stored_once(broker):
     assert (first.json()["new"], second.json()["new"]) == (1, 0)
     assert InboundEvent.objects.count() == 1
     assert InboundRequest.objects.count() == 2
-    drain()
-    drain()
     assert len(broker.named(PROCESS_TASK)) == 1
 
 
@@ -347,43 +342,6 @@ def test_only_post_is_accepted(broker):
     integration = make_integration(Source.TAXDOME)
 
     assert Client().get(f"/webhooks/{integration.slug}/").status_code == 405
-
-
-def test_deliveries_ask_the_worker_once_to_publish_and_each_event_is_published_once(broker):
-    integration = make_integration(Source.TAXDOME)
-
-    for n in range(3):
-        assert deliver(integration, generic_event(f"e-{n}")).status_code == 200
-
-    # One drain asked for while none has started: not a broker message per delivery.
-    assert broker.named(DRAIN_TASK) == [()]
-    assert broker.named(PROCESS_TASK) == []
-    drain()
-    stored = sorted(InboundEvent.objects.values_list("pk", flat=True))
-    assert sorted(args[0] for args in broker.named(PROCESS_TASK)) == stored
-    assert not InboundEvent.objects.filter(published_at__isnull=True).exists()
-
-    # A drain has started: the next delivery asks again, and only its event goes out.
-    deliver(integration, generic_event("e-3"))
-    assert broker.named(DRAIN_TASK) == [(), ()]
-    drain()
-    drain()
-    published = [args[0] for args in broker.named(PROCESS_TASK)]
-    assert sorted(published) == sorted(InboundEvent.objects.values_list("pk", flat=True))
-    assert len(published) == len(set(published)) == 4
-
-
-def test_a_delivery_the_broker_missed_leaves_no_event_waiting_for_the_next_kick(broker):
-    integration = make_integration(Source.TAXDOME)
-    broker.down = True
-    assert deliver(integration, generic_event("lost-kick")).status_code == 200  # stored
-
-    broker.down = False
-    deliver(integration, generic_event("next"))
-
-    assert broker.named(DRAIN_TASK) == [()]  # asked again: the failed ask held nothing
-    drain()
-    assert len(broker.named(PROCESS_TASK)) == 2
 
 
 @pytest.mark.django_db(transaction=True)

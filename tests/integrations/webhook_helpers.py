@@ -10,7 +10,6 @@ from typing import Any
 from django.test import Client, TestCase
 
 from integrations.choices import Source
-from integrations.inbox import inbound_events_drain
 from integrations.models import Integration
 from integrations.signatures import body_sign, closeloop_sign, stripe_sign
 
@@ -73,13 +72,6 @@ def deliver(
         return client.post(
             f"/webhooks/{integration.slug}/", body, content_type=content_type, **headers
         )
-
-
-def drain() -> None:
-    """What the worker does when a delivery kicked it: publish each stored event's
-    process task (recorded by the ``broker`` fixture)."""
-    with TestCase.captureOnCommitCallbacks(execute=True):
-        inbound_events_drain()
 
 
 def generic_event(event_id: str, kind: str = "job.created", **data: Any) -> bytes:
