@@ -40,6 +40,9 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
+
+from _processes import stop  # noqa: E402
+
 CHUNK = 10_000
 
 
@@ -122,15 +125,6 @@ def _worker(queue: str, concurrency: int, env: dict[str, str]) -> subprocess.Pop
         cwd=ROOT,
         env=env,
     )
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait(timeout=5)
 
 
 def _wait_until(done: Callable[[], bool], seconds: float, what: str) -> None:
@@ -267,7 +261,7 @@ def main() -> None:
         )
     finally:
         if worker is not None:
-            _stop(worker)
+            stop(worker)
             import redis
 
             redis.Redis.from_url(os.environ["REDIS_URL"]).delete(tag, f"{tag}-unread")

@@ -35,6 +35,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from _processes import stop  # noqa: E402
 
 SECRET = "bench-generic-secret"
 SLUG = "bench-taxdome"
@@ -120,14 +123,6 @@ def _gunicorn(port: int, workers: int, env: dict[str, str]) -> subprocess.Popen[
             time.sleep(0.2)
     process.terminate()
     raise SystemExit("gunicorn did not start")
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        process.kill()
 
 
 def _request(port: int, body: bytes, signed_at: int) -> bytes:
@@ -270,7 +265,7 @@ def main() -> None:
             _post(port, _body(f"warm-{i}", "job.note_added", f"W-{i}", due))
         ack = acknowledgement(port, args.seconds, args.clients, due)
     finally:
-        _stop(server)
+        stop(server)
     load_during = os.getloadavg()
     stored = InboundEvent.objects.count()
     import redis
@@ -342,8 +337,8 @@ def main() -> None:
             if index >= 3:  # the first few warm the worker's processes
                 totals.append((max(task["assigned_at"], queued) - sent).total_seconds() * 1000)
     finally:
-        _stop(worker)
-        _stop(server)
+        stop(worker)
+        stop(server)
         redis.Redis.from_url(os.environ["REDIS_URL"]).delete(queue, f"{queue}-notifications")
         connections.close_all()
         _admin(f'drop database if exists "{name}"')
