@@ -177,6 +177,39 @@ def _read_body(request: HttpRequest, limit: int) -> bytes:
     return body
 
 
+def _endpoint(slug: str) -> str:
+    return f"/webhooks/{slug}/"[:60]
+
+
+def _unknown_source(slug: str) -> Refused:
+    return Refused(404, Verdict.UNKNOWN_SOURCE, f"No active webhook endpoint {slug!r}.")
+
+
+def _refuse(
+    integration: Integration | None,
+    slug: str,
+    refused: Refused,
+    headers: dict[str, str],
+    body: bytes,
+) -> HttpResponse:
+    """Log a refused delivery with what arrived, then answer it in the error shape."""
+    inbox.inbound_request_refuse(
+        integration=integration,
+        endpoint=_endpoint(slug),
+        verdict=refused.verdict,
+        status_code=refused.status,
+        reason=refused.reason,
+        headers=headers,
+        body=body,
+        body_size=len(body),
+    )
+    return _answer(
+        integration,
+        refused.status,
+        error_body(refused.status, refused.verdict, refused.reason, refused.field),
+    )
+
+
 @csrf_exempt
 @login_not_required
 @require_POST
@@ -188,7 +221,7 @@ def webhook_receive(request: HttpRequest, slug: str) -> HttpResponse:
     body = b""
     try:
         if integration is None:
-            raise Refused(404, Verdict.UNKNOWN_SOURCE, f"No active webhook endpoint {slug!r}.")
+            raise _unknown_source(slug)
         content_type = request.content_type or ""
         email = integration.source == Source.EMAIL
         accepted = JSON_TYPES | inbound_email.FORM_TYPES if email else JSON_TYPES
@@ -209,25 +242,11 @@ def webhook_receive(request: HttpRequest, slug: str) -> HttpResponse:
             except parsing.Malformed as exc:
                 raise Refused(400, Verdict.MALFORMED, str(exc)) from None
     except Refused as refused:
-        inbox.inbound_request_refuse(
-            integration=integration,
-            endpoint=f"/webhooks/{slug}/"[:60],
-            verdict=refused.verdict,
-            status_code=refused.status,
-            reason=refused.reason,
-            headers=headers,
-            body=body,
-            body_size=len(body),
-        )
-        return _answer(
-            integration,
-            refused.status,
-            error_body(refused.status, refused.verdict, refused.reason, refused.field),
-        )
+        return _refuse(integration, slug, refused, headers, body)
     try:
         stored_id, new = inbox.inbound_request_store(
             integration=integration,
-            endpoint=f"/webhooks/{slug}/"[:60],
+            endpoint=_endpoint(slug),
             headers=headers,
             body=body,
             events=events,
@@ -236,16 +255,5 @@ def webhook_receive(request: HttpRequest, slug: str) -> HttpResponse:
         # Deleted a moment ago in another process (this one's copy was under a second
         # old): an unknown endpoint, as it is now.
         inbox.endpoints_forget()
-        reason = f"No active webhook endpoint {slug!r}."
-        inbox.inbound_request_refuse(
-            integration=None,
-            endpoint=f"/webhooks/{slug}/",
-            verdict=Verdict.UNKNOWN_SOURCE,
-            status_code=404,
-            reason=reason,
-            headers=headers,
-            body=body,
-            body_size=len(body),
-        )
-        return _answer(None, 404, error_body(404, Verdict.UNKNOWN_SOURCE, reason, None))
+        return _refuse(None, slug, _unknown_source(slug), headers, body)
     return _answer(integration, 200, {"received": len(events), "new": new, "id": stored_id})
