@@ -5,9 +5,16 @@ Receiving (``inbound_request_store``, called by the webhook view):
    body, the audit headers and the verdict.
 2. One ``InboundEvent`` row per event, unique per (integration, event id): a
    delivery seen before stores nothing new and is acknowledged all the same.
-3. Both commit before the answer is sent; each new event is published to the
-   worker after commit (best effort: ``inbound_events_requeue`` finds what the
-   broker lost).
+3. Both commit before the answer is sent; after commit the worker is asked to
+   drain the inbox (``inbound_events_kick``: one cache write, and a broker message
+   only when no drain is waiting to start). Best effort: ``inbound_events_requeue``
+   finds what the broker lost.
+
+Draining (``inbound_events_drain``, the worker): apply the pending events oldest
+first, each as below, for a few seconds at most, then ask for another turn. A
+broker message per event cost the acknowledgement as much as storing the event;
+events that arrive while a drain runs ask for the next one, so none waits for the
+requeue job.
 
 Processing (``inbound_event_process``, the worker):
 1. Claim the row by a conditional update (pending/retrying -> processing): a
@@ -45,6 +52,7 @@ from django.utils import timezone
 
 from billing.models import Invoice
 from clients.models import ClientExternalId
+from core import queue
 from core.bulk import insert_values
 from core.exceptions import ApplicationError
 from core.queue import enqueue
@@ -67,6 +75,16 @@ from integrations.parsing import EventSpec, NotApplicable, Unapplicable, parse_t
 logger = logging.getLogger(__name__)
 
 PROCESS_TASK = "integrations.tasks.inbound_event_process_task"
+DRAIN_TASK = "integrations.tasks.inbound_events_drain_task"
+KICK_KEY = "integrations:inbox-kick"
+# A drain asked for and lost (a worker killed before it started) holds the kick this long.
+KICK_SECONDS = 30
+DRAIN_BATCH = 100
+# A drain hands its worker process back after this long (dispatch and notification
+# tasks queued behind it run), asking for another turn if events are left.
+DRAIN_SECONDS = 3.0
+# A retry due within this long waits in the broker; later ones are the requeue job's.
+COUNTDOWN_LIMIT = 60
 MAX_ATTEMPTS = 8
 # 30 s, 2 min, 8 min, 32 min, ~2 h, then 6 h: a vendor outage of a day is ridden out.
 RETRY_BASE_SECONDS = 30
@@ -201,9 +219,17 @@ def inbound_request_store(
         ignore_conflicts=True,  # seen before: acknowledged, not stored or applied again
         returning=["id"],
     )
-    for (event_id,) in sorted(new):
-        enqueue(PROCESS_TASK, event_id)
+    if new:
+        transaction.on_commit(inbound_events_kick, robust=True)
     return request_id, len(new)
+
+
+def inbound_events_kick() -> None:
+    """After a commit that stored new events: make sure a drain will start after it.
+    One cache write per acknowledgement; a broker message only when no drain is
+    waiting to start (a drain clears the kick as it starts)."""
+    if cache.add(KICK_KEY, 1, KICK_SECONDS) and not queue.publish(DRAIN_TASK):
+        cache.delete(KICK_KEY)  # the broker is away: the next delivery asks again
 
 
 def inbound_request_refuse(
@@ -548,6 +574,53 @@ def _apply_job(integration: Integration, job: JobRecord) -> tuple[str, str, Enga
 
 
 @transaction.atomic
+def inbound_events_drain(*, seconds: float = DRAIN_SECONDS) -> dict[int, str]:
+    """Apply the pending events, oldest first, until none is left or ``seconds`` have
+    passed (then another drain is asked for); each event's status after, by id.
+
+    The kick is cleared first: an event committed from now on asks for the next drain.
+    Two drains at once share the work: each event is claimed by one of them (the
+    other's claim finds nothing), and a retry soon is handed to the broker."""
+    cache.delete(KICK_KEY)
+    stop = time.monotonic() + seconds
+    statuses: dict[int, str] = {}
+    after = 0
+    while True:
+        ids = list(
+            InboundEvent.objects.filter(
+                status=EventStatus.PENDING, next_attempt_at__isnull=True, pk__gt=after
+            )
+            .order_by("pk")
+            .values_list("pk", flat=True)[:DRAIN_BATCH]
+        )
+        for event_id in ids:
+            if time.monotonic() >= stop:
+                inbound_events_kick()
+                return statuses
+            statuses[event_id] = status = inbound_event_process(event_id=event_id)
+            if status == EventStatus.RETRYING:
+                wait = inbound_event_retry_countdown(event_id)
+                if wait is not None:
+                    queue.publish(PROCESS_TASK, event_id, countdown=wait)
+        if len(ids) < DRAIN_BATCH:
+            return statuses
+        after = ids[-1]
+
+
+def inbound_event_retry_countdown(event_id: int) -> float | None:
+    """Seconds until a retrying event is due, when that is soon enough for the broker
+    to hold its message; None leaves it to the requeue job."""
+    due = (
+        InboundEvent.objects.filter(pk=event_id, status=EventStatus.RETRYING)
+        .values_list("next_attempt_at", flat=True)
+        .first()
+    )
+    if due is None:
+        return None
+    wait = max(0.0, (due - timezone.now()).total_seconds())
+    return wait if wait <= COUNTDOWN_LIMIT else None
+
+
 def inbound_event_replay(*, event_id: int) -> bool:
     """Start an exception, failure or ignored event over (after the mapping was fixed)."""
     reset = InboundEvent.objects.filter(pk=event_id, status__in=REPLAYABLE_STATUSES).update(

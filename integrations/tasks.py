@@ -8,15 +8,18 @@ from django.db import OperationalError
 from dispatch.tasks import locked
 from integrations.choices import EventStatus
 from integrations.harvest import time_entries_pull_all
-from integrations.inbox import inbound_event_process, inbound_events_requeue
-from integrations.models import InboundEvent
+from integrations.inbox import (
+    inbound_event_process,
+    inbound_event_retry_countdown,
+    inbound_events_drain,
+    inbound_events_requeue,
+)
 from integrations.qbtime import timesheets_pull_all
 from integrations.services import idempotency_records_purge
 
 REQUEUE_LOCK = "integrations:requeue-lock"
 HARVEST_LOCK = "integrations:harvest-pull-lock"
 QBTIME_LOCK = "integrations:qbtime-pull-lock"
-COUNTDOWN_LIMIT = 60  # longer waits are the beat job's (the broker holds nothing for hours)
 
 
 @shared_task(
@@ -27,18 +30,20 @@ COUNTDOWN_LIMIT = 60  # longer waits are the beat job's (the broker holds nothin
     max_retries=5,
 )
 def inbound_event_process_task(self, event_id: int) -> None:  # type: ignore[no-untyped-def]
-    status = inbound_event_process(event_id=event_id)
-    if status == EventStatus.RETRYING:
-        due = (
-            InboundEvent.objects.filter(pk=event_id)
-            .values_list("next_attempt_at", flat=True)
-            .first()
-        )
-        from django.utils import timezone
-
-        wait = (due - timezone.now()).total_seconds() if due else 0
-        if 0 <= wait <= COUNTDOWN_LIMIT:
+    if inbound_event_process(event_id=event_id) == EventStatus.RETRYING:
+        wait = inbound_event_retry_countdown(event_id)
+        if wait is not None:
             raise self.retry(countdown=wait, max_retries=None)
+
+
+@shared_task(
+    name="integrations.tasks.inbound_events_drain_task",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def inbound_events_drain_task() -> None:
+    inbound_events_drain()
 
 
 @shared_task(name="integrations.tasks.inbound_events_requeue_task")

@@ -15,9 +15,11 @@ from engagements.choices import EngagementSource, TaskRole
 from engagements.models import Engagement, MilestoneTransition, WorkType
 from integrations.choices import EventStatus, Source
 from integrations.inbox import (
+    DRAIN_TASK,
     PROCESS_TASK,
     inbound_event_process,
     inbound_event_replay,
+    inbound_events_drain,
     inbound_events_requeue,
 )
 from integrations.models import InboundEvent, StatusMapping, WorkTypeMapping
@@ -32,6 +34,13 @@ def process_all() -> dict[str, str]:
         e.event_type + ":" + e.event_id: inbound_event_process(event_id=e.pk)
         for e in InboundEvent.objects.order_by("pk")
     }
+
+
+def drain(**kwargs) -> dict[int, str]:
+    """What the worker does when a delivery asked for a drain (publishing recorded by
+    the ``broker`` fixture)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return inbound_events_drain(**kwargs)
 
 
 @pytest.fixture
@@ -303,3 +312,65 @@ def test_pending_events_the_broker_lost_are_published_again(broker, taxdome, set
     with TestCase.captureOnCommitCallbacks(execute=True):
         assert inbound_events_requeue() == 1
     assert broker.named(PROCESS_TASK) == [(event.pk,)]
+
+
+def note(event_id: str) -> bytes:
+    """An event type Closeloop stores and ignores."""
+    return json.dumps({"id": event_id, "type": "invoice.sent", "data": {}}).encode()
+
+
+def test_deliveries_ask_for_one_drain_which_applies_every_pending_event_once(broker, taxdome):
+    for n in range(3):
+        assert deliver(taxdome, note(f"e-{n}")).status_code == 200
+
+    # One broker message while no drain has started, not one per delivery or event.
+    assert broker.named(DRAIN_TASK) == [()]
+    assert broker.named(PROCESS_TASK) == []
+    stored = list(InboundEvent.objects.order_by("pk").values_list("pk", flat=True))
+    assert drain() == dict.fromkeys(stored, EventStatus.IGNORED)
+    assert drain() == {}  # nothing is applied twice
+
+    # That drain started: the next delivery asks for another.
+    deliver(taxdome, note("e-3"))
+    assert broker.named(DRAIN_TASK) == [(), ()]
+    assert list(drain().values()) == [EventStatus.IGNORED]
+
+
+def test_a_drain_ask_the_broker_missed_is_asked_again_by_the_next_delivery(broker, taxdome):
+    broker.down = True
+    assert deliver(taxdome, note("lost-ask")).status_code == 200  # stored all the same
+
+    broker.down = False
+    deliver(taxdome, note("next"))
+
+    assert broker.named(DRAIN_TASK) == [()]
+    assert len(drain()) == 2
+
+
+def test_a_drain_out_of_time_hands_its_worker_back_and_asks_for_another_turn(broker, taxdome):
+    deliver(taxdome, note("e-1"))
+    deliver(taxdome, note("e-2"))
+    broker.messages.clear()
+
+    assert drain(seconds=0) == {}
+
+    assert broker.named(DRAIN_TASK) == [()]
+    assert InboundEvent.objects.filter(status=EventStatus.PENDING).count() == 2
+    assert len(drain()) == 2
+
+
+def test_an_event_to_retry_within_a_minute_goes_from_the_drain_to_the_broker(
+    broker, karbon, vendor_server
+):
+    ClientExternalId.objects.create(
+        client=ClientFactory(), source=Source.KARBON, external_id="4ncPZ7q96SGc"
+    )
+    vendor_server.serve("/v3/WorkItems/kCsVf7svWQw", {}, status=503)
+    deliver(karbon, payload("karbon_work_item_status_changed.json"))
+    event = InboundEvent.objects.get()
+
+    assert drain() == {event.pk: EventStatus.RETRYING}
+
+    [(args, countdown)] = [(a, c) for name, a, c in broker.messages if name == PROCESS_TASK]
+    assert args == (event.pk,)
+    assert 20 <= countdown <= 30  # the first retry's 30 s, less the time the drain took
