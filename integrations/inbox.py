@@ -573,7 +573,6 @@ def _apply_job(integration: Integration, job: JobRecord) -> tuple[str, str, Enga
 # --- People and the beat -------------------------------------------------------------------------
 
 
-@transaction.atomic
 def inbound_events_drain(*, seconds: float = DRAIN_SECONDS) -> dict[int, str]:
     """Apply the pending events, oldest first, until none is left or ``seconds`` have
     passed (then another drain is asked for); each event's status after, by id.
@@ -621,6 +620,7 @@ def inbound_event_retry_countdown(event_id: int) -> float | None:
     return wait if wait <= COUNTDOWN_LIMIT else None
 
 
+@transaction.atomic
 def inbound_event_replay(*, event_id: int) -> bool:
     """Start an exception, failure or ignored event over (after the mapping was fixed)."""
     reset = InboundEvent.objects.filter(pk=event_id, status__in=REPLAYABLE_STATUSES).update(

@@ -374,3 +374,26 @@ def test_an_event_to_retry_within_a_minute_goes_from_the_drain_to_the_broker(
     [(args, countdown)] = [(a, c) for name, a, c in broker.messages if name == PROCESS_TASK]
     assert args == (event.pk,)
     assert 20 <= countdown <= 30  # the first retry's 30 s, less the time the drain took
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_drain_applies_each_event_in_its_own_transaction(broker, taxdome, monkeypatch):
+    """Not the whole drain in one: a vendor fetch happens outside any transaction,
+    and each applied event commits (its dispatch published) before the next starts."""
+    from django.db import connection
+
+    from integrations import inbox
+
+    deliver(taxdome, note("e-1"))
+    deliver(taxdome, note("e-2"))
+    seen: list[bool] = []
+    process = inbox.inbound_event_process
+
+    def watched(*, event_id: int) -> str:
+        seen.append(connection.in_atomic_block)
+        return process(event_id=event_id)
+
+    monkeypatch.setattr(inbox, "inbound_event_process", watched)
+
+    assert len(drain()) == 2
+    assert seen == [False, False]
