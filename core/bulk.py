@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.backends.utils import CursorWrapper
 from django.utils import timezone
 
@@ -144,6 +144,18 @@ def _insert_plan(
     return _InsertPlan(columns, rest, head, tail, select, one)
 
 
+def _defaults(fields: Sequence[models.Field[Any, Any]]) -> list[Any]:
+    """What ``Model()`` gives fields not named: the current time for ``auto_now(_add)``,
+    else their default (None for a nullable one without)."""
+    now = timezone.now()
+    return [
+        now
+        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
+        else f.get_default()
+        for f in fields
+    ]
+
+
 def insert_values(
     model: type[models.Model],
     fields: Sequence[str],
@@ -163,13 +175,7 @@ def insert_values(
         return []
     plan = _insert_plan(model, tuple(fields), ignore_conflicts, tuple(returning), connection.vendor)
     columns, rest = plan.columns, plan.rest
-    now = timezone.now()
-    fixed = [
-        now
-        if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)
-        else f.get_default()
-        for f in rest
-    ]
+    fixed = _defaults(rest)
     out: list[tuple[Any, ...]] = []
     with _cursor() as cursor:
         if plan.one and len(rows) == 1:
@@ -211,6 +217,60 @@ def insert_values(
             if returning:
                 out.extend(tuple(r) for r in cursor.fetchall())
     return out
+
+
+def insert_with_children(
+    parent: type[models.Model],
+    parent_fields: Sequence[str],
+    parent_row: Sequence[Any],
+    child: type[models.Model],
+    link: str,
+    child_fields: Sequence[str],
+    child_rows: Sequence[Sequence[Any]],
+) -> tuple[int, int]:
+    """One row of ``parent`` and its ``child_rows`` pointing at it through ``link``; a
+    child a unique constraint refuses is skipped. Returns the parent's id and how many
+    children were stored.
+
+    On PostgreSQL this is one statement (both inserts in a ``WITH``): a webhook
+    acknowledgement's store took six round trips (health check, BEGIN, two inserts,
+    COMMIT) and the server's work for each was most of its time. Elsewhere, two
+    inserts in a transaction.
+    """
+    assert parent._meta.pk is not None and child._meta.pk is not None
+    pk = parent._meta.pk.name
+    if connection.vendor != "postgresql" or not child_rows:
+        with transaction.atomic():
+            [(parent_id,)] = insert_values(parent, parent_fields, [parent_row], returning=[pk])
+            stored = insert_values(
+                child,
+                [link, *child_fields],
+                [(parent_id, *row) for row in child_rows],
+                ignore_conflicts=True,
+                returning=[child._meta.pk.name],
+            )
+        return int(parent_id), len(stored)
+    first = _insert_plan(parent, tuple(parent_fields), False, (pk,), connection.vendor)
+    then = _insert_plan(child, (link, *child_fields), True, (), connection.vendor)
+    values = [_binary_value(f, v) for f, v in zip(first.columns, parent_row, strict=True)]
+    values += [_binary_value(f, v) for f, v in zip(first.rest, _defaults(first.rest), strict=True)]
+    fixed = [_binary_value(f, v) for f, v in zip(then.rest, _defaults(then.rest), strict=True)]
+    arrays = [
+        [_binary_value(f, value) for value in column]
+        for f, column in zip(then.columns[1:], zip(*child_rows, strict=True), strict=True)
+    ]
+    scalars = "".join(f", CAST(%b AS {f.db_type(connection)})" for f in then.rest)
+    unnest = ", ".join(f"%b::{_array_type(f)}" for f in then.columns[1:])
+    sql = (
+        f"WITH p AS ({first.head}{first.one}{first.tail}), "
+        f"c AS ({then.head}SELECT p.*, u.*{scalars} FROM p, unnest({unnest}) AS u"
+        f"{then.tail} RETURNING 1) "
+        "SELECT p.*, (SELECT count(*) FROM c) FROM p"
+    )
+    with _cursor() as cursor:
+        cursor.execute(sql, [*values, *fixed, *arrays])  # in the order they appear
+        parent_id, stored = cursor.fetchone()
+    return int(parent_id), int(stored)
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:

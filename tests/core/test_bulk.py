@@ -7,10 +7,13 @@ from decimal import Decimal
 
 import pytest
 from django.db import connection
+from django.utils import timezone
 
 from billing.choices import InvoiceOrigin, InvoiceStatus
 from billing.models import FollowUpMessage, FollowUpSequence, FollowUpState, Invoice
-from core.bulk import insert_values, reserve_ids, update_from_values
+from core.bulk import insert_values, insert_with_children, reserve_ids, update_from_values
+from integrations.choices import EventStatus, Verdict
+from integrations.models import InboundEvent, InboundRequest, Integration
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db
@@ -47,6 +50,51 @@ def test_insert_skips_what_a_unique_constraint_refuses_and_returns_the_rest():
     assert states[invoices[0].pk].anchor_on == date(2026, 11, 1)
     # Fields not named get their model defaults.
     assert states[invoices[2].pk].cycle == 1 and states[invoices[2].pk].paused == ""
+
+
+def test_a_parent_and_its_children_go_in_together_skipping_children_seen_before(
+    django_assert_max_num_queries,
+):
+    integration = Integration.objects.create(slug="t", source="taxdome", name="T", secret="s")
+    now = timezone.now()
+
+    def store(*event_ids: str) -> tuple[int, int]:
+        return insert_with_children(
+            InboundRequest,
+            ["integration", "endpoint", "received_at", "verdict", "status_code", "headers"]
+            + ["body", "body_size", "event_count"],
+            (
+                integration.pk,
+                "/webhooks/t/",
+                now,
+                Verdict.ACCEPTED,
+                200,
+                {"A": "b"},
+                b"\x00{}",
+                3,
+                2,
+            ),
+            InboundEvent,
+            "request",
+            ["integration", "event_id", "event_type", "payload", "received_at"],
+            [(integration.pk, e, "job.created", {"id": e}, now) for e in event_ids],
+        )
+
+    # One statement on PostgreSQL; two inserts in a transaction elsewhere.
+    with django_assert_max_num_queries(1 if connection.vendor == "postgresql" else 4):
+        first, stored = store("e1", "e2", "e1")  # the same event twice in one request
+    assert stored == 2
+    second, stored_again = store("e2", "e3")
+    assert second != first and stored_again == 1
+    request = InboundRequest.objects.get(pk=first)
+    assert bytes(request.body) == b"\x00{}" and request.headers == {"A": "b"}
+    events = {e.event_id: e for e in InboundEvent.objects.all()}
+    assert {k: e.request_id for k, e in events.items()} == {"e1": first, "e2": first, "e3": second}
+    # Fields not named get their model defaults.
+    assert events["e3"].status == EventStatus.PENDING and events["e3"].attempts == 0
+    assert events["e3"].payload == {"id": "e3"}
+    # A request without children is stored on its own.
+    assert store()[1] == 0 and InboundRequest.objects.count() == 3
 
 
 def test_update_writes_each_row_its_own_values():
