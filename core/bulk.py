@@ -250,27 +250,55 @@ def insert_with_children(
                 returning=[child._meta.pk.name],
             )
         return int(parent_id), len(stored)
-    first = _insert_plan(parent, tuple(parent_fields), False, (pk,), connection.vendor)
-    then = _insert_plan(child, (link, *child_fields), True, (), connection.vendor)
+    first, then, sql = _with_children_plan(
+        parent, tuple(parent_fields), child, link, tuple(child_fields), len(child_rows) == 1
+    )
     values = [_binary_value(f, v) for f, v in zip(first.columns, parent_row, strict=True)]
     values += [_binary_value(f, v) for f, v in zip(first.rest, _defaults(first.rest), strict=True)]
+    children = then.columns[1:]
+    if len(child_rows) == 1:
+        rows = [_binary_value(f, v) for f, v in zip(children, child_rows[0], strict=True)]
+    else:
+        rows = [
+            [_binary_value(f, value) for value in column]
+            for f, column in zip(children, zip(*child_rows, strict=True), strict=True)
+        ]
     fixed = [_binary_value(f, v) for f, v in zip(then.rest, _defaults(then.rest), strict=True)]
-    arrays = [
-        [_binary_value(f, value) for value in column]
-        for f, column in zip(then.columns[1:], zip(*child_rows, strict=True), strict=True)
-    ]
-    scalars = "".join(f", CAST(%b AS {f.db_type(connection)})" for f in then.rest)
-    unnest = ", ".join(f"%b::{_array_type(f)}" for f in then.columns[1:])
-    sql = (
-        f"WITH p AS ({first.head}{first.one}{first.tail}), "
-        f"c AS ({then.head}SELECT p.*, u.*{scalars} FROM p, unnest({unnest}) AS u"
-        f"{then.tail} RETURNING 1) "
-        "SELECT p.*, (SELECT count(*) FROM c) FROM p"
-    )
     with _cursor() as cursor:
-        cursor.execute(sql, [*values, *fixed, *arrays])  # in the order they appear
+        # In the order they appear: a child's values before the defaults, arrays after.
+        params = [*values, *rows, *fixed] if len(child_rows) == 1 else [*values, *fixed, *rows]
+        cursor.execute(sql, params)
         parent_id, stored = cursor.fetchone()
     return int(parent_id), int(stored)
+
+
+@functools.cache
+def _with_children_plan(
+    parent: type[models.Model],
+    parent_fields: tuple[str, ...],
+    child: type[models.Model],
+    link: str,
+    child_fields: tuple[str, ...],
+    single: bool,
+) -> tuple[_InsertPlan, _InsertPlan, str]:
+    """PostgreSQL's statement for ``insert_with_children``, made once per process: one
+    child as plain values, several as one array per column."""
+    assert parent._meta.pk is not None
+    first = _insert_plan(parent, parent_fields, False, (parent._meta.pk.name,), "postgresql")
+    then = _insert_plan(child, (link, *child_fields), True, (), "postgresql")
+    children = then.columns[1:]
+    if single:
+        rows, source = "".join(f", %b::{f.db_type(connection)}" for f in children), "p"
+    else:
+        unnest = ", ".join(f"%b::{_array_type(f)}" for f in children)
+        rows, source = ", u.*", f"p, unnest({unnest}) AS u"
+    scalars = "".join(f", CAST(%b AS {f.db_type(connection)})" for f in then.rest)
+    sql = (
+        f"WITH p AS ({first.head}{first.one}{first.tail}), "
+        f"c AS ({then.head}SELECT p.*{rows}{scalars} FROM {source}{then.tail} RETURNING 1) "
+        "SELECT p.*, (SELECT count(*) FROM c) FROM p"
+    )
+    return first, then, sql
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int] | None:

@@ -93,8 +93,11 @@ def test_a_parent_and_its_children_go_in_together_skipping_children_seen_before(
     # Fields not named get their model defaults.
     assert events["e3"].status == EventStatus.PENDING and events["e3"].attempts == 0
     assert events["e3"].payload == {"id": "e3"}
+    # One child (the usual webhook) goes in as plain values; seen before, it is skipped.
+    assert store("e4")[1] == 1 and store("e4")[1] == 0
+    assert InboundEvent.objects.get(event_id="e4").payload == {"id": "e4"}
     # A request without children is stored on its own.
-    assert store()[1] == 0 and InboundRequest.objects.count() == 3
+    assert store()[1] == 0 and InboundRequest.objects.count() == 5
 
 
 def test_update_writes_each_row_its_own_values():
