@@ -5,6 +5,7 @@ Usage:
     .venv/bin/python bench/planner_bench.py            # CI-sized: a few minutes
     .venv/bin/python bench/planner_bench.py --gap-full # + types A-E up to 400 jobs, 60 s each (~40 min)
     .venv/bin/python bench/planner_bench.py --sizes 15 --no-gap   # a smoke run, seconds
+    .venv/bin/python bench/planner_bench.py --sizes 15 --instances d20100,e20100  # 60 s each
 
 Sizes (--sizes, staff counts; each run normal and congested):
     15    staff x   120 tasks, solver limit --firm-limit (4 s)
@@ -261,6 +262,12 @@ def main() -> None:
         help="comma-separated staff counts among 15, 100, 1000 (default: all three)",
     )
     parser.add_argument("--no-gap", action="store_true", help="skip the published GAP instances")
+    parser.add_argument(
+        "--instances",
+        default="",
+        help="comma-separated published instances to run alone at --gap-seconds each "
+        "(e.g. d20100,e10400 or gap12)",
+    )
     args = parser.parse_args()
     chosen = {int(size) for size in args.sizes.split(",") if size.strip()}
     if args.skip_large:
@@ -293,6 +300,12 @@ def main() -> None:
         print("  skipped (--no-gap)", flush=True)
     elif folder is None:
         print("  bench-data/gap not found beside the checkout: skipped", flush=True)
+    elif args.instances:
+        names = [name.strip() for name in args.instances.split(",") if name.strip()]
+        unknown = sorted(set(names) - set(ORLIB) - set(TYPES_AE))
+        if unknown:
+            parser.error(f"unknown instances: {', '.join(unknown)}")
+        gap_rows += run_gap(folder, names, args.gap_seconds)
     else:
         gap_rows += run_gap(folder, ORLIB, args.quick_seconds)
         if args.gap_full:
