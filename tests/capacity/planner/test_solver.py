@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import random
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -18,6 +20,7 @@ from capacity.planner import (
     solve,
 )
 from capacity.planner.gap import read_gap
+from capacity.planner.solver import _Kinds
 
 
 def task(task_id: int, *options: tuple[int, float, float], **kwargs: object) -> PlanTask:
@@ -148,6 +151,16 @@ def test_time_limit_is_honoured_on_a_large_problem():
     assert time.perf_counter() - started < 2 * 1.5
     assert plan.feasible and all(v is not None for v in plan.assignment.values())
     assert plan.bound <= plan.objective
+
+
+def test_the_search_draws_the_neighbourhood_that_gains_more_yet_tries_every_kind():
+    kinds = _Kinds(["gains", "idle"])
+    for _ in range(20):
+        kinds.record("gains", 5.0, 0.1)
+        kinds.record("idle", 0.0, 0.1)
+    rng = random.Random(7)
+    draws = Counter(kinds.draw(rng) for _ in range(2000))
+    assert draws["gains"] > 5 * draws["idle"] > 0
 
 
 def test_fallback_when_nothing_fits_the_hard_limits():
