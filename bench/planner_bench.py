@@ -3,7 +3,7 @@ the proven bound, then the published Generalized Assignment instances.
 
 Usage:
     .venv/bin/python bench/planner_bench.py            # CI-sized: a few minutes
-    .venv/bin/python bench/planner_bench.py --gap-full # + types A-E up to 400 jobs, 60 s each (~40 min)
+    .venv/bin/python bench/planner_bench.py --gap-full # + types A-E up to 400 jobs, 60 s each (~25 min)
     .venv/bin/python bench/planner_bench.py --sizes 15 --no-gap   # a smoke run, seconds
     .venv/bin/python bench/planner_bench.py --sizes 15 --instances d20100,e20100  # 60 s each
 
