@@ -239,6 +239,7 @@ def main() -> None:
 
     from clients.models import ClientExternalId
     from engagements.models import Task, WorkType
+    from integrations.choices import EventStatus
     from integrations.models import InboundEvent, Integration
     from notifications.models import Notification
     from staff.models import StaffSkill
@@ -278,8 +279,8 @@ def main() -> None:
     from integrations.inbox import KICK_KEY
 
     cache.delete(KICK_KEY)
-    InboundEvent.objects.filter(status="pending").update(
-        status="ignored", detail="Acknowledgement benchmark: not processed."
+    InboundEvent.objects.filter(status=EventStatus.PENDING).update(
+        status=EventStatus.IGNORED, detail="Acknowledgement benchmark: not processed."
     )
     # The burst just written leaves autovacuum work (tens of thousands of new rows) that
     # would otherwise land inside the end-to-end timings: done now, before they start.
