@@ -41,6 +41,7 @@ import threading
 import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from ortools.sat.python import cp_model
 
@@ -267,14 +268,13 @@ def _neighbourhoods(
     if searchers <= 1:
         search.run(until, rng)
         return
-    threads = [
-        threading.Thread(target=search.run, args=(until, random.Random(rng.randrange(1 << 30))))
-        for _ in range(searchers)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with ThreadPoolExecutor(max_workers=searchers) as pool:
+        runs = [
+            pool.submit(search.run, until, random.Random(rng.randrange(1 << 30)))
+            for _ in range(searchers)
+        ]
+        for run in runs:
+            run.result()  # a searcher's error is the solve's, not a lost thread's
 
 
 def plan_loads(problem: PlanProblem, assignment: Mapping[int, int | None]) -> dict[int, PersonLoad]:
