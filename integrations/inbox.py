@@ -52,7 +52,7 @@ from django.utils import timezone
 
 from billing.models import Invoice
 from clients.models import ClientExternalId
-from core import queue
+from core import queue  # queue.publish, looked up at call time (tests stand in for it)
 from core.bulk import insert_with_children
 from core.exceptions import ApplicationError
 from core.queue import enqueue
@@ -105,7 +105,7 @@ REQUEST_FIELDS = (
     "body_size",
     "event_count",
 )
-EVENT_FIELDS = (  # and "request", the request they came in
+EVENT_FIELDS = (  # "request" is filled in by insert_with_children
     "integration",
     "event_id",
     "event_type",
